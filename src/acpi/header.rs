@@ -1,0 +1,213 @@
+//! The 36-byte ACPI System Description Table header (ACPI 6.5 §5.2.6) and the
+//! writer that finishes a table (length and checksum computed once, at the end).
+
+use serde::{Deserialize, Serialize};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned, little_endian::U32};
+
+use super::error::{DecodeError, DecodeErrorKind};
+use super::text::FixedAscii;
+
+/// Raw layout of the System Description Table header.
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawHeader {
+    /// Offset 0: table signature.
+    pub signature: [u8; 4],
+    /// Offset 4: length of the whole table in bytes, header included.
+    pub length: U32,
+    /// Offset 8: revision of the table's structure.
+    pub revision: u8,
+    /// Offset 9: the whole table sums to zero (mod 256).
+    pub checksum: u8,
+    /// Offset 10: OEM ID.
+    pub oem_id: [u8; 6],
+    /// Offset 16: OEM Table ID.
+    pub oem_table_id: [u8; 8],
+    /// Offset 24: OEM Revision.
+    pub oem_revision: U32,
+    /// Offset 28: Creator ID (vendor ID of the utility that built the table).
+    pub creator_id: [u8; 4],
+    /// Offset 32: Creator Revision.
+    pub creator_revision: U32,
+}
+
+/// Size of the header in bytes.
+pub const HEADER_LEN: usize = 36;
+
+/// Offset of the checksum byte inside a table.
+pub const CHECKSUM_OFFSET: usize = 9;
+
+/// The typed table header. `length` and `checksum` are what was decoded; an
+/// encoder ignores them and computes both when the table is finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Table signature, e.g. `SRAT`.
+    pub signature: FixedAscii<4>,
+    /// Revision of the table's layout.
+    pub revision: u8,
+    /// OEM ID (6 bytes; shorter strings are NUL-padded).
+    pub oem_id: FixedAscii<6>,
+    /// OEM Table ID (8 bytes; shorter strings are NUL-padded).
+    pub oem_table_id: FixedAscii<8>,
+    /// OEM Revision.
+    pub oem_revision: u32,
+    /// Creator ID.
+    pub creator_id: FixedAscii<4>,
+    /// Creator Revision.
+    pub creator_revision: u32,
+    /// Length field as decoded (recomputed on encode).
+    #[serde(default)]
+    pub length: u32,
+    /// Checksum byte as decoded (recomputed on encode).
+    #[serde(default)]
+    pub checksum: u8,
+}
+
+impl Header {
+    /// A header with the given signature and revision, and QEMU's default
+    /// OEM fields (`BOCHS `, `BXPC    `, revision 1, creator `BXPC` 1).
+    pub fn new(signature: [u8; 4], revision: u8) -> Self {
+        Header {
+            signature: FixedAscii(signature),
+            revision,
+            oem_id: FixedAscii(*b"BOCHS "),
+            oem_table_id: FixedAscii(*b"BXPC    "),
+            oem_revision: 1,
+            creator_id: FixedAscii(*b"BXPC"),
+            creator_revision: 1,
+            length: 0,
+            checksum: 0,
+        }
+    }
+
+    /// Decodes the header at the start of `bytes` and checks that the Length
+    /// field matches `bytes.len()` exactly.
+    pub fn decode(bytes: &[u8]) -> Result<Header, DecodeError> {
+        let sig = bytes.get(..4).unwrap_or(bytes);
+        let (raw, _) = RawHeader::read_from_prefix(bytes).map_err(|_| {
+            DecodeError::new(
+                sig,
+                0,
+                DecodeErrorKind::Truncated {
+                    needed: HEADER_LEN,
+                    available: bytes.len(),
+                },
+            )
+        })?;
+        let length = raw.length.get();
+        if length as usize != bytes.len() || (length as usize) < HEADER_LEN {
+            return Err(DecodeError::new(
+                sig,
+                4,
+                DecodeErrorKind::BadTableLength {
+                    declared: length,
+                    actual: bytes.len(),
+                },
+            ));
+        }
+        Ok(Header {
+            signature: FixedAscii(raw.signature),
+            revision: raw.revision,
+            oem_id: FixedAscii(raw.oem_id),
+            oem_table_id: FixedAscii(raw.oem_table_id),
+            oem_revision: raw.oem_revision.get(),
+            creator_id: FixedAscii(raw.creator_id),
+            creator_revision: raw.creator_revision.get(),
+            length,
+            checksum: raw.checksum,
+        })
+    }
+
+    fn to_raw(&self) -> RawHeader {
+        RawHeader {
+            signature: self.signature.0,
+            length: U32::new(0),
+            revision: self.revision,
+            checksum: 0,
+            oem_id: self.oem_id.0,
+            oem_table_id: self.oem_table_id.0,
+            oem_revision: U32::new(self.oem_revision),
+            creator_id: self.creator_id.0,
+            creator_revision: U32::new(self.creator_revision),
+        }
+    }
+}
+
+/// Sum of all bytes mod 256; a valid table sums to 0.
+pub fn byte_sum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
+}
+
+/// Whether the bytes of a whole table sum to zero.
+pub fn checksum_valid(table: &[u8]) -> bool {
+    byte_sum(table) == 0
+}
+
+/// Sets the checksum byte of a whole table so that it sums to zero.
+/// Does nothing to a buffer shorter than a header.
+pub fn fill_checksum(table: &mut [u8]) {
+    if table.len() < HEADER_LEN {
+        return;
+    }
+    table[CHECKSUM_OFFSET] = 0;
+    let sum = byte_sum(table);
+    table[CHECKSUM_OFFSET] = 0u8.wrapping_sub(sum);
+}
+
+/// Builds one table: the header goes first with Length and Checksum zero,
+/// the body is appended, and [`TableWriter::finish`] computes both once.
+pub struct TableWriter {
+    buf: Vec<u8>,
+}
+
+impl TableWriter {
+    /// Starts a table with `header` (its `length`/`checksum` are ignored).
+    pub fn new(header: &Header) -> Self {
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(header.to_raw().as_bytes());
+        TableWriter { buf }
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Appends a layout struct.
+    pub fn raw<T: IntoBytes + Immutable>(&mut self, v: &T) {
+        self.buf.extend_from_slice(v.as_bytes());
+    }
+
+    /// Current length in bytes (header included).
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing was written (never true: the header is written at once).
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Computes Length and Checksum and returns the finished table.
+    /// Tables longer than `u32::MAX` bytes cannot be described; they saturate
+    /// (no encoder in this crate can produce one).
+    pub fn finish(mut self) -> Vec<u8> {
+        let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        self.buf[4..8].copy_from_slice(&len.to_le_bytes());
+        fill_checksum(&mut self.buf);
+        self.buf
+    }
+}
+
+/// Signature bytes as a printable string (non-printable bytes as `\xNN`).
+pub fn sig_to_string(sig: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in sig {
+        if (0x20..0x7f).contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s
+}

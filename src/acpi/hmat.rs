@@ -1,0 +1,553 @@
+//! HMAT, the Heterogeneous Memory Attribute Table (ACPI 6.5 §5.2.28), revision 2.
+
+use serde::{Deserialize, Serialize};
+use zerocopy::{
+    FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned,
+    little_endian::{U16, U32, U64},
+};
+
+use super::error::{DecodeError, DecodeErrorKind};
+use super::header::{HEADER_LEN, Header, TableWriter};
+use super::read_at;
+use super::text::{HexBytes, is_zero};
+
+/// Table signature.
+pub const SIGNATURE: [u8; 4] = *b"HMAT";
+
+/// Offset of the first HMAT structure.
+pub const STRUCTURES_OFFSET: usize = HEADER_LEN + 4;
+
+/// Common 8-byte header of every HMAT structure.
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawStructHeader {
+    /// 0: structure type.
+    pub typ: U16,
+    /// 2: reserved.
+    pub reserved: U16,
+    /// 4: length of the structure.
+    pub length: U32,
+}
+
+/// Type 0: Memory Proximity Domain Attributes (40 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawMpda {
+    /// 0: common header (type 0, length 40).
+    pub header: RawStructHeader,
+    /// 8: flags (bit 0: initiator proximity domain valid).
+    pub flags: U16,
+    /// 10: reserved.
+    pub reserved1: U16,
+    /// 12: proximity domain of the attached initiator.
+    pub initiator_pd: U32,
+    /// 16: proximity domain of the memory.
+    pub memory_pd: U32,
+    /// 20: reserved.
+    pub reserved2: U32,
+    /// 24: reserved (revision 1: system physical address range base).
+    pub reserved3: U64,
+    /// 32: reserved (revision 1: system physical address range length).
+    pub reserved4: U64,
+}
+
+/// Type 1: System Locality Latency and Bandwidth Information, fixed part (32 bytes).
+/// Followed by I initiator PDs (u32), T target PDs (u32) and I×T u16 entries.
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawLocality {
+    /// 0: common header (type 1).
+    pub header: RawStructHeader,
+    /// 8: flags: bits 3:0 memory hierarchy, bits 5:4 access attributes.
+    pub flags: u8,
+    /// 9: data type (0 access latency … 5 write bandwidth).
+    pub data_type: u8,
+    /// 10: minimum transfer size.
+    pub min_transfer_size: u8,
+    /// 11: reserved.
+    pub reserved1: u8,
+    /// 12: number of initiator proximity domains.
+    pub num_initiators: U32,
+    /// 16: number of target proximity domains.
+    pub num_targets: U32,
+    /// 20: reserved.
+    pub reserved2: U32,
+    /// 24: entry base unit.
+    pub entry_base_unit: U64,
+}
+
+/// Type 2: Memory Side Cache Information, fixed part (32 bytes), followed by
+/// the SMBIOS handles (u16 each).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawCache {
+    /// 0: common header (type 2).
+    pub header: RawStructHeader,
+    /// 8: memory proximity domain.
+    pub memory_pd: U32,
+    /// 12: reserved.
+    pub reserved1: U32,
+    /// 16: memory side cache size.
+    pub cache_size: U64,
+    /// 24: cache attributes.
+    pub attributes: U32,
+    /// 28: address mode (ACPI 6.5; reserved before).
+    pub address_mode: U16,
+    /// 30: number of SMBIOS handles.
+    pub num_smbios_handles: U16,
+}
+
+/// A whole HMAT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hmat {
+    /// Table header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// Reserved dword at offset 36.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved: u32,
+    /// Structures in table order.
+    pub structures: Vec<HmatStructure>,
+}
+
+/// Memory hierarchy values (flags bits 3:0 of a locality structure).
+pub const HIERARCHY_NAMES: [&str; 4] = ["memory", "first-level", "second-level", "third-level"];
+/// Data type names (a locality structure's Data Type).
+pub const DATA_TYPE_NAMES: [&str; 6] = [
+    "access-latency",
+    "read-latency",
+    "write-latency",
+    "access-bandwidth",
+    "read-bandwidth",
+    "write-bandwidth",
+];
+
+/// One HMAT structure. JSON: an object with `type` and the fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HmatStructure {
+    /// Type 0.
+    MemoryProximityDomainAttributes {
+        /// Flags (bit 0: initiator PD valid).
+        flags: u16,
+        /// Attached initiator proximity domain.
+        initiator_proximity_domain: u32,
+        /// Memory proximity domain.
+        memory_proximity_domain: u32,
+        /// Reserved u16 at 2.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved0: u16,
+        /// Reserved u16 at 10.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved1: u16,
+        /// Reserved u32 at 20.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved2: u32,
+        /// Reserved u64 at 24.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved3: u64,
+        /// Reserved u64 at 32.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved4: u64,
+    },
+    /// Type 1.
+    LocalityLatencyBandwidth(Locality),
+    /// Type 2.
+    MemorySideCache {
+        /// Memory proximity domain.
+        memory_proximity_domain: u32,
+        /// Cache size in bytes.
+        cache_size: u64,
+        /// Cache attributes (levels, associativity, write policy, line size).
+        cache_attributes: u32,
+        /// Address mode (ACPI 6.5).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        address_mode: u16,
+        /// SMBIOS handles (type 17 memory devices).
+        #[serde(default)]
+        smbios_handles: Vec<u16>,
+        /// Reserved u16 at 2.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved0: u16,
+        /// Reserved u32 at 12.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved1: u32,
+        /// Bytes past the SMBIOS handles inside the structure's Length.
+        #[serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")]
+        trailing: HexBytes,
+    },
+    /// Any other structure (or a malformed known one), kept whole.
+    Unknown {
+        /// The Type field.
+        structure_type: u16,
+        /// The whole structure, header included.
+        bytes: HexBytes,
+    },
+}
+
+/// A System Locality Latency and Bandwidth Information structure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Locality {
+    /// Flags: bits 3:0 memory hierarchy (0 memory, 1..3 cache level), 5:4 access attributes.
+    pub flags: u8,
+    /// Data type (0..5, see [`DATA_TYPE_NAMES`]).
+    pub data_type: u8,
+    /// Minimum transfer size.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_transfer_size: u8,
+    /// Entry base unit (picoseconds for latency, MB/s for bandwidth).
+    pub entry_base_unit: u64,
+    /// Initiator proximity domains (rows).
+    pub initiators: Vec<u32>,
+    /// Target proximity domains (columns).
+    pub targets: Vec<u32>,
+    /// Entries, one row per initiator: `entries[i][t]`.
+    pub entries: Vec<Vec<u16>>,
+    /// Reserved u16 at 2.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved0: u16,
+    /// Reserved byte at 11.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved1: u8,
+    /// Reserved u32 at 20.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved2: u32,
+    /// Bytes past the entries inside the structure's Length.
+    #[serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")]
+    pub trailing: HexBytes,
+}
+
+impl Locality {
+    /// Memory hierarchy (flags bits 3:0).
+    pub fn hierarchy(&self) -> u8 {
+        self.flags & 0xf
+    }
+}
+
+impl HmatStructure {
+    /// The structure's Type field.
+    pub fn type_id(&self) -> u16 {
+        match self {
+            HmatStructure::MemoryProximityDomainAttributes { .. } => 0,
+            HmatStructure::LocalityLatencyBandwidth(_) => 1,
+            HmatStructure::MemorySideCache { .. } => 2,
+            HmatStructure::Unknown { structure_type, .. } => *structure_type,
+        }
+    }
+
+    /// The encoded length of the structure.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            HmatStructure::MemoryProximityDomainAttributes { .. } => size_of::<RawMpda>(),
+            HmatStructure::LocalityLatencyBandwidth(l) => {
+                size_of::<RawLocality>()
+                    + 4 * l.initiators.len()
+                    + 4 * l.targets.len()
+                    + 2 * l.initiators.len() * l.targets.len()
+                    + l.trailing.0.len()
+            }
+            HmatStructure::MemorySideCache {
+                smbios_handles,
+                trailing,
+                ..
+            } => size_of::<RawCache>() + 2 * smbios_handles.len() + trailing.0.len(),
+            HmatStructure::Unknown { bytes, .. } => bytes.0.len(),
+        }
+    }
+
+    /// Decodes one structure; `b` holds exactly its Length bytes and `off` is
+    /// its table offset (for error messages).
+    fn decode(b: &[u8], off: usize) -> Result<HmatStructure, DecodeError> {
+        let unknown = |t: u16| HmatStructure::Unknown {
+            structure_type: t,
+            bytes: HexBytes(b.to_vec()),
+        };
+        let h: RawStructHeader = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+        let typ = h.typ.get();
+        match typ {
+            0 => {
+                if b.len() != size_of::<RawMpda>() {
+                    return Ok(unknown(typ));
+                }
+                let r: RawMpda = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+                Ok(HmatStructure::MemoryProximityDomainAttributes {
+                    flags: r.flags.get(),
+                    initiator_proximity_domain: r.initiator_pd.get(),
+                    memory_proximity_domain: r.memory_pd.get(),
+                    reserved0: r.header.reserved.get(),
+                    reserved1: r.reserved1.get(),
+                    reserved2: r.reserved2.get(),
+                    reserved3: r.reserved3.get(),
+                    reserved4: r.reserved4.get(),
+                })
+            }
+            1 => {
+                let r: RawLocality = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+                let ni = u64::from(r.num_initiators.get());
+                let nt = u64::from(r.num_targets.get());
+                // ni·nt·2 can exceed u64: checked arithmetic throughout.
+                let need_checked = ni
+                    .checked_mul(nt)
+                    .and_then(|p| p.checked_mul(2))
+                    .and_then(|p| p.checked_add(32 + 4 * ni + 4 * nt));
+                let avail = b.len() as u64;
+                let need = match need_checked {
+                    Some(n) if n <= avail => n,
+                    _ => {
+                        return Err(DecodeError::new(
+                            &SIGNATURE,
+                            off + 12,
+                            DecodeErrorKind::BadCount {
+                                field: "Number of Initiator/Target Proximity Domains",
+                                value: ni.saturating_mul(nt),
+                            },
+                        ));
+                    }
+                };
+                // All sizes now fit in b.len(): safe to convert.
+                let (ni, nt, need) = (ni as usize, nt as usize, need as usize);
+                let u32s = |start: usize, n: usize| -> Vec<u32> {
+                    b[start..start + 4 * n]
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect()
+                };
+                let initiators = u32s(32, ni);
+                let targets = u32s(32 + 4 * ni, nt);
+                let estart = 32 + 4 * ni + 4 * nt;
+                let flat: Vec<u16> = b[estart..estart + 2 * ni * nt]
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect();
+                let entries = if nt == 0 {
+                    vec![Vec::new(); ni]
+                } else {
+                    flat.chunks(nt).map(|r| r.to_vec()).collect()
+                };
+                Ok(HmatStructure::LocalityLatencyBandwidth(Locality {
+                    flags: r.flags,
+                    data_type: r.data_type,
+                    min_transfer_size: r.min_transfer_size,
+                    entry_base_unit: r.entry_base_unit.get(),
+                    initiators,
+                    targets,
+                    entries,
+                    reserved0: r.header.reserved.get(),
+                    reserved1: r.reserved1,
+                    reserved2: r.reserved2.get(),
+                    trailing: HexBytes(b[need..].to_vec()),
+                }))
+            }
+            2 => {
+                let r: RawCache = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+                let n = usize::from(r.num_smbios_handles.get());
+                let need = 32 + 2 * n;
+                if need > b.len() {
+                    return Err(DecodeError::new(
+                        &SIGNATURE,
+                        off + 30,
+                        DecodeErrorKind::BadCount {
+                            field: "Number of SMBIOS handles",
+                            value: n as u64,
+                        },
+                    ));
+                }
+                Ok(HmatStructure::MemorySideCache {
+                    memory_proximity_domain: r.memory_pd.get(),
+                    cache_size: r.cache_size.get(),
+                    cache_attributes: r.attributes.get(),
+                    address_mode: r.address_mode.get(),
+                    smbios_handles: b[32..need]
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect(),
+                    reserved0: r.header.reserved.get(),
+                    reserved1: r.reserved1.get(),
+                    trailing: HexBytes(b[need..].to_vec()),
+                })
+            }
+            t => Ok(unknown(t)),
+        }
+    }
+
+    fn encode(&self, w: &mut TableWriter) {
+        let len = U32::new(u32::try_from(self.encoded_len()).unwrap_or(u32::MAX));
+        match self {
+            HmatStructure::MemoryProximityDomainAttributes {
+                flags,
+                initiator_proximity_domain,
+                memory_proximity_domain,
+                reserved0,
+                reserved1,
+                reserved2,
+                reserved3,
+                reserved4,
+            } => w.raw(&RawMpda {
+                header: RawStructHeader {
+                    typ: U16::new(0),
+                    reserved: U16::new(*reserved0),
+                    length: len,
+                },
+                flags: U16::new(*flags),
+                reserved1: U16::new(*reserved1),
+                initiator_pd: U32::new(*initiator_proximity_domain),
+                memory_pd: U32::new(*memory_proximity_domain),
+                reserved2: U32::new(*reserved2),
+                reserved3: U64::new(*reserved3),
+                reserved4: U64::new(*reserved4),
+            }),
+            HmatStructure::LocalityLatencyBandwidth(l) => {
+                let count = |n: usize| U32::new(u32::try_from(n).unwrap_or(u32::MAX));
+                w.raw(&RawLocality {
+                    header: RawStructHeader {
+                        typ: U16::new(1),
+                        reserved: U16::new(l.reserved0),
+                        length: len,
+                    },
+                    flags: l.flags,
+                    data_type: l.data_type,
+                    min_transfer_size: l.min_transfer_size,
+                    reserved1: l.reserved1,
+                    num_initiators: count(l.initiators.len()),
+                    num_targets: count(l.targets.len()),
+                    reserved2: U32::new(l.reserved2),
+                    entry_base_unit: U64::new(l.entry_base_unit),
+                });
+                for pd in l.initiators.iter().chain(&l.targets) {
+                    w.bytes(&pd.to_le_bytes());
+                }
+                // Row stride is the number of targets; missing cells are 0.
+                for i in 0..l.initiators.len() {
+                    for t in 0..l.targets.len() {
+                        let v = l
+                            .entries
+                            .get(i)
+                            .and_then(|r| r.get(t))
+                            .copied()
+                            .unwrap_or(0);
+                        w.bytes(&v.to_le_bytes());
+                    }
+                }
+                w.bytes(&l.trailing.0);
+            }
+            HmatStructure::MemorySideCache {
+                memory_proximity_domain,
+                cache_size,
+                cache_attributes,
+                address_mode,
+                smbios_handles,
+                reserved0,
+                reserved1,
+                trailing,
+            } => {
+                w.raw(&RawCache {
+                    header: RawStructHeader {
+                        typ: U16::new(2),
+                        reserved: U16::new(*reserved0),
+                        length: len,
+                    },
+                    memory_pd: U32::new(*memory_proximity_domain),
+                    reserved1: U32::new(*reserved1),
+                    cache_size: U64::new(*cache_size),
+                    attributes: U32::new(*cache_attributes),
+                    address_mode: U16::new(*address_mode),
+                    num_smbios_handles: U16::new(
+                        u16::try_from(smbios_handles.len()).unwrap_or(u16::MAX),
+                    ),
+                });
+                for h in smbios_handles.iter().take(usize::from(u16::MAX)) {
+                    w.bytes(&h.to_le_bytes());
+                }
+                w.bytes(&trailing.0);
+            }
+            HmatStructure::Unknown { bytes, .. } => w.bytes(&bytes.0),
+        }
+    }
+}
+
+fn shift(mut e: DecodeError, off: usize) -> DecodeError {
+    e.offset += off;
+    e
+}
+
+impl Hmat {
+    /// An empty HMAT (revision 2) with QEMU's header defaults.
+    pub fn new() -> Self {
+        Hmat {
+            header: Header::new(SIGNATURE, 2),
+            reserved: 0,
+            structures: Vec::new(),
+        }
+    }
+
+    /// Decodes a whole HMAT.
+    pub fn decode(bytes: &[u8]) -> Result<Hmat, DecodeError> {
+        let header = Header::decode(bytes)?;
+        if header.signature.0 != SIGNATURE {
+            return Err(DecodeError::new(
+                &header.signature.0,
+                0,
+                DecodeErrorKind::WrongSignature {
+                    expected: SIGNATURE,
+                },
+            ));
+        }
+        let reserved: U32 = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
+        let mut structures = Vec::new();
+        let mut off = STRUCTURES_OFFSET;
+        while off < bytes.len() {
+            let rest = &bytes[off..];
+            let h: RawStructHeader = read_at(bytes, off, &SIGNATURE)?;
+            let len = h.length.get();
+            if (len as usize) < size_of::<RawStructHeader>() || len as usize > rest.len() {
+                return Err(DecodeError::new(
+                    &SIGNATURE,
+                    off,
+                    DecodeErrorKind::BadStructureLength {
+                        structure_type: h.typ.get(),
+                        declared: len,
+                        minimum: 8,
+                        remaining: rest.len(),
+                    },
+                ));
+            }
+            let len = len as usize;
+            structures.push(HmatStructure::decode(&rest[..len], off)?);
+            off += len;
+        }
+        Ok(Hmat {
+            header,
+            reserved: reserved.get(),
+            structures,
+        })
+    }
+
+    /// Encodes the table; Length and Checksum are computed here.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = TableWriter::new(&self.header);
+        w.raw(&U32::new(self.reserved));
+        for s in &self.structures {
+            s.encode(&mut w);
+        }
+        w.finish()
+    }
+
+    /// Byte offset of each structure in the encoded table.
+    pub fn structure_offsets(&self) -> Vec<usize> {
+        let mut off = STRUCTURES_OFFSET;
+        self.structures
+            .iter()
+            .map(|s| {
+                let o = off;
+                off += s.encoded_len();
+                o
+            })
+            .collect()
+    }
+}
+
+impl Default for Hmat {
+    fn default() -> Self {
+        Hmat::new()
+    }
+}

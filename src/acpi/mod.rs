@@ -1,0 +1,150 @@
+//! The ACPI NUMA table codec: SRAT, SLIT and HMAT, typed, with exact
+//! round-trip encoding. Spec-only: this module knows nothing of any VMM.
+//!
+//! Each table type has `decode(&[u8])` and `encode() -> Vec<u8>`; both go through
+//! one raw little-endian layout struct per structure (zerocopy, `Unaligned`).
+//! Length and checksum are computed once, when a table is finished
+//! ([`header::TableWriter::finish`]). Structures the codec does not know are
+//! kept as raw bytes and written back unchanged. No input makes a decoder panic.
+
+pub mod error;
+pub mod header;
+pub mod hmat;
+pub mod slit;
+pub mod srat;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+use zerocopy::{FromBytes, KnownLayout};
+
+pub use error::{DecodeError, DecodeErrorKind};
+pub use header::Header;
+pub use hmat::{Hmat, HmatStructure, Locality};
+pub use slit::Slit;
+pub use srat::{AcpiHandle, DeviceHandle, GenericAffinity, PciHandle, Srat, SratEntry};
+pub use text::{FixedAscii, HexBytes};
+
+/// Reads a layout struct at `off`, or a `Truncated` error naming `table` and `off`.
+pub(crate) fn read_at<T: FromBytes + KnownLayout>(
+    bytes: &[u8],
+    off: usize,
+    table: &[u8],
+) -> Result<T, DecodeError> {
+    let rest = bytes.get(off..).unwrap_or(&[]);
+    T::read_from_prefix(rest).map(|(v, _)| v).map_err(|_| {
+        DecodeError::new(
+            table,
+            off,
+            DecodeErrorKind::Truncated {
+                needed: size_of::<T>(),
+                available: rest.len(),
+            },
+        )
+    })
+}
+
+/// Any table this crate reads or writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Table {
+    /// System Resource Affinity Table.
+    Srat(Srat),
+    /// System Locality Information Table.
+    Slit(Slit),
+    /// Heterogeneous Memory Attribute Table.
+    Hmat(Hmat),
+    /// Any other table, kept whole.
+    Other(OtherTable),
+}
+
+/// A table whose signature this codec does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherTable {
+    /// Table header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// Bytes after the 36-byte header.
+    pub body: HexBytes,
+}
+
+impl Table {
+    /// Decodes one table, choosing the decoder by signature.
+    pub fn decode(bytes: &[u8]) -> Result<Table, DecodeError> {
+        match bytes.get(..4) {
+            Some(b"SRAT") => Srat::decode(bytes).map(Table::Srat),
+            Some(b"SLIT") => Slit::decode(bytes).map(Table::Slit),
+            Some(b"HMAT") => Hmat::decode(bytes).map(Table::Hmat),
+            _ => {
+                let header = Header::decode(bytes)?;
+                Ok(Table::Other(OtherTable {
+                    header,
+                    body: HexBytes(bytes[header::HEADER_LEN..].to_vec()),
+                }))
+            }
+        }
+    }
+
+    /// Encodes the table (length and checksum computed).
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Table::Srat(t) => t.encode(),
+            Table::Slit(t) => t.encode(),
+            Table::Hmat(t) => t.encode(),
+            Table::Other(t) => {
+                let mut w = header::TableWriter::new(&t.header);
+                w.bytes(&t.body.0);
+                w.finish()
+            }
+        }
+    }
+
+    /// The table header.
+    pub fn header(&self) -> &Header {
+        match self {
+            Table::Srat(t) => &t.header,
+            Table::Slit(t) => &t.header,
+            Table::Hmat(t) => &t.header,
+            Table::Other(t) => &t.header,
+        }
+    }
+
+    /// Mutable table header.
+    pub fn header_mut(&mut self) -> &mut Header {
+        match self {
+            Table::Srat(t) => &mut t.header,
+            Table::Slit(t) => &mut t.header,
+            Table::Hmat(t) => &mut t.header,
+            Table::Other(t) => &mut t.header,
+        }
+    }
+
+    /// The signature as text, e.g. `"SRAT"`.
+    pub fn signature(&self) -> String {
+        header::sig_to_string(&self.header().signature.0)
+    }
+}
+
+/// Splits a blob of concatenated tables (such as QEMU's `etc/acpi/tables`)
+/// at each header's Length. Returns the table slices and their offsets.
+pub fn split_tables(blob: &[u8]) -> Result<Vec<(usize, &[u8])>, DecodeError> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < blob.len() {
+        let rest = &blob[off..];
+        let h: header::RawHeader = read_at(blob, off, b"blob")?;
+        let len = h.length.get() as usize;
+        if len < header::HEADER_LEN || len > rest.len() {
+            return Err(DecodeError::new(
+                &h.signature,
+                off + 4,
+                DecodeErrorKind::BadTableLength {
+                    declared: h.length.get(),
+                    actual: rest.len(),
+                },
+            ));
+        }
+        out.push((off, &rest[..len]));
+        off += len;
+    }
+    Ok(out)
+}

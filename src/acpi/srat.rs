@@ -1,0 +1,920 @@
+//! SRAT, the System Resource Affinity Table (ACPI 6.5 §5.2.16), with every
+//! affinity structure of ACPI 6.5 plus RINTC (type 7, ACPI 6.6). Each layout is
+//! defined once as a raw little-endian struct; decode and encode both go through it.
+
+use serde::{Deserialize, Serialize};
+use zerocopy::{
+    FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned,
+    little_endian::{U16, U32, U64},
+};
+
+use super::error::{DecodeError, DecodeErrorKind};
+use super::header::{HEADER_LEN, Header, TableWriter};
+use super::read_at;
+use super::text::{FixedAscii, HexBytes, is_zero};
+
+/// Table signature.
+pub const SIGNATURE: [u8; 4] = *b"SRAT";
+
+/// Raw SRAT body header (offset 36).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawSratBody {
+    /// Offset 36: reserved, "must be 1" for backward compatibility (QEMU writes 1).
+    pub table_revision: U32,
+    /// Offset 40: reserved.
+    pub reserved: U64,
+}
+
+/// Type 0: Processor Local APIC/SAPIC Affinity (16 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawLocalApic {
+    /// 0: type (0).
+    pub typ: u8,
+    /// 1: length (16).
+    pub length: u8,
+    /// 2: proximity domain bits 7:0.
+    pub proximity_domain_lo: u8,
+    /// 3: APIC ID.
+    pub apic_id: u8,
+    /// 4: flags (bit 0 enabled).
+    pub flags: U32,
+    /// 8: local SAPIC EID.
+    pub sapic_eid: u8,
+    /// 9: proximity domain bits 31:8.
+    pub proximity_domain_hi: [u8; 3],
+    /// 12: clock domain.
+    pub clock_domain: U32,
+}
+
+/// Type 1: Memory Affinity (40 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawMemory {
+    /// 0: type (1).
+    pub typ: u8,
+    /// 1: length (40).
+    pub length: u8,
+    /// 2: proximity domain.
+    pub proximity_domain: U32,
+    /// 6: reserved.
+    pub reserved1: U16,
+    /// 8: base address (low then high dword).
+    pub base_address: U64,
+    /// 16: length of the range (low then high dword).
+    pub range_length: U64,
+    /// 24: reserved.
+    pub reserved2: U32,
+    /// 28: flags (bit 0 enabled, 1 hot-pluggable, 2 non-volatile).
+    pub flags: U32,
+    /// 32: reserved.
+    pub reserved3: U64,
+}
+
+/// Type 2: Processor Local x2APIC Affinity (24 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawX2Apic {
+    /// 0: type (2).
+    pub typ: u8,
+    /// 1: length (24).
+    pub length: u8,
+    /// 2: reserved.
+    pub reserved1: U16,
+    /// 4: proximity domain.
+    pub proximity_domain: U32,
+    /// 8: x2APIC ID.
+    pub x2apic_id: U32,
+    /// 12: flags.
+    pub flags: U32,
+    /// 16: clock domain.
+    pub clock_domain: U32,
+    /// 20: reserved.
+    pub reserved2: U32,
+}
+
+/// Type 3: GICC Affinity (18 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawGicc {
+    /// 0: type (3).
+    pub typ: u8,
+    /// 1: length (18).
+    pub length: u8,
+    /// 2: proximity domain.
+    pub proximity_domain: U32,
+    /// 6: ACPI processor UID.
+    pub acpi_processor_uid: U32,
+    /// 10: flags.
+    pub flags: U32,
+    /// 14: clock domain.
+    pub clock_domain: U32,
+}
+
+/// Type 4: GIC ITS Affinity (12 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawGicIts {
+    /// 0: type (4).
+    pub typ: u8,
+    /// 1: length (12).
+    pub length: u8,
+    /// 2: proximity domain.
+    pub proximity_domain: U32,
+    /// 6: reserved.
+    pub reserved: U16,
+    /// 8: ITS ID.
+    pub its_id: U32,
+}
+
+/// Types 5 and 6: Generic Initiator / Generic Port Affinity (32 bytes).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawGeneric {
+    /// 0: type (5 or 6).
+    pub typ: u8,
+    /// 1: length (32).
+    pub length: u8,
+    /// 2: reserved.
+    pub reserved1: u8,
+    /// 3: device handle type (0 ACPI, 1 PCI).
+    pub device_handle_type: u8,
+    /// 4: proximity domain.
+    pub proximity_domain: U32,
+    /// 8: device handle (16 bytes).
+    pub device_handle: [u8; 16],
+    /// 24: flags (bit 0 enabled, bit 1 architectural transactions).
+    pub flags: U32,
+    /// 28: reserved.
+    pub reserved2: U32,
+}
+
+/// Type 7: RINTC Affinity (20 bytes, RISC-V).
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawRintc {
+    /// 0: type (7).
+    pub typ: u8,
+    /// 1: length (20).
+    pub length: u8,
+    /// 2: reserved.
+    pub reserved: U16,
+    /// 4: proximity domain.
+    pub proximity_domain: U32,
+    /// 8: ACPI processor UID.
+    pub acpi_processor_uid: U32,
+    /// 12: flags.
+    pub flags: U32,
+    /// 16: clock domain.
+    pub clock_domain: U32,
+}
+
+/// Flag bit 0 of every affinity structure: the entry is enabled.
+pub const FLAG_ENABLED: u32 = 1;
+/// Memory affinity flag bit 1: hot-pluggable.
+pub const MEM_HOT_PLUGGABLE: u32 = 2;
+/// Memory affinity flag bit 2: non-volatile.
+pub const MEM_NON_VOLATILE: u32 = 4;
+/// Generic initiator/port flag bit 1: architectural transactions.
+pub const GI_ARCH_TRANSACTIONS: u32 = 2;
+
+/// A whole SRAT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Srat {
+    /// Table header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// The reserved dword at offset 36 (1 in practice).
+    pub table_revision: u32,
+    /// The reserved qword at offset 40.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved: u64,
+    /// Affinity structures in table order.
+    pub entries: Vec<SratEntry>,
+}
+
+/// A Generic Initiator / Generic Port device handle (ACPI 6.5 Tables 5.57, 5.58).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceHandle {
+    /// Handle type 0: an ACPI device by `_HID` and `_UID`.
+    Acpi(AcpiHandle),
+    /// Handle type 1: a PCI function. JSON `"SSSS:BB:DD.F"`.
+    Pci(PciHandle),
+    /// Any other handle type, kept as its 16 raw bytes.
+    Raw {
+        /// Device handle type byte.
+        handle_type: u8,
+        /// The 16 handle bytes.
+        bytes: HexBytes,
+    },
+}
+
+/// ACPI device handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcpiHandle {
+    /// `_HID`, 8 bytes.
+    pub hid: FixedAscii<8>,
+    /// `_UID`.
+    pub uid: u32,
+    /// Reserved bytes 12..16 of the handle.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved: u32,
+}
+
+/// PCI device handle: segment, bus, device, function. Byte 2 of the handle is
+/// the bus number and byte 3 the devfn (device in bits 7:3, function in 2:0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PciHandle {
+    /// PCI segment group.
+    pub segment: u16,
+    /// Bus number.
+    pub bus: u8,
+    /// Device number (0..=31).
+    pub device: u8,
+    /// Function number (0..=7).
+    pub function: u8,
+    /// Reserved bytes 4..16 of the handle, when not all zero.
+    pub reserved: [u8; 12],
+}
+
+impl PciHandle {
+    /// A handle with zero reserved bytes. `device` and `function` are masked to 5 and 3 bits.
+    pub fn new(segment: u16, bus: u8, device: u8, function: u8) -> Self {
+        PciHandle {
+            segment,
+            bus,
+            device: device & 0x1f,
+            function: function & 7,
+            reserved: [0; 12],
+        }
+    }
+    /// The devfn byte: device << 3 | function.
+    pub fn devfn(&self) -> u8 {
+        ((self.device & 0x1f) << 3) | (self.function & 7)
+    }
+    /// From segment, bus and devfn byte.
+    pub fn from_devfn(segment: u16, bus: u8, devfn: u8) -> Self {
+        PciHandle::new(segment, bus, devfn >> 3, devfn & 7)
+    }
+    /// Parses `SSSS:BB:DD.F` (segment optional: `BB:DD.F`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let (seg, bus, df) = match parts.as_slice() {
+            [seg, bus, df] => (u16::from_str_radix(seg, 16).ok()?, *bus, *df),
+            [bus, df] => (0, *bus, *df),
+            _ => return None,
+        };
+        let bus = u8::from_str_radix(bus, 16).ok()?;
+        let (d, f) = df.split_once('.')?;
+        let d = u8::from_str_radix(d, 16).ok()?;
+        let f = u8::from_str_radix(f, 16).ok()?;
+        if d > 31 || f > 7 {
+            return None;
+        }
+        Some(PciHandle::new(seg, bus, d, f))
+    }
+}
+
+impl std::fmt::Display for PciHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04x}:{:02x}:{:02x}.{:x}",
+            self.segment, self.bus, self.device, self.function
+        )
+    }
+}
+
+impl Serialize for PciHandle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.reserved == [0; 12] {
+            s.serialize_str(&self.to_string())
+        } else {
+            use serde::ser::SerializeStruct;
+            let mut st = s.serialize_struct("PciHandle", 2)?;
+            st.serialize_field("bdf", &self.to_string())?;
+            st.serialize_field("reserved", &HexBytes(self.reserved.to_vec()))?;
+            st.end()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PciHandle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Bdf(String),
+            Full { bdf: String, reserved: HexBytes },
+        }
+        let (bdf, reserved) = match Form::deserialize(d)? {
+            Form::Bdf(s) => (s, HexBytes(vec![0; 12])),
+            Form::Full { bdf, reserved } => (bdf, reserved),
+        };
+        let mut h = PciHandle::parse(&bdf)
+            .ok_or_else(|| D::Error::custom(format!("PCI handle \"{bdf}\" is not SSSS:BB:DD.F")))?;
+        h.reserved = reserved
+            .0
+            .as_slice()
+            .try_into()
+            .map_err(|_| D::Error::custom("PCI handle reserved must be 12 bytes"))?;
+        Ok(h)
+    }
+}
+
+impl DeviceHandle {
+    /// The Device Handle Type byte.
+    pub fn handle_type(&self) -> u8 {
+        match self {
+            DeviceHandle::Acpi(_) => 0,
+            DeviceHandle::Pci(_) => 1,
+            DeviceHandle::Raw { handle_type, .. } => *handle_type,
+        }
+    }
+
+    fn decode(handle_type: u8, b: [u8; 16]) -> Self {
+        match handle_type {
+            0 => {
+                let mut hid = [0u8; 8];
+                hid.copy_from_slice(&b[0..8]);
+                DeviceHandle::Acpi(AcpiHandle {
+                    hid: FixedAscii(hid),
+                    uid: u32::from_le_bytes([b[8], b[9], b[10], b[11]]),
+                    reserved: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+                })
+            }
+            1 => {
+                let mut reserved = [0u8; 12];
+                reserved.copy_from_slice(&b[4..16]);
+                let mut h = PciHandle::from_devfn(u16::from_le_bytes([b[0], b[1]]), b[2], b[3]);
+                h.reserved = reserved;
+                DeviceHandle::Pci(h)
+            }
+            t => DeviceHandle::Raw {
+                handle_type: t,
+                bytes: HexBytes(b.to_vec()),
+            },
+        }
+    }
+
+    fn encode(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        match self {
+            DeviceHandle::Acpi(a) => {
+                b[0..8].copy_from_slice(&a.hid.0);
+                b[8..12].copy_from_slice(&a.uid.to_le_bytes());
+                b[12..16].copy_from_slice(&a.reserved.to_le_bytes());
+            }
+            DeviceHandle::Pci(p) => {
+                b[0..2].copy_from_slice(&p.segment.to_le_bytes());
+                b[2] = p.bus;
+                b[3] = p.devfn();
+                b[4..16].copy_from_slice(&p.reserved);
+            }
+            DeviceHandle::Raw { bytes, .. } => {
+                let n = bytes.0.len().min(16);
+                b[..n].copy_from_slice(&bytes.0[..n]);
+            }
+        }
+        b
+    }
+}
+
+/// One SRAT affinity structure. JSON: an object with `type` and the fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SratEntry {
+    /// Type 0.
+    LocalApic {
+        /// Proximity domain (bits 7:0 at offset 2, 31:8 at offset 9).
+        proximity_domain: u32,
+        /// APIC ID.
+        apic_id: u8,
+        /// Flags (bit 0 enabled).
+        flags: u32,
+        /// Local SAPIC EID.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        sapic_eid: u8,
+        /// Clock domain.
+        #[serde(default)]
+        clock_domain: u32,
+    },
+    /// Type 1.
+    Memory {
+        /// Proximity domain.
+        proximity_domain: u32,
+        /// Base address.
+        base_address: u64,
+        /// Length of the range.
+        length: u64,
+        /// Flags (bit 0 enabled, 1 hot-pluggable, 2 non-volatile).
+        flags: u32,
+        /// Reserved u16 at offset 6.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved1: u16,
+        /// Reserved u32 at offset 24.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved2: u32,
+        /// Reserved u64 at offset 32.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved3: u64,
+    },
+    /// Type 2.
+    X2apic {
+        /// Proximity domain.
+        proximity_domain: u32,
+        /// x2APIC ID.
+        x2apic_id: u32,
+        /// Flags.
+        flags: u32,
+        /// Clock domain.
+        #[serde(default)]
+        clock_domain: u32,
+        /// Reserved u16 at offset 2.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved1: u16,
+        /// Reserved u32 at offset 20.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved2: u32,
+    },
+    /// Type 3.
+    Gicc {
+        /// Proximity domain.
+        proximity_domain: u32,
+        /// ACPI processor UID.
+        acpi_processor_uid: u32,
+        /// Flags.
+        flags: u32,
+        /// Clock domain.
+        #[serde(default)]
+        clock_domain: u32,
+    },
+    /// Type 4.
+    GicIts {
+        /// Proximity domain.
+        proximity_domain: u32,
+        /// ITS ID.
+        its_id: u32,
+        /// Reserved u16 at offset 6.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved: u16,
+    },
+    /// Type 5.
+    GenericInitiator(GenericAffinity),
+    /// Type 6.
+    GenericPort(GenericAffinity),
+    /// Type 7.
+    Rintc {
+        /// Proximity domain.
+        proximity_domain: u32,
+        /// ACPI processor UID.
+        acpi_processor_uid: u32,
+        /// Flags.
+        flags: u32,
+        /// Clock domain.
+        #[serde(default)]
+        clock_domain: u32,
+        /// Reserved u16 at offset 2.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reserved: u16,
+    },
+    /// Any structure this decoder does not know (or a known type with an
+    /// unexpected Length), kept whole and written back unchanged.
+    Unknown {
+        /// The Type byte.
+        subtable_type: u8,
+        /// The whole structure, type and length bytes included.
+        bytes: HexBytes,
+    },
+}
+
+/// The body of a Generic Initiator (type 5) or Generic Port (type 6) structure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenericAffinity {
+    /// Proximity domain.
+    pub proximity_domain: u32,
+    /// Device handle (the Device Handle Type byte follows from it).
+    pub device_handle: DeviceHandle,
+    /// Flags (bit 0 enabled, bit 1 architectural transactions).
+    pub flags: u32,
+    /// Reserved byte at offset 2.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved1: u8,
+    /// Reserved u32 at offset 28.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reserved2: u32,
+}
+
+impl SratEntry {
+    /// The structure's Type byte.
+    pub fn type_id(&self) -> u8 {
+        match self {
+            SratEntry::LocalApic { .. } => 0,
+            SratEntry::Memory { .. } => 1,
+            SratEntry::X2apic { .. } => 2,
+            SratEntry::Gicc { .. } => 3,
+            SratEntry::GicIts { .. } => 4,
+            SratEntry::GenericInitiator(_) => 5,
+            SratEntry::GenericPort(_) => 6,
+            SratEntry::Rintc { .. } => 7,
+            SratEntry::Unknown { subtable_type, .. } => *subtable_type,
+        }
+    }
+
+    /// The JSON/text name of the structure type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SratEntry::LocalApic { .. } => "local_apic",
+            SratEntry::Memory { .. } => "memory",
+            SratEntry::X2apic { .. } => "x2apic",
+            SratEntry::Gicc { .. } => "gicc",
+            SratEntry::GicIts { .. } => "gic_its",
+            SratEntry::GenericInitiator(_) => "generic_initiator",
+            SratEntry::GenericPort(_) => "generic_port",
+            SratEntry::Rintc { .. } => "rintc",
+            SratEntry::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The proximity domain, for types that have one.
+    pub fn proximity_domain(&self) -> Option<u32> {
+        match self {
+            SratEntry::LocalApic {
+                proximity_domain, ..
+            }
+            | SratEntry::Memory {
+                proximity_domain, ..
+            }
+            | SratEntry::X2apic {
+                proximity_domain, ..
+            }
+            | SratEntry::Gicc {
+                proximity_domain, ..
+            }
+            | SratEntry::GicIts {
+                proximity_domain, ..
+            }
+            | SratEntry::Rintc {
+                proximity_domain, ..
+            } => Some(*proximity_domain),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => Some(g.proximity_domain),
+            SratEntry::Unknown { .. } => None,
+        }
+    }
+
+    /// The Flags field, for types that have one.
+    pub fn flags(&self) -> Option<u32> {
+        match self {
+            SratEntry::LocalApic { flags, .. }
+            | SratEntry::Memory { flags, .. }
+            | SratEntry::X2apic { flags, .. }
+            | SratEntry::Gicc { flags, .. }
+            | SratEntry::Rintc { flags, .. } => Some(*flags),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => Some(g.flags),
+            SratEntry::GicIts { .. } | SratEntry::Unknown { .. } => None,
+        }
+    }
+
+    /// The length in bytes this structure has when encoded.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            SratEntry::Unknown { bytes, .. } => bytes.0.len(),
+            other => expected_len(other.type_id()).unwrap_or(0),
+        }
+    }
+
+    /// Decodes one structure from the start of `b` (which holds exactly the
+    /// structure's Length bytes). Known types with another length become `Unknown`.
+    fn decode(b: &[u8]) -> SratEntry {
+        let typ = b.first().copied().unwrap_or(0);
+        let unknown = || SratEntry::Unknown {
+            subtable_type: typ,
+            bytes: HexBytes(b.to_vec()),
+        };
+        if expected_len(typ) != Some(b.len()) {
+            return unknown();
+        }
+        let e = match typ {
+            0 => RawLocalApic::read_from_bytes(b).ok().map(|r| {
+                let hi = r.proximity_domain_hi;
+                SratEntry::LocalApic {
+                    proximity_domain: u32::from_le_bytes([
+                        r.proximity_domain_lo,
+                        hi[0],
+                        hi[1],
+                        hi[2],
+                    ]),
+                    apic_id: r.apic_id,
+                    flags: r.flags.get(),
+                    sapic_eid: r.sapic_eid,
+                    clock_domain: r.clock_domain.get(),
+                }
+            }),
+            1 => RawMemory::read_from_bytes(b)
+                .ok()
+                .map(|r| SratEntry::Memory {
+                    proximity_domain: r.proximity_domain.get(),
+                    base_address: r.base_address.get(),
+                    length: r.range_length.get(),
+                    flags: r.flags.get(),
+                    reserved1: r.reserved1.get(),
+                    reserved2: r.reserved2.get(),
+                    reserved3: r.reserved3.get(),
+                }),
+            2 => RawX2Apic::read_from_bytes(b)
+                .ok()
+                .map(|r| SratEntry::X2apic {
+                    proximity_domain: r.proximity_domain.get(),
+                    x2apic_id: r.x2apic_id.get(),
+                    flags: r.flags.get(),
+                    clock_domain: r.clock_domain.get(),
+                    reserved1: r.reserved1.get(),
+                    reserved2: r.reserved2.get(),
+                }),
+            3 => RawGicc::read_from_bytes(b).ok().map(|r| SratEntry::Gicc {
+                proximity_domain: r.proximity_domain.get(),
+                acpi_processor_uid: r.acpi_processor_uid.get(),
+                flags: r.flags.get(),
+                clock_domain: r.clock_domain.get(),
+            }),
+            4 => RawGicIts::read_from_bytes(b)
+                .ok()
+                .map(|r| SratEntry::GicIts {
+                    proximity_domain: r.proximity_domain.get(),
+                    its_id: r.its_id.get(),
+                    reserved: r.reserved.get(),
+                }),
+            5 | 6 => RawGeneric::read_from_bytes(b).ok().map(|r| {
+                let g = GenericAffinity {
+                    proximity_domain: r.proximity_domain.get(),
+                    device_handle: DeviceHandle::decode(r.device_handle_type, r.device_handle),
+                    flags: r.flags.get(),
+                    reserved1: r.reserved1,
+                    reserved2: r.reserved2.get(),
+                };
+                if typ == 5 {
+                    SratEntry::GenericInitiator(g)
+                } else {
+                    SratEntry::GenericPort(g)
+                }
+            }),
+            7 => RawRintc::read_from_bytes(b).ok().map(|r| SratEntry::Rintc {
+                proximity_domain: r.proximity_domain.get(),
+                acpi_processor_uid: r.acpi_processor_uid.get(),
+                flags: r.flags.get(),
+                clock_domain: r.clock_domain.get(),
+                reserved: r.reserved.get(),
+            }),
+            _ => None,
+        };
+        e.unwrap_or_else(unknown)
+    }
+
+    /// Appends the encoded structure to `w`.
+    fn encode(&self, w: &mut TableWriter) {
+        let len = |t: u8| {
+            expected_len(t)
+                .and_then(|l| u8::try_from(l).ok())
+                .unwrap_or(0)
+        };
+        match self {
+            SratEntry::LocalApic {
+                proximity_domain,
+                apic_id,
+                flags,
+                sapic_eid,
+                clock_domain,
+            } => {
+                let pd = proximity_domain.to_le_bytes();
+                w.raw(&RawLocalApic {
+                    typ: 0,
+                    length: len(0),
+                    proximity_domain_lo: pd[0],
+                    apic_id: *apic_id,
+                    flags: U32::new(*flags),
+                    sapic_eid: *sapic_eid,
+                    proximity_domain_hi: [pd[1], pd[2], pd[3]],
+                    clock_domain: U32::new(*clock_domain),
+                })
+            }
+            SratEntry::Memory {
+                proximity_domain,
+                base_address,
+                length,
+                flags,
+                reserved1,
+                reserved2,
+                reserved3,
+            } => w.raw(&RawMemory {
+                typ: 1,
+                length: len(1),
+                proximity_domain: U32::new(*proximity_domain),
+                reserved1: U16::new(*reserved1),
+                base_address: U64::new(*base_address),
+                range_length: U64::new(*length),
+                reserved2: U32::new(*reserved2),
+                flags: U32::new(*flags),
+                reserved3: U64::new(*reserved3),
+            }),
+            SratEntry::X2apic {
+                proximity_domain,
+                x2apic_id,
+                flags,
+                clock_domain,
+                reserved1,
+                reserved2,
+            } => w.raw(&RawX2Apic {
+                typ: 2,
+                length: len(2),
+                reserved1: U16::new(*reserved1),
+                proximity_domain: U32::new(*proximity_domain),
+                x2apic_id: U32::new(*x2apic_id),
+                flags: U32::new(*flags),
+                clock_domain: U32::new(*clock_domain),
+                reserved2: U32::new(*reserved2),
+            }),
+            SratEntry::Gicc {
+                proximity_domain,
+                acpi_processor_uid,
+                flags,
+                clock_domain,
+            } => w.raw(&RawGicc {
+                typ: 3,
+                length: len(3),
+                proximity_domain: U32::new(*proximity_domain),
+                acpi_processor_uid: U32::new(*acpi_processor_uid),
+                flags: U32::new(*flags),
+                clock_domain: U32::new(*clock_domain),
+            }),
+            SratEntry::GicIts {
+                proximity_domain,
+                its_id,
+                reserved,
+            } => w.raw(&RawGicIts {
+                typ: 4,
+                length: len(4),
+                proximity_domain: U32::new(*proximity_domain),
+                reserved: U16::new(*reserved),
+                its_id: U32::new(*its_id),
+            }),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
+                let typ = self.type_id();
+                w.raw(&RawGeneric {
+                    typ,
+                    length: len(typ),
+                    reserved1: g.reserved1,
+                    device_handle_type: g.device_handle.handle_type(),
+                    proximity_domain: U32::new(g.proximity_domain),
+                    device_handle: g.device_handle.encode(),
+                    flags: U32::new(g.flags),
+                    reserved2: U32::new(g.reserved2),
+                })
+            }
+            SratEntry::Rintc {
+                proximity_domain,
+                acpi_processor_uid,
+                flags,
+                clock_domain,
+                reserved,
+            } => w.raw(&RawRintc {
+                typ: 7,
+                length: len(7),
+                reserved: U16::new(*reserved),
+                proximity_domain: U32::new(*proximity_domain),
+                acpi_processor_uid: U32::new(*acpi_processor_uid),
+                flags: U32::new(*flags),
+                clock_domain: U32::new(*clock_domain),
+            }),
+            SratEntry::Unknown { bytes, .. } => w.bytes(&bytes.0),
+        }
+    }
+}
+
+/// The Length that a known structure type has (None for unknown types).
+pub fn expected_len(typ: u8) -> Option<usize> {
+    use std::mem::size_of;
+    Some(match typ {
+        0 => size_of::<RawLocalApic>(),
+        1 => size_of::<RawMemory>(),
+        2 => size_of::<RawX2Apic>(),
+        3 => size_of::<RawGicc>(),
+        4 => size_of::<RawGicIts>(),
+        5 | 6 => size_of::<RawGeneric>(),
+        7 => size_of::<RawRintc>(),
+        _ => return None,
+    })
+}
+
+/// Offset of the first affinity structure.
+pub const ENTRIES_OFFSET: usize = HEADER_LEN + 12;
+
+impl Srat {
+    /// An empty SRAT with QEMU's header defaults and the given revision
+    /// (QEMU: 1 on x86, 3 on arm).
+    pub fn new(revision: u8) -> Self {
+        Srat {
+            header: Header::new(SIGNATURE, revision),
+            table_revision: 1,
+            reserved: 0,
+            entries: Vec::new(),
+        }
+    }
+
+    /// Decodes a whole SRAT (exactly one table in `bytes`).
+    pub fn decode(bytes: &[u8]) -> Result<Srat, DecodeError> {
+        let header = Header::decode(bytes)?;
+        if header.signature.0 != SIGNATURE {
+            return Err(DecodeError::new(
+                &header.signature.0,
+                0,
+                DecodeErrorKind::WrongSignature {
+                    expected: SIGNATURE,
+                },
+            ));
+        }
+        let body: RawSratBody = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
+        Ok(Srat {
+            header,
+            table_revision: body.table_revision.get(),
+            reserved: body.reserved.get(),
+            entries: Self::decode_entries(bytes, ENTRIES_OFFSET)?,
+        })
+    }
+
+    /// Decodes the affinity structures from `start` to the end of `bytes`.
+    fn decode_entries(bytes: &[u8], start: usize) -> Result<Vec<SratEntry>, DecodeError> {
+        let mut entries = Vec::new();
+        let mut off = start;
+        while off < bytes.len() {
+            let rest = &bytes[off..];
+            if rest.len() < 2 {
+                return Err(DecodeError::new(
+                    &SIGNATURE,
+                    off,
+                    DecodeErrorKind::Truncated {
+                        needed: 2,
+                        available: rest.len(),
+                    },
+                ));
+            }
+            let len = usize::from(rest[1]);
+            if len < 2 || len > rest.len() {
+                return Err(DecodeError::new(
+                    &SIGNATURE,
+                    off,
+                    DecodeErrorKind::BadStructureLength {
+                        structure_type: u16::from(rest[0]),
+                        declared: u32::from(rest[1]),
+                        minimum: 2,
+                        remaining: rest.len(),
+                    },
+                ));
+            }
+            entries.push(SratEntry::decode(&rest[..len]));
+            off += len;
+        }
+        Ok(entries)
+    }
+
+    /// Encodes the table; Length and Checksum are computed here.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = TableWriter::new(&self.header);
+        w.raw(&RawSratBody {
+            table_revision: U32::new(self.table_revision),
+            reserved: U64::new(self.reserved),
+        });
+        for e in &self.entries {
+            e.encode(&mut w);
+        }
+        w.finish()
+    }
+
+    /// Byte offset of each entry in the encoded table.
+    pub fn entry_offsets(&self) -> Vec<usize> {
+        let mut off = ENTRIES_OFFSET;
+        self.entries
+            .iter()
+            .map(|e| {
+                let o = off;
+                off += e.encoded_len();
+                o
+            })
+            .collect()
+    }
+
+    /// Proximity domains in order of first appearance (the order Linux numbers nodes in).
+    pub fn proximity_domains_in_order(&self) -> Vec<u32> {
+        let mut seen = Vec::new();
+        for e in &self.entries {
+            if let Some(pd) = e.proximity_domain()
+                && !seen.contains(&pd)
+            {
+                seen.push(pd);
+            }
+        }
+        seen
+    }
+}

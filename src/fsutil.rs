@@ -1,0 +1,81 @@
+//! Output files are written whole or not at all: to a temporary file in the
+//! same directory, then renamed over the destination.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `data` to `path` atomically (temp file + fsync + rename).
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.vnuma-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes several files into `dir` (created if missing). Every file is first
+/// written to a temporary name; only when all succeeded are they renamed into
+/// place, so a failure leaves no partial set of new files behind.
+pub fn write_files_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut temps = Vec::new();
+    let result = (|| {
+        for (name, data) in files {
+            let tmp = dir.join(format!(".{name}.vnuma-tmp-{}", std::process::id()));
+            temps.push((tmp.clone(), dir.join(name)));
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+        }
+        for (tmp, dst) in &temps {
+            std::fs::rename(tmp, dst)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for (tmp, _) in &temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("SRAT.dat");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_set_leaves_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let files = vec![
+            ("A.dat".to_string(), b"a".to_vec()),
+            ("no/such/dir/B.dat".to_string(), b"b".to_vec()),
+        ];
+        assert!(write_files_atomic(d.path(), &files).is_err());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+    }
+}

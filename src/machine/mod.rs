@@ -1,0 +1,2 @@
+//! Machine profiles (q35, pc, virt): guest memory maps, CPU ids, PCI bus
+//! numbering, and the ACPI tables a [`crate::topology::Topology`] becomes.
