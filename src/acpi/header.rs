@@ -118,6 +118,26 @@ impl Header {
         })
     }
 
+    /// Decodes the header of a table that must carry the signature `expected`
+    /// (the SRAT/SLIT/HMAT decoders). The signature is checked first, so that
+    /// every error from a typed decoder names the table it was asked to decode:
+    /// a wrong signature is `WrongSignature`; any other header error (input
+    /// shorter than a header, bad Length) is reported under `expected`.
+    pub fn decode_expecting(bytes: &[u8], expected: [u8; 4]) -> Result<Header, DecodeError> {
+        let sig = bytes.get(..4).unwrap_or(bytes);
+        if !expected.starts_with(sig) {
+            return Err(DecodeError::new(
+                sig,
+                0,
+                DecodeErrorKind::WrongSignature { expected },
+            ));
+        }
+        Header::decode(bytes).map_err(|mut e| {
+            e.table = sig_to_string(&expected);
+            e
+        })
+    }
+
     fn to_raw(&self) -> RawHeader {
         RawHeader {
             signature: self.signature.0,

@@ -482,16 +482,7 @@ impl Hmat {
 
     /// Decodes a whole HMAT.
     pub fn decode(bytes: &[u8]) -> Result<Hmat, DecodeError> {
-        let header = Header::decode(bytes)?;
-        if header.signature.0 != SIGNATURE {
-            return Err(DecodeError::new(
-                &header.signature.0,
-                0,
-                DecodeErrorKind::WrongSignature {
-                    expected: SIGNATURE,
-                },
-            ));
-        }
+        let header = Header::decode_expecting(bytes, SIGNATURE)?;
         let reserved: U32 = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
         let mut structures = Vec::new();
         let mut off = STRUCTURES_OFFSET;

@@ -60,16 +60,7 @@ impl Slit {
 
     /// Decodes a whole SLIT.
     pub fn decode(bytes: &[u8]) -> Result<Slit, DecodeError> {
-        let header = Header::decode(bytes)?;
-        if header.signature.0 != SIGNATURE {
-            return Err(DecodeError::new(
-                &header.signature.0,
-                0,
-                DecodeErrorKind::WrongSignature {
-                    expected: SIGNATURE,
-                },
-            ));
-        }
+        let header = Header::decode_expecting(bytes, SIGNATURE)?;
         let body: RawSlitBody = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
         let n = body.locality_count.get();
         let avail = bytes.len() - MATRIX_OFFSET;

@@ -825,16 +825,7 @@ impl Srat {
 
     /// Decodes a whole SRAT (exactly one table in `bytes`).
     pub fn decode(bytes: &[u8]) -> Result<Srat, DecodeError> {
-        let header = Header::decode(bytes)?;
-        if header.signature.0 != SIGNATURE {
-            return Err(DecodeError::new(
-                &header.signature.0,
-                0,
-                DecodeErrorKind::WrongSignature {
-                    expected: SIGNATURE,
-                },
-            ));
-        }
+        let header = Header::decode_expecting(bytes, SIGNATURE)?;
         let body: RawSratBody = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
         Ok(Srat {
             header,
