@@ -847,3 +847,38 @@ fn wrong_signature_is_named() {
     let e = Slit::decode(&[]).unwrap_err();
     assert_eq!(e.table, "SLIT");
 }
+
+/// Regression: a cache structure with more SMBIOS handles than the u16 count
+/// can hold used to get a Length counting every handle while only 65535 were
+/// written, so the table did not decode. Now Length matches what is written.
+#[test]
+fn hmat_cache_with_too_many_smbios_handles_stays_consistent() {
+    let handles: Vec<u16> = (0..70_000u32).map(|i| (i % 65_536) as u16).collect();
+    let mut t = Hmat::new();
+    t.structures.push(HmatStructure::MemorySideCache {
+        memory_proximity_domain: 0,
+        cache_size: 0,
+        cache_attributes: 0,
+        address_mode: 0,
+        smbios_handles: handles.clone(),
+        reserved0: 0,
+        reserved1: 0,
+        trailing: HexBytes(vec![0xaa]),
+    });
+    let bytes = t.encode();
+    assert_eq!(bytes.len(), 40 + 32 + 2 * 65_535 + 1);
+    assert_eq!(t.structure_offsets(), vec![40]);
+    assert_eq!(t.structures[0].encoded_len(), 32 + 2 * 65_535 + 1);
+    let d = Hmat::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    match &d.structures[0] {
+        HmatStructure::MemorySideCache {
+            smbios_handles,
+            trailing,
+            ..
+        } => {
+            assert_eq!(smbios_handles[..], handles[..65_535]);
+            assert_eq!(trailing.0, vec![0xaa]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -250,7 +250,11 @@ impl HmatStructure {
                 smbios_handles,
                 trailing,
                 ..
-            } => size_of::<RawCache>() + 2 * smbios_handles.len() + trailing.0.len(),
+            } => {
+                // At most u16::MAX handles fit the count field; encode writes no more.
+                let n = smbios_handles.len().min(usize::from(u16::MAX));
+                size_of::<RawCache>() + 2 * n + trailing.0.len()
+            }
             HmatStructure::Unknown { bytes, .. } => bytes.0.len(),
         }
     }
