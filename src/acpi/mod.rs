@@ -44,7 +44,12 @@ pub(crate) fn read_at<T: FromBytes + KnownLayout>(
 }
 
 /// Any table this crate reads or writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// JSON: the table's own object (header fields flattened). Deserialization
+/// dispatches on the `signature` field (`SRAT`, `SLIT`, `HMAT`, anything else
+/// is kept whole as [`OtherTable`]), so that an error names the field that
+/// is wrong instead of "did not match any variant"; see [`Table::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Table {
     /// System Resource Affinity Table.
@@ -67,7 +72,84 @@ pub struct OtherTable {
     pub body: HexBytes,
 }
 
+impl<'de> Deserialize<'de> for Table {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Table::from_json(v).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Deserializes `v` as `T`, prefixing an error with `path`.
+fn from_value_at<T: serde::de::DeserializeOwned>(
+    v: serde_json::Value,
+    path: &str,
+) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Deserializes the array field `key` of `obj` element by element, so that an
+/// error names the element (`entries[3] (type "memory"): missing field ...`).
+fn array_at<T: serde::de::DeserializeOwned>(
+    obj: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<Vec<T>, String> {
+    let v = obj
+        .remove(key)
+        .ok_or_else(|| format!("missing field `{key}`"))?;
+    let serde_json::Value::Array(items) = v else {
+        return Err(format!("field `{key}` must be an array"));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let what = match item.get("type") {
+                Some(t) => format!("{key}[{i}] (type {t})"),
+                None => format!("{key}[{i}]"),
+            };
+            from_value_at(item, &what)
+        })
+        .collect()
+}
+
 impl Table {
+    /// Builds a table from its JSON form (as [`Serialize`] writes it), choosing
+    /// the table type by the `signature` field. Errors name the field or the
+    /// element of `entries`/`structures` that is wrong. Fields this form does
+    /// not know (such as `source` or `checksum_valid` added by reports) are ignored.
+    pub fn from_json(v: serde_json::Value) -> Result<Table, String> {
+        let serde_json::Value::Object(mut obj) = v else {
+            return Err("a table must be a JSON object".into());
+        };
+        let sig = match obj.get("signature") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => {
+                // A non-text signature (array of byte values) can only be another table.
+                let _: FixedAscii<4> = from_value_at(other.clone(), "signature")?;
+                String::new()
+            }
+            None => return Err("missing field `signature`".into()),
+        };
+        match sig.as_str() {
+            "SRAT" => {
+                let entries = array_at::<SratEntry>(&mut obj, "entries")?;
+                obj.insert("entries".into(), serde_json::Value::Array(Vec::new()));
+                let mut t: Srat = from_value_at(serde_json::Value::Object(obj), "SRAT")?;
+                t.entries = entries;
+                Ok(Table::Srat(t))
+            }
+            "HMAT" => {
+                let structures = array_at::<HmatStructure>(&mut obj, "structures")?;
+                obj.insert("structures".into(), serde_json::Value::Array(Vec::new()));
+                let mut t: Hmat = from_value_at(serde_json::Value::Object(obj), "HMAT")?;
+                t.structures = structures;
+                Ok(Table::Hmat(t))
+            }
+            "SLIT" => from_value_at(serde_json::Value::Object(obj), "SLIT").map(Table::Slit),
+            _ => from_value_at(serde_json::Value::Object(obj), &sig).map(Table::Other),
+        }
+    }
+
     /// Decodes one table, choosing the decoder by signature.
     pub fn decode(bytes: &[u8]) -> Result<Table, DecodeError> {
         match bytes.get(..4) {

@@ -112,7 +112,7 @@ pub fn to_hex(b: &[u8]) -> String {
 /// Parses lowercase or uppercase hex (whitespace allowed between bytes).
 pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits
