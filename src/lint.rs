@@ -925,3 +925,361 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Inputs are QEMU golden blobs mutated at known offsets, or SRATs written
+    //! byte by byte from the ACPI 6.5 layouts (one comment per field).
+    use super::*;
+
+    fn golden(rel: &str) -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/qemu-golden")
+            .join(rel);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Makes the bytes sum to zero again after a mutation (byte 9 is the checksum).
+    fn fix_checksum(b: &mut [u8]) {
+        b[9] = 0;
+        let sum = b.iter().fold(0u8, |a, x| a.wrapping_add(*x));
+        b[9] = 0u8.wrapping_sub(sum);
+    }
+
+    fn run(tables: Vec<Vec<u8>>) -> Report {
+        let loaded: Vec<LoadedTable> = tables
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| LoadedTable::decode(Some(format!("t{i}")), b))
+            .collect();
+        lint(&loaded)
+    }
+
+    fn codes(r: &Report) -> Vec<(Severity, &'static str)> {
+        r.findings.iter().map(|f| (f.severity, f.code)).collect()
+    }
+
+    /// An SRAT: 36-byte header, 12-byte body, then the given structures.
+    fn srat(revision: u8, structures: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = structures.concat();
+        let len = u32::try_from(48 + body.len()).unwrap();
+        let mut b = Vec::new();
+        b.extend_from_slice(b"SRAT"); // 0: Signature
+        b.extend_from_slice(&len.to_le_bytes()); // 4: Length
+        b.push(revision); // 8: Revision
+        b.push(0); // 9: Checksum (filled below)
+        b.extend_from_slice(b"BOCHS "); // 10: OEM ID
+        b.extend_from_slice(b"BXPC    "); // 16: OEM Table ID
+        b.extend_from_slice(&1u32.to_le_bytes()); // 24: OEM Revision
+        b.extend_from_slice(b"BXPC"); // 28: Creator ID
+        b.extend_from_slice(&1u32.to_le_bytes()); // 32: Creator Revision
+        b.extend_from_slice(&1u32.to_le_bytes()); // 36: reserved, 1
+        b.extend_from_slice(&0u64.to_le_bytes()); // 40: reserved
+        b.extend_from_slice(&body);
+        fix_checksum(&mut b);
+        b
+    }
+
+    /// Type 0, Processor Local APIC Affinity (16 bytes).
+    fn lapic(pxm: u32, apic: u8, flags: u32) -> Vec<u8> {
+        let p = pxm.to_le_bytes();
+        let mut b = vec![0, 16, p[0], apic]; // type, length, PXM 7:0, APIC ID
+        b.extend_from_slice(&flags.to_le_bytes()); // 4: flags
+        b.push(0); // 8: SAPIC EID
+        b.extend_from_slice(&p[1..4]); // 9: PXM 31:8
+        b.extend_from_slice(&0u32.to_le_bytes()); // 12: clock domain
+        b
+    }
+
+    /// Type 1, Memory Affinity (40 bytes).
+    fn mem(pxm: u32, base: u64, len: u64, flags: u32) -> Vec<u8> {
+        let mut b = vec![1, 40]; // type, length
+        b.extend_from_slice(&pxm.to_le_bytes()); // 2: proximity domain
+        b.extend_from_slice(&[0, 0]); // 6: reserved
+        b.extend_from_slice(&base.to_le_bytes()); // 8: base address
+        b.extend_from_slice(&len.to_le_bytes()); // 16: length
+        b.extend_from_slice(&[0; 4]); // 24: reserved
+        b.extend_from_slice(&flags.to_le_bytes()); // 28: flags
+        b.extend_from_slice(&[0; 8]); // 32: reserved
+        b
+    }
+
+    /// Type 5/6, Generic Initiator/Port Affinity (32 bytes).
+    fn generic(typ: u8, handle_type: u8, pxm: u32, handle: [u8; 16], flags: u32) -> Vec<u8> {
+        let mut b = vec![typ, 32, 0, handle_type]; // type, length, reserved, handle type
+        b.extend_from_slice(&pxm.to_le_bytes()); // 4: proximity domain
+        b.extend_from_slice(&handle); // 8: device handle
+        b.extend_from_slice(&flags.to_le_bytes()); // 24: flags
+        b.extend_from_slice(&[0; 4]); // 28: reserved
+        b
+    }
+
+    /// PCI handle bytes: segment (LE), bus, devfn, 12 reserved.
+    fn pci(seg: u16, b10: u8, b11: u8) -> [u8; 16] {
+        let mut h = [0u8; 16];
+        h[..2].copy_from_slice(&seg.to_le_bytes());
+        h[2] = b10;
+        h[3] = b11;
+        h
+    }
+
+    const GX: &str = "x86/q35/SRAT.acpihmat-generic-x";
+    /// Offset of the GI structure in SRAT.acpihmat-generic-x (qemu-numa-spec.md §2.2).
+    const GX_GI: usize = 0x1a0;
+
+    #[test]
+    fn golden_blobs_have_no_errors() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/qemu-golden");
+        let mut n = 0;
+        for arch in ["x86/pc", "x86/q35", "aarch64/virt", "riscv64/virt"] {
+            for e in std::fs::read_dir(dir.join(arch)).unwrap() {
+                let b = std::fs::read(e.unwrap().path()).unwrap();
+                let r = run(vec![b]);
+                assert!(!r.has_errors(), "{arch}: {:?}", r.findings);
+                n += 1;
+            }
+        }
+        assert_eq!(n, 28, "27 x86/arm blobs + 1 riscv64");
+    }
+
+    #[test]
+    fn generic_x_guest_nodes() {
+        let r = run(vec![golden(GX)]);
+        let nodes: Vec<(u32, Option<u32>)> =
+            r.guest_nodes.iter().map(|g| (g.pxm, g.node)).collect();
+        // LAPIC PXMs 0,3,5 and the GI's PXM 1 in pass 1, memory PXM 4 in pass 2;
+        // the Generic Port's PXM 2 gets no node.
+        assert_eq!(
+            nodes,
+            [
+                (0, Some(0)),
+                (3, Some(1)),
+                (5, Some(2)),
+                (1, Some(3)),
+                (4, Some(4)),
+                (2, None)
+            ]
+        );
+        assert_eq!(r.guest_nodes[3].generic_initiators, 1);
+        assert_eq!(r.guest_nodes[5].generic_ports, 1);
+        assert!(!r.with_code("generic-port-no-node").is_empty());
+        assert!(!r.has_errors());
+    }
+
+    #[test]
+    fn generic_port_shifts_later_nodes() {
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                generic(6, 0, 1, *b"ACPI0016\x40\0\0\0\0\0\0\0", 1),
+                generic(5, 1, 2, pci(0, 1, 0), 1),
+                mem(0, 0, 1 << 30, 1),
+            ],
+        );
+        let r = run(vec![t]);
+        let nodes: Vec<(u32, Option<u32>)> =
+            r.guest_nodes.iter().map(|g| (g.pxm, g.node)).collect();
+        assert_eq!(nodes, [(0, Some(0)), (2, Some(1)), (1, None)]);
+    }
+
+    #[test]
+    fn bad_checksum_is_an_error_at_offset_9() {
+        let mut b = golden(GX);
+        b[9] = b[9].wrapping_add(1);
+        let r = run(vec![b]);
+        let f = r.with_code("bad-checksum");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].offset, Some(9));
+    }
+
+    #[test]
+    fn length_mismatch_is_reported_and_other_tables_still_checked() {
+        let mut b = golden(GX);
+        b[4] = b[4].wrapping_add(1); // Length one more than the bytes given
+        let mut slit = golden("x86/q35/SLIT.cphp");
+        slit[44] = 11; // diagonal [0][0]
+        fix_checksum(&mut slit);
+        let r = run(vec![b, slit]);
+        let d = r.with_code("decode-error");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].offset, Some(4));
+        assert_eq!(d[0].source.as_deref(), Some("t0"));
+        assert_eq!(r.with_code("slit-invalid").len(), 1);
+    }
+
+    #[test]
+    fn slit_linux_rejects() {
+        // SLIT.cphp: 2 localities, matrix at 44: 10 21 / 21 10.
+        let mut b = golden("x86/q35/SLIT.cphp");
+        assert_eq!(&b[44..48], &[10, 21, 21, 10]);
+        b[44] = 11;
+        fix_checksum(&mut b);
+        let r = run(vec![b.clone()]);
+        let f = r.with_code("slit-invalid");
+        assert_eq!((f[0].severity, f[0].offset), (Severity::Error, Some(44)));
+
+        b[44] = 10;
+        b[45] = 10; // off-diagonal must be > 10
+        fix_checksum(&mut b);
+        let r = run(vec![b]);
+        assert_eq!(r.with_code("slit-invalid")[0].offset, Some(45));
+    }
+
+    #[test]
+    fn slit_locality_count_against_srat() {
+        let r = run(vec![golden(GX), golden("x86/q35/SLIT.cphp")]);
+        let f = r.with_code("slit-locality-count");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(!r.with_code("slit-pxm-missing").is_empty());
+    }
+
+    #[test]
+    fn disabled_generic_initiator() {
+        let mut b = golden(GX);
+        assert_eq!(b[GX_GI], 5);
+        b[GX_GI + 24] = 0; // flags: Enabled clear
+        fix_checksum(&mut b);
+        let r = run(vec![b]);
+        let f = r.with_code("gi-disabled");
+        assert_eq!(
+            (f[0].severity, f[0].offset),
+            (Severity::Warning, Some(GX_GI + 24))
+        );
+        // PXM 1 now gets no node; the memory PXM 4 becomes node 3.
+        let g = |p: u32| r.guest_nodes.iter().find(|g| g.pxm == p).unwrap().node;
+        assert_eq!((g(1), g(4)), (None, Some(3)));
+    }
+
+    #[test]
+    fn swapped_pci_handle() {
+        // Device at 00:04.0 written in the 9.0-9.1.1 order: bytes 10,11 = 20 00.
+        let mut b = golden(GX);
+        assert_eq!(&b[GX_GI + 10..GX_GI + 12], &[0x01, 0x02]);
+        b[GX_GI + 10] = 0x20;
+        b[GX_GI + 11] = 0x00;
+        fix_checksum(&mut b);
+        let r = run(vec![b]);
+        let f = r.with_code("pci-handle-swapped");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("0000:00:04.0"), "{}", f[0].message);
+
+        // Device at 01:00.0 (behind a root port) swapped: bytes 00 01, reads as 00:00.1.
+        let t = srat(
+            1,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 1 << 30, 1),
+                generic(5, 1, 1, pci(0, 0, 1), 1),
+            ],
+        );
+        let r = run(vec![t]);
+        let f = r.with_code("pci-handle-swapped");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("0000:01:00.0"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn cloud_hypervisor_handle_pattern() {
+        // segment 0, bus 1, bus 1, device 3, device 3, function 2, function 2, zeros
+        let mut h = [0u8; 16];
+        h[2..8].copy_from_slice(&[1, 1, 3, 3, 2, 2]);
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 1 << 30, 1),
+                generic(5, 1, 1, h, 1),
+            ],
+        );
+        let r = run(vec![t]);
+        let f = r.with_code("pci-handle-repeated-bytes");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("0000:01:03.2"), "{}", f[0].message);
+        assert!(r.with_code("pci-handle-swapped").is_empty());
+    }
+
+    #[test]
+    fn pxm_300() {
+        // Revision 3: the memory PXM is read whole and cannot be mapped.
+        let t = srat(3, &[lapic(0, 0, 1), mem(300, 0, 1 << 30, 1)]);
+        let r = run(vec![t]);
+        let f = r.with_code("pxm-unmappable");
+        assert_eq!((f[0].severity, f[0].offset), (Severity::Error, Some(64)));
+        // Revision 1: Linux masks it to 300 & 0xff = 44.
+        let t = srat(1, &[lapic(0, 0, 1), mem(300, 0, 1 << 30, 1)]);
+        let r = run(vec![t]);
+        assert!(r.with_code("pxm-unmappable").is_empty());
+        let f = r.with_code("pxm-truncated");
+        assert!(f[0].message.contains("PXM 44"), "{}", f[0].message);
+        assert!(
+            r.guest_nodes
+                .iter()
+                .any(|g| g.pxm == 44 && g.node == Some(1))
+        );
+    }
+
+    #[test]
+    fn overlapping_memory() {
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 0x8000_0000, 1),
+                mem(1, 0x4000_0000, 0x8000_0000, 1),
+            ],
+        );
+        let r = run(vec![t]);
+        let f = r.with_code("memory-overlap");
+        assert_eq!((f[0].severity, f[0].offset), (Severity::Error, Some(104)));
+        // Same node: a warning.
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 0x8000_0000, 1),
+                mem(0, 0x4000_0000, 0x8000_0000, 1),
+            ],
+        );
+        let r = run(vec![t]);
+        assert_eq!(r.with_code("memory-overlap")[0].severity, Severity::Warning);
+        // Hot-pluggable range over another node's range: a warning.
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 0x8000_0000, 1),
+                mem(1, 0x4000_0000, 0x8000_0000, 3),
+            ],
+        );
+        let r = run(vec![t]);
+        assert_eq!(r.with_code("memory-overlap")[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn hmat_revision_1_and_absent_pxms() {
+        let mut h = golden("x86/q35/HMAT.acpihmat-generic-x");
+        h[8] = 1;
+        fix_checksum(&mut h);
+        let r = run(vec![h]);
+        assert_eq!(r.with_code("hmat-revision-1").len(), 1);
+
+        // SRAT.acpihmat names PXMs 0 and 1 only; the generic-x HMAT targets 0..5.
+        let r = run(vec![
+            golden("x86/q35/SRAT.acpihmat"),
+            golden("x86/q35/HMAT.acpihmat-generic-x"),
+        ]);
+        let f = r.with_code("hmat-pxm-absent");
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn no_enabled_memory() {
+        let t = srat(3, &[lapic(0, 0, 1), mem(0, 0, 1 << 30, 0)]);
+        let r = run(vec![t]);
+        assert_eq!(codes(&r), [(Severity::Error, "srat-no-memory")]);
+    }
+}
