@@ -419,6 +419,23 @@ fn encode_errors_name_table_index_and_field() {
     assert!(msg.contains("flags"), "{msg}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 
+    // A value of the wrong type: the field is named too.
+    v["tables"][0]["entries"][3]["flags"] = Value::from("x");
+    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+    let e = vnuma(&["encode", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(1));
+    let msg = stderr(&e);
+    assert!(
+        msg.contains("entries[3] (type \"memory\"): field `flags`"),
+        "{msg}"
+    );
+    v["tables"][0]["entries"][3]["flags"] = Value::from(1);
+    v["tables"][0]["oem_id"] = Value::from("TOOLONGID");
+    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+    let e = vnuma(&["encode", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let msg = stderr(&e);
+    assert!(msg.contains("field `oem_id`"), "{msg}");
+
     let e = vnuma(&[
         "encode",
         Path::new("/nonexistent/x.json").to_str().unwrap(),

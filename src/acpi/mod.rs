@@ -79,12 +79,53 @@ impl<'de> Deserialize<'de> for Table {
     }
 }
 
-/// Deserializes `v` as `T`, prefixing an error with `path`.
+/// Deserializes `v` as `T`, prefixing an error with `path` and, for a value
+/// error inside an object (serde_json does not name the field then), the field.
 fn from_value_at<T: serde::de::DeserializeOwned>(
     v: serde_json::Value,
     path: &str,
 ) -> Result<T, String> {
-    serde_json::from_value(v).map_err(|e| format!("{path}: {e}"))
+    let probe = v.clone();
+    serde_json::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        match blame_field::<T>(&probe, &msg) {
+            Some(k) => format!("{path}: field `{k}`: {msg}"),
+            None => format!("{path}: {msg}"),
+        }
+    })
+}
+
+/// Finds the field of the object `v` that makes deserializing `T` fail with
+/// `msg`: the first field (other than the `type` tag) whose removal changes
+/// the error. serde reports a bad value while reading the fields, before it
+/// checks for missing ones, so removing a good field leaves the error as is.
+fn blame_field<T: serde::de::DeserializeOwned>(v: &serde_json::Value, msg: &str) -> Option<String> {
+    let serde_json::Value::Object(obj) = v else {
+        return None;
+    };
+    if msg.starts_with("missing field") || msg.starts_with("unknown variant") {
+        return None;
+    }
+    obj.keys().filter(|k| k.as_str() != "type").find_map(|k| {
+        let mut copy = obj.clone();
+        copy.remove(k);
+        match serde_json::from_value::<T>(serde_json::Value::Object(copy)) {
+            Ok(_) => Some(k.clone()),
+            Err(e) if e.to_string() != msg => Some(k.clone()),
+            Err(_) => None,
+        }
+    })
+}
+
+/// Checks that the field `key` of `obj`, when present, deserializes as `T`.
+fn check_field<T: serde::de::DeserializeOwned>(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<(), String> {
+    match obj.get(key) {
+        Some(v) => from_value_at::<T>(v.clone(), &format!("field `{key}`")).map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// Deserializes the array field `key` of `obj` element by element, so that an
@@ -130,8 +171,12 @@ impl Table {
             }
             None => return Err("missing field `signature`".into()),
         };
+        // Header fields first (a plain struct: a bad value is blamed on its field).
+        let _: Header = from_value_at(serde_json::Value::Object(obj.clone()), "header")?;
         match sig.as_str() {
             "SRAT" => {
+                check_field::<u32>(&obj, "table_revision")?;
+                check_field::<u64>(&obj, "reserved")?;
                 let entries = array_at::<SratEntry>(&mut obj, "entries")?;
                 obj.insert("entries".into(), serde_json::Value::Array(Vec::new()));
                 let mut t: Srat = from_value_at(serde_json::Value::Object(obj), "SRAT")?;
@@ -139,14 +184,27 @@ impl Table {
                 Ok(Table::Srat(t))
             }
             "HMAT" => {
+                check_field::<u32>(&obj, "reserved")?;
                 let structures = array_at::<HmatStructure>(&mut obj, "structures")?;
                 obj.insert("structures".into(), serde_json::Value::Array(Vec::new()));
                 let mut t: Hmat = from_value_at(serde_json::Value::Object(obj), "HMAT")?;
                 t.structures = structures;
                 Ok(Table::Hmat(t))
             }
-            "SLIT" => from_value_at(serde_json::Value::Object(obj), "SLIT").map(Table::Slit),
-            _ => from_value_at(serde_json::Value::Object(obj), &sig).map(Table::Other),
+            "SLIT" => {
+                if let Some(serde_json::Value::Array(rows)) = obj.get("distances") {
+                    for (i, row) in rows.iter().enumerate() {
+                        let _: Vec<u8> = from_value_at(row.clone(), &format!("distances[{i}]"))?;
+                    }
+                }
+                check_field::<Vec<Vec<u8>>>(&obj, "distances")?;
+                check_field::<HexBytes>(&obj, "trailing")?;
+                from_value_at(serde_json::Value::Object(obj), "SLIT").map(Table::Slit)
+            }
+            _ => {
+                check_field::<HexBytes>(&obj, "body")?;
+                from_value_at(serde_json::Value::Object(obj), &sig).map(Table::Other)
+            }
         }
     }
 

@@ -7,19 +7,18 @@ use anyhow::Context;
 
 use crate::report;
 
-/// Arguments of `vnuma encode`.
-#[derive(clap::Args, Debug)]
-#[command(
-    about = "Write binary ACPI tables from the JSON that `vnuma inspect --json` prints",
-    long_about = "Write binary ACPI tables from the JSON that `vnuma inspect --json` prints.\n\n\
+/// Long help of `vnuma encode`.
+pub const LONG_ABOUT: &str = "Write binary ACPI tables from the JSON that `vnuma inspect --json` prints.\n\n\
 INPUT is a JSON file, or - for standard input. It may be the whole inspect document \
 ({\"tables\": [...], ...}: findings and guest_nodes are ignored), an array of tables, or one \
 table object. Each table is written to DIR as <SIGNATURE>.dat (SRAT.dat, SLIT.dat, HMAT.dat); \
 when several tables share a signature the second is <SIG>-1.dat, the third <SIG>-2.dat, and so \
 on, in input order. Length and Checksum are recomputed; the length/checksum/checksum_valid \
 fields of the JSON are ignored. A table given as \"raw\" hex (one that inspect could not \
-decode) is written unchanged. All files are written atomically: either all appear or none."
-)]
+decode) is written unchanged. All files are written atomically: either all appear or none.";
+
+/// Arguments of `vnuma encode`.
+#[derive(clap::Args, Debug)]
 pub struct Args {
     /// JSON input file, or - for standard input.
     #[arg(value_name = "INPUT")]

@@ -4,11 +4,8 @@ use std::path::PathBuf;
 
 use crate::report;
 
-/// Arguments of `vnuma inspect`.
-#[derive(clap::Args, Debug)]
-#[command(
-    about = "Decode SRAT/SLIT/HMAT tables, check them, and show the Linux node each proximity domain becomes",
-    long_about = "Decode SRAT/SLIT/HMAT tables, check them, and show the Linux node each proximity domain becomes.\n\n\
+/// Long help of `vnuma inspect`.
+pub const LONG_ABOUT: &str = "Decode SRAT/SLIT/HMAT tables, check them, and show the Linux node each proximity domain becomes.\n\n\
 Each PATH is a table file (any name) or a directory such as /sys/firmware/acpi/tables, \
 from which the files named SRAT, SLIT or HMAT (any case, optionally followed by a number \
 such as SRAT1 or SRAT-1, and by a suffix such as .dat or .aml) are read.\n\n\
@@ -18,8 +15,10 @@ the findings (error, warning, info) and the guest node table. --json prints \
 JSON back into table files.\n\n\
 Exit status: 0 when every table decoded (findings do not change it, unless --strict); \
 1 when a file cannot be read, a table does not decode, or --strict is given and there is \
-an error finding."
-)]
+an error finding.";
+
+/// Arguments of `vnuma inspect`.
+#[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]

@@ -19,8 +19,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Decode SRAT/SLIT/HMAT, check them and show the Linux node of each proximity domain.
+    #[command(long_about = inspect::LONG_ABOUT)]
     Inspect(inspect::Args),
     /// Write binary tables from the JSON of `vnuma inspect --json`.
+    #[command(long_about = encode::LONG_ABOUT)]
     Encode(encode::Args),
 }
 
