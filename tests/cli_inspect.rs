@@ -445,3 +445,45 @@ fn encode_errors_name_table_index_and_field() {
     assert_eq!(e.status.code(), Some(1));
     assert!(stderr(&e).contains("/nonexistent/x.json"));
 }
+
+/// Offsets (`[XXXh` prefixes) of the lines whose field name starts with `name`.
+fn offsets_of(text: &str, name: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('['))
+        .filter(|l| {
+            l.split_once(']')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(name))
+        })
+        .map(|l| l[..5].to_string())
+        .collect()
+}
+
+#[test]
+fn structure_offsets_match_iasl() {
+    if !common::have_tool("iasl") {
+        return;
+    }
+    for p in all_golden() {
+        let d = tempfile::tempdir().unwrap();
+        let copy = d.path().join("t.dat");
+        std::fs::copy(&p, &copy).unwrap();
+        let st = Command::new("iasl")
+            .arg("-d")
+            .arg(&copy)
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "iasl -d {}", p.display());
+        let dsl = std::fs::read_to_string(d.path().join("t.dsl")).unwrap();
+        let ours = stdout(&vnuma(&["inspect", p.to_str().unwrap()]));
+        for name in ["Subtable Type", "Structure Type", "Entry"] {
+            assert_eq!(
+                offsets_of(&ours, name),
+                offsets_of(&dsl, name),
+                "{name} offsets of {}",
+                p.display()
+            );
+        }
+        assert!(!offsets_of(&ours, "Signature").is_empty());
+    }
+}
