@@ -746,21 +746,26 @@ fn lint_slit(cx: &mut Ctx, slit: &Slit, srat: Option<&Srat>) {
             }
         }
     }
+    let mut asym: Vec<(usize, usize, u8, u8)> = Vec::new();
     for (i, row) in slit.distances.iter().enumerate() {
         for (j, &v) in row.iter().enumerate().skip(i + 1) {
-            let back = slit.distances.get(j).and_then(|r| r.get(i)).copied();
-            if back.is_some_and(|b| b != v) {
-                cx.push(
-                    Severity::Info,
-                    "slit-asymmetric",
-                    Some(matrix + i * n + j),
-                    format!(
-                        "distance [{i}][{j}] = {v} but [{j}][{i}] = {}: allowed, but unusual",
-                        back.unwrap_or(0)
-                    ),
-                );
+            if let Some(b) = slit.distances.get(j).and_then(|r| r.get(i)).copied()
+                && b != v
+            {
+                asym.push((i, j, v, b));
             }
         }
+    }
+    if let Some(&(i, j, v, b)) = asym.first() {
+        cx.push(
+            Severity::Info,
+            "slit-asymmetric",
+            Some(matrix + i * n + j),
+            format!(
+                "distance [{i}][{j}] = {v} but [{j}][{i}] = {b} ({} asymmetric pair(s) in all): allowed, but unusual",
+                asym.len()
+            ),
+        );
     }
     if n == 0 {
         cx.push(
@@ -858,6 +863,7 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
             "no SRAT among the inputs: the cross-checks against the SRAT were skipped".into(),
         );
     }
+    let mut absent: BTreeMap<u32, (usize, Vec<&str>)> = BTreeMap::new();
     for (s, &off) in hmat.structures.iter().zip(&offsets) {
         let mut named: Vec<(u32, &str, usize)> = Vec::new();
         match s {
@@ -912,17 +918,25 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
         if let Some(pxms) = &pxms {
             for (p, role, o) in named {
                 if !pxms.contains(&p) {
-                    cx.push(
-                        Severity::Warning,
-                        "hmat-pxm-absent",
-                        Some(o),
-                        format!(
-                            "HMAT {role} proximity domain {p} is not named by the SRAT: Linux finds no node for it and skips it"
-                        ),
-                    );
+                    let a = absent.entry(p).or_insert((o, Vec::new()));
+                    if !a.1.contains(&role) {
+                        a.1.push(role);
+                    }
                 }
             }
         }
+    }
+    // One finding per absent PXM, at its first reference.
+    for (p, (o, roles)) in absent {
+        cx.push(
+            Severity::Warning,
+            "hmat-pxm-absent",
+            Some(o),
+            format!(
+                "HMAT names proximity domain {p} (as {}) but the SRAT does not: Linux finds no node for it and skips those entries",
+                roles.join(", ")
+            ),
+        );
     }
 }
 
