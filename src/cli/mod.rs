@@ -3,6 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod encode;
+pub mod inspect;
+
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
 #[command(name = "vnuma", version, about, long_about = None)]
@@ -14,7 +17,14 @@ pub struct Cli {
 
 /// vnuma's subcommands.
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Decode SRAT/SLIT/HMAT, check them and show the Linux node of each proximity domain.
+    #[command(long_about = inspect::LONG_ABOUT)]
+    Inspect(inspect::Args),
+    /// Write binary tables from the JSON of `vnuma inspect --json`.
+    #[command(long_about = encode::LONG_ABOUT)]
+    Encode(encode::Args),
+}
 
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
@@ -48,5 +58,8 @@ pub fn report_error(e: &anyhow::Error) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+        Command::Encode(a) => encode::run(a),
+    }
 }

@@ -1,0 +1,101 @@
+//! `vnuma encode`: the JSON of `vnuma inspect --json` back to binary tables.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::report;
+
+/// Long help of `vnuma encode`.
+pub const LONG_ABOUT: &str = "Write binary ACPI tables from the JSON that `vnuma inspect --json` prints.\n\n\
+INPUT is a JSON file, or - for standard input. It may be the whole inspect document \
+({\"tables\": [...], ...}: findings and guest_nodes are ignored), an array of tables, or one \
+table object. Each table is written to DIR as <SIGNATURE>.dat (SRAT.dat, SLIT.dat, HMAT.dat); \
+when several tables share a signature the second is <SIG>-1.dat, the third <SIG>-2.dat, and so \
+on, in input order. Length and Checksum are recomputed; the length/checksum/checksum_valid \
+fields of the JSON are ignored. A table given as \"raw\" hex (one that inspect could not \
+decode) is written unchanged. All files are written atomically: either all appear or none.";
+
+/// Arguments of `vnuma encode`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// JSON input file, or - for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Output directory (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// A file-name-safe version of a signature.
+fn file_stem(sig: &str) -> String {
+    let s: String = sig
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() { "TABLE".into() } else { s }
+}
+
+/// Output file names for signatures in order: `SIG.dat`, then `SIG-1.dat`, `SIG-2.dat`...
+pub fn file_names(signatures: &[String]) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    signatures
+        .iter()
+        .map(|sig| {
+            let stem = file_stem(sig);
+            let n = seen.entry(stem.clone()).or_insert(0);
+            let name = if *n == 0 {
+                format!("{stem}.dat")
+            } else {
+                format!("{stem}-{n}.dat")
+            };
+            *n += 1;
+            name
+        })
+        .collect()
+}
+
+/// Runs `vnuma encode`.
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let text = if args.input.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(&args.input)
+            .with_context(|| format!("cannot read {}", args.input.display()))?
+    };
+    let where_ = if args.input.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        args.input.display().to_string()
+    };
+    let tables = report::tables_from_json(&text).with_context(|| format!("in {where_}"))?;
+    if tables.is_empty() {
+        anyhow::bail!("{where_} holds no table");
+    }
+    let names = file_names(&tables.iter().map(|t| t.signature()).collect::<Vec<_>>());
+    let files: Vec<(String, Vec<u8>)> = names
+        .into_iter()
+        .zip(tables.iter().map(|t| t.encode()))
+        .collect();
+    crate::fsutil::write_files_atomic(&args.output, &files)
+        .with_context(|| format!("cannot write the tables into {}", args.output.display()))?;
+    for (name, bytes) in &files {
+        eprintln!(
+            "wrote {} ({} bytes)",
+            args.output.join(name).display(),
+            bytes.len()
+        );
+    }
+    Ok(0)
+}
