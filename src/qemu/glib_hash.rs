@@ -37,7 +37,8 @@ const PRIME_MOD: [u32; 32] = [
 pub fn str_hash(key: &str) -> u32 {
     key.bytes().fold(5381u32, |h, b| {
         // `signed char` addition: bytes >= 0x80 add a negative value.
-        h.wrapping_mul(33).wrapping_add(i32::from(b as i8) as u32)
+        h.wrapping_mul(33)
+            .wrapping_add(i32::from(i8::from_ne_bytes([b])).cast_unsigned())
     })
 }
 
