@@ -1,6 +1,10 @@
 //! The command-line layer: argument parsing only; the work lives in the library.
 //! Each subcommand has its own file with an `Args` struct and a `run` function.
 
+pub mod build;
+pub mod initrd;
+pub mod verify;
+
 use clap::{Parser, Subcommand};
 
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
@@ -14,7 +18,14 @@ pub struct Cli {
 
 /// vnuma's subcommands.
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
+    Build(build::Args),
+    /// Write a Linux initrd table-upgrade cpio (kernel/firmware/acpi/*.aml).
+    Initrd(initrd::Args),
+    /// Inside a guest: compare Linux's NUMA view and tables with a topology file.
+    Verify(verify::Args),
+}
 
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
@@ -48,5 +59,9 @@ pub fn report_error(e: &anyhow::Error) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Build(a) => build::run(a),
+        Command::Initrd(a) => initrd::run(a),
+        Command::Verify(a) => verify::run(a),
+    }
 }
