@@ -188,6 +188,8 @@ pub struct Options {
     pub mem_fraction: f64,
     /// Allowed shortfall in bytes, whichever of the two is larger.
     pub mem_bytes: u64,
+    /// Whether to compare the guest's SRAT/SLIT/HMAT with the planned ones.
+    pub compare_tables: bool,
 }
 
 impl Default for Options {
@@ -195,6 +197,7 @@ impl Default for Options {
         Options {
             mem_fraction: 0.15,
             mem_bytes: 96 << 20,
+            compare_tables: true,
         }
     }
 }
@@ -232,6 +235,9 @@ pub fn compare(
 
     // --- tables
     for sig in ["SRAT", "SLIT", "HMAT"] {
+        if !opts.compare_tables {
+            break;
+        }
         match (planned.get(sig), guest.tables.get(sig)) {
             (Some(p), Some(g)) => diff_tables(sig, p, g, &mut r.diffs),
             (Some(_), None) => r

@@ -55,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let guest = read_sysfs(&args.sysfs)?;
     let opts = Options {
         mem_fraction: args.mem_tolerance / 100.0,
+        compare_tables: !args.no_tables,
         ..Options::default()
     };
     let report = compare(&f, &planned, &guest, &opts);

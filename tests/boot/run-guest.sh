@@ -18,6 +18,8 @@ cp "$vnuma" "$root/bin/vnuma"
 strip "$root/bin/vnuma" 2>/dev/null || true
 cp "$topo" "$root/topology.toml"
 printf '%s\n' "$verify_args" > "$root/verify-args"
+# VNUMA_BOOT_DUMP=1: also print the node files and tables (base64) for fixtures.
+[ -n "${VNUMA_BOOT_DUMP:-}" ] && touch "$root/dump"
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -30,6 +32,14 @@ done
 for d in $n/node*; do
     echo "NODE $(basename $d) distance $(cat $d/distance) cpulist $(cat $d/cpulist)"
 done
+if [ -e /dump ]; then
+    for f in $n/online $n/has_cpu $n/has_memory $n/has_generic_initiator $n/node*/distance $n/node*/cpulist $n/node*/meminfo; do
+        echo "DUMP-FILE ${f#/sys/}"; cat $f; echo "DUMP-END"
+    done
+    for t in SRAT SLIT HMAT; do
+        [ -e /sys/firmware/acpi/tables/$t ] && { echo "DUMP-B64 firmware/acpi/tables/$t"; base64 /sys/firmware/acpi/tables/$t; echo "DUMP-END"; }
+    done
+fi
 /bin/vnuma verify --expect /topology.toml $(cat /verify-args)
 rc=$?
 if [ $rc = 0 ]; then echo "VNUMA-RESULT: PASS"; else echo "VNUMA-RESULT: FAIL rc=$rc"; fi
