@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod acpi;
+pub mod build;
 pub mod cli;
 pub mod fsutil;
 pub mod initrd;

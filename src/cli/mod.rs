@@ -1,6 +1,10 @@
 //! The command-line layer: argument parsing only; the work lives in the library.
 //! Each subcommand has its own file with an `Args` struct and a `run` function.
 
+pub mod build;
+pub mod initrd;
+pub mod verify;
+
 use clap::{Parser, Subcommand};
 
 pub mod encode;
@@ -24,18 +28,25 @@ pub enum Command {
     /// Write binary tables from the JSON of `vnuma inspect --json`.
     #[command(long_about = encode::LONG_ABOUT)]
     Encode(encode::Args),
+    /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
+    Build(build::Args),
+    /// Write a Linux initrd table-upgrade cpio (kernel/firmware/acpi/*.aml).
+    Initrd(initrd::Args),
+    /// Inside a guest: compare Linux's NUMA view and tables with a topology file.
+    Verify(verify::Args),
 }
 
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
 
 /// Parses `std::env::args`, runs the command, prints errors (the whole chain)
-/// and returns the exit status: 0 success, 1 error, 2 usage error.
+/// and returns the exit status: 0 success, 1 any error (usage errors included).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // Bad arguments are bad input like any other: exit status 1.
+            let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
             return code;
         }
@@ -61,5 +72,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Encode(a) => encode::run(a),
+        Command::Build(a) => build::run(a),
+        Command::Initrd(a) => initrd::run(a),
+        Command::Verify(a) => verify::run(a),
     }
 }

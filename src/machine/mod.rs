@@ -1,2 +1,8 @@
 //! Machine profiles (q35, pc, virt): guest memory maps, CPU ids, PCI bus
 //! numbering, and the ACPI tables a [`crate::topology::Topology`] becomes.
+
+pub mod error;
+pub mod memory;
+pub mod tables;
+
+pub use error::LayoutError;

@@ -5,6 +5,8 @@
 //! real memory map and turns it into ACPI tables. Everything here is resolved:
 //! CPU arch ids are computed, PCI bus numbers assigned, emission order fixed.
 
+pub mod file;
+
 use crate::acpi::DeviceHandle;
 use serde::{Deserialize, Serialize};
 

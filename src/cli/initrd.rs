@@ -1,0 +1,86 @@
+//! `vnuma initrd TOPOLOGY -o FILE.cpio`: a Linux initrd table-upgrade archive.
+
+use std::path::PathBuf;
+
+use crate::build::{Order, plan_tables};
+use crate::initrd::table_upgrade_cpio;
+use crate::topology::file;
+
+/// Write an uncompressed cpio with kernel/firmware/acpi/{SRAT,SLIT,HMAT}.aml, to
+/// prepend to an initramfs (Linux CONFIG_ACPI_TABLE_UPGRADE).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The topology file.
+    #[arg(required_unless_present = "tables")]
+    pub topology: Option<PathBuf>,
+    /// Take the tables from this directory (SRAT.dat, SLIT.dat, HMAT.dat, as
+    /// `vnuma build` writes them) instead of building them.
+    #[arg(long, conflicts_with = "topology")]
+    pub tables: Option<PathBuf>,
+    /// Output archive.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// OEM revision written into every table. Linux replaces a firmware table only
+    /// with a higher OEM revision (QEMU writes 1).
+    #[arg(long, default_value_t = 2)]
+    pub oem_revision: u32,
+    /// Generic initiator order (see `vnuma build --order`).
+    #[arg(long, value_enum, default_value_t = Order::Canonical)]
+    pub order: Order,
+}
+
+/// Reads SRAT/SLIT/HMAT (`.dat` or `.aml`) from a directory, in that order.
+pub fn read_table_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for sig in ["SRAT", "SLIT", "HMAT"] {
+        for ext in ["dat", "aml"] {
+            let p = dir.join(format!("{sig}.{ext}"));
+            if p.exists() {
+                let b = std::fs::read(&p)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+                crate::acpi::Table::decode(&b)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                out.push((sig.to_string(), b));
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("{}: no SRAT/SLIT/HMAT .dat or .aml files", dir.display());
+    }
+    Ok(out)
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let tables: Vec<Vec<u8>> = match (&args.tables, &args.topology) {
+        (Some(dir), _) => read_table_dir(dir)?.into_iter().map(|(_, b)| b).collect(),
+        (None, Some(t)) => {
+            let f = file::load(t)?;
+            plan_tables(&f, args.order)?
+                .files()
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect()
+        }
+        (None, None) => anyhow::bail!("give a topology file or --tables DIR"),
+    };
+    if tables.is_empty() {
+        anyhow::bail!("the topology has no NUMA nodes: there is no table to install");
+    }
+    let archive = table_upgrade_cpio(&tables, Some(args.oem_revision))?;
+    crate::fsutil::write_atomic(&args.output, &archive)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
+    println!(
+        "wrote {} ({} bytes, {} tables, OEM revision {}); prepend it to the initramfs:",
+        args.output.display(),
+        archive.len(),
+        tables.len(),
+        args.oem_revision
+    );
+    println!(
+        "  cat {} initrd.img > initrd-numa.img",
+        args.output.display()
+    );
+    Ok(0)
+}

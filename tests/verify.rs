@@ -1,0 +1,98 @@
+//! `vnuma verify` against a sysfs tree captured from a live guest: Linux 6.12 booted
+//! under QEMU 10.0.2 with the Grace Hopper example's native options
+//! (`tests/boot/run-guest.sh` with VNUMA_BOOT_DUMP=1). Its SRAT/SLIT are QEMU's.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/verify/gh-qemu-native")
+}
+
+fn verify(sysfs: &Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        .arg("verify")
+        .arg("--expect")
+        .arg(root().join("examples/grace-hopper.toml"))
+        .arg("--sysfs")
+        .arg(sysfs)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+#[test]
+fn live_guest_tree_passes_with_qemu_order() {
+    let (code, out) = verify(&fixture(), &["--order", "qemu"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("vnuma verify: PASS"), "{out}");
+    // QEMU's GI order: PXM 7 first, so it became Linux node 2.
+    assert!(out.contains("node2 (pxm 7)"), "{out}");
+}
+
+#[test]
+fn canonical_plan_differs_from_qemu_tables_but_nodes_agree() {
+    let (code, out) = verify(&fixture(), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("SRAT item"), "{out}");
+    assert!(!out.contains("SLIT item"), "the SLIT is the same: {out}");
+    assert!(!out.contains("has_generic_initiator: expected"), "{out}");
+    assert!(!out.contains("distance: expected"), "{out}");
+}
+
+#[test]
+fn node_picture_only() {
+    let (code, out) = verify(&fixture(), &["--no-tables"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn each_kind_of_difference_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), d.path());
+    let n = d.path().join("devices/system/node");
+    std::fs::write(n.join("has_generic_initiator"), "2-8\n").unwrap();
+    std::fs::write(n.join("node1/meminfo"), "Node 1 MemTotal:  100000 kB\n").unwrap();
+    std::fs::write(n.join("node0/distance"), "10 21 80 80 80 80 80 80 80 80\n").unwrap();
+    std::fs::write(n.join("node1/cpulist"), "2\n").unwrap();
+    let (code, out) = verify(d.path(), &["--no-tables"]);
+    assert_eq!(code, 1, "{out}");
+    for want in [
+        "has_generic_initiator: expected 2-9, guest shows 2-8",
+        "node1 MemTotal: expected 524288 kB",
+        "node0 distance: expected [10, 20, 80",
+        "node1 cpulist: expected 2-3, guest shows 2",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn unreadable_sysfs_is_an_error_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out) = verify(d.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("vnuma: error: cannot read"), "{out}");
+}
