@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod qemu_dump;
+
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
 #[command(name = "vnuma", version, about, long_about = None)]
@@ -14,7 +16,10 @@ pub struct Cli {
 
 /// vnuma's subcommands.
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Run QEMU without booting a guest and save the ACPI tables it builds.
+    QemuDump(qemu_dump::Args),
+}
 
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
@@ -48,5 +53,7 @@ pub fn report_error(e: &anyhow::Error) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::QemuDump(a) => qemu_dump::run(a),
+    }
 }
