@@ -698,10 +698,10 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t[0], ("FACS".to_string(), facs));
         assert_eq!(t[1].0, "TST1");
-        assert_eq!(
-            t[1].1[9],
-            0u8.wrapping_sub(b'T' + b'S' + b'T' + b'1' + 36 + 1)
-        );
+        let sum = [b'T', b'S', b'T', b'1', 36, 1]
+            .iter()
+            .fold(0u8, |a, b| a.wrapping_add(*b));
+        assert_eq!(t[1].1[9], 0u8.wrapping_sub(sum));
         // A truncated table is an error, not a panic.
         assert!(split_blob(&blob[..80]).is_err());
     }
