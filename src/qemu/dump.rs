@@ -240,12 +240,12 @@ fn chooses_accel(args: &[String]) -> bool {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-accel" | "--accel" | "-enable-kvm" | "--enable-kvm" => return true,
-            "-machine" | "--machine" | "-M" => {
-                if let Some(v) = it.next() {
-                    if v.split(',').any(|p| p.starts_with("accel=")) {
-                        return true;
-                    }
-                }
+            "-machine" | "--machine" | "-M"
+                if it
+                    .next()
+                    .is_some_and(|v| v.split(',').any(|p| p.starts_with("accel="))) =>
+            {
+                return true;
             }
             _ => {}
         }

@@ -133,7 +133,7 @@ impl<R: BufRead, W: Write> Qtest<R, W> {
 /// Parses `0x0123abcd…` into bytes, two hex digits per byte.
 fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
     let h = s.trim().strip_prefix("0x")?;
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return None;
     }
     let b = h.as_bytes();
@@ -433,12 +433,12 @@ impl<R: BufRead, W: Write> Machine<R, W> {
         let mut devfns = Vec::new();
         let mut multi = Vec::new();
         for (slot, pair) in (0u8..32).zip(v.chunks(2)) {
-            if let [vendor, htype] = *pair {
-                if present(vendor) {
-                    devfns.push(slot << 3);
-                    if htype & 0x80 != 0 {
-                        multi.push(slot);
-                    }
+            if let [vendor, htype] = *pair
+                && present(vendor)
+            {
+                devfns.push(slot << 3);
+                if htype & 0x80 != 0 {
+                    multi.push(slot);
                 }
             }
         }
