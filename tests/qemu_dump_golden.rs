@@ -327,3 +327,31 @@ fn missing_qemu_binary_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn grace_hopper_example_matches_live_qemu() {
+    if !common::have_tool("qemu-system-x86_64") {
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/grace-hopper");
+    let args = vnuma::qemu::dump::read_args_file(&dir.join("qemu-args.txt")).expect("args file");
+    let d = dump(&DumpRequest::new(args)).expect("dump");
+    let srat = std::fs::read(dir.join("tables/SRAT.dat")).expect("SRAT.dat");
+    let slit = std::fs::read(dir.join("tables/SLIT.dat")).expect("SLIT.dat");
+    assert_eq!(d.srat(), Some(srat.as_slice()));
+    assert_eq!(d.slit(), Some(slit.as_slice()));
+    assert_eq!(d.hmat(), None);
+    // Independent of the dump: the first GI entry (after 4 LAPIC x 16 and 12 memory
+    // x 40 bytes, from offset 48) carries PCI segment 0, bus 1, devfn 0.
+    let gi = 48 + 4 * 16 + 12 * 40;
+    assert_eq!(srat[gi], 5, "type 5 = Generic Initiator");
+    assert_eq!(srat[gi + 3], 1, "handle type 1 = PCI");
+    assert_eq!(
+        &srat[gi + 8..gi + 12],
+        &[0, 0, 1, 0],
+        "segment 0, bus 1, devfn 0"
+    );
+    // SLIT: 10 localities, row 0 = 10 20 80 x 8.
+    assert_eq!(&slit[36..44], &10u64.to_le_bytes());
+    assert_eq!(&slit[44..54], &[10, 20, 80, 80, 80, 80, 80, 80, 80, 80]);
+}
