@@ -355,3 +355,51 @@ fn grace_hopper_example_matches_live_qemu() {
     assert_eq!(&slit[36..44], &10u64.to_le_bytes());
     assert_eq!(&slit[44..54], &[10, 20, 80, 80, 80, 80, 80, 80, 80, 80]);
 }
+
+#[test]
+fn cli_writes_numa_tables_and_passes_rejections_through() {
+    if !common::have_tool("qemu-system-x86_64") {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_vnuma");
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("t");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args(["qemu-dump", "-o"])
+            .arg(&dir)
+            .arg("--")
+            .args(["-machine", "pc", "-net", "none"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // pc/memhp from the golden set: SRAT + SLIT, nothing else.
+    let o = run(&MEMHP.split_whitespace().collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["SLIT.dat", "SRAT.dat"]);
+    let golden = common::shared_dir().join("qemu-golden/x86/pc");
+    assert_eq!(
+        std::fs::read(dir.join("SRAT.dat")).unwrap(),
+        std::fs::read(golden.join("SRAT.memhp")).unwrap()
+    );
+    // A rejected command line: QEMU's stderr unchanged, QEMU's exit status.
+    let o = run(&[
+        "-numa",
+        "node",
+        "-numa",
+        "node",
+        "-numa",
+        "dist,src=0,dst=1,val=9",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "qemu-system-x86_64: -numa dist,src=0,dst=1,val=9: NUMA distance (9) is invalid, it shouldn't be less than 10.\n"
+    );
+}
