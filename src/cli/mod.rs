@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 pub mod encode;
 pub mod inspect;
+pub mod qemu_dump;
 
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
@@ -34,6 +35,8 @@ pub enum Command {
     Initrd(initrd::Args),
     /// Inside a guest: compare Linux's NUMA view and tables with a topology file.
     Verify(verify::Args),
+    /// Run QEMU without booting a guest and save the ACPI tables it builds.
+    QemuDump(qemu_dump::Args),
 }
 
 /// Outcome of a command: the process exit code.
@@ -75,5 +78,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(a) => build::run(a),
         Command::Initrd(a) => initrd::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::QemuDump(a) => qemu_dump::run(a),
     }
 }

@@ -2,3 +2,5 @@
 //! with QEMU 10's own error text, and `qemu-dump` (the live QEMU as oracle).
 
 pub mod glib_hash;
+pub mod dump;
+mod qtest;
