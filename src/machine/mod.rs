@@ -1,2 +1,5 @@
 //! Machine profiles (q35, pc, virt): guest memory maps, CPU ids, PCI bus
 //! numbering, and the ACPI tables a [`crate::topology::Topology`] becomes.
+
+pub mod cpu;
+pub mod pci;
