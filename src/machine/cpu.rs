@@ -80,7 +80,7 @@ impl SmpTopology {
             c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores,
             c.threads, c.maxcpus,
         ];
-        if all.iter().any(|v| *v == Some(0)) {
+        if all.contains(&Some(0)) {
             return Err(
                 "Invalid CPU topology: CPU topology parameters must be greater than zero".into(),
             );
@@ -90,7 +90,8 @@ impl SmpTopology {
         // QEMU keeps these values as unsigned int; values that do not fit are
         // rejected by the property visitor before this point.
         let get = |v: Option<u64>| v.unwrap_or(0);
-        let unsupported = |name: &str| format!("{name} > 1 not supported by this machine's CPU topology");
+        let unsupported =
+            |name: &str| format!("{name} > 1 not supported by this machine's CPU topology");
         if !modules_ok && get(c.modules) > 1 {
             return Err(unsupported("modules"));
         }
@@ -141,7 +142,9 @@ impl SmpTopology {
                 threads = d.map_or(0, |d| div(maxcpus, d));
             }
         }
-        let total = mul(&[drawers, books, sockets, dies, clusters, modules, cores, threads]);
+        let total = mul(&[
+            drawers, books, sockets, dies, clusters, modules, cores, threads,
+        ]);
         if maxcpus == 0 {
             maxcpus = total.unwrap_or(u64::MAX);
         }
@@ -378,7 +381,11 @@ impl CpuSelector {
             ("book-id", self.book_id.is_some(), false),
             ("socket-id", self.socket_id.is_some(), p.socket_id.is_some()),
             ("die-id", self.die_id.is_some(), p.die_id.is_some()),
-            ("cluster-id", self.cluster_id.is_some(), p.cluster_id.is_some()),
+            (
+                "cluster-id",
+                self.cluster_id.is_some(),
+                p.cluster_id.is_some(),
+            ),
             ("module-id", self.module_id.is_some(), p.module_id.is_some()),
             ("core-id", self.core_id.is_some(), p.core_id.is_some()),
             ("thread-id", self.thread_id.is_some(), p.thread_id.is_some()),
@@ -408,6 +415,17 @@ impl CpuSelector {
 /// Assigns `node` to every slot matching `sel` (QEMU `machine_set_cpu_numa_node`
 /// without the HMAT part). Returns the indexes of matched slots, or QEMU's error text.
 pub fn map_cpus(slots: &mut [CpuSlot], sel: &CpuSelector, node: u32) -> Result<Vec<u32>, String> {
+    map_cpus_checked(slots, sel, node, |_| Ok(()))
+}
+
+/// Like [`map_cpus`], calling `on_match` after each matched slot was assigned (QEMU's
+/// HMAT initiator check runs there); its error aborts the mapping.
+pub fn map_cpus_checked(
+    slots: &mut [CpuSlot],
+    sel: &CpuSelector,
+    node: u32,
+    mut on_match: impl FnMut(&CpuSlot) -> Result<(), String>,
+) -> Result<Vec<u32>, String> {
     let mut matched = Vec::new();
     for slot in slots.iter_mut() {
         if let Some(e) = sel.unsupported(slot) {
@@ -423,6 +441,7 @@ pub fn map_cpus(slots: &mut [CpuSlot], sel: &CpuSelector, node: u32) -> Result<V
         }
         slot.node = Some(node);
         matched.push(slot.index);
+        on_match(slot)?;
     }
     if matched.is_empty() {
         return Err("no match found".into());

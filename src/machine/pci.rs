@@ -186,7 +186,9 @@ impl PciTree {
 
     /// Finds a device by `id=`.
     pub fn find_device(&self, id: &str) -> Option<usize> {
-        self.devices.iter().position(|d| d.id.as_deref() == Some(id))
+        self.devices
+            .iter()
+            .position(|d| d.id.as_deref() == Some(id))
     }
 
     fn at(&self, bus: usize, devfn: u8) -> Option<&PciDevice> {
@@ -364,7 +366,12 @@ mod tests {
         t.add(&spec("pcie-root-port", Some("rp0"), None, Some("04.0")))
             .unwrap();
         let gpu = t
-            .add(&spec("pci-testdev", Some("gpu0"), Some("rp0"), Some("00.0")))
+            .add(&spec(
+                "pci-testdev",
+                Some("gpu0"),
+                Some("rp0"),
+                Some("00.0"),
+            ))
             .unwrap();
         assert_eq!(t.device_bus_number(gpu), 1);
         // first free slot on q35 is 1 (00.0 mch)
@@ -375,7 +382,8 @@ mod tests {
     #[test]
     fn multifunction_errors() {
         let mut t = PciTree::new(MachineKind::Q35);
-        t.add(&spec("pci-testdev", None, None, Some("03.0"))).unwrap();
+        t.add(&spec("pci-testdev", None, None, Some("03.0")))
+            .unwrap();
         assert_eq!(
             t.add(&spec("pci-testdev", None, None, Some("03.1")))
                 .unwrap_err(),

@@ -386,7 +386,10 @@ pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
         }
         return u64::from_str_radix(h, 16).ok()?.checked_mul(default_mul);
     }
-    let int_end = b.iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len());
+    let int_end = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
     if int_end == 0 {
         return None;
     }
@@ -419,7 +422,11 @@ pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
     if let Some(f) = frac {
         let fv: f64 = format!("0.{f}").parse().ok()?;
         // QEMU: fraction * mul, truncated to an integer.
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
         let add = (fv * mul as f64) as u64;
         v = v.checked_add(add)?;
     }
@@ -474,6 +481,9 @@ mod tests {
         assert_eq!(o[0].name, "m");
         assert_eq!(o[2].name, "machine");
         let bad = vec!["-m=1G".to_string()];
-        assert_eq!(split_args(&bad).unwrap_err().message, "-m=1G: invalid option");
+        assert_eq!(
+            split_args(&bad).unwrap_err().message,
+            "-m=1G: invalid option"
+        );
     }
 }
