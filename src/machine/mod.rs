@@ -2,6 +2,7 @@
 //! numbering, and the ACPI tables a [`crate::topology::Topology`] becomes.
 
 pub mod error;
+pub mod guest;
 pub mod memory;
 pub mod tables;
 
