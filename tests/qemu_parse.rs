@@ -211,6 +211,15 @@ fn manifest_cases_match_qemu_golden_tables() {
         args.extend(words(&c.params));
         let p = parse(&args, Some(c.arch)).unwrap_or_else(|e| panic!("{}: {e}", c.srat));
         let t = &p.topology;
+        // End to end: the tables built from the parsed topology are QEMU's bytes.
+        let tables = vnuma::machine::tables::build_tables(t).unwrap();
+        assert_eq!(tables.srat.as_ref().unwrap().encode(), golden(c.srat), "{}: bytes", c.srat);
+        if let Some(s) = c.slit {
+            assert_eq!(tables.slit.as_ref().unwrap().encode(), golden(s), "{s}: bytes");
+        }
+        if let Some(h) = c.hmat {
+            assert_eq!(tables.hmat.as_ref().unwrap().encode(), golden(h), "{h}: bytes");
+        }
         let srat = Srat::decode(&golden(c.srat)).unwrap();
         // CPUs: (arch id, node) in table order.
         let mut cpus = Vec::new();

@@ -2,4 +2,10 @@
 //! numbering, and the ACPI tables a [`crate::topology::Topology`] becomes.
 
 pub mod cpu;
+pub mod error;
+pub mod guest;
+pub mod memory;
 pub mod pci;
+pub mod tables;
+
+pub use error::LayoutError;

@@ -139,9 +139,9 @@ pub struct Parsed {
 }
 
 /// Iteration order of a GLib hash table after inserting `keys` in order (QEMU's
-/// `/objects` container). One-line switch to the exact model once available.
+/// `/objects` and `/machine/peripheral` containers), spec §4.6.
 fn hash_order(keys: &[&str]) -> Vec<usize> {
-    (0..keys.len()).collect()
+    super::glib_hash::iteration_order(keys)
 }
 
 struct ObjectDef {

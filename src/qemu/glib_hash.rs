@@ -1,0 +1,267 @@
+//! A model of GLib's `GHashTable` (GLib ≥ 2.60) iteration order for string keys.
+//!
+//! QEMU finds `acpi-generic-initiator`, `acpi-generic-port`, NVDIMM and SGX EPC
+//! objects by walking QOM children, which live in a `GHashTable` keyed by the
+//! object id (`g_str_hash`). The order of the resulting ACPI structures is therefore
+//! the hash table's iteration order, which depends on every key in the table and
+//! on the insertion order. This module reproduces it (spec §4.6):
+//!
+//! * hash: djb2 over *signed* chars (`h = h·33 + c`, 32-bit wrap); the values 0
+//!   and 1 (empty / tombstone markers) become 2;
+//! * table of 2^k buckets (k ≥ 3), home bucket `(hash·11) mod p` where p is the
+//!   largest prime below 2^k; quadratic probing (`i += step; step += 1`, masked);
+//! * after an insertion into a never-used bucket (not a tombstone), the table is
+//!   resized when `size ≤ occupied + occupied/16` or shrunk when
+//!   `size > 4·nodes && size > 8`; the new size is
+//!   `2^bits(trunc(nodes·1.333))` (at least 8), and the table is rebuilt **in
+//!   place**: old buckets are walked in index order and each entry is put at its
+//!   first free (not yet reassigned) probe position, evicting whatever sat there,
+//!   which is then placed the same way;
+//! * iteration = bucket index order.
+
+/// Bucket hash value of a never-used bucket.
+const UNUSED: u32 = 0;
+/// Bucket hash value of a removed entry.
+const TOMBSTONE: u32 = 1;
+/// log2 of the smallest table.
+const MIN_SHIFT: u32 = 3;
+
+/// Largest prime below 2^shift (GLib's `prime_mod` table), for shift 0..=31.
+const PRIME_MOD: [u32; 32] = [
+    1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071,
+    262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213, 33554393, 67108859, 134217689,
+    268435399, 536870909, 1073741789, 2147483647,
+];
+
+/// GLib's `g_str_hash` (djb2 over signed chars), before the 0/1 → 2 fix-up.
+pub fn str_hash(key: &str) -> u32 {
+    key.bytes().fold(5381u32, |h, b| {
+        // `signed char` addition: bytes >= 0x80 add a negative value.
+        h.wrapping_mul(33)
+            .wrapping_add(i32::from(i8::from_ne_bytes([b])).cast_unsigned())
+    })
+}
+
+/// A `GHashTable` with string keys, tracking only bucket positions.
+///
+/// Entries are identified by the caller's `usize` tag (e.g. an index into a key list).
+#[derive(Debug, Clone)]
+pub struct GHashModel {
+    /// Per bucket: 0 unused, 1 tombstone, ≥ 2 the stored hash.
+    hashes: Vec<u32>,
+    /// Per bucket: the key and tag of a real entry.
+    slots: Vec<Option<(String, usize)>>,
+    shift: u32,
+    nnodes: usize,
+    noccupied: usize,
+}
+
+impl Default for GHashModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GHashModel {
+    /// An empty table (8 buckets), as `g_hash_table_new` creates it.
+    pub fn new() -> Self {
+        let size = 1usize << MIN_SHIFT;
+        GHashModel {
+            hashes: vec![UNUSED; size],
+            slots: vec![None; size],
+            shift: MIN_SHIFT,
+            nnodes: 0,
+            noccupied: 0,
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.hashes.len()
+    }
+
+    fn mask(&self) -> usize {
+        self.size() - 1
+    }
+
+    fn home(&self, hash: u32) -> usize {
+        // PRIME_MOD is indexed by shift, which stays within 3..=31.
+        let m = PRIME_MOD.get(self.shift as usize).copied().unwrap_or(1);
+        (hash.wrapping_mul(11) % m) as usize
+    }
+
+    fn key_hash(key: &str) -> u32 {
+        let h = str_hash(key);
+        if h <= TOMBSTONE { 2 } else { h }
+    }
+
+    /// `g_hash_table_lookup_node`: the bucket holding `key`, or the first tombstone
+    /// met on the probe path, or the first unused bucket.
+    fn lookup(&self, key: &str, hash: u32) -> usize {
+        let mut idx = self.home(hash);
+        let mut step = 0usize;
+        let mut first_tombstone = None;
+        while self.hashes[idx] != UNUSED {
+            if self.hashes[idx] == hash {
+                if let Some((k, _)) = &self.slots[idx]
+                    && k == key
+                {
+                    return idx;
+                }
+            } else if self.hashes[idx] == TOMBSTONE && first_tombstone.is_none() {
+                first_tombstone = Some(idx);
+            }
+            step += 1;
+            idx = (idx + step) & self.mask();
+        }
+        first_tombstone.unwrap_or(idx)
+    }
+
+    /// Inserts `key` with `tag`. Returns false (and changes nothing) when the key
+    /// is already present (QEMU would reject a duplicate id anyway).
+    pub fn insert(&mut self, key: &str, tag: usize) -> bool {
+        let hash = Self::key_hash(key);
+        let idx = self.lookup(key, hash);
+        let old = self.hashes[idx];
+        if old > TOMBSTONE {
+            return false;
+        }
+        self.hashes[idx] = hash;
+        self.slots[idx] = Some((key.to_string(), tag));
+        self.nnodes += 1;
+        if old == UNUSED {
+            self.noccupied += 1;
+            self.maybe_resize();
+        }
+        true
+    }
+
+    /// Removes `key` (leaving a tombstone, then maybe resizing). Returns whether it was present.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let hash = Self::key_hash(key);
+        let idx = self.lookup(key, hash);
+        if self.hashes[idx] <= TOMBSTONE {
+            return false;
+        }
+        self.hashes[idx] = TOMBSTONE;
+        self.slots[idx] = None;
+        self.nnodes -= 1;
+        self.maybe_resize();
+        true
+    }
+
+    fn maybe_resize(&mut self) {
+        let size = self.size();
+        let occ = self.noccupied;
+        if (size > self.nnodes * 4 && size > 1 << MIN_SHIFT) || size <= occ + occ / 16 {
+            self.resize();
+        }
+    }
+
+    fn resize(&mut self) {
+        let old_size = self.size();
+        // set_shift_from_size(nnodes * 1.333): number of significant bits of the
+        // truncated product, at least MIN_SHIFT.
+        let target = (self.nnodes as f64 * 1.333) as u64;
+        let bits = 64 - target.leading_zeros();
+        self.shift = bits.clamp(MIN_SHIFT, 31);
+        let new_size = 1usize << self.shift;
+        if new_size > old_size {
+            self.hashes.resize(new_size, UNUSED);
+            self.slots.resize(new_size, None);
+        }
+        let mut placed = vec![false; new_size.max(old_size)];
+        let mask = new_size - 1;
+        for i in 0..old_size {
+            let mut node_hash = self.hashes[i];
+            if node_hash <= TOMBSTONE {
+                self.hashes[i] = UNUSED;
+                continue;
+            }
+            if placed[i] {
+                continue;
+            }
+            self.hashes[i] = UNUSED;
+            let mut entry = self.slots[i].take();
+            loop {
+                let mut h = self.home(node_hash);
+                let mut step = 0usize;
+                while placed[h] {
+                    step += 1;
+                    h = (h + step) & mask;
+                }
+                placed[h] = true;
+                let replaced = self.hashes[h];
+                self.hashes[h] = node_hash;
+                let evicted = std::mem::replace(&mut self.slots[h], entry);
+                if replaced <= TOMBSTONE {
+                    break;
+                }
+                node_hash = replaced;
+                entry = evicted;
+            }
+        }
+        if new_size < old_size {
+            self.hashes.truncate(new_size);
+            self.slots.truncate(new_size);
+        }
+        self.noccupied = self.nnodes;
+    }
+
+    /// The tags of the entries in iteration (bucket index) order.
+    pub fn iter_tags(&self) -> Vec<usize> {
+        self.hashes
+            .iter()
+            .zip(&self.slots)
+            .filter(|(h, _)| **h > TOMBSTONE)
+            .filter_map(|(_, s)| s.as_ref().map(|(_, t)| *t))
+            .collect()
+    }
+
+    /// The keys in iteration order.
+    pub fn iter_keys(&self) -> Vec<&str> {
+        self.hashes
+            .iter()
+            .zip(&self.slots)
+            .filter(|(h, _)| **h > TOMBSTONE)
+            .filter_map(|(_, s)| s.as_ref().map(|(k, _)| k.as_str()))
+            .collect()
+    }
+}
+
+/// Iteration order of a `GHashTable` after inserting `keys` in the given order:
+/// the indices of `keys`, in the order `g_hash_table_iter_next` returns them.
+/// A repeated key is ignored after its first occurrence.
+pub fn iteration_order(keys: &[&str]) -> Vec<usize> {
+    let mut t = GHashModel::new();
+    for (i, k) in keys.iter().enumerate() {
+        t.insert(k, i);
+    }
+    t.iter_tags()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_hash_matches_djb2() {
+        // Hand-computed: "" = 5381; "a" = 5381*33 + 97 = 177670.
+        assert_eq!(str_hash(""), 5381);
+        assert_eq!(str_hash("a"), 177_670);
+        // Signed chars: "é" is bytes c3 a9, which add -61 and -87:
+        // (5381*33 - 61) * 33 - 87 = 5857809.
+        assert_eq!(str_hash("é"), 5_857_809);
+    }
+
+    #[test]
+    fn grace_hopper_example_order() {
+        // Spec §4.6 [verified with QEMU 10.0.2]: gi0..gi7 (nodes 2..9), then the
+        // late memory backends m0, m1 → GI nodes 7,6,5,4,3,9,2,8.
+        let keys = [
+            "gi0", "gi1", "gi2", "gi3", "gi4", "gi5", "gi6", "gi7", "m0", "m1",
+        ];
+        let order = iteration_order(&keys);
+        let nodes: Vec<usize> = order.iter().filter(|&&i| i < 8).map(|&i| i + 2).collect();
+        assert_eq!(nodes, vec![7, 6, 5, 4, 3, 9, 2, 8]);
+    }
+}
