@@ -10,7 +10,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vnuma::acpi::{DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry};
-use vnuma::qemu::parse::{Arch, parse};
+use vnuma::qemu::parse::{Arch, parse, parse_full};
 
 fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
@@ -213,12 +213,25 @@ fn manifest_cases_match_qemu_golden_tables() {
         let t = &p.topology;
         // End to end: the tables built from the parsed topology are QEMU's bytes.
         let tables = vnuma::machine::tables::build_tables(t).unwrap();
-        assert_eq!(tables.srat.as_ref().unwrap().encode(), golden(c.srat), "{}: bytes", c.srat);
+        assert_eq!(
+            tables.srat.as_ref().unwrap().encode(),
+            golden(c.srat),
+            "{}: bytes",
+            c.srat
+        );
         if let Some(s) = c.slit {
-            assert_eq!(tables.slit.as_ref().unwrap().encode(), golden(s), "{s}: bytes");
+            assert_eq!(
+                tables.slit.as_ref().unwrap().encode(),
+                golden(s),
+                "{s}: bytes"
+            );
         }
         if let Some(h) = c.hmat {
-            assert_eq!(tables.hmat.as_ref().unwrap().encode(), golden(h), "{h}: bytes");
+            assert_eq!(
+                tables.hmat.as_ref().unwrap().encode(),
+                golden(h),
+                "{h}: bytes"
+            );
         }
         let srat = Srat::decode(&golden(c.srat)).unwrap();
         // CPUs: (arch id, node) in table order.
@@ -799,6 +812,49 @@ fn error_cases() -> Vec<ErrCase> {
         o,
         "'DIMM property node has value 3' which exceeds the number of numa nodes: 1",
     ));
+    // value syntax of the other -numa types
+    v.push(located(
+        "-M q35 -numa node -numa cpu,node-id=abc",
+        "-numa cpu,node-id=abc",
+        "Parameter 'node-id' expects an int64 value",
+    ));
+    let l =
+        "-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=abc";
+    v.push(located(
+        &format!("-M q35,hmat=on -numa node,cpus=0 {l}"),
+        l,
+        "Parameter 'latency' expects a uint64 value",
+    ));
+    v.push(located(
+        "-M q35 -numa node,mem=abc",
+        "-numa node,mem=abc",
+        "Parameter 'mem' expects a size value",
+    ));
+    v.push(located(
+        "-M q35,hmat=on -numa node,cpus=0 -numa hmat-cache,node-id=0",
+        "-numa hmat-cache,node-id=0",
+        "Parameter 'size' is missing",
+    ));
+    v.push(located(
+        "-M q35 -numa dist,src=0",
+        "-numa dist,src=0",
+        "Parameter 'dst' is missing",
+    ));
+    v.push(located(
+        "-M q35 -numa nodeid=0",
+        "-numa nodeid=0",
+        "Parameter 'type' is missing",
+    ));
+    v.push(e(
+        "-M q35 -smp cpus=x",
+        &format!("{P}Parameter 'smp.cpus' expects integer"),
+    ));
+    v.push(e(
+        "-M q35 -numa node,nodeid=0,nodeid=1",
+        &format!("{P}numa: Node ID missing: 0"),
+    ));
+    // short-form boolean: warning, then the error
+    v.push(e("-M q35 -numa node,nodeid", &format!("{P}-numa node,nodeid: warning: short-form boolean option 'nodeid' deprecated\nPlease use deid=off instead\n{P}-numa node,nodeid: Invalid parameter 'deid'")));
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),
@@ -849,13 +905,11 @@ fn error_messages_match_qemu() {
         let mut args = words(BASE);
         args.extend(words(&c.args));
         let prog = c.arch.program();
-        match parse(&args, Some(c.arch)) {
+        let (warnings, r) = parse_full(&args, Some(c.arch));
+        match r {
             Ok(p) => failures.push(format!("accepted: {} (warnings {:?})", c.args, p.warnings)),
             Err(err) => {
-                let mut text: Vec<String> = Vec::new();
-                if let Ok(w) = parse_warnings(&args, c.arch) {
-                    text.extend(w);
-                }
+                let mut text: Vec<String> = warnings.iter().map(|w| w.render(prog)).collect();
                 text.push(err.render(prog));
                 let got = text.join("\n");
                 if got != c.expect {
@@ -893,33 +947,6 @@ fn error_messages_match_qemu() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
-}
-
-/// Warnings QEMU prints before the error: the error path has no Parsed, so the
-/// warnings of a failing line are the ones emitted before the failing option
-/// (only the initiator ≥ 128 case here). Re-derived by parsing the line cut
-/// before the first option that fails.
-fn parse_warnings(args: &[String], arch: Arch) -> Result<Vec<String>, ()> {
-    let _ = arch;
-    let mut out = Vec::new();
-    for w in args.windows(2) {
-        if w[0] == "-numa"
-            && let Some(pos) = w[1].find("initiator=")
-        {
-            let v: u64 = w[1][pos + 10..]
-                .split(',')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            if v >= 128 {
-                out.push(format!(
-                    "{P}-numa {}: The initiator id {v} expects an integer between 0 and 127",
-                    w[1]
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[test]
@@ -997,4 +1024,163 @@ fn grace_hopper_example_tables_match_live_qemu_dump() {
     let slit = std::fs::read(dir.join("tables/SLIT.dat")).unwrap();
     assert_eq!(tables.srat.unwrap().encode(), srat);
     assert_eq!(tables.slit.unwrap().encode(), slit);
+}
+
+/// Runs the live QEMU with `-monitor stdio`, sends `quit`; returns (exit ok, stderr).
+fn run_qemu_accepting(arch: Arch, args: &[String]) -> Option<(bool, String)> {
+    use std::io::Write;
+    let mut child = Command::new(arch.program())
+        .args(words(BASE))
+        .args(args)
+        .args(["-monitor", "stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(b"quit\n").ok()?;
+    let start = Instant::now();
+    while child.try_wait().ok()?.is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().ok()?;
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Lines QEMU accepts (some with warnings): vnuma accepts them and prints the same.
+#[test]
+fn accepted_lines_match_qemu() {
+    let cases: Vec<(Arch, String)> = vec![
+        // acpi=off: no tables, no GI validation
+        (
+            Arch::X86_64,
+            format!(
+                "-M q35,acpi=off {M128} -numa node,memdev=m0 -object acpi-generic-initiator,id=g,pci-dev=nosuch,node=5"
+            ),
+        ),
+        // no NUMA node: GI objects silently ignored
+        (
+            Arch::X86_64,
+            "-M q35 -object acpi-generic-initiator,id=g,pci-dev=nosuch,node=5".into(),
+        ),
+        // initiator >= 128: message, the node is not created, the rest is fine
+        (
+            Arch::X86_64,
+            format!(
+                "-M q35,hmat=on {M128} -numa node,memdev=m0,cpus=0 -numa node,nodeid=1,initiator=200"
+            ),
+        ),
+        // short-form boolean with deprecation warning
+        (
+            Arch::X86_64,
+            format!("-M q35 {M128},noshare -numa node,memdev=m0"),
+        ),
+        // function 7 without function 0, duplicate GIs, GI on a root port
+        (
+            Arch::X86_64,
+            format!(
+                "-M q35 {M128} -numa node,memdev=m0 -numa node -device pci-testdev,id=f7,addr=05.7 -device pcie-root-port,id=rp,chassis=1 -object acpi-generic-initiator,id=a,pci-dev=f7,node=1 -object acpi-generic-initiator,id=b,pci-dev=f7,node=1 -object acpi-generic-initiator,id=c,pci-dev=rp,node=1"
+            ),
+        ),
+        // -machine memory-backend gives the RAM size
+        (
+            Arch::X86_64,
+            "-M q35,memory-backend=m0 -object memory-backend-ram,id=m0,size=256M".into(),
+        ),
+        // arm: GI on virt, default mapping by socket
+        (
+            Arch::Aarch64,
+            format!(
+                "-M virt -smp 4,sockets=2 {M128} -numa node,memdev=m0 -numa node -device pci-testdev,id=d -object acpi-generic-initiator,id=g,pci-dev=d,node=1"
+            ),
+        ),
+    ];
+    let mut failures = Vec::new();
+    let mut ours = Vec::new();
+    for (arch, a) in &cases {
+        let mut args = words(BASE);
+        args.extend(words(a));
+        match parse(&args, Some(*arch)) {
+            Ok(p) => {
+                let w: Vec<String> = p
+                    .warnings
+                    .iter()
+                    .map(|w| w.render(arch.program()))
+                    .collect();
+                ours.push(w.join("\n"));
+            }
+            Err(e) => {
+                failures.push(format!("{a}: rejected: {e}"));
+                ours.push(String::new());
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // spot checks of the resolved topology
+    let p = parse(
+        &words(&format!("{BASE} {}", cases[4].1)),
+        Some(Arch::X86_64),
+    )
+    .unwrap();
+    let gi: Vec<(u8, u8, u32)> = p
+        .generic_initiators
+        .iter()
+        .map(|g| (g.bus, g.devfn, g.node))
+        .collect();
+    assert_eq!(gi.len(), 3);
+    assert!(gi.contains(&(0, 0x2f, 1)));
+    assert!(
+        gi.contains(&(0, 0x08, 1)),
+        "root port auto-assigned to 01.0: {gi:?}"
+    );
+    let p = parse(
+        &words(&format!("{BASE} {}", cases[5].1)),
+        Some(Arch::X86_64),
+    )
+    .unwrap();
+    assert_eq!(p.topology.memory.ram_size, 256 << 20);
+    let p = parse(
+        &words(&format!("{BASE} {}", cases[6].1)),
+        Some(Arch::Aarch64),
+    )
+    .unwrap();
+    let nodes: Vec<u32> = p.topology.cpus.iter().map(|c| c.node).collect();
+    assert_eq!(nodes, vec![0, 0, 1, 1]);
+    assert_eq!(
+        (p.generic_initiators[0].bus, p.generic_initiators[0].devfn),
+        (0, 0x08)
+    );
+
+    if !common::have_tool("qemu-system-x86_64") || !common::have_tool("qemu-system-aarch64") {
+        return;
+    }
+    let results: Vec<Option<(bool, String)>> = std::thread::scope(|s| {
+        let hs: Vec<_> = cases
+            .iter()
+            .map(|(arch, a)| s.spawn(move || run_qemu_accepting(*arch, &words(a))))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for ((_, a), (r, want)) in cases.iter().zip(results.into_iter().zip(ours)) {
+        match r {
+            None => failures.push(format!("{a}: QEMU did not exit")),
+            Some((ok, err)) => {
+                if !ok || err.trim_end() != want {
+                    failures.push(format!(
+                        "{a}\n  qemu (ok={ok}): {}\n  ours: {want}",
+                        err.trim_end()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -397,6 +397,27 @@ fn numa_uint(
     }
 }
 
+/// An int64 `-numa cpu` property. Negative values can never match a slot or a
+/// node, so they are kept as `u64::MAX`.
+fn numa_int(o: &CmdOption, opts: &Opts, key: &str) -> Result<Option<u64>, QemuError> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(v) => {
+            let bad = || o.error(format!("Parameter '{key}' expects an int64 value"));
+            match v.strip_prefix('-') {
+                Some(neg) => lexer::parse_u64(neg)
+                    .filter(|n| *n <= 1u64 << 63)
+                    .map(|_| Some(u64::MAX))
+                    .ok_or_else(bad),
+                None => lexer::parse_u64(v)
+                    .filter(|n| *n <= 0x7FFF_FFFF_FFFF_FFFF)
+                    .map(Some)
+                    .ok_or_else(bad),
+            }
+        }
+    }
+}
+
 fn numa_size(o: &CmdOption, opts: &Opts, key: &str) -> Result<Option<u64>, QemuError> {
     match opts.get(key) {
         None => Ok(None),
@@ -463,8 +484,27 @@ const HMAT_DISABLED: &str = "ACPI Heterogeneous Memory Attribute Table (HMAT) is
 /// On success, everything QEMU would build into SRAT/SLIT/HMAT is in
 /// [`Parsed::topology`]; on failure the error is the first one QEMU 10.0.2 prints.
 pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
+    parse_full(args, arch).1
+}
+
+/// Like [`parse`], also returning the warnings QEMU prints before it succeeds or
+/// fails (in order; on success they are also in [`Parsed::warnings`]). A front end
+/// prints the warnings, then the error.
+pub fn parse_full(
+    args: &[String],
+    arch: Option<Arch>,
+) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
+    let mut warnings = Vec::new();
+    let r = parse_inner(args, arch, &mut warnings);
+    (warnings, r)
+}
+
+fn parse_inner(
+    args: &[String],
+    arch: Option<Arch>,
+    warnings: &mut Vec<QemuError>,
+) -> Result<Parsed, QemuError> {
     let opts = lexer::split_args(args)?;
-    let mut warnings: Vec<QemuError> = Vec::new();
     let mut ignored: Vec<String> = Vec::new();
 
     // ---- pass 1: option syntax, in command-line order ----
@@ -494,7 +534,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
             }
             "m" => {
                 let m = lexer::parse_opts(&arg, Some("size"));
-                warn(&mut warnings, o, &m);
+                warn(warnings, o, &m);
                 if let Some(k) = m.unknown_key(&["size", "slots", "maxmem"]) {
                     return Err(o.error(format!("Invalid parameter '{k}'")));
                 }
@@ -521,7 +561,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
             }
             "smp" => {
                 let s = lexer::parse_opts(&arg, Some("cpus"));
-                warn(&mut warnings, o, &s);
+                warn(warnings, o, &s);
                 const SMP_KEYS: &[&str] = &[
                     "cpus", "maxcpus", "drawers", "books", "sockets", "dies", "clusters",
                     "modules", "cores", "threads",
@@ -533,12 +573,12 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
             }
             "numa" => {
                 let n = lexer::parse_opts(&arg, Some("type"));
-                warn(&mut warnings, o, &n);
+                warn(warnings, o, &n);
                 numa_opts.push((o.clone(), n));
             }
             "object" => {
                 let p = lexer::parse_opts(&arg, Some("qom-type"));
-                warn(&mut warnings, o, &p);
+                warn(warnings, o, &p);
                 let qom_type = required(o, p.get("qom-type").map(str::to_string), "qom-type")?;
                 let id = required(o, p.get("id").map(str::to_string), "id")?;
                 if let Some((mandatory, members)) = object_members(&qom_type) {
@@ -599,7 +639,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
             }
             "device" => {
                 let d = lexer::parse_opts(&arg, Some("driver"));
-                warn(&mut warnings, o, &d);
+                warn(warnings, o, &d);
                 if d.get("driver")
                     .is_some_and(|drv| drv.starts_with("VGA") || drv.contains("vga"))
                 {
@@ -1028,7 +1068,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
                 numa.have_distance = true;
             }
             "cpu" => {
-                let node_id = numa_uint(o, n, "node-id", u64::MAX, "int64_t")?;
+                let node_id = numa_int(o, n, "node-id")?;
                 let mut sel = CpuSelector::default();
                 let fields: [(&str, &mut Option<u64>); 8] = [
                     ("drawer-id", &mut sel.drawer_id),
@@ -1041,7 +1081,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
                     ("thread-id", &mut sel.thread_id),
                 ];
                 for (k, slot) in fields {
-                    *slot = numa_uint(o, n, k, u64::MAX, "int64_t")?;
+                    *slot = numa_int(o, n, k)?;
                 }
                 if let Some(k) = n.unknown_key(&[
                     "type",
@@ -1631,7 +1671,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
         generic_ports: gp_out,
         dimms,
         ignored,
-        warnings,
+        warnings: warnings.clone(),
     })
 }
 
