@@ -1184,3 +1184,66 @@ fn accepted_lines_match_qemu() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+    use vnuma::qemu::parse::{Arch, parse};
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "-M",
+                "-machine",
+                "-m",
+                "-smp",
+                "-numa",
+                "-object",
+                "-device",
+                "-cpu",
+                "q35",
+                "pc",
+                "virt",
+                "node",
+                "dist",
+                "cpu",
+                "hmat-lb",
+                "hmat-cache",
+                "-nodefaults",
+                "node,nodeid=0",
+                "node,cpus=0-3",
+                "node,memdev=m0",
+                "dist,src=0,dst=1,val=20",
+                "memory-backend-ram,id=m0,size=128M",
+                "q35,hmat=on,cxl=on",
+                "4,sockets=2",
+                "128M,slots=2,maxmem=1G",
+                "pcie-root-port,id=rp,chassis=1",
+                "pci-testdev,id=d,bus=rp",
+                "pxb-cxl,id=c,bus_nr=64",
+                "acpi-generic-port,id=p,pci-bus=c,node=0",
+                "acpi-generic-initiator,id=g,pci-dev=d,node=1",
+                "acpi-generic-initiator,id=h,pci-dev=d,host-nodes=0-200",
+                "cpu,node-id=0,socket-id=1",
+                "hmat-cache,node-id=0,size=1K,level=1,associativity=none,policy=none,line=8",
+                "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=5",
+                "pc-dimm,memdev=m0",
+                "nvdimm,memdev=m0,node=1",
+                "1,maxcpus=4096",
+                "0x",
+                "1.5G",
+            ])
+            .prop_map(str::to_string),
+            "[-a-z0-9=,.:]{0,24}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn parse_never_panics(args in prop::collection::vec(token(), 0..16), arm in any::<bool>()) {
+            let arch = if arm { Arch::Aarch64 } else { Arch::X86_64 };
+            let _ = parse(&args, Some(arch));
+            let _ = parse(&args, None);
+        }
+    }
+}

@@ -271,9 +271,9 @@ pub fn x86_apic_id(smp: &SmpTopology, i: u32) -> u64 {
     let d = smp.dies.max(1);
     let thread = i % t;
     let core = (i / t) % c;
-    let module = (i / (t * c)) % m;
-    let die = (i / (t * c * m)) % d;
-    let socket = i / (t * c * m * d);
+    let module = (i / t.saturating_mul(c)) % m;
+    let die = (i / (t.saturating_mul(c).saturating_mul(m))) % d;
+    let socket = i / (t.saturating_mul(c).saturating_mul(m).saturating_mul(d));
     let (wt, wc, wm, wd) = (width(t), width(c), width(m), width(d));
     let mut id = u64::from(socket);
     id = (id << wd) | u64::from(die);
@@ -293,10 +293,11 @@ pub fn possible_cpus(kind: MachineKind, smp: &SmpTopology) -> Vec<CpuSlot> {
         .map(|i| {
             if kind.is_x86() {
                 let props = CpuProps {
-                    socket_id: Some(i / (t * c * m * d)),
-                    die_id: (smp.dies > 1).then_some((i / (t * c * m)) % d),
+                    socket_id: Some(i / (t.saturating_mul(c).saturating_mul(m).saturating_mul(d))),
+                    die_id: (smp.dies > 1)
+                        .then_some((i / (t.saturating_mul(c).saturating_mul(m))) % d),
                     cluster_id: None,
-                    module_id: (smp.modules > 1).then_some((i / (t * c)) % m),
+                    module_id: (smp.modules > 1).then_some((i / t.saturating_mul(c)) % m),
                     core_id: Some((i / t) % c),
                     thread_id: Some(i % t),
                 };
@@ -308,9 +309,9 @@ pub fn possible_cpus(kind: MachineKind, smp: &SmpTopology) -> Vec<CpuSlot> {
                 }
             } else {
                 let props = CpuProps {
-                    socket_id: Some(i / (cl * c * t)),
+                    socket_id: Some(i / (cl.saturating_mul(c).saturating_mul(t))),
                     die_id: None,
-                    cluster_id: Some((i / (c * t)) % cl),
+                    cluster_id: Some((i / c.saturating_mul(t)) % cl),
                     module_id: None,
                     core_id: Some((i / t) % c),
                     thread_id: Some(i % t),

@@ -740,7 +740,7 @@ fn parse_inner(
         _ => {}
     }
     let _ = mem_opt_loc;
-    let max_ram = maxmem.unwrap_or(ram_size);
+    let mut max_ram = maxmem.unwrap_or(ram_size);
 
     // ---- early objects ----
     let mut numa = NumaState::new();
@@ -1230,6 +1230,9 @@ fn parse_inner(
             ));
         }
         ram_size = size;
+        if maxmem.is_none() {
+            max_ram = ram_size;
+        }
     } else if !numa.have_memdevs && objects.iter().any(|o| o.id == default_ram_id) {
         return Err(QemuError::program(format!(
             "object's id '{default_ram_id}' is reserved for the default RAM backend, it can't be used for any other purposes\nChange the object's 'id' to something else or disable automatic creation of the default RAM backend by setting 'memory-backend={default_ram_id}' with '-machine'."
@@ -1350,7 +1353,9 @@ fn parse_inner(
             _ => round_up(4 * GIB + above, GIB),
         };
         let _ = below;
-        let size = (max_ram - ram_size).saturating_add(slots.saturating_mul(GIB));
+        let size = max_ram
+            .saturating_sub(ram_size)
+            .saturating_add(slots.saturating_mul(GIB));
         Some((base, size))
     } else {
         None
@@ -1395,7 +1400,7 @@ fn parse_inner(
                         nnodes.max(1)
                     )));
                 }
-                let total = max_ram - ram_size;
+                let total = max_ram.saturating_sub(ram_size);
                 if dimm_used.saturating_add(size) > total {
                     return Err(o.error(format!(
                         "not enough space, currently 0x{dimm_used:x} in use of total space for memory devices 0x{total:x}"
