@@ -1458,6 +1458,18 @@ fn parse_inner(
                         })?,
                     None => 0,
                 };
+                let bus_reserve = match d.get("bus-reserve") {
+                    Some(v) => Some(
+                        lexer::parse_u64(v)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .ok_or_else(|| {
+                                o.error(format!(
+                                    "Property '{driver}.bus-reserve' doesn't take value '{v}'"
+                                ))
+                            })?,
+                    ),
+                    None => None,
+                };
                 pci.add(&DeviceSpec {
                     driver: driver.clone(),
                     id: id.clone(),
@@ -1465,6 +1477,7 @@ fn parse_inner(
                     devfn,
                     multifunction,
                     bus_nr,
+                    bus_reserve,
                 })
                 .map_err(|e| o.error(e))?;
             }
