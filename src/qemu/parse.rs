@@ -1587,13 +1587,6 @@ fn parse_inner(
         oem.oem_table_id = FixedAscii::<8>::from_text(id).map_or(oem.oem_table_id, |f| f.0);
     }
     let mut hmat_lb_out = Vec::new();
-    for ((h, t), tab) in &numa.hmat_lb {
-        let _ = (tab.base, tab.range_bitmap);
-        for (init, targ) in &tab.list {
-            let _ = (init, targ);
-        }
-        let _ = (h, t);
-    }
     hmat_lb_out.extend(numa_lb_values(&numa_opts));
     let hmat_caches: Vec<HmatCache> = {
         let mut v: Vec<HmatCache> = numa.hmat_cache.values().cloned().collect();
