@@ -411,7 +411,7 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
     let region_end = region
         .end()
         .ok_or_else(|| LayoutError::invalid("memory", "device memory region overflows"))?;
-    let mut placed: Vec<Range> = Vec::new();
+    let mut placed: Vec<(Range, &str)> = Vec::new();
     let mut used: u64 = 0;
     let mut out = Vec::with_capacity(dimms.len());
     for d in dimms {
@@ -463,9 +463,9 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
             ));
         }
         let mut sorted = placed.clone();
-        sorted.sort_by_key(|r| r.base);
+        sorted.sort_by_key(|(r, _)| r.base);
         let mut failed = false;
-        for (k, tmp) in sorted.iter().enumerate() {
+        for (tmp, other_id) in &sorted {
             let (Some(tmp_end), Some(new_end)) = (tmp.end(), new.end()) else {
                 failed = true;
                 break;
@@ -474,7 +474,7 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
                 if d.addr.is_some() {
                     return Err(LayoutError::invalid(
                         field,
-                        format!("address range conflicts with memory device #{k}"),
+                        format!("address range conflicts with memory device id='{other_id}'"),
                     ));
                 }
                 match round_up(tmp_end, align, &field) {
@@ -495,7 +495,7 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
             ));
         }
         used = new_used.unwrap_or(used);
-        placed.push(new);
+        placed.push((new, d.id.as_str()));
         out.push(new.base);
     }
     Ok(out)

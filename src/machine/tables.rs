@@ -373,7 +373,13 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             reserved4: 0,
         });
     }
-    let initiators = t.initiator_nodes();
+    // QEMU lists initiators among the declared nodes only (a generic initiator
+    // object may name a node that was never declared; QEMU rejects that elsewhere).
+    let initiators: Vec<u32> = t
+        .initiator_nodes()
+        .into_iter()
+        .filter(|&n| usize::try_from(n).is_ok_and(|n| n < t.nodes.len()))
+        .collect();
     let n_targets = u32::try_from(t.nodes.len())
         .map_err(|_| LayoutError::invalid("nodes", "too many nodes"))?;
     let targets: Vec<u32> = (0..n_targets).collect();

@@ -25,64 +25,13 @@ use std::time::Duration;
 use crate::acpi::header::{HEADER_LEN, fill_checksum};
 use crate::acpi::split_tables;
 
+pub use super::Arch;
 use super::qtest::{Machine, ProtocolError, Qtest};
-
-/// The QEMU system emulator target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Arch {
-    /// `qemu-system-x86_64` (machines `pc`, `q35`).
-    X86_64,
-    /// `qemu-system-aarch64` (machine `virt`).
-    Aarch64,
-}
-
-impl Arch {
-    /// The QEMU binary run when none is given.
-    pub fn default_qemu(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "qemu-system-x86_64",
-            Arch::Aarch64 => "qemu-system-aarch64",
-        }
-    }
-
-    /// The arch a QEMU machine type belongs to (`pc`, `q35`, `pc-q35-10.0`,
-    /// `virt`, `virt-9.2`, …), or `None` when vnuma does not know it.
-    pub fn of_machine(machine: &str) -> Option<Arch> {
-        let m = machine.trim();
-        if m == "pc" || m == "q35" || m.starts_with("pc-") || m == "isapc" || m == "microvm" {
-            Some(Arch::X86_64)
-        } else if m == "virt" || m.starts_with("virt-") {
-            Some(Arch::Aarch64)
-        } else {
-            None
-        }
-    }
-}
-
-impl std::fmt::Display for Arch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Aarch64 => "aarch64",
-        })
-    }
-}
-
-impl std::str::FromStr for Arch {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Arch, String> {
-        match s {
-            "x86_64" | "x86-64" | "x86" => Ok(Arch::X86_64),
-            "aarch64" | "arm64" => Ok(Arch::Aarch64),
-            _ => Err(format!("unknown arch `{s}` (expected x86_64 or aarch64)")),
-        }
-    }
-}
 
 /// What to run: the QEMU binary (or the arch's default) and the user's arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpRequest {
-    /// The QEMU binary; `None` runs [`Arch::default_qemu`] from `PATH`.
+    /// The QEMU binary; `None` runs [`Arch::program`] from `PATH`.
     pub qemu: Option<PathBuf>,
     /// The target; `None` infers it from `-machine`/`-M` in `args`, then from the
     /// binary's name, else x86_64 (whose default machine is `pc`).
@@ -132,7 +81,7 @@ impl DumpRequest {
     pub fn resolved_qemu(&self) -> Result<PathBuf, DumpError> {
         Ok(match &self.qemu {
             Some(q) => q.clone(),
-            None => PathBuf::from(self.resolved_arch()?.default_qemu()),
+            None => PathBuf::from(self.resolved_arch()?.program()),
         })
     }
 

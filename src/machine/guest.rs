@@ -1,0 +1,532 @@
+//! What a Linux guest makes of a topology's tables: its node numbering, the CPUs,
+//! memory and devices of each node, the distance matrix, and warnings where the
+//! guest will see something the user probably did not mean.
+//!
+//! Linux numbers nodes in the order proximity domains first appear in the SRAT,
+//! in two passes: first the processor (types 0, 2, 3) and Generic Initiator
+//! (type 5) structures, then the memory structures (type 1). Disabled structures
+//! (QEMU's zero padding) are skipped, and a Generic Port (type 6) gets no node.
+
+use serde::{Deserialize, Serialize};
+
+use super::memory::Range;
+use super::tables::Tables;
+use crate::acpi::{DeviceHandle, SratEntry};
+use crate::topology::{MachineKind, Topology};
+
+/// One node as the guest sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestNode {
+    /// The Linux node id.
+    pub node: u32,
+    /// The ACPI proximity domain (the QEMU/topology node id).
+    pub proximity_domain: u32,
+    /// CPU indices (possible-CPU order; Linux numbers present CPUs the same way).
+    pub cpus: Vec<u32>,
+    /// Boot memory in bytes.
+    pub memory: u64,
+    /// The SRAT memory ranges of the node (boot RAM, NVDIMM, hotplug region).
+    pub ranges: Vec<GuestRange>,
+    /// PCI devices tied to the node by Generic Initiator structures.
+    pub generic_initiators: Vec<GuestDevice>,
+}
+
+/// A memory range of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestRange {
+    /// The range.
+    #[serde(flatten)]
+    pub range: Range,
+    /// `ram`, `nvdimm`, `hotplug` or `sgx-epc`.
+    pub kind: String,
+}
+
+/// A device tied to a proximity domain by a Generic Initiator or Generic Port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestDevice {
+    /// The device handle as text: `SSSS:BB:DD.F` or `HID/UID`.
+    pub handle: String,
+    /// The device's name (QEMU `id=`), if known.
+    pub device: String,
+    /// Where the affinity came from (e.g. the QEMU object id).
+    pub label: String,
+    /// Proximity domain of the structure.
+    pub proximity_domain: u32,
+}
+
+/// The guest's view of the whole machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestView {
+    /// Machine profile.
+    pub machine: MachineKind,
+    /// Tables the guest receives (`SRAT`, `SLIT`, `HMAT`).
+    pub tables: Vec<String>,
+    /// Linux nodes in node-id order.
+    pub nodes: Vec<GuestNode>,
+    /// Generic Ports (no Linux node of their own).
+    pub generic_ports: Vec<GuestDevice>,
+    /// Distances between Linux nodes (`distances[i][j]`, Linux ids); Linux uses
+    /// 10 local / 20 remote when there is no SLIT.
+    pub distances: Vec<Vec<u8>>,
+    /// Whether `distances` came from a SLIT.
+    pub slit: bool,
+    /// Things the guest will see that were probably not meant.
+    pub warnings: Vec<String>,
+}
+
+fn handle_text(h: &DeviceHandle) -> String {
+    match h {
+        DeviceHandle::Pci(p) => p.to_string(),
+        DeviceHandle::Acpi(a) => format!("{}/{}", a.hid, a.uid),
+        DeviceHandle::Raw { handle_type, .. } => format!("handle type {handle_type}"),
+    }
+}
+
+/// Proximity domains in Linux node order (index = Linux node id), from an SRAT's entries.
+pub fn linux_node_order(entries: &[SratEntry]) -> Vec<u32> {
+    let mut order: Vec<u32> = Vec::new();
+    let mut see = |pd: u32| {
+        if !order.contains(&pd) {
+            order.push(pd);
+        }
+    };
+    for e in entries {
+        match e {
+            SratEntry::LocalApic {
+                proximity_domain,
+                flags,
+                ..
+            }
+            | SratEntry::X2apic {
+                proximity_domain,
+                flags,
+                ..
+            }
+            | SratEntry::Gicc {
+                proximity_domain,
+                flags,
+                ..
+            } if flags & 1 != 0 => see(*proximity_domain),
+            SratEntry::GenericInitiator(g) if g.flags & 1 != 0 => see(g.proximity_domain),
+            _ => {}
+        }
+    }
+    for e in entries {
+        if let SratEntry::Memory {
+            proximity_domain,
+            flags,
+            ..
+        } = e
+            && flags & 1 != 0
+        {
+            see(*proximity_domain);
+        }
+    }
+    order
+}
+
+fn mib(b: u64) -> String {
+    if b.is_multiple_of(1 << 20) {
+        format!("{} MiB", b >> 20)
+    } else {
+        format!("{b} bytes")
+    }
+}
+
+/// Computes the guest view of `t` given the tables built for it.
+pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
+    let mut warnings = Vec::new();
+    let mut names = Vec::new();
+    if tables.srat.is_some() {
+        names.push("SRAT".to_string());
+    }
+    if tables.slit.is_some() {
+        names.push("SLIT".to_string());
+    }
+    if tables.hmat.is_some() {
+        names.push("HMAT".to_string());
+    }
+    let Some(srat) = &tables.srat else {
+        if !t.generic_initiators.is_empty() || !t.generic_ports.is_empty() {
+            let ids: Vec<&str> = t
+                .generic_initiators
+                .iter()
+                .chain(&t.generic_ports)
+                .map(|g| g.label.as_str())
+                .collect();
+            warnings.push(format!(
+                "no NUMA nodes (-numa node), so no SRAT: the generic initiator/port objects ({}) are silently ignored",
+                ids.join(", ")
+            ));
+        }
+        let cpus: Vec<u32> = (0..u32::try_from(t.cpus.len()).unwrap_or(u32::MAX)).collect();
+        return GuestView {
+            machine: t.machine,
+            tables: names,
+            nodes: vec![GuestNode {
+                node: 0,
+                proximity_domain: 0,
+                cpus,
+                memory: t.memory.ram_size,
+                ranges: Vec::new(),
+                generic_initiators: Vec::new(),
+            }],
+            generic_ports: Vec::new(),
+            distances: vec![vec![10]],
+            slit: false,
+            warnings,
+        };
+    };
+    let order = linux_node_order(&srat.entries);
+    let mut nodes: Vec<GuestNode> = order
+        .iter()
+        .enumerate()
+        .map(|(i, &pd)| GuestNode {
+            node: u32::try_from(i).unwrap_or(u32::MAX),
+            proximity_domain: pd,
+            cpus: Vec::new(),
+            memory: 0,
+            ranges: Vec::new(),
+            generic_initiators: Vec::new(),
+        })
+        .collect();
+    let linux = |pd: u32| order.iter().position(|&p| p == pd);
+    for (i, c) in t.cpus.iter().enumerate() {
+        if let Some(n) = linux(c.node) {
+            nodes[n].cpus.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    for e in &srat.entries {
+        if let SratEntry::Memory {
+            proximity_domain,
+            base_address,
+            length,
+            flags,
+            ..
+        } = e
+            && flags & 1 != 0
+            && let Some(n) = linux(*proximity_domain)
+        {
+            let kind = if flags & 2 != 0 {
+                "hotplug"
+            } else if flags & 4 != 0 {
+                "nvdimm"
+            } else if t
+                .sgx_epc
+                .iter()
+                .any(|r| r.base == *base_address && r.size == *length)
+            {
+                "sgx-epc"
+            } else {
+                nodes[n].memory = nodes[n].memory.saturating_add(*length);
+                "ram"
+            };
+            nodes[n].ranges.push(GuestRange {
+                range: Range {
+                    base: *base_address,
+                    size: *length,
+                },
+                kind: kind.to_string(),
+            });
+        }
+    }
+    let dev = |g: &crate::topology::Affinity| GuestDevice {
+        handle: handle_text(&g.handle),
+        device: g.device.clone(),
+        label: g.label.clone(),
+        proximity_domain: g.node,
+    };
+    for g in &t.generic_initiators {
+        if let Some(n) = linux(g.node) {
+            nodes[n].generic_initiators.push(dev(g));
+        }
+    }
+    let generic_ports: Vec<GuestDevice> = t.generic_ports.iter().map(dev).collect();
+    let distances: Vec<Vec<u8>> = order
+        .iter()
+        .map(|&a| {
+            order
+                .iter()
+                .map(|&b| {
+                    let from_slit = tables.slit.as_ref().and_then(|s| {
+                        s.distances
+                            .get(usize::try_from(a).ok()?)?
+                            .get(usize::try_from(b).ok()?)
+                            .copied()
+                    });
+                    from_slit.unwrap_or(if a == b { 10 } else { 20 })
+                })
+                .collect()
+        })
+        .collect();
+
+    // Warnings.
+    let moved: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.node != n.proximity_domain)
+        .map(|n| format!("PXM {} is Linux node {}", n.proximity_domain, n.node))
+        .collect();
+    if !moved.is_empty() {
+        let gi_order: Vec<String> = t
+            .generic_initiators
+            .iter()
+            .map(|g| format!("{}→{}", g.label, g.node))
+            .collect();
+        let why = if t.generic_initiators.len() > 1 {
+            format!(
+                " (Linux numbers nodes in order of first appearance in the SRAT, CPUs and generic initiators first; QEMU emits generic initiators in its internal hash order: {})",
+                gi_order.join(", ")
+            )
+        } else {
+            " (Linux numbers nodes in order of first appearance in the SRAT: CPU and generic-initiator entries first, then memory)".to_string()
+        };
+        warnings.push(format!(
+            "guest node ids differ from proximity domains: {}{why}",
+            moved.join(", ")
+        ));
+    }
+    for (pd, _) in t.nodes.iter().enumerate() {
+        let pd = u32::try_from(pd).unwrap_or(u32::MAX);
+        if linux(pd).is_none() {
+            let gp = t.generic_ports.iter().any(|g| g.node == pd);
+            warnings.push(if gp {
+                format!("PXM {pd} holds only a generic port: Linux creates no node for it")
+            } else {
+                format!(
+                    "PXM {pd} has no CPU, memory or generic initiator: Linux creates no node for it"
+                )
+            });
+        }
+    }
+    for g in &t.generic_initiators {
+        let has_cpu = t.cpus.iter().any(|c| c.node == g.node);
+        let has_mem = usize::try_from(g.node)
+            .ok()
+            .and_then(|i| t.nodes.get(i))
+            .is_some_and(|n| n.mem > 0);
+        if has_cpu || has_mem {
+            let what = match (has_cpu, has_mem) {
+                (true, true) => "CPUs and memory",
+                (true, false) => "CPUs",
+                _ => "memory",
+            };
+            warnings.push(format!(
+                "generic initiator {} puts device {} on PXM {}, which also has {what}: the guest does not see a separate accelerator node",
+                g.label,
+                handle_text(&g.handle),
+                g.node
+            ));
+        }
+    }
+    if t.machine == MachineKind::Virt {
+        warnings.push(
+            "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); inject an SRAT with a memory entry for that range to keep the topology".to_string(),
+        );
+    }
+    GuestView {
+        machine: t.machine,
+        tables: names,
+        nodes,
+        generic_ports,
+        distances,
+        slit: tables.slit.is_some(),
+        warnings,
+    }
+}
+
+impl GuestView {
+    /// A `numactl -H`-like text rendering. `verbose` adds memory ranges.
+    pub fn render_text(&self, verbose: bool) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let n = self.nodes.len();
+        let _ = writeln!(
+            s,
+            "available: {n} node{} ({})",
+            if n == 1 { "" } else { "s" },
+            if n == 0 {
+                String::new()
+            } else {
+                format!("0-{}", n - 1)
+            }
+        );
+        for node in &self.nodes {
+            let cpus: Vec<String> = node.cpus.iter().map(|c| c.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "node {} (PXM {}) cpus: {}",
+                node.node,
+                node.proximity_domain,
+                cpus.join(" ")
+            );
+            let _ = writeln!(s, "node {} size: {}", node.node, mib(node.memory));
+            for g in &node.generic_initiators {
+                let name = if g.device.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", g.device)
+                };
+                let _ = writeln!(
+                    s,
+                    "node {} generic initiator: {}{name} ({})",
+                    node.node, g.handle, g.label
+                );
+            }
+            if verbose {
+                for r in &node.ranges {
+                    let _ = writeln!(
+                        s,
+                        "node {} {}: {:#x}-{:#x}",
+                        node.node,
+                        r.kind,
+                        r.range.base,
+                        r.range.end().map_or(u64::MAX, |e| e.saturating_sub(1))
+                    );
+                }
+            }
+        }
+        for g in &self.generic_ports {
+            let _ = writeln!(
+                s,
+                "generic port: {} {} ({}) on PXM {} (no Linux node)",
+                g.handle, g.device, g.label, g.proximity_domain
+            );
+        }
+        let _ = writeln!(
+            s,
+            "node distances{}:",
+            if self.slit {
+                ""
+            } else {
+                " (no SLIT: Linux defaults)"
+            }
+        );
+        let _ = write!(s, "node ");
+        for node in &self.nodes {
+            let _ = write!(s, "{:>4}", node.node);
+        }
+        let _ = writeln!(s);
+        for (i, row) in self.distances.iter().enumerate() {
+            let _ = write!(s, "{i:>3}: ");
+            for d in row {
+                let _ = write!(s, "{d:>4}");
+            }
+            let _ = writeln!(s);
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning: {w}");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acpi::PciHandle;
+    use crate::machine::memory::MIB;
+    use crate::machine::tables::build_tables;
+    use crate::topology::{Affinity, Cpu, MemoryConfig, Node, Oem};
+
+    /// The Grace Hopper example with QEMU's GI order (nodes 7,6,5,4,3,9,2,8).
+    fn grace_hopper() -> Topology {
+        let mut nodes = vec![
+            Node {
+                mem: 512 * MIB,
+                initiator: None,
+            },
+            Node {
+                mem: 512 * MIB,
+                initiator: None,
+            },
+        ];
+        nodes.extend((2..10).map(|_| Node::default()));
+        Topology {
+            machine: MachineKind::Q35,
+            memory: MemoryConfig {
+                ram_size: 1024 * MIB,
+                max_ram: None,
+                slots: 0,
+                max_ram_below_4g: None,
+                above_4g_at_1tib: false,
+            },
+            cpus: (0..4)
+                .map(|i| Cpu {
+                    arch_id: i,
+                    node: i / 2,
+                })
+                .collect(),
+            nodes,
+            distances: None,
+            generic_initiators: [7u32, 6, 5, 4, 3, 9, 2, 8]
+                .iter()
+                .map(|&n| Affinity {
+                    node: n,
+                    handle: DeviceHandle::Pci(PciHandle::new(0, 1, 0, 0)),
+                    label: format!("gi{}", n - 2),
+                    device: "gpu0".into(),
+                })
+                .collect(),
+            generic_ports: vec![],
+            nvdimms: vec![],
+            sgx_epc: vec![],
+            hmat: false,
+            hmat_lb: vec![],
+            hmat_caches: vec![],
+            extra_initiators: vec![],
+            oem: Oem::default(),
+        }
+    }
+
+    #[test]
+    fn gi_hash_order_renumbers_linux_nodes() {
+        // live-peers: Linux numbers nodes by first appearance, so PXM 7 (first GI
+        // entry) becomes Linux node 2.
+        let t = grace_hopper();
+        let tables = build_tables(&t).unwrap();
+        let v = guest_view(&t, &tables);
+        let pds: Vec<u32> = v.nodes.iter().map(|n| n.proximity_domain).collect();
+        assert_eq!(pds, [0, 1, 7, 6, 5, 4, 3, 9, 2, 8]);
+        assert_eq!(v.nodes[0].cpus, [0, 1]);
+        assert_eq!(v.nodes[1].memory, 512 * MIB);
+        assert_eq!(v.nodes[2].generic_initiators[0].label, "gi5");
+        assert!(
+            v.warnings
+                .iter()
+                .any(|w| w.contains("PXM 7 is Linux node 2"))
+        );
+        // No SLIT: Linux defaults.
+        assert_eq!(v.distances[0][..3], [10, 20, 20]);
+        let text = v.render_text(false);
+        assert!(text.contains("available: 10 nodes (0-9)"), "{text}");
+    }
+
+    #[test]
+    fn memory_pass_comes_after_processors() {
+        // Node 0 memory-only, node 1 with the CPU: the CPU pass names PXM 1 first.
+        let mut t = grace_hopper();
+        t.generic_initiators.clear();
+        t.nodes.truncate(2);
+        for c in &mut t.cpus {
+            c.node = 1;
+        }
+        let tables = build_tables(&t).unwrap();
+        let v = guest_view(&t, &tables);
+        let pds: Vec<u32> = v.nodes.iter().map(|n| n.proximity_domain).collect();
+        assert_eq!(pds, [1, 0]);
+    }
+
+    #[test]
+    fn dropped_generic_initiators_warn() {
+        let mut t = grace_hopper();
+        t.nodes.clear();
+        let tables = build_tables(&t).unwrap();
+        let v = guest_view(&t, &tables);
+        assert_eq!(v.nodes.len(), 1);
+        assert!(
+            v.warnings[0].contains("silently ignored"),
+            "{:?}",
+            v.warnings
+        );
+    }
+}

@@ -1,0 +1,496 @@
+//! A small PCI tree model: root buses (the host bridge's bus and `pxb*` extra
+//! roots with their `bus_nr`), bridges (root ports, PCI bridges), endpoint devices
+//! with their devfn; QEMU-style devfn auto-assignment and multifunction checks,
+//! and firmware-style (SeaBIOS) depth-first bus numbering.
+//!
+//! Bus numbering (what a guest sees after firmware ran, and what QEMU puts into a
+//! Generic Initiator handle): the host bus is 0; walking it in devfn order, each
+//! bridge gets the next free number as its secondary bus, and the walk descends into
+//! it before continuing (depth first). Then extra root buses (`pxb`, `pxb-pcie`,
+//! `pxb-cxl`) keep their `bus_nr` and bridges below them are numbered the same way,
+//! continuing from the highest number used so far (SeaBIOS `pci_bios_init_bus`).
+
+use crate::topology::MachineKind;
+
+/// What kind of device a node of the tree is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// An ordinary PCI function.
+    Endpoint,
+    /// A PCI-PCI bridge or PCIe port; `secondary` is the index of its bus.
+    Bridge {
+        /// Index into [`PciTree::buses`] of the secondary bus.
+        secondary: usize,
+    },
+    /// An extra host bridge (`pxb*`) plugged into a root bus; `root` is its new root bus.
+    ExtraRoot {
+        /// Index into [`PciTree::buses`] of the new root bus.
+        root: usize,
+    },
+}
+
+/// One PCI function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PciDevice {
+    /// QEMU device type (`pci-testdev`, `pcie-root-port`, …).
+    pub driver: String,
+    /// User id (`id=`), if any.
+    pub id: Option<String>,
+    /// Index into [`PciTree::buses`] of the bus it sits on.
+    pub bus: usize,
+    /// Device and function: `slot << 3 | function`.
+    pub devfn: u8,
+    /// `multifunction=on`.
+    pub multifunction: bool,
+    /// Endpoint, bridge or extra root.
+    pub kind: DeviceKind,
+    /// Bridges: QEMU's `bus-reserve=` (resource-reserve capability), if set.
+    pub bus_reserve: Option<u32>,
+}
+
+/// One PCI bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PciBus {
+    /// QEMU bus name (`pcie.0`, `pci.0`, or the id of the bridge/pxb that provides it).
+    pub name: String,
+    /// For extra roots: `bus_nr`; for the host bus: 0; for bridges: None (firmware assigns).
+    pub fixed_number: Option<u8>,
+    /// Device index of the bridge or pxb providing the bus (None for the host bus).
+    pub parent: Option<usize>,
+    /// Whether this is a CXL host bridge's root bus (`pxb-cxl`).
+    pub cxl: bool,
+    /// Whether the bus is PCI Express.
+    pub express: bool,
+}
+
+/// A device to plug (what `-device` says).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceSpec {
+    /// Device type.
+    pub driver: String,
+    /// `id=`.
+    pub id: Option<String>,
+    /// `bus=` (None: the host bus).
+    pub bus: Option<String>,
+    /// `addr=` as devfn (None: first free slot).
+    pub devfn: Option<u8>,
+    /// `multifunction=on`.
+    pub multifunction: bool,
+    /// `bus_nr=` of a pxb (default 0).
+    pub bus_nr: u8,
+    /// `bus-reserve=` of a bridge / root port.
+    pub bus_reserve: Option<u32>,
+}
+
+/// The PCI topology of a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PciTree {
+    /// Buses; index 0 is the host bus.
+    pub buses: Vec<PciBus>,
+    /// Devices in plug order (built-in devices first).
+    pub devices: Vec<PciDevice>,
+}
+
+/// Whether a QEMU device type is a PCI-PCI bridge or PCIe port (has a secondary bus).
+pub fn is_bridge(driver: &str) -> bool {
+    matches!(
+        driver,
+        "pcie-root-port"
+            | "ioh3420"
+            | "pci-bridge"
+            | "pci-bridge-seat"
+            | "pcie-pci-bridge"
+            | "x3130-upstream"
+            | "xio3130-downstream"
+            | "cxl-rp"
+            | "cxl-upstream"
+            | "cxl-downstream"
+            | "i82801b11-bridge"
+    )
+}
+
+/// Whether a QEMU device type is an extra host bridge (`pxb`, `pxb-pcie`, `pxb-cxl`).
+pub fn is_extra_root(driver: &str) -> bool {
+    matches!(driver, "pxb" | "pxb-pcie" | "pxb-cxl")
+}
+
+/// Parses a PCI `addr=` value (`SS[.F]`, hex) into a devfn.
+pub fn parse_devfn(s: &str) -> Option<u8> {
+    let (slot, func) = match s.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let hex = |t: &str| {
+        let t = t.strip_prefix("0x").unwrap_or(t);
+        if t.is_empty() || t.len() > 8 {
+            return None;
+        }
+        u32::from_str_radix(t, 16).ok()
+    };
+    let slot = hex(slot)?;
+    let func = match func {
+        Some(f) => hex(f)?,
+        None => 0,
+    };
+    if slot > 0x1f || func > 7 {
+        return None;
+    }
+    u8::try_from(slot << 3 | func).ok()
+}
+
+impl PciTree {
+    /// A machine's PCI tree with its built-in devices (host bridge, chipset functions).
+    pub fn new(kind: MachineKind) -> Self {
+        let name = match kind {
+            MachineKind::Pc => "pci.0",
+            MachineKind::Q35 | MachineKind::Virt => "pcie.0",
+        };
+        let mut t = PciTree {
+            buses: vec![PciBus {
+                name: name.into(),
+                fixed_number: Some(0),
+                parent: None,
+                cxl: false,
+                express: kind != MachineKind::Pc,
+            }],
+            devices: Vec::new(),
+        };
+        let builtin: &[(&str, u8, bool)] = match kind {
+            MachineKind::Q35 => &[
+                ("mch", 0, false),
+                ("ICH9-LPC", 0xf8, true),
+                ("ich9-ahci", 0xfa, false),
+                ("ICH9-SMB", 0xfb, false),
+            ],
+            MachineKind::Pc => &[
+                ("i440FX", 0, false),
+                ("PIIX3", 0x08, true),
+                ("piix3-ide", 0x09, false),
+                ("PIIX4_PM", 0x0b, false),
+            ],
+            MachineKind::Virt => &[("gpex-root", 0, false)],
+        };
+        for &(d, devfn, mf) in builtin {
+            t.devices.push(PciDevice {
+                driver: d.into(),
+                id: None,
+                bus: 0,
+                devfn,
+                multifunction: mf,
+                kind: DeviceKind::Endpoint,
+                bus_reserve: None,
+            });
+        }
+        t
+    }
+
+    /// Finds a bus by QEMU name (`pcie.0`, a bridge id, a pxb id).
+    pub fn find_bus(&self, name: &str) -> Option<usize> {
+        self.buses.iter().position(|b| b.name == name)
+    }
+
+    /// The bus QEMU picks for a device without `bus=` (`qbus_find_recursive`): the
+    /// root bus of the most recently added `pxb*` if there is one (bridge
+    /// secondaries are never picked), else the host bus. [verified on QEMU 10.0.2]
+    pub fn default_bus(&self) -> usize {
+        self.buses
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, b)| self.is_extra_root_bus(b))
+            .map_or(0, |(i, _)| i)
+    }
+
+    fn is_extra_root_bus(&self, b: &PciBus) -> bool {
+        b.parent
+            .and_then(|p| self.devices.get(p))
+            .is_some_and(|d| matches!(d.kind, DeviceKind::ExtraRoot { .. }))
+    }
+
+    /// The `pxb*` device whose root bus is `bus`, if any.
+    fn extra_root_device(&self, bus: usize) -> Option<&PciDevice> {
+        let b = self.buses.get(bus)?;
+        if !self.is_extra_root_bus(b) {
+            return None;
+        }
+        b.parent.and_then(|p| self.devices.get(p))
+    }
+
+    /// Finds a device by `id=`.
+    pub fn find_device(&self, id: &str) -> Option<usize> {
+        self.devices
+            .iter()
+            .position(|d| d.id.as_deref() == Some(id))
+    }
+
+    fn at(&self, bus: usize, devfn: u8) -> Option<&PciDevice> {
+        self.devices
+            .iter()
+            .find(|d| d.bus == bus && d.devfn == devfn)
+    }
+
+    /// Plugs a device like QEMU's `do_pci_register_device` + multifunction checks.
+    /// Returns its index, or QEMU's error text.
+    pub fn add(&mut self, spec: &DeviceSpec) -> Result<usize, String> {
+        let bus = match &spec.bus {
+            None => self.default_bus(),
+            Some(b) => self
+                .find_bus(b)
+                .ok_or_else(|| format!("Bus '{b}' not found"))?,
+        };
+        if let Some(pxb) = self.extra_root_device(bus)
+            && !is_bridge(&spec.driver)
+        {
+            return Err(format!(
+                "PCI: Only PCI/PCIe bridges can be plugged into {}",
+                pxb.driver
+            ));
+        }
+        let devfn = match spec.devfn {
+            Some(devfn) => {
+                if let Some(o) = self.at(bus, devfn) {
+                    return Err(format!(
+                        "PCI: slot {} function {} not available for {}, in use by {},id={}",
+                        devfn >> 3,
+                        devfn & 7,
+                        spec.driver,
+                        o.driver,
+                        o.id.as_deref().unwrap_or("(null)")
+                    ));
+                }
+                devfn
+            }
+            None => (0u8..32)
+                .map(|s| s << 3)
+                .find(|&d| self.at(bus, d).is_none())
+                .ok_or_else(|| {
+                    format!(
+                        "PCI: no slot/function available for {}, all in use or reserved",
+                        spec.driver
+                    )
+                })?,
+        };
+        let slot = devfn >> 3;
+        let func = devfn & 7;
+        if func != 0 {
+            if let Some(f0) = self.at(bus, slot << 3)
+                && !f0.multifunction
+            {
+                return Err(format!(
+                    "PCI: single function device can't be populated in function {slot:x}.{func:x}"
+                ));
+            }
+        } else if !spec.multifunction
+            && let Some(f) = (1u8..8).find(|f| self.at(bus, slot << 3 | f).is_some())
+        {
+            return Err(format!(
+                "PCI: {slot:x}.0 indicates single function, but {slot:x}.{f:x} is already populated."
+            ));
+        }
+        let idx = self.devices.len();
+        let express = self.buses.get(bus).is_some_and(|b| b.express);
+        let kind = if is_bridge(&spec.driver) {
+            let name = spec.id.clone().unwrap_or_default();
+            self.buses.push(PciBus {
+                name,
+                fixed_number: None,
+                parent: Some(idx),
+                cxl: false,
+                express: spec.driver != "pci-bridge" && spec.driver != "pcie-pci-bridge",
+            });
+            DeviceKind::Bridge {
+                secondary: self.buses.len() - 1,
+            }
+        } else if is_extra_root(&spec.driver) {
+            let name = spec.id.clone().unwrap_or_default();
+            self.buses.push(PciBus {
+                name,
+                fixed_number: Some(spec.bus_nr),
+                parent: Some(idx),
+                cxl: spec.driver == "pxb-cxl",
+                express: spec.driver != "pxb" && express,
+            });
+            DeviceKind::ExtraRoot {
+                root: self.buses.len() - 1,
+            }
+        } else {
+            DeviceKind::Endpoint
+        };
+        self.devices.push(PciDevice {
+            driver: spec.driver.clone(),
+            id: spec.id.clone(),
+            bus,
+            devfn,
+            multifunction: spec.multifunction,
+            kind,
+            bus_reserve: spec.bus_reserve,
+        });
+        Ok(idx)
+    }
+
+    /// Firmware bus numbers for every bus (index-aligned with [`PciTree::buses`]).
+    pub fn bus_numbers(&self) -> Vec<u8> {
+        let mut num = vec![0u8; self.buses.len()];
+        let mut next: u32 = 0;
+        self.number_rec(0, &mut next, &mut num);
+        let mut roots: Vec<(u8, usize)> = self
+            .buses
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(i, b)| b.fixed_number.map(|n| (n, i)))
+            .collect();
+        roots.sort();
+        // SeaBIOS then scans every later bus number for extra roots.
+        for (n, i) in roots {
+            if u32::from(n) <= next {
+                continue;
+            }
+            if let Some(slot) = num.get_mut(i) {
+                *slot = n;
+            }
+            next = u32::from(n);
+            self.number_rec(i, &mut next, &mut num);
+        }
+        num
+    }
+
+    fn number_rec(&self, bus: usize, next: &mut u32, num: &mut [u8]) {
+        let mut devs: Vec<&PciDevice> = self.devices.iter().filter(|d| d.bus == bus).collect();
+        devs.sort_by_key(|d| d.devfn);
+        for d in devs {
+            if let DeviceKind::Bridge { secondary } = d.kind {
+                // SeaBIOS keeps bus numbers in a u8 and wraps.
+                *next = (*next + 1) & 0xff;
+                let secbus = *next;
+                if let Some(slot) = num.get_mut(secondary) {
+                    *slot = u8::try_from(secbus).unwrap_or(u8::MAX);
+                }
+                self.number_rec(secondary, next, num);
+                // Resource-reserve capability (`bus-reserve=`): SeaBIOS widens the
+                // subordinate range, with its own arithmetic.
+                if let Some(r) = d.bus_reserve {
+                    let mut res = r & 0xff;
+                    let sum = (res + secbus) & 0xff;
+                    if sum < secbus || sum < res {
+                        res = 0;
+                    }
+                    if secbus + res > *next {
+                        res = (secbus + res) & 0xff;
+                    }
+                    *next = res;
+                }
+            }
+        }
+    }
+
+    /// The firmware-assigned bus number of the bus device `idx` sits on.
+    pub fn device_bus_number(&self, idx: usize) -> u8 {
+        let nums = self.bus_numbers();
+        self.devices
+            .get(idx)
+            .and_then(|d| nums.get(d.bus).copied())
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(driver: &str, id: Option<&str>, bus: Option<&str>, addr: Option<&str>) -> DeviceSpec {
+        DeviceSpec {
+            driver: driver.into(),
+            id: id.map(Into::into),
+            bus: bus.map(Into::into),
+            devfn: addr.and_then(parse_devfn),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn devfn_parse() {
+        assert_eq!(parse_devfn("04.0"), Some(0x20));
+        assert_eq!(parse_devfn("05.3"), Some(0x2b));
+        assert_eq!(parse_devfn("00.2"), Some(0x02));
+        assert_eq!(parse_devfn("1f"), Some(0xf8));
+        assert_eq!(parse_devfn("40"), None);
+    }
+
+    #[test]
+    fn behind_root_port_is_bus_1() {
+        let mut t = PciTree::new(MachineKind::Q35);
+        t.add(&spec("pcie-root-port", Some("rp0"), None, Some("04.0")))
+            .unwrap();
+        let gpu = t
+            .add(&spec(
+                "pci-testdev",
+                Some("gpu0"),
+                Some("rp0"),
+                Some("00.0"),
+            ))
+            .unwrap();
+        assert_eq!(t.device_bus_number(gpu), 1);
+        // first free slot on q35 is 1 (00.0 mch)
+        let d = t.add(&spec("pci-testdev", None, None, None)).unwrap();
+        assert_eq!(t.devices[d].devfn, 0x08);
+    }
+
+    #[test]
+    fn nested_bridges_and_pxb() {
+        // q35: rp0 (03.0) > pci-bridge (bus 1) > device (bus 2); rp1 (04.0): bus 3;
+        // pxb-pcie bus_nr=64 with a root port: bus 65.
+        let mut t = PciTree::new(MachineKind::Q35);
+        t.add(&spec("pcie-root-port", Some("rp0"), None, Some("03.0")))
+            .unwrap();
+        t.add(&spec("pcie-pci-bridge", Some("br"), Some("rp0"), None))
+            .unwrap();
+        let d = t
+            .add(&spec("pci-testdev", None, Some("br"), Some("01.0")))
+            .unwrap();
+        t.add(&spec("pcie-root-port", Some("rp1"), None, Some("04.0")))
+            .unwrap();
+        let e = t
+            .add(&spec("pci-testdev", None, Some("rp1"), None))
+            .unwrap();
+        let mut pxb = spec("pxb-pcie", Some("pxb"), None, None);
+        pxb.bus_nr = 64;
+        t.add(&pxb).unwrap();
+        assert_eq!(
+            t.add(&spec("pci-testdev", None, Some("pxb"), None))
+                .unwrap_err(),
+            "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"
+        );
+        t.add(&spec("pcie-root-port", Some("rp2"), Some("pxb"), None))
+            .unwrap();
+        let f = t
+            .add(&spec("pci-testdev", None, Some("rp2"), None))
+            .unwrap();
+        assert_eq!(t.device_bus_number(d), 2);
+        assert_eq!(t.device_bus_number(e), 3);
+        assert_eq!(t.device_bus_number(f), 65);
+        // bus-reserve=4 on the first root port moves the next bridge to bus 1+4+1.
+        let mut t = PciTree::new(MachineKind::Q35);
+        let mut rp = spec("pcie-root-port", Some("rp0"), None, Some("03.0"));
+        rp.bus_reserve = Some(4);
+        t.add(&rp).unwrap();
+        t.add(&spec("pcie-root-port", Some("rp1"), None, Some("04.0")))
+            .unwrap();
+        let e = t
+            .add(&spec("pci-testdev", None, Some("rp1"), None))
+            .unwrap();
+        assert_eq!(t.device_bus_number(e), 6);
+    }
+
+    #[test]
+    fn multifunction_errors() {
+        let mut t = PciTree::new(MachineKind::Q35);
+        t.add(&spec("pci-testdev", None, None, Some("03.0")))
+            .unwrap();
+        assert_eq!(
+            t.add(&spec("pci-testdev", None, None, Some("03.1")))
+                .unwrap_err(),
+            "PCI: single function device can't be populated in function 3.1"
+        );
+    }
+}

@@ -1,0 +1,489 @@
+//! QEMU command-line syntax: option splitting (`-opt value`, `--opt value`, options
+//! without argument), QemuOpts strings (`key=value,...` with `,,` escaping a comma,
+//! an implied first key, short-form booleans) and QEMU's number/size/bool parsers.
+//!
+//! QEMU 10 does not accept `-opt=value` (`-m=1G: invalid option`), and neither does
+//! this lexer. A bare argument (not starting with `-`) is QEMU's implicit `-hda`.
+
+use super::error::QemuError;
+
+/// Options that take no argument (QEMU 10 `qemu-options.hx`).
+const NO_ARG: &[&str] = &[
+    "S",
+    "s",
+    "daemonize",
+    "enable-kvm",
+    "full-screen",
+    "h",
+    "help",
+    "version",
+    "nodefaults",
+    "nographic",
+    "no-reboot",
+    "no-shutdown",
+    "no-user-config",
+    "no-fd-bootchk",
+    "win2k-hack",
+    "snapshot",
+    "usb",
+    "mem-prealloc",
+    "only-migratable",
+    "preconfig",
+    "enable-sync-profile",
+    "perfmap",
+    "jitdump",
+    "semihosting",
+    "old-param",
+    "xen-attach",
+    "xen-domid-restrict",
+    "alt-grab",
+    "ctrl-grab",
+];
+
+/// Options that take one argument.
+const WITH_ARG: &[&str] = &[
+    "machine",
+    "M",
+    "cpu",
+    "accel",
+    "smp",
+    "numa",
+    "add-fd",
+    "set",
+    "global",
+    "boot",
+    "m",
+    "mem-path",
+    "k",
+    "audio",
+    "audiodev",
+    "device",
+    "name",
+    "uuid",
+    "fda",
+    "fdb",
+    "hda",
+    "hdb",
+    "hdc",
+    "hdd",
+    "cdrom",
+    "blockdev",
+    "drive",
+    "mtdblock",
+    "sd",
+    "pflash",
+    "fsdev",
+    "virtfs",
+    "iscsi",
+    "usbdevice",
+    "display",
+    "vga",
+    "spice",
+    "vnc",
+    "acpitable",
+    "smbios",
+    "netdev",
+    "nic",
+    "net",
+    "chardev",
+    "tpmdev",
+    "bios",
+    "kernel",
+    "shim",
+    "append",
+    "initrd",
+    "dtb",
+    "compat",
+    "fw_cfg",
+    "serial",
+    "parallel",
+    "monitor",
+    "qmp",
+    "qmp-pretty",
+    "mon",
+    "debugcon",
+    "pidfile",
+    "gdb",
+    "d",
+    "D",
+    "dfilter",
+    "seed",
+    "L",
+    "option-rom",
+    "rtc",
+    "icount",
+    "watchdog-action",
+    "echr",
+    "incoming",
+    "xen-domid",
+    "readconfig",
+    "loadvm",
+    "action",
+    "object",
+    "msg",
+    "dump-vmstate",
+    "plugin",
+    "trace",
+    "overcommit",
+    "run-with",
+    "sandbox",
+    "semihosting-config",
+    "qtest",
+    "qtest-log",
+    "chroot",
+    "runas",
+    "g",
+    "p",
+    "tb-size",
+];
+
+/// One option of the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdOption {
+    /// Option name without dashes, canonical (`-M` becomes `machine`, a bare argument `hda`).
+    pub name: String,
+    /// The option as typed (`-M`, `--numa`), for QEMU's location prefix.
+    pub typed: String,
+    /// Its argument, if it takes one.
+    pub arg: Option<String>,
+}
+
+impl CmdOption {
+    /// QEMU's location text for messages about this option: `-numa node,nodeid=1`.
+    pub fn location(&self) -> String {
+        match &self.arg {
+            Some(a) if self.typed.starts_with('-') => format!("{} {}", self.typed, a),
+            Some(a) => a.clone(),
+            None => self.typed.clone(),
+        }
+    }
+
+    /// An error located at this option (`<prog>: -opt arg: text`).
+    pub fn error(&self, text: impl Into<String>) -> QemuError {
+        QemuError::program(format!("{}: {}", self.location(), text.into()))
+    }
+}
+
+/// Splits argv into options like QEMU's `lookup_opt`. Errors: `-foo: invalid option`,
+/// `-m: requires an argument`.
+pub fn split_args(args: &[String]) -> Result<Vec<CmdOption>, QemuError> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let Some(rest) = a.strip_prefix('-') else {
+            out.push(CmdOption {
+                name: "hda".into(),
+                typed: a.clone(),
+                arg: Some(a.clone()),
+            });
+            continue;
+        };
+        let name = rest.strip_prefix('-').unwrap_or(rest);
+        if NO_ARG.contains(&name) {
+            out.push(CmdOption {
+                name: name.into(),
+                typed: a.clone(),
+                arg: None,
+            });
+        } else if WITH_ARG.contains(&name) {
+            let Some(v) = it.next() else {
+                return Err(QemuError::program(format!("{a}: requires an argument")));
+            };
+            let canonical = if name == "M" { "machine" } else { name };
+            out.push(CmdOption {
+                name: canonical.into(),
+                typed: a.clone(),
+                arg: Some(v.clone()),
+            });
+        } else {
+            return Err(QemuError::program(format!("{a}: invalid option")));
+        }
+    }
+    Ok(out)
+}
+
+/// A parsed QemuOpts / keyval string: `(key, value)` pairs in the order given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opts {
+    /// The pairs, in order (repeated keys kept).
+    pub pairs: Vec<(String, String)>,
+    /// Deprecation warnings produced while parsing (short-form booleans), QEMU's text.
+    pub warnings: Vec<String>,
+}
+
+impl Opts {
+    /// The last value given for `key` (QemuOpts: last wins).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value given for `key`, in order (list-valued keys such as `cpus`).
+    pub fn get_all(&self, key: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Whether `key` was given.
+    pub fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == key)
+    }
+
+    /// The first key not in `known`, if any.
+    pub fn unknown_key(&self, known: &[&str]) -> Option<&str> {
+        self.pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| !known.contains(k))
+    }
+}
+
+/// Reads a value up to an unescaped comma; `,,` stands for one comma.
+fn take_value(s: &str) -> (String, &str) {
+    let mut out = String::new();
+    let mut rest = s;
+    loop {
+        match rest.find(',') {
+            None => {
+                out.push_str(rest);
+                return (out, "");
+            }
+            Some(i) => {
+                out.push_str(&rest[..i]);
+                let after = &rest[i + 1..];
+                if let Some(a) = after.strip_prefix(',') {
+                    out.push(',');
+                    rest = a;
+                } else {
+                    return (out, after);
+                }
+            }
+        }
+    }
+}
+
+/// Parses a QemuOpts string (`opts_do_parse`). `implied` is the option's implied
+/// first key (`type` for `-numa`, `size` for `-m`, …). An element without `=` after
+/// the first is a short-form boolean (`foo` = `foo=on`, `nofoo` = `foo=off`), which
+/// QEMU 10 accepts with a deprecation warning (recorded in [`Opts::warnings`]).
+pub fn parse_opts(s: &str, implied: Option<&str>) -> Opts {
+    let mut opts = Opts::default();
+    let mut rest = s;
+    let mut first = true;
+    while !rest.is_empty() {
+        let len = rest.find(['=', ',']).unwrap_or(rest.len());
+        let is_pair = rest.as_bytes().get(len) == Some(&b'=');
+        if !is_pair {
+            if let (true, Some(key)) = (first, implied) {
+                let (v, r) = take_value(rest);
+                opts.pairs.push((key.into(), v));
+                rest = r;
+            } else {
+                let name = &rest[..len];
+                let (key, value, prefix) = match name.strip_prefix("no") {
+                    Some(n) => (n.to_string(), "off", "no"),
+                    None => (name.to_string(), "on", ""),
+                };
+                if key != "help" && key != "?" {
+                    opts.warnings.push(format!(
+                        "warning: short-form boolean option '{prefix}{key}' deprecated\nPlease use {key}={value} instead"
+                    ));
+                }
+                opts.pairs.push((key, value.into()));
+                rest = rest.get(len + 1..).unwrap_or("");
+            }
+        } else {
+            let key = rest[..len].to_string();
+            let (v, r) = take_value(&rest[len + 1..]);
+            opts.pairs.push((key, v));
+            rest = r;
+        }
+        first = false;
+    }
+    opts
+}
+
+/// Parses a keyval string (`-object`, `-machine`): like [`parse_opts`] but an element
+/// without `=` after the first is an error (`Expected '=' after parameter 'foo'`).
+pub fn parse_keyval(s: &str, implied: Option<&str>) -> Result<Opts, String> {
+    let mut opts = Opts::default();
+    let mut rest = s;
+    let mut first = true;
+    while !rest.is_empty() {
+        let len = rest.find(['=', ',']).unwrap_or(rest.len());
+        if rest.as_bytes().get(len) != Some(&b'=') {
+            match (first, implied) {
+                (true, Some(key)) => {
+                    let (v, r) = take_value(rest);
+                    opts.pairs.push((key.into(), v));
+                    rest = r;
+                }
+                _ => {
+                    return Err(format!("Expected '=' after parameter '{}'", &rest[..len]));
+                }
+            }
+        } else {
+            let key = rest[..len].to_string();
+            if key.is_empty() {
+                return Err("Invalid parameter ''".into());
+            }
+            let (v, r) = take_value(&rest[len + 1..]);
+            opts.pairs.push((key, v));
+            rest = r;
+        }
+        first = false;
+    }
+    Ok(opts)
+}
+
+/// QEMU `parse_uint` with base 0: decimal, `0x` hex, leading-`0` octal; no sign.
+pub fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() || s.starts_with(['-', '+', ' ']) {
+        return None;
+    }
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        if h.is_empty() {
+            return None;
+        }
+        return u64::from_str_radix(h, 16).ok();
+    }
+    if s.len() > 1
+        && let Some(o) = s.strip_prefix('0')
+    {
+        return u64::from_str_radix(o, 8).ok();
+    }
+    s.parse().ok()
+}
+
+fn suffix_mul(c: u8) -> Option<u64> {
+    Some(match c.to_ascii_uppercase() {
+        b'B' => 1,
+        b'K' => 1 << 10,
+        b'M' => 1 << 20,
+        b'G' => 1 << 30,
+        b'T' => 1 << 40,
+        b'P' => 1 << 50,
+        b'E' => 1 << 60,
+        _ => return None,
+    })
+}
+
+/// QEMU `qemu_strtosz` family: digits, optional fraction (only with an explicit
+/// suffix), optional suffix `B K M G T P E` (any case), or hex `0x…` without
+/// fraction/suffix. `default_mul` applies when no suffix is given (1 for bytes,
+/// 1 MiB for `-m`).
+pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
+    let b = s.as_bytes();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u64::from_str_radix(h, 16).ok()?.checked_mul(default_mul);
+    }
+    let int_end = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
+    if int_end == 0 {
+        return None;
+    }
+    let whole: u64 = s[..int_end].parse().ok()?;
+    let mut pos = int_end;
+    let mut frac: Option<&str> = None;
+    if b.get(pos) == Some(&b'.') {
+        let fstart = pos + 1;
+        let fend = b[fstart..]
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .map_or(b.len(), |p| fstart + p);
+        frac = Some(&s[fstart..fend]);
+        pos = fend;
+    }
+    let (mul, explicit) = match b.get(pos) {
+        Some(&c) => (suffix_mul(c)?, true),
+        None => (default_mul, false),
+    };
+    if explicit {
+        pos += 1;
+    }
+    if pos != b.len() {
+        return None;
+    }
+    if frac.is_some() && !explicit {
+        return None;
+    }
+    let mut v = whole.checked_mul(mul)?;
+    if let Some(f) = frac {
+        let fv: f64 = format!("0.{f}").parse().ok()?;
+        // QEMU: fraction * mul, truncated to an integer.
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let add = (fv * mul as f64) as u64;
+        v = v.checked_add(add)?;
+    }
+    Some(v)
+}
+
+/// A size in bytes (`qemu_strtosz`).
+pub fn parse_size(s: &str) -> Option<u64> {
+    parse_size_with(s, 1)
+}
+
+/// QEMU's boolean parser (`qapi_bool_parse`): on/yes/true/y, off/no/false/n.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "on" | "yes" | "true" | "y" => Some(true),
+        "off" | "no" | "false" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opts_escape_and_implied() {
+        let o = parse_opts("node,memdev=a,,b,cpus=0-1,cpus=3", Some("type"));
+        assert_eq!(o.get("type"), Some("node"));
+        assert_eq!(o.get("memdev"), Some("a,b"));
+        assert_eq!(o.get_all("cpus"), vec!["0-1", "3"]);
+        let o = parse_opts("node,nodeid", Some("type"));
+        assert_eq!(o.get("deid"), Some("off"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1.5G"), Some(3 << 29));
+        assert_eq!(parse_size("1.5k"), Some(1536));
+        assert_eq!(parse_size("1.5"), None);
+        assert_eq!(parse_size("0x1G"), None);
+        assert_eq!(parse_size("64M"), Some(64 << 20));
+        assert_eq!(parse_size_with("128", 1 << 20), Some(128 << 20));
+    }
+
+    #[test]
+    fn argv() {
+        let a: Vec<String> = ["--m", "1G", "-S", "-M", "q35"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = split_args(&a).unwrap();
+        assert_eq!(o[0].name, "m");
+        assert_eq!(o[2].name, "machine");
+        let bad = vec!["-m=1G".to_string()];
+        assert_eq!(
+            split_args(&bad).unwrap_err().message,
+            "-m=1G: invalid option"
+        );
+    }
+}
