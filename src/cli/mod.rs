@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod qemu;
+
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
 #[command(name = "vnuma", version, about, long_about = None)]
@@ -14,7 +16,11 @@ pub struct Cli {
 
 /// vnuma's subcommands.
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// The SRAT/SLIT/HMAT QEMU 10 builds for a command line, and the guest's view.
+    #[command(long_about = qemu::LONG_ABOUT)]
+    Qemu(qemu::Args),
+}
 
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
@@ -48,5 +54,7 @@ pub fn report_error(e: &anyhow::Error) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Qemu(a) => qemu::run(a),
+    }
 }

@@ -129,7 +129,9 @@ fn mib(b: u64) -> String {
     if b.is_multiple_of(1 << 20) {
         format!("{} MiB", b >> 20)
     } else {
-        format!("{b} bytes")
+        // One decimal, rounded down, from whole KiB (exact in integers).
+        let tenths = (b >> 10).saturating_mul(10) / 1024;
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
     }
 }
 
@@ -334,6 +336,23 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
     }
 }
 
+/// The warning for `acpi-generic-initiator`/`acpi-generic-port` objects QEMU
+/// silently ignores (no NUMA node, or ACPI off), or `None` when there are none.
+pub fn dropped_affinity_warning(object_ids: &[String], acpi: bool) -> Option<String> {
+    if object_ids.is_empty() {
+        return None;
+    }
+    let why = if acpi {
+        "there are no NUMA nodes (-numa node), so QEMU builds no SRAT"
+    } else {
+        "ACPI is off (-machine acpi=off), so QEMU builds no tables"
+    };
+    Some(format!(
+        "{why}: the generic initiator/port objects ({}) are silently ignored",
+        object_ids.join(", ")
+    ))
+}
+
 impl GuestView {
     /// A `numactl -H`-like text rendering. `verbose` adds memory ranges.
     pub fn render_text(&self, verbose: bool) -> String {
@@ -352,13 +371,13 @@ impl GuestView {
         );
         for node in &self.nodes {
             let cpus: Vec<String> = node.cpus.iter().map(|c| c.to_string()).collect();
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "node {} (PXM {}) cpus: {}",
                 node.node,
                 node.proximity_domain,
                 cpus.join(" ")
             );
+            let _ = writeln!(s, "{}", line.trim_end());
             let _ = writeln!(s, "node {} size: {}", node.node, mib(node.memory));
             for g in &node.generic_initiators {
                 let name = if g.device.is_empty() {

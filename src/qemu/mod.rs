@@ -5,3 +5,4 @@ pub mod error;
 pub mod glib_hash;
 pub mod lexer;
 pub mod parse;
+pub mod report;
