@@ -139,3 +139,52 @@ fn json_view() {
     assert_eq!(v["nodes"][1]["memory"], 0xA_0000 + 0x7F0_0000);
     assert_eq!(v["distances"], serde_json::json!([[10, 20], [20, 10]]));
 }
+
+#[test]
+fn arm_firmware_warnings() {
+    let base = [
+        "qemu",
+        "--",
+        "-machine",
+        "virt",
+        "-object",
+        "memory-backend-ram,id=a,size=128M",
+        "-numa",
+        "node,memdev=a",
+    ];
+    let out = vnuma(&base);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("device tree"), "{text}");
+    let mut with_fw = base.to_vec();
+    with_fw.extend(["-drive", "if=pflash,format=raw,file=edk2.fd,readonly=on"]);
+    let out = vnuma(&with_fw);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0x04000000"), "{text}");
+}
+
+#[test]
+fn dropped_generic_initiators_warn() {
+    // No -numa: QEMU silently ignores the GI object (spec §0); the view says so.
+    let out = vnuma(&[
+        "qemu",
+        "--",
+        "-machine",
+        "q35",
+        "-device",
+        "pci-testdev,id=d",
+        "-object",
+        "acpi-generic-initiator,id=g0,pci-dev=d,node=0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(g0) are silently ignored"), "{text}");
+}

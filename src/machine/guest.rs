@@ -320,11 +320,6 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             ));
         }
     }
-    if t.machine == MachineKind::Virt {
-        warnings.push(
-            "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); inject an SRAT with a memory entry for that range to keep the topology".to_string(),
-        );
-    }
     GuestView {
         machine: t.machine,
         tables: names,
@@ -333,6 +328,17 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
         distances,
         slit: tables.slit.is_some(),
         warnings,
+    }
+}
+
+/// The arm `virt` firmware warning: with EDK2 (`firmware`), Linux falls back to one
+/// node because the 64 MiB flash EDK2 reports as memory at 0x04000000 is not in the
+/// SRAT; without firmware the kernel boots from a device tree and never reads ACPI.
+pub fn arm_firmware_warning(firmware: bool) -> String {
+    if firmware {
+        "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string()
+    } else {
+        "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string()
     }
 }
 

@@ -7,8 +7,11 @@ use super::error::QemuError;
 use super::lexer;
 use super::parse::{Arch, Parsed, parse_full};
 use crate::machine::LayoutError;
-use crate::machine::guest::{GuestView, dropped_affinity_warning, guest_view};
+use crate::machine::guest::{
+    GuestView, arm_firmware_warning, dropped_affinity_warning, guest_view,
+};
 use crate::machine::tables::{Tables, build_tables};
+use crate::topology::MachineKind;
 
 /// Everything `vnuma qemu` reports for an accepted command line.
 #[derive(Debug, Clone)]
@@ -49,6 +52,21 @@ pub fn affinity_object_ids(args: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`).
+pub fn has_firmware(args: &[String]) -> bool {
+    let Ok(opts) = lexer::split_args(args) else {
+        return false;
+    };
+    opts.iter().any(|o| match o.name.as_str() {
+        "bios" | "pflash" => true,
+        "drive" => o
+            .arg
+            .as_deref()
+            .is_some_and(|a| lexer::parse_opts(a, None).get("if") == Some("pflash")),
+        _ => false,
+    })
+}
+
 /// Parses `args` (the QEMU options after the program name), builds the tables and
 /// the guest view. Returns the warnings QEMU prints (also on failure, printed
 /// before the error) and the outcome.
@@ -80,6 +98,9 @@ pub fn qemu_report(
             view.warnings.retain(|x| !x.contains("silently ignored"));
             view.warnings.push(w);
         }
+    }
+    if parsed.topology.machine == MachineKind::Virt && tables.srat.is_some() {
+        view.warnings.push(arm_firmware_warning(has_firmware(args)));
     }
     (
         warnings,
