@@ -804,6 +804,9 @@ fn error_cases() -> Vec<ErrCase> {
         o,
         "PCI: single function device can't be populated in function 3.1",
     ));
+    // Without bus=, QEMU picks the newest pxb root bus, where endpoints are refused.
+    let o = "-device pci-testdev";
+    v.push(located("-M q35 -device pxb-pcie,bus_nr=64,id=pa -device pxb-pcie,bus_nr=96,id=pb,bus=pcie.0 -device pci-testdev", o, "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"));
     let o = "-device pci-testdev,bus=nosuch";
     v.push(located(&format!("-M q35 {o}"), o, "Bus 'nosuch' not found"));
     let o = "-device pc-dimm,memdev=m0,node=3";

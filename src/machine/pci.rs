@@ -44,6 +44,8 @@ pub struct PciDevice {
     pub multifunction: bool,
     /// Endpoint, bridge or extra root.
     pub kind: DeviceKind,
+    /// Bridges: QEMU's `bus-reserve=` (resource-reserve capability), if set.
+    pub bus_reserve: Option<u32>,
 }
 
 /// One PCI bus.
@@ -76,6 +78,8 @@ pub struct DeviceSpec {
     pub multifunction: bool,
     /// `bus_nr=` of a pxb (default 0).
     pub bus_nr: u8,
+    /// `bus-reserve=` of a bridge / root port.
+    pub bus_reserve: Option<u32>,
 }
 
 /// The PCI topology of a machine.
@@ -174,6 +178,7 @@ impl PciTree {
                 devfn,
                 multifunction: mf,
                 kind: DeviceKind::Endpoint,
+                bus_reserve: None,
             });
         }
         t
@@ -182,6 +187,33 @@ impl PciTree {
     /// Finds a bus by QEMU name (`pcie.0`, a bridge id, a pxb id).
     pub fn find_bus(&self, name: &str) -> Option<usize> {
         self.buses.iter().position(|b| b.name == name)
+    }
+
+    /// The bus QEMU picks for a device without `bus=` (`qbus_find_recursive`): the
+    /// root bus of the most recently added `pxb*` if there is one (bridge
+    /// secondaries are never picked), else the host bus. [verified on QEMU 10.0.2]
+    pub fn default_bus(&self) -> usize {
+        self.buses
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, b)| self.is_extra_root_bus(b))
+            .map_or(0, |(i, _)| i)
+    }
+
+    fn is_extra_root_bus(&self, b: &PciBus) -> bool {
+        b.parent
+            .and_then(|p| self.devices.get(p))
+            .is_some_and(|d| matches!(d.kind, DeviceKind::ExtraRoot { .. }))
+    }
+
+    /// The `pxb*` device whose root bus is `bus`, if any.
+    fn extra_root_device(&self, bus: usize) -> Option<&PciDevice> {
+        let b = self.buses.get(bus)?;
+        if !self.is_extra_root_bus(b) {
+            return None;
+        }
+        b.parent.and_then(|p| self.devices.get(p))
     }
 
     /// Finds a device by `id=`.
@@ -201,11 +233,19 @@ impl PciTree {
     /// Returns its index, or QEMU's error text.
     pub fn add(&mut self, spec: &DeviceSpec) -> Result<usize, String> {
         let bus = match &spec.bus {
-            None => 0,
+            None => self.default_bus(),
             Some(b) => self
                 .find_bus(b)
                 .ok_or_else(|| format!("Bus '{b}' not found"))?,
         };
+        if let Some(pxb) = self.extra_root_device(bus)
+            && !is_bridge(&spec.driver)
+        {
+            return Err(format!(
+                "PCI: Only PCI/PCIe bridges can be plugged into {}",
+                pxb.driver
+            ));
+        }
         let devfn = match spec.devfn {
             Some(devfn) => {
                 if let Some(o) = self.at(bus, devfn) {
@@ -283,6 +323,7 @@ impl PciTree {
             devfn,
             multifunction: spec.multifunction,
             kind,
+            bus_reserve: spec.bus_reserve,
         });
         Ok(idx)
     }
@@ -300,11 +341,15 @@ impl PciTree {
             .filter_map(|(i, b)| b.fixed_number.map(|n| (n, i)))
             .collect();
         roots.sort();
+        // SeaBIOS then scans every later bus number for extra roots.
         for (n, i) in roots {
+            if u32::from(n) <= next {
+                continue;
+            }
             if let Some(slot) = num.get_mut(i) {
                 *slot = n;
             }
-            next = next.max(u32::from(n));
+            next = u32::from(n);
             self.number_rec(i, &mut next, &mut num);
         }
         num
@@ -315,14 +360,26 @@ impl PciTree {
         devs.sort_by_key(|d| d.devfn);
         for d in devs {
             if let DeviceKind::Bridge { secondary } = d.kind {
-                if *next >= 255 {
-                    continue;
-                }
-                *next += 1;
+                // SeaBIOS keeps bus numbers in a u8 and wraps.
+                *next = (*next + 1) & 0xff;
+                let secbus = *next;
                 if let Some(slot) = num.get_mut(secondary) {
-                    *slot = u8::try_from(*next).unwrap_or(u8::MAX);
+                    *slot = u8::try_from(secbus).unwrap_or(u8::MAX);
                 }
                 self.number_rec(secondary, next, num);
+                // Resource-reserve capability (`bus-reserve=`): SeaBIOS widens the
+                // subordinate range, with its own arithmetic.
+                if let Some(r) = d.bus_reserve {
+                    let mut res = r & 0xff;
+                    let sum = (res + secbus) & 0xff;
+                    if sum < secbus || sum < res {
+                        res = 0;
+                    }
+                    if secbus + res > *next {
+                        res = (secbus + res) & 0xff;
+                    }
+                    *next = res;
+                }
             }
         }
     }
@@ -377,6 +434,52 @@ mod tests {
         // first free slot on q35 is 1 (00.0 mch)
         let d = t.add(&spec("pci-testdev", None, None, None)).unwrap();
         assert_eq!(t.devices[d].devfn, 0x08);
+    }
+
+    #[test]
+    fn nested_bridges_and_pxb() {
+        // q35: rp0 (03.0) > pci-bridge (bus 1) > device (bus 2); rp1 (04.0): bus 3;
+        // pxb-pcie bus_nr=64 with a root port: bus 65.
+        let mut t = PciTree::new(MachineKind::Q35);
+        t.add(&spec("pcie-root-port", Some("rp0"), None, Some("03.0")))
+            .unwrap();
+        t.add(&spec("pcie-pci-bridge", Some("br"), Some("rp0"), None))
+            .unwrap();
+        let d = t
+            .add(&spec("pci-testdev", None, Some("br"), Some("01.0")))
+            .unwrap();
+        t.add(&spec("pcie-root-port", Some("rp1"), None, Some("04.0")))
+            .unwrap();
+        let e = t
+            .add(&spec("pci-testdev", None, Some("rp1"), None))
+            .unwrap();
+        let mut pxb = spec("pxb-pcie", Some("pxb"), None, None);
+        pxb.bus_nr = 64;
+        t.add(&pxb).unwrap();
+        assert_eq!(
+            t.add(&spec("pci-testdev", None, Some("pxb"), None))
+                .unwrap_err(),
+            "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"
+        );
+        t.add(&spec("pcie-root-port", Some("rp2"), Some("pxb"), None))
+            .unwrap();
+        let f = t
+            .add(&spec("pci-testdev", None, Some("rp2"), None))
+            .unwrap();
+        assert_eq!(t.device_bus_number(d), 2);
+        assert_eq!(t.device_bus_number(e), 3);
+        assert_eq!(t.device_bus_number(f), 65);
+        // bus-reserve=4 on the first root port moves the next bridge to bus 1+4+1.
+        let mut t = PciTree::new(MachineKind::Q35);
+        let mut rp = spec("pcie-root-port", Some("rp0"), None, Some("03.0"));
+        rp.bus_reserve = Some(4);
+        t.add(&rp).unwrap();
+        t.add(&spec("pcie-root-port", Some("rp1"), None, Some("04.0")))
+            .unwrap();
+        let e = t
+            .add(&spec("pci-testdev", None, Some("rp1"), None))
+            .unwrap();
+        assert_eq!(t.device_bus_number(e), 6);
     }
 
     #[test]

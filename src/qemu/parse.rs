@@ -1458,6 +1458,18 @@ fn parse_inner(
                         })?,
                     None => 0,
                 };
+                let bus_reserve = match d.get("bus-reserve") {
+                    Some(v) => Some(
+                        lexer::parse_u64(v)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .ok_or_else(|| {
+                                o.error(format!(
+                                    "Property '{driver}.bus-reserve' doesn't take value '{v}'"
+                                ))
+                            })?,
+                    ),
+                    None => None,
+                };
                 pci.add(&DeviceSpec {
                     driver: driver.clone(),
                     id: id.clone(),
@@ -1465,6 +1477,7 @@ fn parse_inner(
                     devfn,
                     multifunction,
                     bus_nr,
+                    bus_reserve,
                 })
                 .map_err(|e| o.error(e))?;
             }
@@ -1574,13 +1587,6 @@ fn parse_inner(
         oem.oem_table_id = FixedAscii::<8>::from_text(id).map_or(oem.oem_table_id, |f| f.0);
     }
     let mut hmat_lb_out = Vec::new();
-    for ((h, t), tab) in &numa.hmat_lb {
-        let _ = (tab.base, tab.range_bitmap);
-        for (init, targ) in &tab.list {
-            let _ = (init, targ);
-        }
-        let _ = (h, t);
-    }
     hmat_lb_out.extend(numa_lb_values(&numa_opts));
     let hmat_caches: Vec<HmatCache> = {
         let mut v: Vec<HmatCache> = numa.hmat_cache.values().cloned().collect();
