@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub mod encode;
 pub mod inspect;
 pub mod qemu_dump;
+pub mod qemu;
 
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
@@ -37,6 +38,9 @@ pub enum Command {
     Verify(verify::Args),
     /// Run QEMU without booting a guest and save the ACPI tables it builds.
     QemuDump(qemu_dump::Args),
+    /// The SRAT/SLIT/HMAT QEMU 10 builds for a command line, and the guest's view.
+    #[command(long_about = qemu::LONG_ABOUT)]
+    Qemu(qemu::Args),
 }
 
 /// Outcome of a command: the process exit code.
@@ -79,5 +83,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Initrd(a) => initrd::run(a),
         Command::Verify(a) => verify::run(a),
         Command::QemuDump(a) => qemu_dump::run(a),
+        Command::Qemu(a) => qemu::run(a),
     }
 }

@@ -129,7 +129,9 @@ fn mib(b: u64) -> String {
     if b.is_multiple_of(1 << 20) {
         format!("{} MiB", b >> 20)
     } else {
-        format!("{b} bytes")
+        // One decimal, rounded down, from whole KiB (exact in integers).
+        let tenths = (b >> 10).saturating_mul(10) / 1024;
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
     }
 }
 
@@ -318,11 +320,6 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             ));
         }
     }
-    if t.machine == MachineKind::Virt {
-        warnings.push(
-            "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); inject an SRAT with a memory entry for that range to keep the topology".to_string(),
-        );
-    }
     GuestView {
         machine: t.machine,
         tables: names,
@@ -332,6 +329,34 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
         slit: tables.slit.is_some(),
         warnings,
     }
+}
+
+/// The arm `virt` firmware warning: with EDK2 (`firmware`), Linux falls back to one
+/// node because the 64 MiB flash EDK2 reports as memory at 0x04000000 is not in the
+/// SRAT; without firmware the kernel boots from a device tree and never reads ACPI.
+pub fn arm_firmware_warning(firmware: bool) -> String {
+    if firmware {
+        "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string()
+    } else {
+        "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string()
+    }
+}
+
+/// The warning for `acpi-generic-initiator`/`acpi-generic-port` objects QEMU
+/// silently ignores (no NUMA node, or ACPI off), or `None` when there are none.
+pub fn dropped_affinity_warning(object_ids: &[String], acpi: bool) -> Option<String> {
+    if object_ids.is_empty() {
+        return None;
+    }
+    let why = if acpi {
+        "there are no NUMA nodes (-numa node), so QEMU builds no SRAT"
+    } else {
+        "ACPI is off (-machine acpi=off), so QEMU builds no tables"
+    };
+    Some(format!(
+        "{why}: the generic initiator/port objects ({}) are silently ignored",
+        object_ids.join(", ")
+    ))
 }
 
 impl GuestView {
@@ -352,13 +377,13 @@ impl GuestView {
         );
         for node in &self.nodes {
             let cpus: Vec<String> = node.cpus.iter().map(|c| c.to_string()).collect();
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "node {} (PXM {}) cpus: {}",
                 node.node,
                 node.proximity_domain,
                 cpus.join(" ")
             );
+            let _ = writeln!(s, "{}", line.trim_end());
             let _ = writeln!(s, "node {} size: {}", node.node, mib(node.memory));
             for g in &node.generic_initiators {
                 let name = if g.device.is_empty() {

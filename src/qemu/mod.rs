@@ -7,6 +7,7 @@ pub mod glib_hash;
 pub mod lexer;
 pub mod parse;
 mod qtest;
+pub mod report;
 
 /// The QEMU system emulator target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

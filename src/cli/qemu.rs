@@ -1,0 +1,95 @@
+//! `vnuma qemu`: the NUMA tables QEMU 10.0.2 builds for a command line, written as
+//! files, and the guest's view of them.
+
+use std::path::PathBuf;
+
+use crate::qemu::parse::Arch;
+use crate::qemu::report::{QemuReportError, qemu_report};
+
+/// Long help of `vnuma qemu`.
+pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU 10.0.2 builds for a command line, \
+byte for byte, without running QEMU.\n\n\
+Give the QEMU options after `--`, e.g.\n  vnuma qemu -o out -- -machine q35 -smp 4,sockets=2 -m 1G ...\n\n\
+With -o DIR the tables QEMU would build are written there as SRAT.dat, SLIT.dat and HMAT.dat \
+(all or nothing; a table file QEMU would not build is removed from DIR). The guest's view is \
+printed in the manner of `numactl -H`: each Linux node with its proximity domain, CPUs, memory \
+and the PCI devices tied to it by Generic Initiator structures, the distance matrix, and \
+warnings where the guest will see something probably not meant. --json prints the same view \
+as JSON.\n\n\
+Exit status: 0 on success; 1 when QEMU would reject the command line (QEMU's own message on \
+stderr, with `vnuma` in place of the program name) or a file cannot be written.";
+
+/// The QEMU binary whose behaviour is modelled.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchArg {
+    /// qemu-system-x86_64 (machines pc, q35).
+    #[value(name = "x86_64")]
+    X86_64,
+    /// qemu-system-aarch64 (machine virt).
+    #[value(name = "aarch64")]
+    Aarch64,
+}
+
+/// Arguments of `vnuma qemu`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Which QEMU system emulator the options are for (default: from -machine,
+    /// `virt` → aarch64, otherwise x86_64).
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchArg>,
+    /// Write SRAT.dat / SLIT.dat / HMAT.dat into this directory.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print the guest view as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print each node's memory ranges.
+    #[arg(long)]
+    pub verbose: bool,
+    /// The QEMU command-line options (after `--`).
+    #[arg(last = true, value_name = "QEMU-ARGS", allow_hyphen_values = true)]
+    pub qemu_args: Vec<String>,
+}
+
+/// Table file names `vnuma qemu` manages in the output directory.
+const TABLE_FILES: [&str; 3] = ["SRAT.dat", "SLIT.dat", "HMAT.dat"];
+
+/// Runs `vnuma qemu`.
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let arch = args.arch.map(|a| match a {
+        ArchArg::X86_64 => Arch::X86_64,
+        ArchArg::Aarch64 => Arch::Aarch64,
+    });
+    let (warnings, report) = qemu_report(&args.qemu_args, arch);
+    for w in &warnings {
+        eprintln!("{}", w.render("vnuma"));
+    }
+    let report = match report {
+        Ok(r) => r,
+        Err(QemuReportError::Qemu(e)) => {
+            eprintln!("{}", e.render("vnuma"));
+            return Ok(1);
+        }
+        Err(e @ QemuReportError::Layout(_)) => {
+            return Err(anyhow::anyhow!("cannot lay the topology out: {e}"));
+        }
+    };
+    let files = report.tables.files();
+    if let Some(dir) = &args.output {
+        crate::fsutil::write_files_atomic(dir, &files)
+            .map_err(|e| anyhow::anyhow!("cannot write tables into {}: {e}", dir.display()))?;
+        for name in TABLE_FILES {
+            let p = dir.join(name);
+            if !files.iter().any(|(n, _)| n == name) && p.exists() {
+                std::fs::remove_file(&p)
+                    .map_err(|e| anyhow::anyhow!("cannot remove stale {}: {e}", p.display()))?;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.view)?);
+    } else {
+        print!("{}", report.view.render_text(args.verbose));
+    }
+    Ok(0)
+}

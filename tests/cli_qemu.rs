@@ -1,0 +1,190 @@
+//! `vnuma qemu` as a program: QEMU's rejections (exit 1, QEMU's message with `vnuma`
+//! as the program name, compared with the live QEMU 10.0.2 when installed), the
+//! output directory (only the tables QEMU builds, stale ones removed), and --json.
+mod common;
+
+use std::process::{Command, Output};
+
+fn vnuma(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// QEMU rejections and their exact text (spec §4.4 / §5.2), program name `qemu-system-x86_64`.
+const REJECTED: &[(&str, &str)] = &[
+    (
+        "-machine q35 -object memory-backend-ram,id=a,size=64M -numa node,memdev=a",
+        "qemu-system-x86_64: total memory for NUMA nodes (0x4000000) should equal RAM size (0x8000000)",
+    ),
+    (
+        "-machine q35 -numa node -numa dist,src=0,dst=0,val=20",
+        "qemu-system-x86_64: -numa dist,src=0,dst=0,val=20: Local distance of node 0 should be 10.",
+    ),
+    (
+        "-machine q35 -object memory-backend-ram,id=a,size=128M -numa node,memdev=a -device pci-testdev,id=d -object acpi-generic-initiator,id=g,pci-dev=d,node=5",
+        "acpi-generic-initiator: Specified node 5 is invalid.",
+    ),
+];
+
+#[test]
+fn rejections_print_qemus_message_as_vnuma() {
+    for (args, qemu_text) in REJECTED {
+        let mut argv = vec!["qemu", "--"];
+        argv.extend(args.split_whitespace());
+        let out = vnuma(&argv);
+        assert_eq!(out.status.code(), Some(1), "{args}");
+        let want = qemu_text.replacen("qemu-system-x86_64:", "vnuma:", 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end(), want, "{args}");
+        assert!(out.stdout.is_empty(), "{args}");
+    }
+}
+
+#[test]
+fn rejections_match_live_qemu() {
+    if !common::have_tool("qemu-system-x86_64") {
+        return;
+    }
+    for (args, qemu_text) in REJECTED {
+        let out = Command::new("qemu-system-x86_64")
+            .args(["-display", "none", "-S", "-accel", "tcg"])
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end(), *qemu_text, "{args}");
+    }
+}
+
+#[test]
+fn output_dir_holds_exactly_the_built_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // A stale HMAT.dat from an earlier run must go: this line builds SRAT + SLIT only.
+    std::fs::write(dir.path().join("HMAT.dat"), b"stale").unwrap();
+    std::fs::write(dir.path().join("other.txt"), b"keep").unwrap();
+    let out = vnuma(&[
+        "qemu",
+        "-o",
+        d,
+        "--",
+        "-machine",
+        "pc",
+        "-object",
+        "memory-backend-ram,id=a,size=64M",
+        "-object",
+        "memory-backend-ram,id=b,size=64M",
+        "-numa",
+        "node,memdev=a",
+        "-numa",
+        "node,memdev=b",
+        "-numa",
+        "dist,src=0,dst=1,val=21",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["SLIT.dat", "SRAT.dat", "other.txt"]);
+    // SLIT for `dist 0-1 = 21`: header + 8-byte count 2 + 10 21 21 10 (QEMU's SLIT.memhp).
+    let slit = std::fs::read(dir.path().join("SLIT.dat")).unwrap();
+    let golden = std::fs::read(common::shared_dir().join("qemu-golden/x86/pc/SLIT.memhp")).unwrap();
+    assert_eq!(slit, golden);
+    // The view: 2 nodes, both PXM = Linux node.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("available: 2 nodes (0-1)\n"), "{text}");
+    assert!(
+        text.contains("node 1 (PXM 1) cpus:\nnode 1 size: 64 MiB"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_view() {
+    let out = vnuma(&[
+        "qemu",
+        "--json",
+        "--",
+        "-machine",
+        "q35",
+        "-smp",
+        "2,sockets=2",
+        "-object",
+        "memory-backend-ram,id=a,size=128M",
+        "-numa",
+        "node",
+        "-numa",
+        "node,memdev=a",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Default CPU mapping socket mod 2: CPU 0 → PXM 0, CPU 1 → PXM 1; PXM 1 has all
+    // the memory (SRAT.numamem layout: 640K + 127M).
+    assert_eq!(v["tables"], serde_json::json!(["SRAT"]));
+    assert_eq!(v["nodes"][0]["cpus"], serde_json::json!([0]));
+    assert_eq!(v["nodes"][1]["proximity_domain"], 1);
+    assert_eq!(v["nodes"][1]["memory"], 0xA_0000 + 0x7F0_0000);
+    assert_eq!(v["distances"], serde_json::json!([[10, 20], [20, 10]]));
+}
+
+#[test]
+fn arm_firmware_warnings() {
+    let base = [
+        "qemu",
+        "--",
+        "-machine",
+        "virt",
+        "-object",
+        "memory-backend-ram,id=a,size=128M",
+        "-numa",
+        "node,memdev=a",
+    ];
+    let out = vnuma(&base);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("device tree"), "{text}");
+    let mut with_fw = base.to_vec();
+    with_fw.extend(["-drive", "if=pflash,format=raw,file=edk2.fd,readonly=on"]);
+    let out = vnuma(&with_fw);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0x04000000"), "{text}");
+}
+
+#[test]
+fn dropped_generic_initiators_warn() {
+    // No -numa: QEMU silently ignores the GI object (spec §0); the view says so.
+    let out = vnuma(&[
+        "qemu",
+        "--",
+        "-machine",
+        "q35",
+        "-device",
+        "pci-testdev,id=d",
+        "-object",
+        "acpi-generic-initiator,id=g0,pci-dev=d,node=0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(g0) are silently ignored"), "{text}");
+}
