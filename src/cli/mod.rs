@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 pub mod encode;
 pub mod inspect;
-pub mod qemu_dump;
 pub mod qemu;
+pub mod qemu_dump;
 
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]

@@ -61,4 +61,3 @@ impl std::str::FromStr for Arch {
         }
     }
 }
-

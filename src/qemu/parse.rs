@@ -1576,16 +1576,20 @@ fn parse_inner(
         v.sort_by_key(|c| (c.node, c.level));
         v
     };
+    // QEMU lists NVDIMMs by walking /machine/peripheral, a GLib hash table keyed by
+    // the ids of ALL user devices (inserted in -device order), then the anonymous ones.
     let nvdimm_list: Vec<&Dimm> = {
-        let nv: Vec<&Dimm> = dimms.iter().filter(|d| d.nvdimm).collect();
-        let named: Vec<&Dimm> = nv.iter().copied().filter(|d| d.id.is_some()).collect();
-        let anon: Vec<&Dimm> = nv.iter().copied().filter(|d| d.id.is_none()).collect();
-        let named_keys: Vec<&str> = named.iter().filter_map(|d| d.id.as_deref()).collect();
-        let mut out: Vec<&Dimm> = hash_order(&named_keys)
+        let keys: Vec<&str> = device_ids.iter().map(String::as_str).collect();
+        let mut out: Vec<&Dimm> = hash_order(&keys)
             .iter()
-            .filter_map(|i| named.get(*i).copied())
+            .filter_map(|&i| {
+                let id = keys.get(i)?;
+                dimms
+                    .iter()
+                    .find(|d| d.nvdimm && d.id.as_deref() == Some(*id))
+            })
             .collect();
-        out.extend(anon);
+        out.extend(dimms.iter().filter(|d| d.nvdimm && d.id.is_none()));
         out
     };
     let cpu_vendor_amd = match &cpu_vendor {

@@ -1,0 +1,669 @@
+//! Random QEMU configurations for the differential suite: valid ones (compared byte
+//! for byte with the live QEMU) and one-mutation invalid ones (same accept/reject
+//! decision and the same message).
+//!
+//! Everything is driven by a seeded SplitMix64, so a failing case is reproduced by
+//! its seed alone.
+
+/// SplitMix64: tiny, seedable, good enough for test-case generation.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[(self.next() % v.len() as u64) as usize]
+    }
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// One generated configuration.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `pc`, `q35` or `virt`.
+    pub machine: &'static str,
+    /// Arguments given to vnuma (`vnuma qemu -- ARGS`).
+    pub vnuma_args: Vec<String>,
+    /// Arguments given to the live QEMU (differ only when `host-nodes=` lists are used:
+    /// QEMU 10 needs one object per node).
+    pub qemu_args: Vec<String>,
+    /// GI and GP structures must be compared as multisets (host-nodes expansion changes
+    /// the GLib hash order of the objects QEMU sees).
+    pub gi_as_multiset: bool,
+    /// What the generator did, for failure messages.
+    pub notes: Vec<String>,
+}
+
+impl Case {
+    /// The command that reproduces this case with the live QEMU dump.
+    pub fn qemu_command(&self) -> String {
+        self.qemu_args.join(" ")
+    }
+}
+
+const MIB: u64 = 1 << 20;
+
+fn size_str(bytes: u64) -> String {
+    if bytes % (1 << 30) == 0 {
+        format!("{}G", bytes >> 30)
+    } else {
+        format!("{}M", bytes >> 20)
+    }
+}
+
+fn id_word(rng: &mut Rng, stem: &str, i: usize) -> String {
+    match rng.range(0, 4) {
+        0 => format!("{stem}{i}"),
+        1 => format!("{stem}-{i}"),
+        2 => format!("{}{i}{}", stem.to_uppercase(), rng.range(0, 99)),
+        3 => format!("x{}_{stem}{i}", rng.range(0, 9999)),
+        _ => format!("{stem}.n{i}"),
+    }
+}
+
+fn ranges(cpus: &[u64]) -> Vec<String> {
+    // Contiguous runs as `a-b` / `a`.
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        if i == j {
+            out.push(format!("{}", cpus[i]));
+        } else {
+            out.push(format!("{}-{}", cpus[i], cpus[j]));
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// A random valid configuration.
+pub fn valid(rng: &mut Rng) -> Case {
+    let machine = *rng.pick(&["pc", "q35", "virt"]);
+    let x86 = machine != "virt";
+    let mut notes = Vec::new();
+    let mut machine_props: Vec<String> = vec![machine.to_string()];
+    let mut pre: Vec<String> = Vec::new(); // options before -numa
+    let mut numa: Vec<String> = Vec::new();
+    let mut post: Vec<String> = Vec::new();
+
+    // CPUs.
+    let mut sockets = rng.range(1, 4);
+    let mut cores = rng.range(1, 3);
+    let threads = if x86 { rng.range(1, 2) } else { 1 };
+    if !x86 && sockets * cores > 8 {
+        // virt's default GICv2 has at most 8 CPUs.
+        (sockets, cores) = (2, 2);
+    }
+    let maxcpus = sockets * cores * threads;
+    let cpus = if x86 && rng.chance(30) {
+        rng.range(1, maxcpus)
+    } else {
+        maxcpus
+    };
+    let mut smp = format!("{cpus},sockets={sockets},cores={cores}");
+    if x86 {
+        smp.push_str(&format!(",threads={threads}"));
+    }
+    if cpus != maxcpus {
+        smp.push_str(&format!(",maxcpus={maxcpus}"));
+    }
+    if !x86 {
+        pre.extend(["-cpu".into(), "cortex-a57".into()]);
+    }
+    pre.extend(["-smp".into(), smp]);
+
+    // Nodes and memory.
+    let n = if rng.chance(15) {
+        rng.range(9, 16)
+    } else {
+        rng.range(1, 8)
+    } as usize;
+    let big = x86 && rng.chance(15);
+    let mut mem = vec![0u64; n];
+    for m in mem.iter_mut() {
+        if rng.chance(65) {
+            *m = if big {
+                rng.range(1, 3) * 512 * MIB
+            } else {
+                rng.range(1, 8) * 32 * MIB
+            };
+        }
+    }
+    if mem.iter().all(|&m| m == 0) {
+        mem[rng.range(0, n as u64 - 1) as usize] = 128 * MIB;
+    }
+    let ram: u64 = mem.iter().sum();
+    let mut mopt = size_str(ram);
+    let hotplug = rng.chance(30);
+    let nvdimm = x86 && hotplug && rng.chance(40);
+    let mut slots = 0;
+    if hotplug {
+        slots = rng.range(if nvdimm { 1 } else { 0 }, 3);
+        let extra = rng.range(1, 4) * 256 * MIB;
+        if slots > 0 || x86 || rng.chance(50) {
+            mopt.push_str(&format!(",slots={slots},maxmem={}", size_str(ram + extra)));
+        } else {
+            mopt.push_str(&format!(",maxmem={}", size_str(ram + extra)));
+        }
+        notes.push(format!("hotplug slots={slots}"));
+    }
+    pre.extend(["-m".into(), mopt]);
+
+    let hmat = rng.chance(30);
+    if hmat {
+        machine_props.push("hmat=on".into());
+    }
+    let gp = machine == "q35" && rng.chance(20);
+    if gp {
+        machine_props.push("cxl=on".into());
+    }
+    if nvdimm {
+        machine_props.push("nvdimm=on".into());
+    }
+    if rng.chance(10) {
+        machine_props.push("x-oem-id=VNUMA".into());
+        machine_props.push("x-oem-table-id=DIFFTEST".into());
+    }
+
+    // Memory backends (late objects: their ids shape the /objects hash order).
+    let mut memdev = vec![String::new(); n];
+    let mut backend_order: Vec<usize> = (0..n).filter(|&i| mem[i] > 0).collect();
+    rng.shuffle(&mut backend_order);
+    for &i in &backend_order {
+        memdev[i] = id_word(rng, "mem", i);
+        post.extend([
+            "-object".into(),
+            format!(
+                "memory-backend-ram,id={},size={}",
+                memdev[i],
+                size_str(mem[i])
+            ),
+        ]);
+    }
+
+    // CPU → node mapping: 0 default, 1 cpus=, 2 -numa cpu by socket.
+    let mode = if hmat {
+        rng.range(1, 2)
+    } else {
+        rng.range(0, 2)
+    };
+    let mut node_cpus: Vec<Vec<u64>> = vec![Vec::new(); n];
+    let mut cpu_nodes: Vec<usize> = Vec::new();
+    if mode == 1 {
+        for c in 0..maxcpus {
+            let node = rng.range(0, n as u64 - 1) as usize;
+            node_cpus[node].push(c);
+        }
+    }
+    let per_socket: Vec<usize> = (0..sockets)
+        .map(|_| rng.range(0, n as u64 - 1) as usize)
+        .collect();
+    match mode {
+        1 => {
+            for (i, c) in node_cpus.iter().enumerate() {
+                if !c.is_empty() {
+                    cpu_nodes.push(i);
+                }
+            }
+        }
+        2 => cpu_nodes.extend(per_socket.iter().copied()),
+        _ => cpu_nodes.extend((0..sockets).map(|s| (s % n as u64) as usize)),
+    }
+    cpu_nodes.sort();
+    cpu_nodes.dedup();
+
+    // Node options.
+    let implicit_ids = rng.chance(30);
+    for i in 0..n {
+        let mut o = String::from("node");
+        if !implicit_ids || rng.chance(20) {
+            o.push_str(&format!(",nodeid={i}"));
+        }
+        for r in ranges(&node_cpus[i]) {
+            o.push_str(&format!(",cpus={r}"));
+        }
+        if mem[i] > 0 {
+            o.push_str(&format!(",memdev={}", memdev[i]));
+        }
+        if hmat && mem[i] > 0 && !cpu_nodes.contains(&i) && !cpu_nodes.is_empty() && rng.chance(50)
+        {
+            o.push_str(&format!(",initiator={}", rng.pick(&cpu_nodes)));
+        }
+        numa.extend(["-numa".into(), o]);
+    }
+    if mode == 2 {
+        for (s, node) in per_socket.iter().enumerate() {
+            numa.extend(["-numa".into(), format!("cpu,node-id={node},socket-id={s}")]);
+        }
+    }
+
+    // Distances.
+    if n > 1 && rng.chance(50) {
+        let kind = rng.range(0, 2);
+        let mut d = vec![vec![0u64; n]; n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let v = rng.range(11, 254);
+                d[i][j] = v;
+                d[j][i] = if kind == 2 && rng.chance(40) {
+                    rng.range(11, 254)
+                } else {
+                    v
+                };
+            }
+        }
+        notes.push(format!("slit kind {kind}"));
+        for i in 0..n {
+            for j in 0..n {
+                let give = if i == j {
+                    rng.chance(20)
+                } else {
+                    match kind {
+                        0 => i < j, // one direction
+                        _ => true,  // full (symmetric or asymmetric)
+                    }
+                };
+                if give {
+                    let v = if i == j { 10 } else { d[i][j] };
+                    numa.extend(["-numa".into(), format!("dist,src={i},dst={j},val={v}")]);
+                }
+            }
+        }
+    }
+
+    // PCI devices and generic initiators.
+    let mut devs: Vec<String> = Vec::new();
+    let mut devices: Vec<String> = Vec::new();
+    let mut used_slots: Vec<u64> = Vec::new();
+    let mut free_slot = |rng: &mut Rng| loop {
+        let s = rng.range(4, 0x1e); // q35: 1f.x is the ICH9 LPC/SATA/SMBus
+        if !used_slots.contains(&s) {
+            used_slots.push(s);
+            return s;
+        }
+    };
+    let ndev = if rng.chance(65) { rng.range(1, 3) } else { 0 };
+    for k in 0..ndev as usize {
+        let id = id_word(rng, "gpu", k);
+        match rng.range(0, 2) {
+            0 => {
+                // On the root bus, explicit or automatic slot.
+                if rng.chance(70) {
+                    let s = free_slot(rng);
+                    devices.extend([
+                        "-device".into(),
+                        format!("pci-testdev,id={id},addr={s:02x}.0"),
+                    ]);
+                } else {
+                    devices.extend(["-device".into(), format!("pci-testdev,id={id}")]);
+                }
+            }
+            1 => {
+                // Behind a bridge / root port.
+                let s = free_slot(rng);
+                let br = format!("br{k}");
+                if x86 && machine == "pc" {
+                    devices.extend([
+                        "-device".into(),
+                        format!("pci-bridge,id={br},chassis_nr={},addr={s:02x}.0", k + 1),
+                    ]);
+                    let slot = rng.range(1, 8);
+                    devices.extend([
+                        "-device".into(),
+                        format!("pci-testdev,id={id},bus={br},addr={slot:02x}.0"),
+                    ]);
+                } else {
+                    devices.extend([
+                        "-device".into(),
+                        format!("pcie-root-port,id={br},chassis={},addr={s:02x}.0", k + 1),
+                    ]);
+                    devices.extend([
+                        "-device".into(),
+                        format!("pci-testdev,id={id},bus={br},addr=00.0"),
+                    ]);
+                }
+            }
+            _ => {
+                // A multifunction slot: the GI device is function 1..7.
+                let s = free_slot(rng);
+                let f = rng.range(1, 7);
+                devices.extend([
+                    "-device".into(),
+                    format!("pci-testdev,id={id}f0,addr={s:02x}.0,multifunction=on"),
+                ]);
+                devices.extend([
+                    "-device".into(),
+                    format!("pci-testdev,id={id},addr={s:02x}.{f}"),
+                ]);
+            }
+        }
+        devs.push(id);
+    }
+    let mut gi_vnuma: Vec<String> = Vec::new();
+    let mut gi_qemu: Vec<String> = Vec::new();
+    let mut gi_as_multiset = false;
+    let mut gi_nodes: Vec<usize> = Vec::new();
+    if !devs.is_empty() {
+        let count = rng.range(1, 16) as usize;
+        let mut made = 0;
+        let mut k = 0;
+        while made < count {
+            let dev = rng.pick(&devs).clone();
+            let id = id_word(rng, "gi", k);
+            k += 1;
+            if n >= 2 && rng.chance(15) && count - made >= 2 {
+                // The v5 proposal's node list: one object, several nodes.
+                let lo = rng.range(0, n as u64 - 2);
+                let hi = rng.range(lo + 1, (n as u64 - 1).min(lo + (count - made) as u64 - 1));
+                gi_vnuma.extend([
+                    "-object".into(),
+                    format!("acpi-generic-initiator,id={id},pci-dev={dev},host-nodes={lo}-{hi}"),
+                ]);
+                for node in lo..=hi {
+                    gi_qemu.extend([
+                        "-object".into(),
+                        format!("acpi-generic-initiator,id={id}-{node},pci-dev={dev},node={node}"),
+                    ]);
+                    gi_nodes.push(node as usize);
+                }
+                made += (hi - lo + 1) as usize;
+                gi_as_multiset = true;
+            } else {
+                let node = rng.range(0, n as u64 - 1) as usize;
+                let o = format!("acpi-generic-initiator,id={id},pci-dev={dev},node={node}");
+                gi_vnuma.extend(["-object".into(), o.clone()]);
+                gi_qemu.extend(["-object".into(), o]);
+                gi_nodes.push(node);
+                made += 1;
+            }
+        }
+    }
+    let mut gp_objs: Vec<String> = Vec::new();
+    if gp {
+        let k = rng.range(1, 2);
+        for j in 0..k {
+            let bus_nr = [32, 64, 128][j as usize];
+            devices.extend([
+                "-device".into(),
+                format!("pxb-cxl,bus_nr={bus_nr},bus=pcie.0,id=cxl.{j}"),
+            ]);
+            let node = rng.range(0, n as u64 - 1);
+            gp_objs.extend([
+                "-object".into(),
+                format!(
+                    "acpi-generic-port,id={},pci-bus=cxl.{j},node={node}",
+                    id_word(rng, "gp", j as usize)
+                ),
+            ]);
+        }
+    }
+
+    // NVDIMMs.
+    if nvdimm {
+        let k = rng.range(1, slots.min(2));
+        for j in 0..k {
+            let be = format!("nvm{j}");
+            post.extend([
+                "-object".into(),
+                format!("memory-backend-ram,id={be},size=128M"),
+            ]);
+            let node = rng.range(0, n as u64 - 1);
+            devices.extend([
+                "-device".into(),
+                format!(
+                    "nvdimm,id={},memdev={be},node={node}",
+                    id_word(rng, "nv", j as usize)
+                ),
+            ]);
+        }
+    }
+
+    // HMAT latency/bandwidth and caches.
+    let mut hmat_opts: Vec<String> = Vec::new();
+    if hmat {
+        let mut initiators = cpu_nodes.clone();
+        initiators.extend(gi_nodes.iter().copied());
+        initiators.sort();
+        initiators.dedup();
+        let mut has_lat = vec![false; n];
+        let mut has_bw = vec![false; n];
+        for &i in &initiators {
+            for t in 0..n {
+                if !rng.chance(60) {
+                    continue;
+                }
+                let hier = if rng.chance(85) {
+                    "memory"
+                } else {
+                    "first-level"
+                };
+                let (lt, bt) = if rng.chance(80) {
+                    ("access-latency", "access-bandwidth")
+                } else {
+                    ("read-latency", "write-bandwidth")
+                };
+                let lat = rng.range(1, 50) * 10;
+                let bw = rng.range(1, 64) * 100;
+                hmat_opts.extend(["-numa".into(), format!("hmat-lb,initiator={i},target={t},hierarchy={hier},data-type={lt},latency={lat}")]);
+                hmat_opts.extend(["-numa".into(), format!("hmat-lb,initiator={i},target={t},hierarchy={hier},data-type={bt},bandwidth={bw}M")]);
+                has_lat[t] = true;
+                has_bw[t] = true;
+            }
+        }
+        for t in 0..n {
+            if has_lat[t] && has_bw[t] && rng.chance(40) {
+                let assoc = rng.pick(&["none", "direct", "complex"]);
+                let pol = rng.pick(&["none", "write-back", "write-through"]);
+                let line = rng.pick(&[8u64, 64, 128]);
+                hmat_opts.extend(["-numa".into(), format!("hmat-cache,node-id={t},size={}K,level=1,associativity={assoc},policy={pol},line={line}", rng.range(1, 64) * 4)]);
+            }
+        }
+    }
+
+    let mut common: Vec<String> = vec!["-machine".into(), machine_props.join(",")];
+    common.extend(pre);
+    common.extend(post);
+    common.extend(devices);
+    let mut vnuma_args = common.clone();
+    let mut qemu_args = common;
+    vnuma_args.extend(gi_vnuma);
+    qemu_args.extend(gi_qemu);
+    for a in [&mut vnuma_args, &mut qemu_args] {
+        a.extend(gp_objs.iter().cloned());
+        a.extend(numa.iter().cloned());
+        a.extend(hmat_opts.iter().cloned());
+    }
+    if x86 {
+        for a in [&mut vnuma_args, &mut qemu_args] {
+            a.extend(["-net".into(), "none".into()]);
+        }
+    }
+    Case {
+        machine,
+        vnuma_args,
+        qemu_args,
+        gi_as_multiset,
+        notes,
+    }
+}
+
+/// A valid case with exactly one mutation that may make it invalid. Returns the
+/// mutated case (vnuma and QEMU get the same arguments) and the mutation's name.
+pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
+    let mut c = loop {
+        let c = valid(rng);
+        if !c.gi_as_multiset {
+            break c;
+        }
+    };
+    let args = &mut c.qemu_args;
+    let numa_idx: Vec<usize> = (0..args.len())
+        .filter(|&i| i > 0 && args[i - 1] == "-numa")
+        .collect();
+    let node_idx: Vec<usize> = numa_idx
+        .iter()
+        .copied()
+        .filter(|&i| args[i].starts_with("node"))
+        .collect();
+    let gi_idx: Vec<usize> = (0..args.len())
+        .filter(|&i| args[i].starts_with("acpi-generic-initiator"))
+        .collect();
+    let what: &'static str;
+    loop {
+        match rng.range(0, 17) {
+            0 => {
+                let i = *rng.pick(&node_idx);
+                args[i] = format!(
+                    "{},nodeid={}",
+                    strip_key(&args[i], "nodeid"),
+                    rng.range(128, 1000)
+                );
+                what = "nodeid out of range";
+            }
+            1 => {
+                let i = *rng.pick(&node_idx);
+                args[i] = format!("{},nodeid=0", strip_key(&args[i], "nodeid"));
+                what = "duplicate nodeid";
+            }
+            2 => {
+                args.extend([
+                    "-numa".into(),
+                    format!("dist,src=0,dst=0,val={}", rng.range(11, 30)),
+                ]);
+                what = "local distance not 10";
+            }
+            3 => {
+                args.extend(["-numa".into(), "dist,src=0,dst=1,val=9".into()]);
+                what = "distance below 10";
+            }
+            4 => {
+                args.extend([
+                    "-numa".into(),
+                    format!("dist,src=0,dst={},val=20", rng.range(1, 140)),
+                ]);
+                what = "distance to a missing node";
+            }
+            5 => {
+                args.extend(["-numa".into(), "dist,src=0,dst=1,val=256".into()]);
+                what = "distance above 255";
+            }
+            6 => {
+                let m = args.iter().position(|a| a == "-m").map(|p| p + 1);
+                if let Some(m) = m {
+                    args[m] = format!("{}M", rng.range(1, 64) * 64);
+                }
+                what = "RAM size differs from node memory";
+            }
+            7 => {
+                args.extend(["-numa".into(), "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=5".into()]);
+                what = "hmat-lb (maybe without hmat=on, maybe duplicate)";
+            }
+            8 if !gi_idx.is_empty() => {
+                let i = *rng.pick(&gi_idx);
+                args[i] = format!("{},node={}", strip_key(&args[i], "node"), rng.range(1, 200));
+                what = "GI node out of range";
+            }
+            9 if !gi_idx.is_empty() => {
+                let i = *rng.pick(&gi_idx);
+                args[i] = format!("{},pci-dev=nosuch", strip_key(&args[i], "pci-dev"));
+                what = "GI device missing";
+            }
+            10 if !gi_idx.is_empty() => {
+                let i = *rng.pick(&gi_idx);
+                args[i] = strip_key(&args[i], if rng.chance(50) { "node" } else { "pci-dev" });
+                what = "GI property missing";
+            }
+            11 => {
+                let i = *rng.pick(&node_idx);
+                args[i] = format!("{},cpus={}", args[i], rng.range(0, 300));
+                what = "cpus index (maybe too large, maybe reassigned)";
+            }
+            12 => {
+                args.extend([
+                    "-numa".into(),
+                    format!("cpu,node-id={},socket-id=0", rng.range(0, 20)),
+                ]);
+                what = "-numa cpu with a maybe-undeclared node";
+            }
+            13 => {
+                let i = *rng.pick(&node_idx);
+                args[i] = format!("{},memdev=nosuch", strip_key(&args[i], "memdev"));
+                what = "unknown memdev";
+            }
+            14 => {
+                args.extend([
+                    "-numa".into(),
+                    rng.pick(&["foo", "nodes", "dist,src=0", "hmat-cache,node-id=0"])
+                        .to_string(),
+                ]);
+                what = "bad -numa option";
+            }
+            15 => {
+                args.extend([
+                    "-object".into(),
+                    format!(
+                        "acpi-generic-port,id=gpx,pci-bus={},node=0",
+                        rng.pick(&["pcie.0", "pci.0", "nosuch"])
+                    ),
+                ]);
+                what = "generic port on a non-CXL bus";
+            }
+            16 => {
+                args.extend([
+                    "-object".into(),
+                    format!(
+                        "acpi-generic-initiator,id=gix,pci-dev=nosuch,node={}",
+                        rng.pick(&["x", "-1", "128", "5"])
+                    ),
+                ]);
+                what = "GI with a bad node value";
+            }
+            17 => {
+                let i = *rng.pick(&node_idx);
+                args[i] = format!(
+                    "{},initiator={}",
+                    strip_key(&args[i], "initiator"),
+                    rng.range(0, 200)
+                );
+                what = "node initiator";
+            }
+            _ => continue,
+        }
+        break;
+    }
+    c.vnuma_args = c.qemu_args.clone();
+    c.notes.push(what.to_string());
+    (c, what)
+}
+
+/// Removes `key=...` from a QemuOpts string (first occurrence).
+fn strip_key(opts: &str, key: &str) -> String {
+    opts.split(',')
+        .filter(|kv| kv.split_once('=').map(|(k, _)| k) != Some(key))
+        .collect::<Vec<_>>()
+        .join(",")
+}
