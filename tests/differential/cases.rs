@@ -64,7 +64,7 @@ impl Case {
 const MIB: u64 = 1 << 20;
 
 fn size_str(bytes: u64) -> String {
-    if bytes % (1 << 30) == 0 {
+    if bytes.is_multiple_of(1 << 30) {
         format!("{}G", bytes >> 30)
     } else {
         format!("{}M", bytes >> 20)
@@ -101,6 +101,7 @@ fn ranges(cpus: &[u64]) -> Vec<String> {
 }
 
 /// A random valid configuration.
+#[allow(clippy::needless_range_loop)] // distance matrices are indexed by node pair
 pub fn valid(rng: &mut Rng) -> Case {
     let machine = *rng.pick(&["pc", "q35", "virt"]);
     let x86 = machine != "virt";
