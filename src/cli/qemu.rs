@@ -1,6 +1,7 @@
 //! `vnuma qemu`: the NUMA tables QEMU 10.0.2 builds for a command line, written as
 //! files, and the guest's view of them.
 
+use anyhow::Context;
 use std::path::PathBuf;
 
 use crate::qemu::parse::Arch;
@@ -46,6 +47,10 @@ pub struct Args {
     /// Also print each node's memory ranges.
     #[arg(long)]
     pub verbose: bool,
+    /// Read QEMU options from a file (one option and value per line, `#` comments),
+    /// placed before any options given after `--`.
+    #[arg(long, value_name = "FILE")]
+    pub args_file: Option<PathBuf>,
     /// The QEMU command-line options (after `--`).
     #[arg(last = true, value_name = "QEMU-ARGS", allow_hyphen_values = true)]
     pub qemu_args: Vec<String>,
@@ -60,7 +65,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ArchArg::X86_64 => Arch::X86_64,
         ArchArg::Aarch64 => Arch::Aarch64,
     });
-    let (warnings, report) = qemu_report(&args.qemu_args, arch);
+    let mut qemu_args = Vec::new();
+    if let Some(f) = &args.args_file {
+        qemu_args = crate::qemu::dump::read_args_file(f)
+            .with_context(|| format!("reading --args-file {}", f.display()))?;
+    }
+    qemu_args.extend(args.qemu_args.iter().cloned());
+    let (warnings, report) = qemu_report(&qemu_args, arch);
     for w in &warnings {
         eprintln!("{}", w.render("vnuma"));
     }
@@ -84,6 +95,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 std::fs::remove_file(&p)
                     .map_err(|e| anyhow::anyhow!("cannot remove stale {}: {e}", p.display()))?;
             }
+        }
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        if names.is_empty() {
+            eprintln!(
+                "vnuma: QEMU would build no NUMA tables; nothing written to {}",
+                dir.display()
+            );
+        } else {
+            eprintln!("vnuma: wrote {} to {}", names.join(", "), dir.display());
         }
     }
     if args.json {
