@@ -188,3 +188,30 @@ fn dropped_generic_initiators_warn() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(g0) are silently ignored"), "{text}");
 }
+
+#[test]
+fn verbose_lists_ignored_options_and_args_file_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("args.txt");
+    std::fs::write(&f, "# comment\n-machine q35\n-m 1G\n-name guest1\n").unwrap();
+    let out = vnuma(&[
+        "qemu",
+        "--verbose",
+        "--args-file",
+        f.to_str().unwrap(),
+        "--",
+        "-vga",
+        "std",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tail: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("options that do not shape"))
+        .collect();
+    assert_eq!(tail[1..], ["  -name guest1", "  -vga std"], "{stdout}");
+
+    let out = vnuma(&["qemu", "--args-file", "/nonexistent/args.txt"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/args.txt"));
+}

@@ -44,7 +44,7 @@ pub struct Args {
     /// Print the guest view as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also print each node's memory ranges.
+    /// Also print each node's memory ranges and the options that do not shape the tables.
     #[arg(long)]
     pub verbose: bool,
     /// Read QEMU options from a file (one option and value per line, `#` comments),
@@ -106,10 +106,21 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             eprintln!("vnuma: wrote {} to {}", names.join(", "), dir.display());
         }
     }
+    let ignored = &report.parsed.ignored;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.view)?);
+        let mut v = serde_json::to_value(&report.view)?;
+        if let (true, Some(obj)) = (args.verbose, v.as_object_mut()) {
+            obj.insert("ignored_options".into(), serde_json::json!(ignored));
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", report.view.render_text(args.verbose));
+        if args.verbose && !ignored.is_empty() {
+            println!("options that do not shape the NUMA tables (ignored):");
+            for o in ignored {
+                println!("  {o}");
+            }
+        }
     }
     Ok(0)
 }
