@@ -328,14 +328,23 @@ fn data_type_name(d: DataType) -> &'static str {
     }
 }
 
+/// The VM without any `-numa` and without tables, for the Linux initrd table
+/// upgrade (`vnuma initrd`): QEMU builds no SRAT of its own then (unless a
+/// hotplug region makes it create one node, which the upgrade's higher OEM
+/// revision replaces). Any machine.
+pub fn qemu_plain_args(f: &TopologyFile) -> Vec<String> {
+    let mut a = common_args(f, false);
+    a.extend(device_args(&f.pci));
+    a
+}
+
 /// Any x86 QEMU: the VM without `-numa`, plus `-acpitable file=DIR/…` for each
 /// table file. `None` on arm (QEMU has no `-acpitable` there).
 pub fn qemu_acpitable_args(f: &TopologyFile, dir: &Path, files: &[String]) -> Option<Vec<String>> {
     if !f.topology.machine.is_x86() {
         return None;
     }
-    let mut a = common_args(f, false);
-    a.extend(device_args(&f.pci));
+    let mut a = qemu_plain_args(f);
     for name in files {
         a.push(format!("-acpitable file={}", dir.join(name).display()));
     }
