@@ -181,7 +181,10 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn dumped_files(log: &str) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut cur: Option<(String, bool, String)> = None;
-    assert!(log.contains("DUMP-DONE"), "the guest did not finish its dump:\n{log}");
+    assert!(
+        log.contains("DUMP-DONE"),
+        "the guest did not finish its dump:\n{log}"
+    );
     for line in log.lines() {
         let line = line.trim_end_matches('\r');
         if let Some((name, b64, mut body)) = cur.take() {
@@ -481,7 +484,10 @@ fn arm_virt_edk2_initrd_table_upgrade() {
     vnuma(&["build", topo.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let args = out.join("qemu-initrd.args");
     let text = std::fs::read_to_string(&args).unwrap();
-    assert!(!text.contains("-numa") && !text.contains("acpitable"), "{text}");
+    assert!(
+        !text.contains("-numa") && !text.contains("acpitable"),
+        "{text}"
+    );
     let cpio = d.path().join("tables.cpio");
     vnuma(&[
         "initrd",
