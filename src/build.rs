@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::acpi::DeviceHandle;
+use crate::acpi::{DeviceHandle, SratEntry};
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::file::{PciDevice, TopologyFile};
 use crate::topology::{Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy};
@@ -78,9 +78,28 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
 }
 
 /// Builds the planned tables for a topology file in the given order.
+///
+/// These are the tables QEMU builds for the topology, plus, on arm `virt` with
+/// EDK2 firmware (`machine.firmware`, the default there), one more enabled SRAT
+/// memory entry for EDK2's variable-store flash (`TopologyFile::firmware_flash`),
+/// appended after QEMU's entries: EDK2 reports that bank as memory, and Linux
+/// drops NUMA altogether when some memory has no node.
 pub fn plan_tables(f: &TopologyFile, order: Order) -> anyhow::Result<Tables> {
     let t = ordered_topology(f, order)?;
-    build_tables(&t).map_err(|e| anyhow::anyhow!("{}: {}", f.file, e.message()))
+    let mut tables =
+        build_tables(&t).map_err(|e| anyhow::anyhow!("{}: {}", f.file, e.message()))?;
+    if let (Some(r), Some(srat)) = (&f.firmware_flash, tables.srat.as_mut()) {
+        srat.entries.push(SratEntry::Memory {
+            proximity_domain: r.node,
+            base_address: r.base,
+            length: r.size,
+            flags: 1, // enabled
+            reserved1: 0,
+            reserved2: 0,
+            reserved3: 0,
+        });
+    }
+    Ok(tables)
 }
 
 /// A size as QEMU reads it, with the largest exact binary suffix (`512M`, `1G`).
@@ -183,6 +202,15 @@ pub fn native_gaps(f: &TopologyFile) -> Vec<String> {
     }
     if t.oem.oem_revision != 1 {
         gaps.push("QEMU always writes OEM revision 1".into());
+    }
+    if let Some(r) = &f.firmware_flash {
+        gaps.push(format!(
+            "QEMU's SRAT does not cover EDK2's variable-store flash [{:#x}, {:#x}) (node {}): \
+             Linux then falls back to one node",
+            r.base,
+            r.base.saturating_add(r.size),
+            r.node
+        ));
     }
     gaps
 }
@@ -300,14 +328,23 @@ fn data_type_name(d: DataType) -> &'static str {
     }
 }
 
+/// The VM without any `-numa` and without tables, for the Linux initrd table
+/// upgrade (`vnuma initrd`): QEMU builds no SRAT of its own then (unless a
+/// hotplug region makes it create one node, which the upgrade's higher OEM
+/// revision replaces). Any machine.
+pub fn qemu_plain_args(f: &TopologyFile) -> Vec<String> {
+    let mut a = common_args(f, false);
+    a.extend(device_args(&f.pci));
+    a
+}
+
 /// Any x86 QEMU: the VM without `-numa`, plus `-acpitable file=DIR/…` for each
 /// table file. `None` on arm (QEMU has no `-acpitable` there).
 pub fn qemu_acpitable_args(f: &TopologyFile, dir: &Path, files: &[String]) -> Option<Vec<String>> {
     if !f.topology.machine.is_x86() {
         return None;
     }
-    let mut a = common_args(f, false);
-    a.extend(device_args(&f.pci));
+    let mut a = qemu_plain_args(f);
     for name in files {
         a.push(format!("-acpitable file={}", dir.join(name).display()));
     }
@@ -359,6 +396,41 @@ mod tests {
         let t = ordered_topology(&gh(), Order::Canonical).unwrap();
         let nodes: Vec<u32> = t.generic_initiators.iter().map(|g| g.node).collect();
         assert_eq!(nodes, (2..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn virt_srat_covers_the_edk2_flash() {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/arm-virt.toml");
+        let f = crate::topology::file::load(&p).unwrap();
+        let srat = plan_tables(&f, Order::Canonical)
+            .unwrap()
+            .srat
+            .unwrap()
+            .encode();
+        // ACPI 6.5 §5.2.16.2 Memory Affinity Structure, written by hand:
+        let want: [u8; 40] = [
+            1,  // type 1: memory affinity
+            40, // length
+            0, 0, 0, 0, // proximity domain 0 (first node with memory)
+            0, 0, // reserved
+            0x00, 0x00, 0x00, 0x04, 0, 0, 0, 0, // base 0x0400_0000
+            0x00, 0x00, 0x00, 0x04, 0, 0, 0, 0, // length 64 MiB
+            0, 0, 0, 0, // reserved
+            1, 0, 0, 0, // flags: enabled (not hot-pluggable, not non-volatile)
+            0, 0, 0, 0, 0, 0, 0, 0, // reserved
+        ];
+        assert_eq!(srat[srat.len() - 40..], want);
+        // The same topology without EDK2: QEMU's SRAT, 40 bytes shorter.
+        let mut g = f.clone();
+        g.firmware_flash = None;
+        let plain = plan_tables(&g, Order::Canonical)
+            .unwrap()
+            .srat
+            .unwrap()
+            .encode();
+        assert_eq!(plain.len() + 40, srat.len());
+        assert_eq!(plain[36..], srat[36..plain.len()]);
+        assert!(native_gaps(&f).iter().any(|g| g.contains("0x4000000")));
     }
 
     #[test]

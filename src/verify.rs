@@ -359,6 +359,20 @@ pub fn compare(
         }
     }
 
+    // --- arm virt + EDK2: memory no SRAT entry covers makes Linux drop NUMA
+    if t.machine == crate::topology::MachineKind::Virt
+        && exp_online.len() > 1
+        && guest.online.len() == 1
+        && !srat_covers(srat_bytes, crate::machine::memory::ARM_VIRT_FLASH1_BASE)
+    {
+        r.diffs.push(format!(
+            "only one node online: the SRAT has no memory entry for EDK2's variable-store flash \
+             [{:#x}, +64 MiB), so Linux dropped NUMA (machine.firmware = \"edk2\", the virt \
+             default, plans that entry; QEMU's own SRAT lacks it)",
+            crate::machine::memory::ARM_VIRT_FLASH1_BASE
+        ));
+    }
+
     // --- per node
     let from_linux = |l: u32| order.get(l as usize).copied();
     let online: Vec<u32> = guest.online.clone();
@@ -439,6 +453,18 @@ pub fn compare(
         }
     }
     r
+}
+
+/// Whether an SRAT (bytes) has an enabled memory entry containing `addr`.
+fn srat_covers(srat: Option<&Vec<u8>>, addr: u64) -> bool {
+    let Some(Ok(s)) = srat.map(|b| Srat::decode(b)) else {
+        return false;
+    };
+    s.entries.iter().any(|e| {
+        matches!(e, SratEntry::Memory { base_address, length, flags, .. }
+            if flags & 1 != 0 && *base_address <= addr
+                && addr - *base_address < *length)
+    })
 }
 
 fn entry_lines(table: &Table) -> (String, Vec<String>) {

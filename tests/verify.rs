@@ -96,3 +96,69 @@ fn unreadable_sysfs_is_an_error_not_a_panic() {
     assert_eq!(code, 1);
     assert!(out.contains("vnuma: error: cannot read"), "{out}");
 }
+
+/// `vnuma verify` of a captured arm64 tree against a topology file.
+fn verify_arm(tree: &str, topology: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        .arg("verify")
+        .arg("--expect")
+        .arg(topology)
+        .arg("--sysfs")
+        .arg(root().join("tests/fixtures/verify").join(tree))
+        .args(["--oem-revision", "2"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+// Both arm64 trees were captured from Linux 6.12 on QEMU 10.0.2 `virt` booted
+// through EDK2 (AAVMF 2022.11), without -numa, tables from `vnuma initrd`
+// (tests/boot/run-guest.sh, VNUMA_GUEST_ARCH=aarch64).
+
+#[test]
+fn arm_virt_edk2_tree_passes() {
+    let (code, out) = verify_arm(
+        "arm-virt-edk2-initrd",
+        &root().join("examples/arm-virt.toml"),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("node3 (pxm 3): distance 60 60 30 10"), "{out}");
+    // The guest's SRAT ends with the entry for EDK2's variable-store flash.
+    let srat = std::fs::read(
+        root().join("tests/fixtures/verify/arm-virt-edk2-initrd/firmware/acpi/tables/SRAT"),
+    )
+    .unwrap();
+    let s = vnuma::acpi::Srat::decode(&srat).unwrap();
+    match s.entries.last() {
+        Some(vnuma::acpi::SratEntry::Memory {
+            proximity_domain: 0,
+            base_address: 0x0400_0000,
+            length: 0x0400_0000,
+            flags: 1,
+            ..
+        }) => {}
+        e => panic!("last SRAT entry: {e:?}"),
+    }
+}
+
+#[test]
+fn arm_virt_uncovered_flash_is_one_node_with_a_hint() {
+    let dir = root().join("tests/fixtures/verify/arm-virt-edk2-uncovered-flash");
+    let (code, out) = verify_arm("arm-virt-edk2-uncovered-flash", &dir.join("topology.toml"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("online: expected 0-3, guest shows 0"), "{out}");
+    assert!(out.contains("variable-store flash"), "{out}");
+    // The tables themselves are what that topology plans: only the nodes differ.
+    assert!(!out.contains("SRAT item"), "{out}");
+    // Planning with the default (EDK2) adds the flash entry the guest lacks.
+    let (code, out) = verify_arm(
+        "arm-virt-edk2-uncovered-flash",
+        &root().join("examples/arm-virt.toml"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("SRAT item"), "{out}");
+    assert!(out.contains("variable-store flash"), "{out}");
+}

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::build::{Order, native_gaps, plan_tables, qemu_acpitable_args, qemu_native_args};
+use crate::build::{
+    Order, native_gaps, plan_tables, qemu_acpitable_args, qemu_native_args, qemu_plain_args,
+};
 use crate::topology::file;
 
 /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
@@ -42,9 +44,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let gaps = native_gaps(&f);
     let inject = qemu_acpitable_args(&f, &args.output, &names);
+    let plain = qemu_plain_args(&f);
     files.push((
         "qemu-native.args".into(),
         (native.join("\n") + "\n").into_bytes(),
+    ));
+    files.push((
+        "qemu-initrd.args".into(),
+        (plain.join("\n") + "\n").into_bytes(),
     ));
     if let Some(a) = &inject {
         files.push((
@@ -95,5 +102,17 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             f.topology.machine.name()
         ),
     }
+    println!();
+    println!(
+        "# Linux initrd table upgrade (`vnuma initrd`, prepended to the initramfs): the VM \
+         without -numa ({}/qemu-initrd.args){}:",
+        args.output.display(),
+        if f.firmware_flash.is_some() {
+            ", booted through EDK2 (AAVMF)"
+        } else {
+            ""
+        }
+    );
+    println!("{}", shell_lines(bin, &plain));
     Ok(0)
 }

@@ -33,6 +33,12 @@ pub const HOLE_640K_START: u64 = 0xA_0000;
 pub const HOLE_640K_END: u64 = 0x10_0000;
 /// Base of RAM on arm `virt`.
 pub const ARM_VIRT_RAM_BASE: u64 = 0x4000_0000;
+/// arm `virt`: the second flash bank (pflash unit 1, EDK2's variable store), which
+/// EDK2 reports to the OS as memory (QEMU `virt` memmap `VIRT_FLASH` is two 64 MiB
+/// banks from 0).
+pub const ARM_VIRT_FLASH1_BASE: u64 = 0x0400_0000;
+/// Size of one arm `virt` flash bank (64 MiB).
+pub const ARM_VIRT_FLASH_BANK_SIZE: u64 = 0x0400_0000;
 /// QEMU's default `max-ram-below-4g` on `pc` (3.5 GiB).
 pub const PC_DEFAULT_MAX_RAM_BELOW_4G: u64 = 0xE000_0000;
 /// Most memory slots an x86 machine accepts (`ACPI_MAX_RAM_SLOTS`).

@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
 use super::{
-    Affinity, Associativity, Cpu, DataType, Hierarchy, HmatCache, HmatLb, MachineKind,
+    Affinity, Associativity, Cpu, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
     MemoryConfig, Node, Oem, Topology, WritePolicy,
 };
 use crate::acpi::{AcpiHandle, DeviceHandle, FixedAscii, PciHandle};
@@ -132,6 +132,26 @@ pub struct TopologyFile {
     pub pci: Vec<PciDevice>,
     /// Whether the file gave `[oem] revision` explicitly.
     pub oem_revision_given: bool,
+    /// Guest firmware (`machine.firmware`).
+    pub firmware: Firmware,
+    /// arm `virt` with EDK2: the variable-store flash range EDK2 reports as memory,
+    /// and its node (`machine.flash-node`). The SRAT gets one more enabled memory
+    /// entry for it; without one Linux finds memory no node covers and falls back to
+    /// a single node. `None` when there is no such range or no NUMA node.
+    pub firmware_flash: Option<MemRange>,
+}
+
+/// The guest firmware, as far as it shapes the tables (`machine.firmware`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// x86 (SeaBIOS or OVMF): nothing to add to the tables.
+    Default,
+    /// EDK2 / AAVMF on arm `virt` (the default there): reports its variable-store
+    /// flash bank at 0x0400_0000 (64 MiB) as memory.
+    Edk2,
+    /// No firmware that reports extra memory (`firmware = "none"`): the SRAT is
+    /// exactly what QEMU builds.
+    None,
 }
 
 impl TopologyFile {
@@ -417,6 +437,8 @@ struct RawMachine {
     maxmem: Option<Spanned<Size>>,
     slots: Option<Spanned<u64>>,
     max_ram_below_4g: Option<Spanned<Size>>,
+    firmware: Option<Spanned<String>>,
+    flash_node: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -791,6 +813,66 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         Some(s) => Some(s.get_ref().0),
         None => None,
     };
+    let firmware = match &m.firmware {
+        Some(s) if !machine.is_x86() => parse_enum(
+            ctx,
+            s,
+            "machine.firmware",
+            &[("edk2", Firmware::Edk2), ("none", Firmware::None)],
+        )?,
+        Some(s) => {
+            return Err(ctx.err(
+                s.span(),
+                "machine.firmware",
+                "only the arm virt machine has this key",
+            ));
+        }
+        None if machine == MachineKind::Virt => Firmware::Edk2,
+        None => Firmware::Default,
+    };
+    let firmware_flash = if firmware == Firmware::Edk2 && !nodes.is_empty() {
+        let (node, span) = match &m.flash_node {
+            Some(n) => (*n.get_ref(), n.span()),
+            None => (
+                nodes
+                    .iter()
+                    .find(|(_, (n, _))| n.mem > 0)
+                    .map_or(0, |(&id, _)| id),
+                mspan.clone(),
+            ),
+        };
+        match nodes.get(&node) {
+            Some((n, _)) if n.mem > 0 => {}
+            Some(_) => {
+                return Err(ctx.err(
+                    span,
+                    "machine.flash-node",
+                    format!("node {node} has no memory: give a node with memory"),
+                ));
+            }
+            None => {
+                return Err(ctx.err(
+                    span,
+                    "machine.flash-node",
+                    format!("node {node} does not exist"),
+                ));
+            }
+        }
+        Some(MemRange {
+            base: crate::machine::memory::ARM_VIRT_FLASH1_BASE,
+            size: crate::machine::memory::ARM_VIRT_FLASH_BANK_SIZE,
+            node,
+        })
+    } else {
+        if let Some(n) = &m.flash_node {
+            return Err(ctx.err(
+                n.span(),
+                "machine.flash-node",
+                "only for machine.type = \"virt\" with firmware = \"edk2\" and NUMA nodes",
+            ));
+        }
+        None
+    };
 
     // --- CPUs
     let smp = resolve_smp(ctx, machine, raw.cpus.as_ref(), mspan.clone())?;
@@ -1038,6 +1120,8 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         smp,
         pci,
         oem_revision_given,
+        firmware,
+        firmware_flash,
     })
 }
 
@@ -1781,5 +1865,46 @@ mod tests {
         let gi = &ok.topology.generic_initiators;
         assert_eq!(gi.iter().map(|g| g.node).collect::<Vec<_>>(), [1, 2]);
         assert!(matches!(&gi[0].handle, DeviceHandle::Acpi(a) if a.hid.0 == *b"ACPI0017"));
+    }
+
+    #[test]
+    fn edk2_flash_node() {
+        let virt = "[machine]\ntype = \"virt\"\n[cpus]\ncount = 2\n";
+        let nodes = "[[node]]\ncpus = 0\n[[node]]\nmemory = \"1G\"\ncpus = 1\n";
+        // Default on virt: EDK2, flash on the first node with memory (node 1 here).
+        let f = parse_str(&format!("{virt}{nodes}"), "t").unwrap();
+        assert_eq!(f.firmware, Firmware::Edk2);
+        assert_eq!(
+            f.firmware_flash,
+            Some(MemRange {
+                base: 0x0400_0000,
+                size: 64 << 20,
+                node: 1
+            })
+        );
+        // No NUMA nodes: no SRAT, nothing to cover.
+        let f = parse_str(
+            "[machine]\ntype = \"virt\"\nmemory = \"1G\"\n[cpus]\ncount = 2\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(f.firmware_flash, None);
+        let virt_fw = |fw: &str| format!("[machine]\ntype = \"virt\"\n{fw}[cpus]\ncount = 2\n");
+        let f = parse_str(&format!("{}{nodes}", virt_fw("firmware = \"none\"\n")), "t").unwrap();
+        assert_eq!((f.firmware, f.firmware_flash), (Firmware::None, None));
+        let e = err(&format!("{}{nodes}", virt_fw("flash-node = 0\n")));
+        assert_eq!((e.key.as_str(), e.line), ("machine.flash-node", 3));
+        assert!(e.message.contains("node 0 has no memory"), "{e}");
+        let e = err(&format!("{}{nodes}", virt_fw("flash-node = 2\n")));
+        assert!(e.message.contains("node 2 does not exist"), "{e}");
+        let e = err(&format!(
+            "{}{nodes}",
+            virt_fw("firmware = \"none\"\nflash-node = 1\n")
+        ));
+        assert_eq!(e.key, "machine.flash-node");
+        let e = err(&format!("{}{nodes}", virt_fw("firmware = \"uboot\"\n")));
+        assert!(e.message.contains("edk2, none"), "{e}");
+        let e = err("[machine]\ntype = \"q35\"\nfirmware = \"edk2\"\nmemory = \"1G\"\n");
+        assert_eq!(e.key, "machine.firmware");
     }
 }

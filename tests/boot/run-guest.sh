@@ -7,19 +7,33 @@
 # QEMU-ARGS-FILE holds the VM's options, one option and its value per line
 # (as `vnuma build` writes them). PREPEND.cpio (optional) is put in front of the
 # initramfs (Linux initrd ACPI table upgrade).
+#
+# VNUMA "-": no vnuma in the guest (e.g. an arm64 guest: there is no aarch64 Rust
+# target here). The guest then only prints the sysfs files `vnuma verify` reads and
+# the ACPI tables, between DUMP-* markers, and the host runs `vnuma verify --sysfs`
+# on a tree rebuilt from them. VNUMA_BOOT_DUMP=1 prints them in any case.
+#
+# Environment: VNUMA_GUEST_ARCH (x86_64, default, or aarch64: `virt` booted through
+# EDK2/AAVMF, console ttyAMA0), VNUMA_GUEST_BUSYBOX (a static busybox for the guest's
+# architecture; default: the host's), VNUMA_AAVMF_CODE / VNUMA_AAVMF_VARS (aarch64
+# firmware), VNUMA_BOOT_TIMEOUT (s, default 120), VNUMA_BOOT_ACCEL (default tcg).
 set -euo pipefail
 work=$1 kernel=$2 vnuma=$3 topo=$4 verify_args=$5 qargs=$6 prepend=${7:-}
+arch=${VNUMA_GUEST_ARCH:-x86_64}
+busybox=${VNUMA_GUEST_BUSYBOX:-$(command -v busybox)}
 
 root=$work/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,proc,sys,dev,tables}
-cp "$(command -v busybox)" "$root/bin/busybox"
-cp "$vnuma" "$root/bin/vnuma"
-strip "$root/bin/vnuma" 2>/dev/null || true
+cp "$busybox" "$root/bin/busybox"
+if [ "$vnuma" != - ]; then
+    cp "$vnuma" "$root/bin/vnuma"
+    strip "$root/bin/vnuma" 2>/dev/null || true
+fi
 cp "$topo" "$root/topology.toml"
 printf '%s\n' "$verify_args" > "$root/verify-args"
-# VNUMA_BOOT_DUMP=1: also print the node files and tables (base64) for fixtures.
-[ -n "${VNUMA_BOOT_DUMP:-}" ] && touch "$root/dump"
+# VNUMA_BOOT_DUMP=1 (or no vnuma in the guest): print the node files and tables (base64).
+if [ -n "${VNUMA_BOOT_DUMP:-}" ] || [ "$vnuma" = - ]; then touch "$root/dump"; fi
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -33,16 +47,20 @@ for d in $n/node*; do
     echo "NODE $(basename $d) distance $(cat $d/distance) cpulist $(cat $d/cpulist)"
 done
 if [ -e /dump ]; then
-    for f in $n/online $n/has_cpu $n/has_memory $n/has_generic_initiator $n/node*/distance $n/node*/cpulist $n/node*/meminfo; do
-        echo "DUMP-FILE ${f#/sys/}"; cat $f; echo "DUMP-END"
+    echo "DUMP-BEGIN"
+    for f in $n/online $n/possible $n/has_cpu $n/has_memory $n/has_generic_initiator $n/node*/distance $n/node*/cpulist $n/node*/meminfo; do
+        [ -e $f ] && { echo "DUMP-FILE ${f#/sys/}"; cat $f; echo "DUMP-END"; }
     done
     for t in SRAT SLIT HMAT; do
         [ -e /sys/firmware/acpi/tables/$t ] && { echo "DUMP-B64 firmware/acpi/tables/$t"; base64 /sys/firmware/acpi/tables/$t; echo "DUMP-END"; }
     done
+    echo "DUMP-DONE"
 fi
-/bin/vnuma verify --expect /topology.toml $(cat /verify-args)
-rc=$?
-if [ $rc = 0 ]; then echo "VNUMA-RESULT: PASS"; else echo "VNUMA-RESULT: FAIL rc=$rc"; fi
+if [ -x /bin/vnuma ]; then
+    /bin/vnuma verify --expect /topology.toml $(cat /verify-args)
+    rc=$?
+    if [ $rc = 0 ]; then echo "VNUMA-RESULT: PASS"; else echo "VNUMA-RESULT: FAIL rc=$rc"; fi
+fi
 poweroff -f
 INIT
 chmod +x "$root/init"
@@ -62,8 +80,23 @@ for o in "${opts[@]}"; do
     [ "${o#* }" != "$o" ] && args+=("${o#* }")
 done
 accel=${VNUMA_BOOT_ACCEL:-tcg}
-exec timeout "${VNUMA_BOOT_TIMEOUT:-120}" qemu-system-x86_64 \
+case $arch in
+x86_64)
+    qemu=qemu-system-x86_64 console=ttyS0 fw=()
+    ;;
+aarch64)
+    # EDK2 on pflash: code read-only, the variable store as a throwaway snapshot.
+    qemu=qemu-system-aarch64 console=ttyAMA0
+    fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=${VNUMA_AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}"
+        -drive "if=pflash,format=raw,unit=1,snapshot=on,file=${VNUMA_AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}")
+    ;;
+*)
+    echo "run-guest.sh: VNUMA_GUEST_ARCH=$arch: use x86_64 or aarch64" >&2
+    exit 2
+    ;;
+esac
+exec timeout "${VNUMA_BOOT_TIMEOUT:-120}" "$qemu" \
     -accel "$accel" -nodefaults -display none -no-reboot \
-    -serial stdio -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" \
+    -serial stdio "${fw[@]}" -kernel "$kernel" -initrd "$initrd" \
+    -append "console=$console panic=-1 quiet loglevel=3 rdinit=/init" \
     "${args[@]}" < /dev/null
