@@ -444,4 +444,30 @@ mod tests {
         assert_eq!(qemu_size(1000), "1000");
         assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), ["0-2", "5", "7-8"]);
     }
+
+    #[test]
+    fn tables_that_miss_real_ram_are_refused() {
+        // Node 0 ends inside the 640 KiB-1 MiB hole: QEMU's SRAT walk moves node 1
+        // to 1 MiB, so node 1's entry runs 256 KiB past the end of RAM (spec §2.3).
+        let f = crate::topology::file::parse_str(
+            "[machine]\ntype = \"q35\"\n[cpus]\ncount = 2\n[[node]]\nmemory = \"768K\"\ncpus = 0\n\
+             [[node]]\nmemory = \"255M\"\ncpus = 1\n",
+            "t.toml",
+        )
+        .unwrap();
+        let e = plan_tables(&f, Order::Canonical).unwrap_err().to_string();
+        assert!(
+            e.contains("nodes[1].mem") && e.contains("legacy hole"),
+            "{e}"
+        );
+        // -m that QEMU rounds up to 8 KiB.
+        let f = crate::topology::file::parse_str(
+            "[machine]\ntype = \"q35\"\n[[node]]\nmemory = 268439552\n",
+            "t.toml",
+        )
+        .unwrap();
+        let e = plan_tables(&f, Order::Canonical).unwrap_err().to_string();
+        assert!(e.contains("not a multiple of 8 KiB"), "{e}");
+        assert!(plan_tables(&gh(), Order::Canonical).is_ok());
+    }
 }

@@ -203,6 +203,12 @@ pub fn is_pci_driver(d: &str) -> bool {
         )
 }
 
+/// Whether a machine accepts a `pxb-cxl` host bridge (QEMU 10: q35 only; elsewhere
+/// "pxb-cxl devices cannot reside on a PCI bus").
+pub fn pxb_cxl_allowed(kind: MachineKind) -> bool {
+    kind == MachineKind::Q35
+}
+
 /// Whether a `-device DRIVER` replaces QEMU's default VGA (x86).
 pub fn is_vga(driver: &str) -> bool {
     driver.starts_with("VGA") || driver.contains("vga")

@@ -1396,7 +1396,7 @@ fn parse_inner(
             "" => return Err(o.error("Parameter 'driver' is missing")),
             _ if pci::is_pci_driver(&driver) => {
                 if driver == "pxb-cxl" {
-                    if !kind.is_x86() || kind == MachineKind::Pc {
+                    if !pci::pxb_cxl_allowed(kind) {
                         return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
                     }
                     has_pxb_cxl = true;

@@ -919,6 +919,13 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
                 format!("\"{driver}\" is not a PCI device type vnuma knows (e.g. pci-testdev, vfio-pci, pcie-root-port, pxb-cxl)"),
             ));
         }
+        if driver == "pxb-cxl" && !crate::machine::pci::pxb_cxl_allowed(machine) {
+            return Err(ctx.err(
+                p.span(),
+                key("driver"),
+                "QEMU would refuse this device: pxb-cxl devices cannot reside on a PCI bus (only q35 has CXL)",
+            ));
+        }
         let spec = device_spec(ctx, p, i, driver, &id, devfn)?;
         let at = tree.add(&spec).map_err(|m| {
             ctx.err(
@@ -1772,5 +1779,114 @@ mod tests {
         let gi = &ok.topology.generic_initiators;
         assert_eq!(gi.iter().map(|g| g.node).collect::<Vec<_>>(), [1, 2]);
         assert!(matches!(&gi[0].handle, DeviceHandle::Acpi(a) if a.hid.0 == *b"ACPI0017"));
+    }
+
+    #[test]
+    fn cpus_use_qemus_topology_rules() {
+        // 2 sockets x 3 cores x 2 threads: APIC ids pack thread (1 bit) | core
+        // (2 bits) | socket, so socket 1 starts at 8 (spec §2.3, QEMU
+        // x86_apicid_from_cpu_idx); no CPU lists: node = socket mod nodes.
+        let f = parse_str(
+            "[machine]\ntype = \"q35\"\n[cpus]\ncount = 12\nsockets = 2\ncores = 3\nthreads = 2\n\
+             [[node]]\nmemory = \"512M\"\n[[node]]\nmemory = \"512M\"\n",
+            "t",
+        )
+        .unwrap();
+        let ids: Vec<u32> = f.topology.cpus.iter().map(|c| c.arch_id).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13]);
+        let nodes: Vec<u32> = f.topology.cpus.iter().map(|c| c.node).collect();
+        assert_eq!(nodes, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+        // QEMU's own message for a hierarchy that does not multiply out.
+        let e = err(&format!(
+            "[machine]\ntype = \"q35\"\nmemory = \"1G\"\n[cpus]\ncount = 5\nsockets = 2\ncores = 2\n"
+        ));
+        assert!(
+            e.message
+                .starts_with("Invalid CPU topology: product of the hierarchy must match maxcpus"),
+            "{e}"
+        );
+        assert_eq!(e.key, "cpus");
+        let e = err("[machine]\ntype = \"virt\"\nmemory = \"1G\"\n[cpus]\ncount = 4\ndies = 2\n");
+        assert_eq!(
+            e.message,
+            "dies > 1 not supported by this machine's CPU topology"
+        );
+    }
+
+    const RP: &str = "[machine]\ntype = \"q35\"\n[cpus]\ncount = 1\n[[node]]\nmemory = \"1G\"\ncpus = 0\n[[node]]\nid = 1\n\
+        [[pci]]\nid = \"rp0\"\ndriver = \"pcie-root-port\"\nprops = \"chassis=1\"\n";
+
+    #[test]
+    fn pci_addresses_come_from_qemus_pci_model() {
+        // No addr anywhere: q35 has mch 00.0, then QEMU's VGA (01.0) and e1000e
+        // (02.0); the root port gets 03.0 and its secondary bus number 1.
+        let f = parse_str(
+            &format!("{RP}[[pci]]\nid = \"gpu0\"\ndriver = \"pci-testdev\"\nbus = \"rp0\"\n[[generic-initiator]]\ndevice = \"gpu0\"\nnode = 1\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(f.pci[0].address, PciHandle::new(0, 0, 3, 0));
+        assert_eq!(f.pci[1].address, PciHandle::new(0, 1, 0, 0));
+        assert_eq!(
+            f.topology.generic_initiators[0].handle,
+            DeviceHandle::Pci(PciHandle::new(0, 1, 0, 0))
+        );
+        assert_eq!(
+            f.pci[1].qemu_arg().unwrap(),
+            "pci-testdev,id=gpu0,bus=rp0,addr=00.0"
+        );
+        // A bdf that agrees is accepted; one that does not is an error naming both.
+        let with = |bdf: &str| {
+            parse_str(
+                &format!(
+                    "{RP}[[pci]]\nid = \"gpu0\"\ndriver = \"pci-testdev\"\nbus = \"rp0\"\nbdf = \"{bdf}\"\n"
+                ),
+                "t",
+            )
+        };
+        assert!(with("0000:01:00.0").is_ok());
+        let e = with("0000:02:00.0").unwrap_err();
+        assert_eq!(e.key, "pci[1].bdf");
+        assert!(e.message.contains("0000:01:00.0"), "{e}");
+        // QEMU's own refusals.
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\ndriver = \"pci-testdev\"\naddr = \"01.0\"\n"
+        ));
+        assert!(e.message.contains("in use by VGA"), "{e}");
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\ndriver = \"pci-testdev\"\nbus = \"nope\"\n"
+        ));
+        assert!(e.message.contains("Bus 'nope' not found"), "{e}");
+        // A device vnuma does not emit is named by its guest address only.
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\nbus = \"rp0\"\naddr = \"00.0\"\n"
+        ));
+        assert!(e.message.contains("need a driver"), "{e}");
+        let f = parse_str(
+            &format!("{RP}[[pci]]\nid = \"x\"\nbdf = \"0000:07:00.1\"\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(f.pci[1].address, PciHandle::new(0, 7, 0, 1));
+    }
+
+    #[test]
+    fn generic_port_names_a_cxl_host_bridge() {
+        let base = "[machine]\ntype = \"q35\"\n[cpus]\ncount = 1\n[[node]]\nmemory = \"1G\"\ncpus = 0\n[[node]]\nid = 1\n\
+            [[pci]]\nid = \"cxl0\"\ndriver = \"pxb-cxl\"\nprops = \"bus_nr=12\"\n\
+            [[pci]]\nid = \"d\"\ndriver = \"pci-testdev\"\nbus = \"pcie.0\"\n";
+        let f = parse_str(
+            &format!("{base}[[generic-port]]\ndevice = \"cxl0\"\nnode = 1\n"),
+            "t",
+        )
+        .unwrap();
+        match &f.topology.generic_ports[0].handle {
+            DeviceHandle::Acpi(a) => assert_eq!((a.hid.0, a.uid), (*b"ACPI0016", 12)),
+            h => panic!("{h:?}"),
+        }
+        let e = err(&format!(
+            "{base}[[generic-port]]\ndevice = \"d\"\nnode = 1\n"
+        ));
+        assert!(e.message.contains("not a CXL host bridge"), "{e}");
     }
 }
