@@ -1797,9 +1797,9 @@ mod tests {
         let nodes: Vec<u32> = f.topology.cpus.iter().map(|c| c.node).collect();
         assert_eq!(nodes, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
         // QEMU's own message for a hierarchy that does not multiply out.
-        let e = err(&format!(
-            "[machine]\ntype = \"q35\"\nmemory = \"1G\"\n[cpus]\ncount = 5\nsockets = 2\ncores = 2\n"
-        ));
+        let e = err(
+            "[machine]\ntype = \"q35\"\nmemory = \"1G\"\n[cpus]\ncount = 5\nsockets = 2\ncores = 2\n",
+        );
         assert!(
             e.message
                 .starts_with("Invalid CPU topology: product of the hierarchy must match maxcpus"),
