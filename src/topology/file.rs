@@ -714,31 +714,6 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     }
     let slots = m.slots.as_ref().map_or(0, |s| *s.get_ref());
     let max_ram = m.maxmem.as_ref().map(|s| s.get_ref().0);
-    if let Some(mm) = &m.maxmem
-        && mm.get_ref().0 < ram_size
-    {
-        return Err(ctx.err(
-            mm.span(),
-            "machine.maxmem",
-            format!(
-                "maxmem ({}) is smaller than the RAM size ({})",
-                fmt_size(mm.get_ref().0),
-                fmt_size(ram_size)
-            ),
-        ));
-    }
-    if slots > 0 && max_ram.is_none_or(|mm| mm == ram_size) && machine.is_x86() {
-        let span = m.slots.as_ref().map_or(mspan.clone(), |s| s.span());
-        return Err(ctx.err(
-            span,
-            "machine.slots",
-            "memory slots need machine.maxmem larger than the RAM size",
-        ));
-    }
-    if slots > 256 {
-        let span = m.slots.as_ref().map_or(mspan.clone(), |s| s.span());
-        return Err(ctx.err(span, "machine.slots", "at most 256 memory slots"));
-    }
     let max_ram_below_4g = match &m.max_ram_below_4g {
         Some(s) if !machine.is_x86() => {
             return Err(ctx.err(
@@ -1055,8 +1030,26 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     };
     // The printed command line has no -cpu: x86 runs QEMU's default CPU, qemu64,
     // an AMD-vendor model (QEMU may then move RAM above 4 GiB to 1 TiB).
-    memory.above_4g_at_1tib = crate::machine::memory::x86_above_4g_at_1tib(machine, &memory, true)
-        .map_err(|e| ctx.err(mspan.clone(), "machine", e.message()))?;
+    // The memory map's own checks (maxmem, slots, max-ram-below-4g), QEMU's messages.
+    let layout_err = |e: crate::machine::LayoutError| {
+        let field = match &e {
+            crate::machine::LayoutError::Invalid { field, .. } => field.clone(),
+            _ => String::new(),
+        };
+        let (key, span) = match field.as_str() {
+            "memory.slots" => ("machine.slots", m.slots.as_ref().map(|s| s.span())),
+            "memory.max_ram" => ("machine.maxmem", m.maxmem.as_ref().map(|s| s.span())),
+            "memory.max_ram_below_4g" => (
+                "machine.max-ram-below-4g",
+                m.max_ram_below_4g.as_ref().map(|s| s.span()),
+            ),
+            _ => ("machine.memory", m.memory.as_ref().map(|s| s.span())),
+        };
+        ctx.err(span.unwrap_or(mspan.clone()), key, e.message())
+    };
+    crate::machine::memory::device_memory(machine, &memory, &[]).map_err(layout_err)?;
+    memory.above_4g_at_1tib =
+        crate::machine::memory::x86_above_4g_at_1tib(machine, &memory, true).map_err(layout_err)?;
     let topology = Topology {
         machine,
         memory,
