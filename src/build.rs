@@ -6,9 +6,13 @@
 use std::path::Path;
 
 use crate::acpi::{DeviceHandle, SratEntry};
+use crate::machine::cpu::SmpTopology;
+use crate::machine::memory::MemoryMap;
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::file::{PciDevice, TopologyFile};
-use crate::topology::{Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy};
+use crate::topology::{
+    Affinity, Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy,
+};
 
 /// Emission order of Generic Initiator / Generic Port entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -26,9 +30,36 @@ fn gi_id(k: usize) -> String {
     format!("gi{k}")
 }
 
+/// The object id of the `k`-th generic port object on the native command line.
+fn gp_id(k: usize) -> String {
+    format!("gp{k}")
+}
+
 /// The memory backend id of node `n`.
 fn mem_id(n: usize) -> String {
     format!("m{n}")
+}
+
+/// Whether QEMU's `acpi-generic-initiator` can express `g`: a PCI device that the
+/// printed command line creates (a `[[pci]]` with a driver).
+fn gi_native(f: &TopologyFile, g: &Affinity) -> bool {
+    matches!(g.handle, DeviceHandle::Pci(_)) && has_driver(f, &g.device, None)
+}
+
+/// Whether QEMU's `acpi-generic-port` can express `g`: a `pxb-cxl` host bridge
+/// the printed command line creates.
+fn gp_native(f: &TopologyFile, g: &Affinity) -> bool {
+    matches!(g.handle, DeviceHandle::Acpi(_)) && has_driver(f, &g.device, Some("pxb-cxl"))
+}
+
+fn has_driver(f: &TopologyFile, id: &str, driver: Option<&str>) -> bool {
+    !id.is_empty()
+        && f.pci.iter().any(|d| {
+            d.id == id
+                && d.driver
+                    .as_deref()
+                    .is_some_and(|x| driver.is_none_or(|want| want == x))
+        })
 }
 
 /// The topology with its GI/GP entries put in `order`.
@@ -40,20 +71,19 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
             t.generic_ports.sort_by_key(|a| a.node);
         }
         Order::Qemu => {
-            if !t.generic_ports.is_empty() {
+            let gaps = native_gaps(f);
+            if !gaps.is_empty() {
                 anyhow::bail!(
-                    "--order qemu: generic ports have no object on the printed QEMU command line"
+                    "--order qemu: QEMU's native options cannot express this topology, so there is no QEMU order to follow:\n  {}",
+                    gaps.join("\n  ")
                 );
             }
-            if let Some(g) = t.generic_initiators.iter().find(|g| g.device.is_empty()) {
-                anyhow::bail!(
-                    "--order qemu: {} names no [[pci]] device with a driver, so QEMU would create no object for it",
-                    g.label
-                );
-            }
-            // QOM /objects children: early objects (the GI objects) in command-line
-            // order, then late ones (memory backends).
-            let mut keys: Vec<String> = (0..t.generic_initiators.len()).map(gi_id).collect();
+            // QOM /objects children hashed by id (spec §4.6): the early objects (GI,
+            // then GP objects, in command-line order), then the late ones (memory
+            // backends); each kind is emitted in that hash order.
+            let (ngi, ngp) = (t.generic_initiators.len(), t.generic_ports.len());
+            let mut keys: Vec<String> = (0..ngi).map(gi_id).collect();
+            keys.extend((0..ngp).map(gp_id));
             keys.extend(
                 t.nodes
                     .iter()
@@ -62,15 +92,18 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
                     .map(|(i, _)| mem_id(i)),
             );
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let n = t.generic_initiators.len();
-            let order: Vec<usize> = crate::qemu::glib_hash::iteration_order(&refs)
-                .into_iter()
-                .filter(|&i| i < n)
-                .collect();
+            let order = crate::qemu::glib_hash::iteration_order(&refs);
             let gis = std::mem::take(&mut t.generic_initiators);
             t.generic_initiators = order
-                .into_iter()
-                .filter_map(|i| gis.get(i).cloned())
+                .iter()
+                .filter(|&&i| i < ngi)
+                .filter_map(|&i| gis.get(i).cloned())
+                .collect();
+            let gps = std::mem::take(&mut t.generic_ports);
+            t.generic_ports = order
+                .iter()
+                .filter(|&&i| i >= ngi && i < ngi + ngp)
+                .filter_map(|&i| gps.get(i - ngi).cloned())
                 .collect();
         }
     }
@@ -84,10 +117,17 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
 /// memory entry for EDK2's variable-store flash (`TopologyFile::firmware_flash`),
 /// appended after QEMU's entries: EDK2 reports that bank as memory, and Linux
 /// drops NUMA altogether when some memory has no node.
+///
+/// Refuses a topology whose tables would not describe the VM's real RAM (see
+/// [`MemoryMap::check_describes_ram`]): the tables are laid out on the machine
+/// profile's memory map and injected into a VM that has exactly that RAM.
 pub fn plan_tables(f: &TopologyFile, order: Order) -> anyhow::Result<Tables> {
     let t = ordered_topology(f, order)?;
     let mut tables =
         build_tables(&t).map_err(|e| anyhow::anyhow!("{}: {}", f.file, e.message()))?;
+    MemoryMap::for_topology(&t)
+        .and_then(|m| m.check_describes_ram(&t))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", f.file))?;
     if let (Some(r), Some(srat)) = (&f.firmware_flash, tables.srat.as_mut()) {
         srat.entries.push(SratEntry::Memory {
             proximity_domain: r.node,
@@ -100,6 +140,27 @@ pub fn plan_tables(f: &TopologyFile, order: Order) -> anyhow::Result<Tables> {
         });
     }
     Ok(tables)
+}
+
+/// The QEMU `-smp` value of a resolved CPU topology, every level spelled out.
+pub fn smp_arg(machine: MachineKind, smp: &SmpTopology) -> String {
+    let mut s = format!("{}", smp.cpus);
+    if smp.max_cpus != smp.cpus {
+        s.push_str(&format!(",maxcpus={}", smp.max_cpus));
+    }
+    s.push_str(&format!(",sockets={}", smp.sockets));
+    if machine.is_x86() {
+        if smp.dies > 1 {
+            s.push_str(&format!(",dies={}", smp.dies));
+        }
+        if smp.modules > 1 {
+            s.push_str(&format!(",modules={}", smp.modules));
+        }
+    } else if smp.clusters > 1 {
+        s.push_str(&format!(",clusters={}", smp.clusters));
+    }
+    s.push_str(&format!(",cores={},threads={}", smp.cores, smp.threads));
+    s
 }
 
 /// A size as QEMU reads it, with the largest exact binary suffix (`512M`, `1G`).
@@ -138,6 +199,9 @@ fn machine_arg(f: &TopologyFile, native: bool) -> String {
     if native && t.hmat {
         m.push_str(",hmat=on");
     }
+    if f.pci.iter().any(|d| d.driver.as_deref() == Some("pxb-cxl")) {
+        m.push_str(",cxl=on");
+    }
     if let Some(b) = t.memory.max_ram_below_4g {
         m.push_str(&format!(",max-ram-below-4g={}", qemu_size(b)));
     }
@@ -162,7 +226,7 @@ fn common_args(f: &TopologyFile, native: bool) -> Vec<String> {
     if t.machine == MachineKind::Virt {
         a.push("-cpu max".into());
     }
-    a.push(format!("-smp {}", f.smp.qemu_arg(t.machine)));
+    a.push(format!("-smp {}", smp_arg(t.machine, &f.smp)));
     let mut m = qemu_size(t.memory.ram_size);
     if t.memory.slots > 0 {
         m.push_str(&format!(",slots={}", t.memory.slots));
@@ -185,20 +249,26 @@ pub fn native_gaps(f: &TopologyFile) -> Vec<String> {
     let mut gaps = Vec::new();
     let t = &f.topology;
     for g in &t.generic_initiators {
-        let ok = matches!(g.handle, DeviceHandle::Pci(_))
-            && f.pci.iter().any(|d| d.id == g.device && d.driver.is_some());
-        if !ok {
-            gaps.push(format!(
-                "{} (node {}): QEMU's acpi-generic-initiator needs a PCI device it creates",
-                g.label, g.node
-            ));
+        if !gi_native(f, g) {
+            let why = match &g.handle {
+                DeviceHandle::Pci(_) if g.device.is_empty() => {
+                    "a bare PCI address; QEMU's acpi-generic-initiator takes a PCI device it creates (a [[pci]] with a driver)"
+                }
+                DeviceHandle::Pci(_) => {
+                    "its [[pci]] device has no driver, so the command line does not create it"
+                }
+                _ => "an ACPI device handle; QEMU's acpi-generic-initiator only takes a PCI device",
+            };
+            gaps.push(format!("{} (node {}): {why}", g.label, g.node));
         }
     }
     for g in &t.generic_ports {
-        gaps.push(format!(
-            "{} (node {}): acpi-generic-port needs a pxb-cxl host bridge",
-            g.label, g.node
-        ));
+        if !gp_native(f, g) {
+            gaps.push(format!(
+                "{} (node {}): QEMU's acpi-generic-port takes a pxb-cxl host bridge it creates (a [[pci]] with driver pxb-cxl)",
+                g.label, g.node
+            ));
+        }
     }
     if t.oem.oem_revision != 1 {
         gaps.push("QEMU always writes OEM revision 1".into());
@@ -249,17 +319,23 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
         a.push(s);
     }
     a.extend(device_args(&f.pci));
-    let mut k = 0;
-    for g in &t.generic_initiators {
-        if matches!(g.handle, DeviceHandle::Pci(_)) && !g.device.is_empty() {
-            a.push(format!(
-                "-object acpi-generic-initiator,id={},pci-dev={},node={}",
-                gi_id(k),
-                g.device,
-                g.node
-            ));
-            k += 1;
-        }
+    let gis = t.generic_initiators.iter().filter(|g| gi_native(f, g));
+    for (k, g) in gis.enumerate() {
+        a.push(format!(
+            "-object acpi-generic-initiator,id={},pci-dev={},node={}",
+            gi_id(k),
+            g.device,
+            g.node
+        ));
+    }
+    let gps = t.generic_ports.iter().filter(|g| gp_native(f, g));
+    for (k, g) in gps.enumerate() {
+        a.push(format!(
+            "-object acpi-generic-port,id={},pci-bus={},node={}",
+            gp_id(k),
+            g.device,
+            g.node
+        ));
     }
     if let Some(d) = &t.distances {
         for (i, row) in d.iter().enumerate() {
@@ -439,5 +515,31 @@ mod tests {
         assert_eq!(qemu_size(1 << 30), "1G");
         assert_eq!(qemu_size(1000), "1000");
         assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), ["0-2", "5", "7-8"]);
+    }
+
+    #[test]
+    fn tables_that_miss_real_ram_are_refused() {
+        // Node 0 ends inside the 640 KiB-1 MiB hole: QEMU's SRAT walk moves node 1
+        // to 1 MiB, so node 1's entry runs 256 KiB past the end of RAM (spec §2.3).
+        let f = crate::topology::file::parse_str(
+            "[machine]\ntype = \"q35\"\n[cpus]\ncount = 2\n[[node]]\nmemory = \"768K\"\ncpus = 0\n\
+             [[node]]\nmemory = \"255M\"\ncpus = 1\n",
+            "t.toml",
+        )
+        .unwrap();
+        let e = plan_tables(&f, Order::Canonical).unwrap_err().to_string();
+        assert!(
+            e.contains("nodes[1].mem") && e.contains("legacy hole"),
+            "{e}"
+        );
+        // -m that QEMU rounds up to 8 KiB.
+        let f = crate::topology::file::parse_str(
+            "[machine]\ntype = \"q35\"\n[[node]]\nmemory = 268439552\n",
+            "t.toml",
+        )
+        .unwrap();
+        let e = plan_tables(&f, Order::Canonical).unwrap_err().to_string();
+        assert!(e.contains("not a multiple of 8 KiB"), "{e}");
+        assert!(plan_tables(&gh(), Order::Canonical).is_ok());
     }
 }

@@ -7,6 +7,28 @@ use crate::build::{
 };
 use crate::topology::file;
 
+/// Long help of `vnuma build`.
+pub const LONG_ABOUT: &str = "Build SRAT, SLIT and HMAT from a topology file (TOML, docs/topology.md) \
+and print the QEMU arguments that give a guest those tables.\n\n\
+The file is resolved with QEMU 10's own machine code (the code `vnuma qemu` uses): CPU topology \
+and x86 APIC ids, the default CPU-to-node mapping, PCI slots (QEMU's default devices first) and \
+the bus numbers firmware assigns, so a device behind bridges needs no `bdf` (a `bdf` given for a \
+device with a driver must agree). The tables are laid out on the machine profile's real memory \
+map; a topology whose tables would not describe the VM's real RAM (a RAM size QEMU rounds up to \
+8 KiB, a node boundary inside the x86 640 KiB-1 MiB hole) is refused.\n\n\
+Written into DIR, all or nothing: SRAT.dat, SLIT.dat, HMAT.dat (those the topology has), \
+qemu-native.args (QEMU >= 9.0: -numa, -object acpi-generic-initiator/acpi-generic-port) and, on \
+x86, qemu-acpitable.args (the same VM without -numa plus -acpitable file=DIR/...), one option \
+and its value per line. Both command lines are printed, with what the native options cannot \
+express (ACPI-handle generic initiators, devices without driver, OEM revision != 1).\n\n\
+--order canonical (default) emits Generic Initiator/Port entries by ascending proximity \
+domain, so Linux node ids equal proximity domains. --order qemu emits them in the order QEMU 10 \
+uses for the printed native options: the tables are then byte-identical to what QEMU builds for \
+qemu-native.args; it is refused when the native options cannot express the topology. Nothing \
+else depends on --order.\n\n\
+Exit status: 0 on success; 1 on an invalid topology file (the message names file, line, column \
+and key), a topology the tables cannot describe, or a file that cannot be written.";
+
 /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -15,8 +37,9 @@ pub struct Args {
     /// Output directory for SRAT.dat, SLIT.dat, HMAT.dat and the argument files.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Generic initiator order: canonical (ascending node = Linux node ids equal
-    /// proximity domains) or qemu (what QEMU 10 emits for the printed native options).
+    /// Generic initiator/port order: canonical (ascending proximity domain, so Linux
+    /// node ids equal proximity domains) or qemu (what QEMU 10 emits for the printed
+    /// native options: the tables equal QEMU's byte for byte).
     #[arg(long, value_enum, default_value_t = Order::Canonical)]
     pub order: Order,
 }
@@ -96,6 +119,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 );
             }
             println!("{}", shell_lines(bin, &a));
+            if f.topology.memory.above_4g_at_1tib {
+                println!(
+                    "# note: RAM above 4 GiB starts at 1 TiB here, as with QEMU's default (AMD-vendor) CPU; an Intel -cpu moves it to 4 GiB and the tables no longer match"
+                );
+            }
         }
         None => println!(
             "# {}: no -acpitable on this target; use `vnuma initrd` (Linux initrd table upgrade)",

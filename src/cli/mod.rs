@@ -31,6 +31,7 @@ pub enum Command {
     #[command(long_about = encode::LONG_ABOUT)]
     Encode(encode::Args),
     /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
+    #[command(long_about = build::LONG_ABOUT)]
     Build(build::Args),
     /// Write a Linux initrd table-upgrade cpio (kernel/firmware/acpi/*.aml).
     Initrd(initrd::Args),

@@ -393,6 +393,118 @@ impl MemoryMap {
     }
 }
 
+/// QEMU rounds the `-m` size up to a multiple of this (8 KiB).
+pub const RAM_SIZE_ALIGN: u64 = 8 * KIB;
+
+/// QEMU's default 64-bit PCI hole size on `q35` (and what the AMD relocation
+/// check adds after the highest used address).
+pub const PCI_HOLE64_SIZE: u64 = 32 * GIB;
+
+/// Start of the AMD HyperTransport window (`AMD_HT_START`).
+pub const AMD_HT_START: u64 = 0xFD_0000_0000;
+
+/// Whether x86 RAM above 4 GiB starts at 1 TiB ([`AMD_ABOVE_1TB_START`]): only
+/// with an AMD-vendor CPU (`amd_vendor`; QEMU's default x86 CPU `qemu64` is one),
+/// and only when the highest used guest address (device memory, or RAM, plus the
+/// 64-bit PCI hole) reaches the HyperTransport window (spec §2.3).
+/// `mem.above_4g_at_1tib` is ignored.
+pub fn x86_above_4g_at_1tib(
+    machine: MachineKind,
+    mem: &MemoryConfig,
+    amd_vendor: bool,
+) -> Result<bool, LayoutError> {
+    if !machine.is_x86() || !amd_vendor {
+        return Ok(false);
+    }
+    let at_4g = MemoryConfig {
+        above_4g_at_1tib: false,
+        ..mem.clone()
+    };
+    let split = X86RamSplit::compute(machine, &at_4g)?;
+    let top = match device_memory(machine, &at_4g, &[])? {
+        Some(dm) => add(dm.base, dm.size, "memory.max_ram")?,
+        None => split.above_4g_end(),
+    };
+    Ok(round_up(top, GIB, "memory")?.saturating_add(PCI_HOLE64_SIZE) >= AMD_HT_START)
+}
+
+impl MemoryMap {
+    /// Checks that the SRAT memory entries describe the guest's boot RAM exactly:
+    /// every node piece lies inside a RAM region and every RAM byte (x86: except
+    /// the 640 KiB–1 MiB legacy hole) belongs to some node. QEMU's own x86 walk
+    /// breaks this when a node boundary falls inside the legacy hole (the later
+    /// nodes are shifted past the end of RAM), and a `-m` size QEMU rounds up
+    /// ([`RAM_SIZE_ALIGN`]) gives the VM RAM that no node holds. Tables injected
+    /// into a VM must not do either; `vnuma build` refuses such topologies.
+    pub fn check_describes_ram(&self, t: &Topology) -> Result<(), LayoutError> {
+        if t.nodes.is_empty() {
+            return Ok(());
+        }
+        if !t.memory.ram_size.is_multiple_of(RAM_SIZE_ALIGN) {
+            return Err(LayoutError::invalid(
+                "memory.ram_size",
+                format!(
+                    "RAM size {:#x} is not a multiple of 8 KiB: QEMU rounds it up, and the VM would have RAM no node describes",
+                    t.memory.ram_size
+                ),
+            ));
+        }
+        let mut expected: Vec<Range> = Vec::new();
+        for r in &self.ram {
+            let end = r
+                .end()
+                .ok_or_else(|| LayoutError::invalid("memory", "RAM overflows 64 bits"))?;
+            if t.machine.is_x86() && r.base < HOLE_640K_END && end > HOLE_640K_START {
+                if r.base < HOLE_640K_START {
+                    expected.push(Range {
+                        base: r.base,
+                        size: HOLE_640K_START - r.base,
+                    });
+                }
+                if end > HOLE_640K_END {
+                    expected.push(Range {
+                        base: HOLE_640K_END,
+                        size: end - HOLE_640K_END,
+                    });
+                }
+            } else {
+                expected.push(*r);
+            }
+        }
+        for p in &self.node_ram {
+            let piece = Range {
+                base: p.base,
+                size: p.size,
+            };
+            if !expected.iter().any(|r| r.contains(&piece)) {
+                return Err(LayoutError::invalid(
+                    format!("nodes[{}].mem", p.node),
+                    format!(
+                        "the SRAT would give node {} [{:#x}, +{:#x}), which is not all RAM of this machine (a node boundary inside the 640 KiB-1 MiB legacy hole shifts the later nodes; make node memory sizes multiples of 1 MiB)",
+                        p.node, p.base, p.size
+                    ),
+                ));
+            }
+        }
+        let listed = self
+            .node_ram
+            .iter()
+            .try_fold(0u64, |a, p| a.checked_add(p.size));
+        let real = expected.iter().try_fold(0u64, |a, r| a.checked_add(r.size));
+        if listed != real {
+            return Err(LayoutError::invalid(
+                "nodes[].mem",
+                format!(
+                    "the SRAT memory entries cover {:#x} bytes of the machine's {:#x} bytes of RAM (node boundaries inside the 640 KiB-1 MiB legacy hole; make node memory sizes multiples of 1 MiB)",
+                    listed.unwrap_or(u64::MAX),
+                    real.unwrap_or(u64::MAX)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A memory device (`pc-dimm`, `nvdimm`) to place in the device-memory region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DimmRequest {

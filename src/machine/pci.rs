@@ -138,6 +138,107 @@ pub fn parse_devfn(s: &str) -> Option<u8> {
     u8::try_from(slot << 3 | func).ok()
 }
 
+/// Whether QEMU's `-device DRIVER` is a PCI device that vnuma places on a bus
+/// (bridges, extra host bridges and the endpoint types it knows).
+pub fn is_pci_driver(d: &str) -> bool {
+    is_bridge(d)
+        || is_extra_root(d)
+        || d.ends_with("-pci")
+        || matches!(
+            d,
+            "pci-testdev"
+                | "e1000"
+                | "e1000e"
+                | "igb"
+                | "rtl8139"
+                | "VGA"
+                | "virtio-vga"
+                | "qxl-vga"
+                | "cirrus-vga"
+                | "bochs-display"
+                | "vfio-pci"
+                | "nvme"
+                | "ivshmem-plain"
+                | "ivshmem-doorbell"
+                | "pci-serial"
+                | "pci-serial-2x"
+                | "pci-serial-4x"
+                | "qemu-xhci"
+                | "nec-usb-xhci"
+                | "ich9-usb-ehci1"
+                | "usb-ehci"
+                | "piix3-usb-uhci"
+                | "intel-hda"
+                | "ich9-intel-hda"
+                | "AC97"
+                | "ES1370"
+                | "lsi53c895a"
+                | "megasas"
+                | "mptsas1068"
+                | "pvscsi"
+                | "ahci"
+                | "i6300esb"
+                | "edu"
+                | "pci-ipmi-bt"
+                | "pci-ipmi-kcs"
+                | "cxl-type3"
+                | "vmxnet3"
+                | "sdhci-pci"
+                | "ne2k_pci"
+                | "pcnet"
+                | "tulip"
+                | "i82559er"
+                | "i82550"
+                | "i82551"
+                | "i82557a"
+                | "i82557b"
+                | "i82557c"
+                | "i82558a"
+                | "i82558b"
+                | "i82559a"
+                | "i82559b"
+                | "i82559c"
+                | "i82562"
+                | "i82801"
+        )
+}
+
+/// Whether a machine accepts a `pxb-cxl` host bridge (QEMU 10: q35 only; elsewhere
+/// "pxb-cxl devices cannot reside on a PCI bus").
+pub fn pxb_cxl_allowed(kind: MachineKind) -> bool {
+    kind == MachineKind::Q35
+}
+
+/// Whether a `-device DRIVER` replaces QEMU's default VGA (x86).
+pub fn is_vga(driver: &str) -> bool {
+    driver.starts_with("VGA") || driver.contains("vga")
+}
+
+/// The PCI devices QEMU creates itself before any `-device` (unless `-nodefaults`):
+/// the x86 VGA (`vga`: no `-vga none` and no VGA `-device`) and the default NIC
+/// (`nic`: no `-net`/`-netdev`/`-nic`), in creation order, placed first-free.
+pub fn default_devices(kind: MachineKind, vga: bool, nic: bool) -> Vec<DeviceSpec> {
+    let mut v = Vec::new();
+    if kind.is_x86() && vga {
+        v.push(DeviceSpec {
+            driver: "VGA".into(),
+            ..Default::default()
+        });
+    }
+    if nic {
+        let driver = match kind {
+            MachineKind::Q35 => "e1000e",
+            MachineKind::Pc => "e1000",
+            MachineKind::Virt => "virtio-net-pci",
+        };
+        v.push(DeviceSpec {
+            driver: driver.into(),
+            ..Default::default()
+        });
+    }
+    v
+}
+
 impl PciTree {
     /// A machine's PCI tree with its built-in devices (host bridge, chipset functions).
     pub fn new(kind: MachineKind) -> Self {

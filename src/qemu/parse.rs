@@ -623,9 +623,7 @@ fn parse_inner(
             "device" => {
                 let d = lexer::parse_opts(&arg, Some("driver"));
                 warn(warnings, o, &d);
-                if d.get("driver")
-                    .is_some_and(|drv| drv.starts_with("VGA") || drv.contains("vga"))
-                {
+                if d.get("driver").is_some_and(pci::is_vga) {
                     vga_none = true;
                 }
                 devices.push((o.clone(), d));
@@ -1309,24 +1307,8 @@ fn parse_inner(
     // devices
     let mut pci = PciTree::new(kind);
     if !nodefaults {
-        if kind.is_x86() && !vga_none {
-            pci.add(&DeviceSpec {
-                driver: "VGA".into(),
-                ..Default::default()
-            })
-            .map_err(QemuError::program)?;
-        }
-        if default_nic {
-            let nic = match kind {
-                MachineKind::Q35 => "e1000e",
-                MachineKind::Pc => "e1000",
-                MachineKind::Virt => "virtio-net-pci",
-            };
-            pci.add(&DeviceSpec {
-                driver: nic.into(),
-                ..Default::default()
-            })
-            .map_err(QemuError::program)?;
+        for spec in pci::default_devices(kind, !vga_none, default_nic) {
+            pci.add(&spec).map_err(QemuError::program)?;
         }
     }
     let (below, above) = x86_split(kind, ram_size, mp.max_ram_below_4g);
@@ -1412,9 +1394,9 @@ fn parse_inner(
                 });
             }
             "" => return Err(o.error("Parameter 'driver' is missing")),
-            _ if is_pci_driver(&driver) => {
+            _ if pci::is_pci_driver(&driver) => {
                 if driver == "pxb-cxl" {
-                    if !kind.is_x86() || kind == MachineKind::Pc {
+                    if !pci::pxb_cxl_allowed(kind) {
                         return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
                     }
                     has_pxb_cxl = true;
@@ -1596,23 +1578,23 @@ fn parse_inner(
         Some(v) => v == "AuthenticAMD",
         None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
     };
-    let above_4g_at_1tib = kind.is_x86() && cpu_vendor_amd && {
-        let dm_end = devmem.map_or(4 * GIB + above, |(b, s)| b.saturating_add(s));
-        round_up(dm_end, GIB).saturating_add(32 * GIB) >= 0xFD_0000_0000
+    let mut memory = MemoryConfig {
+        ram_size,
+        max_ram: maxmem,
+        slots,
+        max_ram_below_4g: mp.max_ram_below_4g,
+        above_4g_at_1tib: false,
     };
+    memory.above_4g_at_1tib =
+        crate::machine::memory::x86_above_4g_at_1tib(kind, &memory, cpu_vendor_amd)
+            .unwrap_or(false);
     let gi_nodes_extra: Vec<u32> = (0..nn)
         .filter(|i| numa.has_gi[*i])
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
     let topology = Topology {
         machine: kind,
-        memory: MemoryConfig {
-            ram_size,
-            max_ram: maxmem,
-            slots,
-            max_ram_below_4g: mp.max_ram_below_4g,
-            above_4g_at_1tib,
-        },
+        memory,
         cpus,
         nodes,
         distances,
@@ -1719,69 +1701,6 @@ fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
 
 fn round_up(v: u64, a: u64) -> u64 {
     v.div_ceil(a).saturating_mul(a)
-}
-
-fn is_pci_driver(d: &str) -> bool {
-    pci::is_bridge(d)
-        || pci::is_extra_root(d)
-        || d.ends_with("-pci")
-        || matches!(
-            d,
-            "pci-testdev"
-                | "e1000"
-                | "e1000e"
-                | "igb"
-                | "rtl8139"
-                | "VGA"
-                | "virtio-vga"
-                | "qxl-vga"
-                | "cirrus-vga"
-                | "bochs-display"
-                | "vfio-pci"
-                | "nvme"
-                | "ivshmem-plain"
-                | "ivshmem-doorbell"
-                | "pci-serial"
-                | "pci-serial-2x"
-                | "pci-serial-4x"
-                | "qemu-xhci"
-                | "nec-usb-xhci"
-                | "ich9-usb-ehci1"
-                | "usb-ehci"
-                | "piix3-usb-uhci"
-                | "intel-hda"
-                | "ich9-intel-hda"
-                | "AC97"
-                | "ES1370"
-                | "lsi53c895a"
-                | "megasas"
-                | "mptsas1068"
-                | "pvscsi"
-                | "ahci"
-                | "i6300esb"
-                | "edu"
-                | "pci-ipmi-bt"
-                | "pci-ipmi-kcs"
-                | "cxl-type3"
-                | "vmxnet3"
-                | "sdhci-pci"
-                | "ne2k_pci"
-                | "pcnet"
-                | "tulip"
-                | "i82559er"
-                | "i82550"
-                | "i82551"
-                | "i82557a"
-                | "i82557b"
-                | "i82557c"
-                | "i82558a"
-                | "i82558b"
-                | "i82559a"
-                | "i82559b"
-                | "i82559c"
-                | "i82562"
-                | "i82801"
-        )
 }
 
 /// Resolves a GI `pci-dev=` value: a device id, or `/machine/peripheral/<id>`.

@@ -19,6 +19,8 @@ use super::{
     MemoryConfig, Node, Oem, Topology, WritePolicy,
 };
 use crate::acpi::{AcpiHandle, DeviceHandle, FixedAscii, PciHandle};
+use crate::machine::cpu::{SmpConfig, SmpTopology};
+use crate::machine::pci::{DeviceSpec, PciTree};
 
 /// Most NUMA nodes a file may declare (QEMU's MAX_NODES).
 pub const MAX_NODES: u32 = 128;
@@ -39,50 +41,6 @@ pub struct FileError {
     pub message: String,
 }
 
-/// The CPU topology (QEMU `-smp`) of the guest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Smp {
-    /// CPUs present at boot.
-    pub cpus: u32,
-    /// Possible CPUs (hotplug maximum).
-    pub maxcpus: u32,
-    /// Sockets.
-    pub sockets: u32,
-    /// Dies per socket (x86).
-    pub dies: u32,
-    /// Clusters per socket (arm `virt`).
-    pub clusters: u32,
-    /// Cores per die/cluster.
-    pub cores: u32,
-    /// Threads per core.
-    pub threads: u32,
-}
-
-impl Smp {
-    /// Socket of CPU `index`.
-    pub fn socket_of(&self, index: u32) -> u32 {
-        let per_socket = self.dies * self.clusters * self.cores * self.threads;
-        index / per_socket.max(1)
-    }
-
-    /// The QEMU `-smp` value.
-    pub fn qemu_arg(&self, machine: MachineKind) -> String {
-        let mut s = format!("{}", self.cpus);
-        if self.maxcpus != self.cpus {
-            s.push_str(&format!(",maxcpus={}", self.maxcpus));
-        }
-        s.push_str(&format!(",sockets={}", self.sockets));
-        if self.dies > 1 {
-            s.push_str(&format!(",dies={}", self.dies));
-        }
-        if self.clusters > 1 && machine == MachineKind::Virt {
-            s.push_str(&format!(",clusters={}", self.clusters));
-        }
-        s.push_str(&format!(",cores={},threads={}", self.cores, self.threads));
-        s
-    }
-}
-
 /// A PCI device of the guest, as the file describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PciDevice {
@@ -90,27 +48,34 @@ pub struct PciDevice {
     pub id: String,
     /// QEMU device type (`-device DRIVER`), when vnuma should emit the device.
     pub driver: Option<String>,
-    /// The bus the device is plugged into (`pcie.0`, a root port's id, …).
+    /// The bus the device is plugged into, as given (`pcie.0`, a root port's id, …).
     pub bus: Option<String>,
-    /// Slot and function on that bus.
+    /// Slot and function on that bus, as given.
     pub addr: Option<(u8, u8)>,
     /// Extra `-device` properties, verbatim (`chassis=1`).
     pub props: Option<String>,
-    /// The guest address (as firmware numbers buses), when the file gives it.
+    /// The guest address given in the file (`bdf`), if any.
     pub bdf: Option<PciHandle>,
+    /// The guest address as QEMU 10 and its firmware number it: computed by
+    /// [`crate::machine::pci::PciTree`] for a device with a driver, `bdf` otherwise.
+    pub address: PciHandle,
+    /// Where the device sits on the printed command line (bus name, devfn), for a
+    /// device with a driver.
+    pub placed: Option<(String, u8)>,
 }
 
 impl PciDevice {
-    /// The QEMU `-device` value, when the device has a driver and a bus/addr.
+    /// The QEMU `-device` value (every device with a driver, with its bus and
+    /// address spelled out so that QEMU's defaults cannot move it).
     pub fn qemu_arg(&self) -> Option<String> {
         let driver = self.driver.as_ref()?;
-        let mut s = format!("{driver},id={}", self.id);
-        if let Some(bus) = &self.bus {
-            s.push_str(&format!(",bus={bus}"));
-        }
-        if let Some((d, f)) = self.addr {
-            s.push_str(&format!(",addr={d:02x}.{f:x}"));
-        }
+        let (bus, devfn) = self.placed.as_ref()?;
+        let mut s = format!(
+            "{driver},id={},bus={bus},addr={:02x}.{:x}",
+            self.id,
+            devfn >> 3,
+            devfn & 7
+        );
         if let Some(p) = &self.props {
             s.push(',');
             s.push_str(p);
@@ -126,10 +91,13 @@ pub struct TopologyFile {
     pub file: String,
     /// The resolved topology.
     pub topology: Topology,
-    /// CPU topology.
-    pub smp: Smp,
+    /// CPU topology (QEMU `-smp`, resolved by QEMU's rules).
+    pub smp: SmpTopology,
     /// PCI devices in file order.
     pub pci: Vec<PciDevice>,
+    /// The PCI tree of the printed QEMU command line: QEMU's default devices
+    /// (VGA, NIC), then the file's devices with a driver.
+    pub pci_tree: PciTree,
     /// Whether the file gave `[oem] revision` explicitly.
     pub oem_revision_given: bool,
     /// Guest firmware (`machine.firmware`).
@@ -449,6 +417,7 @@ struct RawCpus {
     sockets: Option<u32>,
     dies: Option<u32>,
     clusters: Option<u32>,
+    modules: Option<u32>,
     cores: Option<u32>,
     threads: Option<u32>,
 }
@@ -620,16 +589,6 @@ fn parse_enum<T: Copy>(
         })
 }
 
-fn parse_addr(s: &str) -> Option<(u8, u8)> {
-    let (d, f) = match s.split_once('.') {
-        Some((d, f)) => (d, f),
-        None => (s, "0"),
-    };
-    let d = u8::from_str_radix(d, 16).ok()?;
-    let f = u8::from_str_radix(f, 16).ok()?;
-    (d <= 31 && f <= 7).then_some((d, f))
-}
-
 // ---------------------------------------------------------------------------
 // Resolution.
 
@@ -777,31 +736,6 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     }
     let slots = m.slots.as_ref().map_or(0, |s| *s.get_ref());
     let max_ram = m.maxmem.as_ref().map(|s| s.get_ref().0);
-    if let Some(mm) = &m.maxmem
-        && mm.get_ref().0 < ram_size
-    {
-        return Err(ctx.err(
-            mm.span(),
-            "machine.maxmem",
-            format!(
-                "maxmem ({}) is smaller than the RAM size ({})",
-                fmt_size(mm.get_ref().0),
-                fmt_size(ram_size)
-            ),
-        ));
-    }
-    if slots > 0 && max_ram.is_none_or(|mm| mm == ram_size) && machine.is_x86() {
-        let span = m.slots.as_ref().map_or(mspan.clone(), |s| s.span());
-        return Err(ctx.err(
-            span,
-            "machine.slots",
-            "memory slots need machine.maxmem larger than the RAM size",
-        ));
-    }
-    if slots > 256 {
-        let span = m.slots.as_ref().map_or(mspan.clone(), |s| s.span());
-        return Err(ctx.err(span, "machine.slots", "at most 256 memory slots"));
-    }
     let max_ram_below_4g = match &m.max_ram_below_4g {
         Some(s) if !machine.is_x86() => {
             return Err(ctx.err(
@@ -877,49 +811,43 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     // --- CPUs
     let smp = resolve_smp(ctx, machine, raw.cpus.as_ref(), mspan.clone())?;
     for (c, span) in &cpu_spans {
-        if *c >= smp.maxcpus {
+        if *c >= smp.max_cpus {
             return Err(ctx.err(
                 span.clone(),
                 "node.cpus",
                 format!(
                     "CPU index ({c}) should be smaller than maxcpus ({})",
-                    smp.maxcpus
+                    smp.max_cpus
                 ),
             ));
         }
     }
-    let cpu_node = |i: u32| -> Result<u32, FileError> {
-        if nodes.is_empty() {
-            return Ok(0);
-        }
-        if cpu_owner.is_empty() {
-            // QEMU's default: socket id modulo the number of nodes.
-            return Ok(smp.socket_of(i) % node_count);
-        }
-        cpu_owner.get(&i).copied().ok_or_else(|| {
-            let span = raw.cpus.as_ref().map_or(mspan.clone(), |s| s.count.span());
-            ctx.err(
-                span,
-                "node.cpus",
-                format!(
-                    "CPU {i} is not assigned to any node (list every CPU 0..{} in some node's cpus)",
-                    smp.maxcpus - 1
-                ),
-            )
-        })
-    };
-    let arch_ids = cpu_arch_ids(machine, &smp).map_err(|msg| {
-        ctx.err(
-            raw.cpus.as_ref().map_or(mspan.clone(), |s| s.count.span()),
-            "cpus",
-            msg,
-        )
-    })?;
+    // The possible-CPU list and APIC ids / processor UIDs of QEMU's machine code.
+    let cpu_slots = crate::machine::cpu::possible_cpus(machine, &smp);
     let mut cpus = Vec::new();
-    for (i, arch_id) in (0..smp.maxcpus).zip(arch_ids) {
+    for slot in &cpu_slots {
+        let i = slot.index;
+        let node = if nodes.is_empty() {
+            0
+        } else if cpu_owner.is_empty() {
+            // QEMU's default mapping (socket id modulo the number of nodes).
+            crate::machine::cpu::default_node(slot, node_count)
+        } else {
+            cpu_owner.get(&i).copied().ok_or_else(|| {
+                let span = raw.cpus.as_ref().map_or(mspan.clone(), |s| s.count.span());
+                ctx.err(
+                    span,
+                    "node.cpus",
+                    format!(
+                        "CPU {i} is not assigned to any node (list every CPU 0..{} in some node's cpus)",
+                        smp.max_cpus.saturating_sub(1)
+                    ),
+                )
+            })?
+        };
         cpus.push(Cpu {
-            arch_id,
-            node: cpu_node(i)?,
+            arch_id: slot.arch_id,
+            node,
         });
     }
     let cpu_nodes: BTreeSet<u32> = if nodes.is_empty() {
@@ -952,8 +880,23 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         }
     }
 
-    // --- PCI devices
+    // --- PCI devices: placed by QEMU's own rules (crate::machine::pci) on the
+    // printed command line (QEMU's default devices first, then the file's devices
+    // with a driver, in file order), bus numbers as its firmware assigns them.
+    let mut tree = PciTree::new(machine);
+    for spec in crate::machine::pci::default_devices(
+        machine,
+        !raw.pci
+            .iter()
+            .filter_map(|p| p.get_ref().driver.as_deref())
+            .any(crate::machine::pci::is_vga),
+        true,
+    ) {
+        tree.add(&spec)
+            .map_err(|m| ctx.err(mspan.clone(), "pci", m))?;
+    }
     let mut pci: Vec<PciDevice> = Vec::new();
+    let mut tree_index: Vec<Option<usize>> = Vec::new();
     for (i, p) in raw.pci.iter().enumerate() {
         let rp = p.get_ref();
         let key = |k: &str| format!("pci[{i}].{k}");
@@ -972,14 +915,16 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
                 format!("id \"{id}\" is used twice"),
             ));
         }
-        let addr = match &rp.addr {
-            Some(a) => Some(parse_addr(a.get_ref()).ok_or_else(|| {
-                ctx.err(
-                    a.span(),
-                    key("addr"),
-                    format!("\"{}\" is not a slot.function like \"04.0\"", a.get_ref()),
-                )
-            })?),
+        let devfn = match &rp.addr {
+            Some(a) => Some(
+                crate::machine::pci::parse_devfn(a.get_ref()).ok_or_else(|| {
+                    ctx.err(
+                        a.span(),
+                        key("addr"),
+                        format!("\"{}\" is not a slot.function like \"04.0\"", a.get_ref()),
+                    )
+                })?,
+            ),
             None => None,
         };
         let bdf = match &rp.bdf {
@@ -987,45 +932,109 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
                 ctx.err(
                     b.span(),
                     key("bdf"),
-                    format!("\"{}\" is not a PCI address SSSS:BB:DD.F", b.get_ref()),
+                    format!(
+                        "\"{}\" is not a PCI address like \"0000:01:00.0\"",
+                        b.get_ref()
+                    ),
                 )
             })?),
             None => None,
         };
-        if bdf.is_none() && addr.is_none() {
+        let Some(driver) = &rp.driver else {
+            // Not on the printed command line: vnuma cannot place it, only name it.
+            if rp.bus.is_some() || rp.addr.is_some() || rp.props.is_some() {
+                return Err(ctx.err(
+                    p.span(),
+                    format!("pci[{i}]"),
+                    "bus, addr and props place a device on the VMM command line and need a driver; a device without driver is given by its guest address (bdf)",
+                ));
+            }
+            let Some(address) = bdf else {
+                return Err(ctx.err(
+                    p.span(),
+                    format!("pci[{i}]"),
+                    "give the device's driver (and where it sits: bus, addr) or, for a device vnuma does not emit, its guest address (bdf)",
+                ));
+            };
+            pci.push(PciDevice {
+                id,
+                driver: None,
+                bus: None,
+                addr: None,
+                props: None,
+                bdf,
+                address,
+                placed: None,
+            });
+            tree_index.push(None);
+            continue;
+        };
+        if !crate::machine::pci::is_pci_driver(driver) {
             return Err(ctx.err(
+                p.span(),
+                key("driver"),
+                format!("\"{driver}\" is not a PCI device type vnuma knows (e.g. pci-testdev, vfio-pci, pcie-root-port, pxb-cxl)"),
+            ));
+        }
+        if driver == "pxb-cxl" && !crate::machine::pci::pxb_cxl_allowed(machine) {
+            return Err(ctx.err(
+                p.span(),
+                key("driver"),
+                "QEMU would refuse this device: pxb-cxl devices cannot reside on a PCI bus (only q35 has CXL)",
+            ));
+        }
+        let spec = device_spec(ctx, p, i, driver, &id, devfn)?;
+        let at = tree.add(&spec).map_err(|m| {
+            ctx.err(
                 p.span(),
                 format!("pci[{i}]"),
-                "give the device's guest address (bdf) or where it sits (bus and addr)",
-            ));
-        }
-        if rp.driver.is_some() && addr.is_none() {
-            return Err(ctx.err(
-                p.span(),
-                key("addr"),
-                "a device with a driver needs addr (and bus) for the VMM command line",
-            ));
-        }
+                format!("QEMU would refuse this device: {m}"),
+            )
+        })?;
         pci.push(PciDevice {
             id,
-            driver: rp.driver.clone(),
+            driver: Some(driver.clone()),
             bus: rp.bus.clone(),
-            addr,
+            addr: devfn.map(|d| (d >> 3, d & 7)),
             props: rp.props.clone(),
             bdf,
+            address: PciHandle::new(0, 0, 0, 0),
+            placed: None,
         });
+        tree_index.push(Some(at));
     }
-    for (i, p) in raw.pci.iter().enumerate() {
-        if let Some(bus) = &p.get_ref().bus
-            && !is_root_bus(machine, bus)
-            && !pci.iter().any(|d| &d.id == bus)
+    // Guest addresses: firmware bus numbers over the whole tree.
+    let bus_numbers = tree.bus_numbers();
+    for (i, (d, at)) in pci.iter_mut().zip(&tree_index).enumerate() {
+        let Some(dev) = at.and_then(|k| tree.devices.get(k)) else {
+            continue;
+        };
+        let bus_name = tree
+            .buses
+            .get(dev.bus)
+            .map(|b| b.name.clone())
+            .unwrap_or_default();
+        let number = bus_numbers.get(dev.bus).copied().unwrap_or(0);
+        let computed = PciHandle::new(0, number, dev.devfn >> 3, dev.devfn & 7);
+        if let Some(given) = d.bdf
+            && given != computed
         {
+            let span = raw.pci[i]
+                .get_ref()
+                .bdf
+                .as_ref()
+                .map_or(raw.pci[i].span(), |b| b.span());
             return Err(ctx.err(
-                p.span(),
-                format!("pci[{i}].bus"),
-                format!("bus \"{bus}\" is neither the root bus nor a [[pci]] id"),
+                span,
+                format!("pci[{i}].bdf"),
+                format!(
+                    "{given} is not where QEMU 10 puts device \"{}\": its firmware numbers bus \"{bus_name}\" {number}, so the guest sees it at {computed} (drop bdf, or fix bus/addr)",
+                    d.id
+                ),
             ));
         }
+        d.address = computed;
+        d.placed = Some((bus_name, dev.devfn));
     }
 
     // --- generic initiators and ports
@@ -1033,8 +1042,9 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     for (i, g) in raw.generic_initiator.iter().enumerate() {
         generic_initiators.extend(resolve_generic(
             ctx,
-            machine,
             &pci,
+            &tree,
+            false,
             g,
             &format!("generic-initiator[{i}]"),
             node_count,
@@ -1044,8 +1054,9 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     for (i, g) in raw.generic_port.iter().enumerate() {
         generic_ports.extend(resolve_generic(
             ctx,
-            machine,
             &pci,
+            &tree,
+            true,
             g,
             &format!("generic-port[{i}]"),
             node_count,
@@ -1092,15 +1103,38 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         }
     }
 
+    let mut memory = MemoryConfig {
+        ram_size,
+        max_ram,
+        slots,
+        max_ram_below_4g,
+        above_4g_at_1tib: false,
+    };
+    // The printed command line has no -cpu: x86 runs QEMU's default CPU, qemu64,
+    // an AMD-vendor model (QEMU may then move RAM above 4 GiB to 1 TiB).
+    // The memory map's own checks (maxmem, slots, max-ram-below-4g), QEMU's messages.
+    let layout_err = |e: crate::machine::LayoutError| {
+        let field = match &e {
+            crate::machine::LayoutError::Invalid { field, .. } => field.clone(),
+            _ => String::new(),
+        };
+        let (key, span) = match field.as_str() {
+            "memory.slots" => ("machine.slots", m.slots.as_ref().map(|s| s.span())),
+            "memory.max_ram" => ("machine.maxmem", m.maxmem.as_ref().map(|s| s.span())),
+            "memory.max_ram_below_4g" => (
+                "machine.max-ram-below-4g",
+                m.max_ram_below_4g.as_ref().map(|s| s.span()),
+            ),
+            _ => ("machine.memory", m.memory.as_ref().map(|s| s.span())),
+        };
+        ctx.err(span.unwrap_or(mspan.clone()), key, e.message())
+    };
+    crate::machine::memory::device_memory(machine, &memory, &[]).map_err(layout_err)?;
+    memory.above_4g_at_1tib =
+        crate::machine::memory::x86_above_4g_at_1tib(machine, &memory, true).map_err(layout_err)?;
     let topology = Topology {
         machine,
-        memory: MemoryConfig {
-            ram_size,
-            max_ram,
-            slots,
-            max_ram_below_4g,
-            above_4g_at_1tib: false,
-        },
+        memory,
         cpus,
         nodes: node_vec,
         distances,
@@ -1119,22 +1153,63 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         topology,
         smp,
         pci,
+        pci_tree: tree,
         oem_revision_given,
         firmware,
         firmware_flash,
     })
 }
 
-/// The root PCI bus name of a machine (`pcie.0` on q35 and virt, `pci.0` on pc).
-pub fn root_bus(machine: MachineKind) -> &'static str {
-    match machine {
-        MachineKind::Pc => "pci.0",
-        MachineKind::Q35 | MachineKind::Virt => "pcie.0",
+/// The `-device` a `[[pci]]` table with a driver becomes, for QEMU's PCI model;
+/// `props` may set the placement-relevant properties `multifunction`, `bus_nr`
+/// and `bus-reserve` (they are printed verbatim as well).
+fn device_spec(
+    ctx: &Ctx,
+    p: &Spanned<RawPci>,
+    i: usize,
+    driver: &str,
+    id: &str,
+    devfn: Option<u8>,
+) -> Result<DeviceSpec, FileError> {
+    use crate::qemu::lexer;
+    let rp = p.get_ref();
+    let mut spec = DeviceSpec {
+        driver: driver.to_string(),
+        id: Some(id.to_string()),
+        bus: rp.bus.clone(),
+        devfn,
+        ..DeviceSpec::default()
+    };
+    let Some(props) = &rp.props else {
+        return Ok(spec);
+    };
+    let key = format!("pci[{i}].props");
+    let bad = |m: String| ctx.err(p.span(), key.clone(), m);
+    let o = lexer::parse_opts(props, None);
+    for k in ["id", "bus", "addr", "driver"] {
+        if o.get(k).is_some() {
+            return Err(bad(format!(
+                "\"{k}\" is a key of the [[pci]] table, not a property"
+            )));
+        }
     }
-}
-
-fn is_root_bus(machine: MachineKind, bus: &str) -> bool {
-    bus == root_bus(machine)
+    if let Some(v) = o.get("multifunction") {
+        spec.multifunction = lexer::parse_bool(v)
+            .ok_or_else(|| bad(format!("multifunction=\"{v}\" is not on or off")))?;
+    }
+    if let Some(v) = o.get("bus_nr") {
+        spec.bus_nr = lexer::parse_u64(v)
+            .and_then(|n| u8::try_from(n).ok())
+            .ok_or_else(|| bad(format!("bus_nr=\"{v}\" is not a bus number 0..255")))?;
+    }
+    if let Some(v) = o.get("bus-reserve") {
+        spec.bus_reserve = Some(
+            lexer::parse_u64(v)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad(format!("bus-reserve=\"{v}\" is not a number")))?,
+        );
+    }
+    Ok(spec)
 }
 
 fn fmt_size(v: u64) -> String {
@@ -1146,116 +1221,43 @@ fn resolve_smp(
     machine: MachineKind,
     raw: Option<&RawCpus>,
     machine_span: Range<usize>,
-) -> Result<Smp, FileError> {
-    let Some(c) = raw else {
-        return Ok(Smp {
-            cpus: 1,
-            maxcpus: 1,
-            sockets: 1,
-            dies: 1,
-            clusters: 1,
-            cores: 1,
-            threads: 1,
-        });
+) -> Result<SmpTopology, FileError> {
+    let config = match raw {
+        None => SmpConfig::default(),
+        Some(c) => {
+            if *c.count.get_ref() == 0 {
+                return Err(ctx.err(c.count.span(), "cpus.count", "at least one CPU"));
+            }
+            let v = |x: Option<u32>| x.map(u64::from);
+            SmpConfig {
+                cpus: Some(u64::from(*c.count.get_ref())),
+                maxcpus: c.maxcpus.as_ref().map(|m| u64::from(*m.get_ref())),
+                sockets: v(c.sockets),
+                dies: v(c.dies),
+                clusters: v(c.clusters),
+                modules: v(c.modules),
+                cores: v(c.cores),
+                threads: v(c.threads),
+                ..SmpConfig::default()
+            }
+        }
     };
-    let _ = machine_span;
-    let r = c;
-    let cspan = r.count.span();
-    let cpus = *r.count.get_ref();
-    if cpus == 0 {
-        return Err(ctx.err(r.count.span(), "cpus.count", "at least one CPU"));
-    }
-    let maxcpus = r.maxcpus.as_ref().map_or(cpus, |m| *m.get_ref());
-    if maxcpus < cpus {
-        let span = r.maxcpus.as_ref().map_or(cspan.clone(), |m| m.span());
-        return Err(ctx.err(
-            span,
-            "cpus.maxcpus",
-            format!("maxcpus ({maxcpus}) must be at least count ({cpus})"),
-        ));
-    }
-    if maxcpus > 4096 {
-        return Err(ctx.err(cspan.clone(), "cpus.maxcpus", "at most 4096 CPUs"));
-    }
-    let dies = r.dies.unwrap_or(1);
-    let clusters = r.clusters.unwrap_or(1);
-    let threads = r.threads.unwrap_or(1);
-    if dies > 1 && !machine.is_x86() {
-        return Err(ctx.err(cspan.clone(), "cpus.dies", "only x86 machines have dies"));
-    }
-    if clusters > 1 && machine.is_x86() {
-        return Err(ctx.err(cspan.clone(), "cpus.clusters", "only arm virt has clusters"));
-    }
-    let zero = [
-        r.sockets,
-        r.cores,
-        Some(dies),
-        Some(clusters),
-        Some(threads),
-    ]
-    .contains(&Some(0));
-    if zero {
-        return Err(ctx.err(cspan.clone(), "cpus", "topology counts must be at least 1"));
-    }
-    let inner = dies
-        .checked_mul(clusters)
-        .and_then(|v| v.checked_mul(threads))
-        .unwrap_or(u32::MAX);
-    // Missing values are derived preferring cores over sockets (QEMU ≥ 6.2).
-    let (sockets, cores) = match (r.sockets, r.cores) {
-        (Some(s), Some(co)) => (s, co),
-        (Some(s), None) => (s, maxcpus.div_ceil(s.saturating_mul(inner).max(1))),
-        (None, Some(co)) => (maxcpus.div_ceil(co.saturating_mul(inner).max(1)), co),
-        (None, None) => (1, maxcpus.div_ceil(inner.max(1))),
-    };
-    let total = u64::from(sockets) * u64::from(cores) * u64::from(inner);
-    if total != u64::from(maxcpus) {
-        return Err(ctx.err(
-            cspan.clone(),
-            "cpus",
-            format!(
-                "sockets ({sockets}) * dies ({dies}) * clusters ({clusters}) * cores ({cores}) * threads ({threads}) = {total} must equal maxcpus ({maxcpus})"
-            ),
-        ));
-    }
-    Ok(Smp {
-        cpus,
-        maxcpus,
-        sockets,
-        dies,
-        clusters,
-        cores,
-        threads,
+    // QEMU's own rules and messages (`machine_parse_smp_config`).
+    SmpTopology::resolve(machine, &config).map_err(|msg| {
+        let span = raw.map_or(machine_span, |c| c.count.span());
+        ctx.err(span, "cpus", msg)
     })
 }
 
-/// The CPUs' architectural ids in possible-CPU order: arm `virt` uses the CPU
-/// index as ACPI processor UID; x86 packs the topology into APIC ids.
-///
-/// TODO(build↔qemu-parse): x86 APIC ids come from `crate::machine::cpu` once
-/// that module lands; until then only topologies whose counts are all powers
-/// of two are accepted, for which the packed APIC id equals the CPU index
-/// (every field's width is exactly log2 of its count).
-fn cpu_arch_ids(machine: MachineKind, smp: &Smp) -> Result<Vec<u32>, String> {
-    if machine == MachineKind::Virt {
-        return Ok((0..smp.maxcpus).collect());
-    }
-    let pow2 = [smp.dies, smp.cores, smp.threads]
-        .iter()
-        .all(|v| v.is_power_of_two());
-    if !pow2 {
-        return Err(
-            "x86 APIC ids for dies/cores/threads that are not powers of two are not supported yet"
-                .into(),
-        );
-    }
-    Ok((0..smp.maxcpus).collect())
-}
-
+/// One `[[generic-initiator]]` (`port` false) or `[[generic-port]]` (`port` true)
+/// table → one affinity per node. A generic port naming a `[[pci]]` device must
+/// name a `pxb-cxl` host bridge: its handle is QEMU's, ACPI `ACPI0016` with the
+/// bridge's `bus_nr` as `_UID`.
 fn resolve_generic(
     ctx: &Ctx,
-    machine: MachineKind,
     pci: &[PciDevice],
+    tree: &PciTree,
+    port: bool,
     g: &Spanned<RawGeneric>,
     key: &str,
     node_count: u32,
@@ -1281,9 +1283,30 @@ fn resolve_generic(
         }
         DeviceRef::Name(name) => {
             if let Some(d) = pci.iter().find(|d| &d.id == name) {
-                let h = pci_handle(machine, pci, d)
-                    .map_err(|m| ctx.err(rg.device.span(), format!("{key}.device"), m))?;
-                (DeviceHandle::Pci(h), d.id.clone())
+                if port {
+                    let uid = tree
+                        .find_bus(&d.id)
+                        .and_then(|b| tree.buses.get(b))
+                        .filter(|b| b.cxl)
+                        .and_then(|b| b.fixed_number)
+                        .ok_or_else(|| {
+                            ctx.err(
+                                rg.device.span(),
+                                format!("{key}.device"),
+                                format!("\"{name}\" is not a CXL host bridge (a [[pci]] with driver pxb-cxl); a generic port names one, or an ACPI device {{ hid = \"ACPI0016\", uid = N }}"),
+                            )
+                        })?;
+                    (
+                        DeviceHandle::Acpi(AcpiHandle {
+                            hid: FixedAscii(*b"ACPI0016"),
+                            uid: u32::from(uid),
+                            reserved: 0,
+                        }),
+                        d.id.clone(),
+                    )
+                } else {
+                    (DeviceHandle::Pci(d.address), d.id.clone())
+                }
             } else if let Some(h) = PciHandle::parse(name) {
                 (DeviceHandle::Pci(h), String::new())
             } else {
@@ -1321,38 +1344,6 @@ fn resolve_generic(
     // Canonical order: ascending proximity domain (Linux node id = PXM).
     out.sort_by_key(|a| a.node);
     Ok(out)
-}
-
-/// The guest PCI address of a device: its `bdf` when given; on the root bus,
-/// bus 0 and its addr. Devices behind bridges need their firmware-assigned bus.
-///
-/// TODO(build↔qemu-parse): behind a bridge, ask `crate::machine::pci` for the
-/// firmware bus number once it lands (and check it against `bdf`).
-fn pci_handle(
-    machine: MachineKind,
-    _all: &[PciDevice],
-    d: &PciDevice,
-) -> Result<PciHandle, String> {
-    if let Some(b) = d.bdf {
-        if let (Some(bus), Some((dev, f))) = (&d.bus, d.addr)
-            && (b.device != dev || b.function != f || (is_root_bus(machine, bus) && b.bus != 0))
-        {
-            return Err(format!(
-                "device \"{}\": bdf {b} does not match bus \"{bus}\" addr {dev:02x}.{f:x}",
-                d.id
-            ));
-        }
-        return Ok(b);
-    }
-    match (&d.bus, d.addr) {
-        (bus, Some((dev, f))) if bus.as_deref().is_none_or(|b| is_root_bus(machine, b)) => {
-            Ok(PciHandle::new(0, 0, dev, f))
-        }
-        _ => Err(format!(
-            "device \"{}\" sits behind a bridge: give its guest address as bdf = \"0000:BB:DD.F\"",
-            d.id
-        )),
-    }
 }
 
 fn resolve_distances(ctx: &Ctx, d: &RawDistances, n: u32) -> Result<Vec<Vec<u8>>, FileError> {
@@ -1906,5 +1897,114 @@ mod tests {
         assert!(e.message.contains("edk2, none"), "{e}");
         let e = err("[machine]\ntype = \"q35\"\nfirmware = \"edk2\"\nmemory = \"1G\"\n");
         assert_eq!(e.key, "machine.firmware");
+    }
+
+    #[test]
+    fn cpus_use_qemus_topology_rules() {
+        // 2 sockets x 3 cores x 2 threads: APIC ids pack thread (1 bit) | core
+        // (2 bits) | socket, so socket 1 starts at 8 (spec §2.3, QEMU
+        // x86_apicid_from_cpu_idx); no CPU lists: node = socket mod nodes.
+        let f = parse_str(
+            "[machine]\ntype = \"q35\"\n[cpus]\ncount = 12\nsockets = 2\ncores = 3\nthreads = 2\n\
+             [[node]]\nmemory = \"512M\"\n[[node]]\nmemory = \"512M\"\n",
+            "t",
+        )
+        .unwrap();
+        let ids: Vec<u32> = f.topology.cpus.iter().map(|c| c.arch_id).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13]);
+        let nodes: Vec<u32> = f.topology.cpus.iter().map(|c| c.node).collect();
+        assert_eq!(nodes, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+        // QEMU's own message for a hierarchy that does not multiply out.
+        let e = err(
+            "[machine]\ntype = \"q35\"\nmemory = \"1G\"\n[cpus]\ncount = 5\nsockets = 2\ncores = 2\n",
+        );
+        assert!(
+            e.message
+                .starts_with("Invalid CPU topology: product of the hierarchy must match maxcpus"),
+            "{e}"
+        );
+        assert_eq!(e.key, "cpus");
+        let e = err("[machine]\ntype = \"virt\"\nmemory = \"1G\"\n[cpus]\ncount = 4\ndies = 2\n");
+        assert_eq!(
+            e.message,
+            "dies > 1 not supported by this machine's CPU topology"
+        );
+    }
+
+    const RP: &str = "[machine]\ntype = \"q35\"\n[cpus]\ncount = 1\n[[node]]\nmemory = \"1G\"\ncpus = 0\n[[node]]\nid = 1\n\
+        [[pci]]\nid = \"rp0\"\ndriver = \"pcie-root-port\"\nprops = \"chassis=1\"\n";
+
+    #[test]
+    fn pci_addresses_come_from_qemus_pci_model() {
+        // No addr anywhere: q35 has mch 00.0, then QEMU's VGA (01.0) and e1000e
+        // (02.0); the root port gets 03.0 and its secondary bus number 1.
+        let f = parse_str(
+            &format!("{RP}[[pci]]\nid = \"gpu0\"\ndriver = \"pci-testdev\"\nbus = \"rp0\"\n[[generic-initiator]]\ndevice = \"gpu0\"\nnode = 1\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(f.pci[0].address, PciHandle::new(0, 0, 3, 0));
+        assert_eq!(f.pci[1].address, PciHandle::new(0, 1, 0, 0));
+        assert_eq!(
+            f.topology.generic_initiators[0].handle,
+            DeviceHandle::Pci(PciHandle::new(0, 1, 0, 0))
+        );
+        assert_eq!(
+            f.pci[1].qemu_arg().unwrap(),
+            "pci-testdev,id=gpu0,bus=rp0,addr=00.0"
+        );
+        // A bdf that agrees is accepted; one that does not is an error naming both.
+        let with = |bdf: &str| {
+            parse_str(
+                &format!(
+                    "{RP}[[pci]]\nid = \"gpu0\"\ndriver = \"pci-testdev\"\nbus = \"rp0\"\nbdf = \"{bdf}\"\n"
+                ),
+                "t",
+            )
+        };
+        assert!(with("0000:01:00.0").is_ok());
+        let e = with("0000:02:00.0").unwrap_err();
+        assert_eq!(e.key, "pci[1].bdf");
+        assert!(e.message.contains("0000:01:00.0"), "{e}");
+        // QEMU's own refusals.
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\ndriver = \"pci-testdev\"\naddr = \"01.0\"\n"
+        ));
+        assert!(e.message.contains("in use by VGA"), "{e}");
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\ndriver = \"pci-testdev\"\nbus = \"nope\"\n"
+        ));
+        assert!(e.message.contains("Bus 'nope' not found"), "{e}");
+        // A device vnuma does not emit is named by its guest address only.
+        let e = err(&format!(
+            "{RP}[[pci]]\nid = \"x\"\nbus = \"rp0\"\naddr = \"00.0\"\n"
+        ));
+        assert!(e.message.contains("need a driver"), "{e}");
+        let f = parse_str(
+            &format!("{RP}[[pci]]\nid = \"x\"\nbdf = \"0000:07:00.1\"\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(f.pci[1].address, PciHandle::new(0, 7, 0, 1));
+    }
+
+    #[test]
+    fn generic_port_names_a_cxl_host_bridge() {
+        let base = "[machine]\ntype = \"q35\"\n[cpus]\ncount = 1\n[[node]]\nmemory = \"1G\"\ncpus = 0\n[[node]]\nid = 1\n\
+            [[pci]]\nid = \"cxl0\"\ndriver = \"pxb-cxl\"\nprops = \"bus_nr=12\"\n\
+            [[pci]]\nid = \"d\"\ndriver = \"pci-testdev\"\nbus = \"pcie.0\"\n";
+        let f = parse_str(
+            &format!("{base}[[generic-port]]\ndevice = \"cxl0\"\nnode = 1\n"),
+            "t",
+        )
+        .unwrap();
+        match &f.topology.generic_ports[0].handle {
+            DeviceHandle::Acpi(a) => assert_eq!((a.hid.0, a.uid), (*b"ACPI0016", 12)),
+            h => panic!("{h:?}"),
+        }
+        let e = err(&format!(
+            "{base}[[generic-port]]\ndevice = \"d\"\nnode = 1\n"
+        ));
+        assert!(e.message.contains("not a CXL host bridge"), "{e}");
     }
 }
