@@ -3,15 +3,15 @@
 //! Reads `ROOT/devices/system/node` (online, has_cpu, has_memory,
 //! has_generic_initiator, each node's distance, cpulist and meminfo MemTotal) and
 //! `ROOT/firmware/acpi/tables/{SRAT,SLIT,HMAT}`, and compares them with the
-//! topology file and its planned tables. Linux numbers nodes in the order
-//! proximity domains first appear in the SRAT (processor and generic initiator
-//! entries in one pass, then memory entries); that mapping is applied, so any
+//! topology file and its planned tables. Linux's numbering of the SRAT's
+//! proximity domains ([`crate::linux::linux_node_order`]) is applied, so any
 //! entry order verifies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::acpi::{Srat, SratEntry, Table};
+use crate::acpi::{Srat, Table};
+use crate::linux::{linux_node_of, linux_node_order};
 use crate::topology::file::TopologyFile;
 
 /// What Linux shows for one node.
@@ -139,47 +139,6 @@ pub fn read_sysfs(root: &Path) -> anyhow::Result<GuestView> {
     Ok(v)
 }
 
-/// Proximity domains in the order Linux gives them node ids: first pass over the
-/// SRAT's enabled processor (LAPIC, x2APIC, GICC, RINTC) and generic initiator
-/// entries in table order, then its enabled memory entries. Generic ports get no node.
-pub fn linux_pxm_order(srat: &Srat) -> Vec<u32> {
-    let mut order = Vec::new();
-    let mut add = |pd: u32| {
-        if !order.contains(&pd) {
-            order.push(pd);
-        }
-    };
-    for e in &srat.entries {
-        let enabled = e.flags().is_some_and(|f| f & 1 != 0);
-        match e {
-            SratEntry::LocalApic { .. }
-            | SratEntry::X2apic { .. }
-            | SratEntry::Gicc { .. }
-            | SratEntry::Rintc { .. }
-            | SratEntry::GenericInitiator(_)
-                if enabled =>
-            {
-                if let Some(pd) = e.proximity_domain() {
-                    add(pd);
-                }
-            }
-            _ => {}
-        }
-    }
-    for e in &srat.entries {
-        if let SratEntry::Memory {
-            proximity_domain,
-            flags,
-            ..
-        } = e
-            && flags & 1 != 0
-        {
-            add(*proximity_domain);
-        }
-    }
-    order
-}
-
 /// Options of a verification.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -253,15 +212,10 @@ pub fn compare(
     // --- PXM -> Linux node
     let srat_bytes = guest.tables.get("SRAT").or_else(|| planned.get("SRAT"));
     let order: Vec<u32> = match srat_bytes.map(|b| Srat::decode(b)) {
-        Some(Ok(s)) => linux_pxm_order(&s),
+        Some(Ok(s)) => linux_node_order(&s),
         _ => (0..u32::try_from(t.nodes.len()).unwrap_or(0)).collect(),
     };
-    let to_linux = |pxm: u32| -> Option<u32> {
-        order
-            .iter()
-            .position(|&p| p == pxm)
-            .and_then(|i| u32::try_from(i).ok())
-    };
+    let to_linux = |pxm: u32| linux_node_of(&order, pxm);
     if order
         .iter()
         .enumerate()

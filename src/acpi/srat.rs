@@ -896,7 +896,8 @@ impl Srat {
             .collect()
     }
 
-    /// Proximity domains in order of first appearance (the order Linux numbers nodes in).
+    /// Proximity domains in order of first appearance in the table (Linux numbers
+    /// nodes in another order: processors and generic initiators first, then memory).
     pub fn proximity_domains_in_order(&self) -> Vec<u32> {
         let mut seen = Vec::new();
         for e in &self.entries {
