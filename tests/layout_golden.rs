@@ -7,7 +7,9 @@ mod common;
 use vnuma::acpi::FixedAscii;
 use vnuma::acpi::srat::AcpiHandle;
 use vnuma::acpi::{DeviceHandle, PciHandle};
-use vnuma::machine::memory::{DimmRequest, MIB, device_memory, place_dimms};
+use vnuma::machine::memory::{
+    DimmRequest, MIB, device_memory, device_memory_capacity, place_dimms,
+};
 use vnuma::machine::tables::build_tables;
 use vnuma::topology::*;
 
@@ -167,7 +169,8 @@ fn x86_dimmpxm() {
             addr: None,
             align: 2 * MIB,
         };
-        let addrs = place_dimms(region, &[req("dimm0"), req("dimm1")]).unwrap();
+        let capacity = device_memory_capacity(&t.memory);
+        let addrs = place_dimms(region, capacity, &[req("dimm0"), req("dimm1")]).unwrap();
         t.nvdimms = vec![MemRange {
             base: addrs[1],
             size: 128 * MIB,
@@ -392,7 +395,8 @@ fn virt_memhp() {
         addr: None,
         align: 2 * MIB,
     };
-    let addrs = place_dimms(region, &[req("dimm0"), req("dimm1")]).unwrap();
+    let capacity = device_memory_capacity(&t.memory);
+    let addrs = place_dimms(region, capacity, &[req("dimm0"), req("dimm1")]).unwrap();
     t.nvdimms = vec![MemRange {
         base: addrs[1],
         size: 128 * MIB,

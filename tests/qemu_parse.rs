@@ -809,6 +809,29 @@ fn error_cases() -> Vec<ErrCase> {
     v.push(located("-M q35 -device pxb-pcie,bus_nr=64,id=pa -device pxb-pcie,bus_nr=96,id=pb,bus=pcie.0 -device pci-testdev", o, "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"));
     let o = "-device pci-testdev,bus=nosuch";
     v.push(located(&format!("-M q35 {o}"), o, "Bus 'nosuch' not found"));
+    // Memory map errors come from machine::memory with QEMU's text.
+    v.push(e(
+        "-M q35 -m 128M,slots=300,maxmem=1G",
+        &format!("{P}unsupported amount of memory slots: 300"),
+    ));
+    v.push(e(
+        "-M q35,max-ram-below-4g=8G",
+        &format!(
+            "{P}Machine option 'max-ram-below-4g=8589934592' expects size less than or equal to 4G"
+        ),
+    ));
+    let o = "-device pc-dimm,memdev=m1";
+    v.push(located(
+        &format!("-M q35 -m 128M,slots=2,maxmem=1G -object memory-backend-ram,id=m1,size=1M {o}"),
+        o,
+        "backend memory size must be multiple of 0x200000",
+    ));
+    let o = "-device pc-dimm,memdev=c,id=dc";
+    v.push(located(
+        &format!("-M q35 -m 128M,slots=3,maxmem=1G -object memory-backend-ram,id=a,size=256M -object memory-backend-ram,id=b,size=256M -object memory-backend-ram,id=c,size=512M -device pc-dimm,memdev=a,id=da -device pc-dimm,memdev=b,id=db {o}"),
+        o,
+        "not enough space, currently 0x20000000 in use of total space for memory devices 0x38000000",
+    ));
     let o = "-device pc-dimm,memdev=m0,node=3";
     v.push(located(
         &format!("-M q35 -m 128M,slots=2,maxmem=1G {M128} {o}"),

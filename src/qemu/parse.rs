@@ -31,7 +31,9 @@ use super::lexer::{self, CmdOption, Opts};
 use crate::acpi::DeviceHandle;
 use crate::acpi::srat::{AcpiHandle, PciHandle};
 use crate::acpi::text::FixedAscii;
+use crate::machine::LayoutError;
 use crate::machine::cpu::{self, CpuSelector, CpuSlot, SmpConfig, SmpTopology};
+use crate::machine::memory::{self as memmap, DimmPlacer, DimmRequest, MIB};
 use crate::machine::pci::{self, DeviceKind, DeviceSpec, PciTree};
 use crate::topology::{
     Affinity, Associativity, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
@@ -41,9 +43,6 @@ use std::collections::BTreeMap;
 
 /// QEMU's `MAX_NODES`.
 pub const MAX_NODES: u64 = 128;
-
-const MIB: u64 = 1 << 20;
-const GIB: u64 = 1 << 30;
 
 pub use super::Arch;
 
@@ -281,26 +280,6 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
         "acpi-generic-port" => (&["pci-bus", "node"], &["pci-bus", "node"]),
         _ => return None,
     })
-}
-
-/// x86 below/above-4G RAM split (spec §2.3), for the device-memory base.
-fn x86_split(kind: MachineKind, ram: u64, max_below: Option<u64>) -> (u64, u64) {
-    let lowmem = if kind == MachineKind::Q35 {
-        let l = if ram >= 0xB000_0000 {
-            0x8000_0000
-        } else {
-            0xB000_0000
-        };
-        l.min(max_below.unwrap_or(4 * GIB))
-    } else {
-        let m = max_below.unwrap_or(0xE000_0000);
-        if ram >= m { m.min(0xC000_0000) } else { m }
-    };
-    if ram >= lowmem {
-        (lowmem, ram - lowmem)
-    } else {
-        (ram, 0)
-    }
 }
 
 fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
@@ -1329,22 +1308,28 @@ fn parse_inner(
             .map_err(QemuError::program)?;
         }
     }
-    let (below, above) = x86_split(kind, ram_size, mp.max_ram_below_4g);
-    let devmem = if max_ram > ram_size || (kind == MachineKind::Virt && slots > 0) {
-        let base = match kind {
-            MachineKind::Virt => round_up(0x4000_0000 + ram_size, GIB),
-            _ => round_up(4 * GIB + above, GIB),
-        };
-        let _ = below;
-        let size = max_ram
-            .saturating_sub(ram_size)
-            .saturating_add(slots.saturating_mul(GIB));
-        Some((base, size))
-    } else {
-        None
+    // The memory map (machine::memory): QEMU decides on the AMD 1 TiB relocation
+    // before it lays out device memory, at machine init, before any -device.
+    let cpu_vendor_amd = match &cpu_vendor {
+        Some(v) => v == "AuthenticAMD",
+        None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
     };
+    let layout_err = |e: LayoutError| QemuError::program(e.message());
+    let mut memory = MemoryConfig {
+        ram_size,
+        max_ram: maxmem,
+        slots,
+        max_ram_below_4g: mp.max_ram_below_4g,
+        above_4g_at_1tib: false,
+    };
+    memory.above_4g_at_1tib = kind.is_x86()
+        && cpu_vendor_amd
+        && memmap::x86_amd_above_1tib(kind, &memory, &[]).map_err(layout_err)?;
+    let mut dimm_placer = memmap::device_memory(kind, &memory, &[])
+        .map_err(layout_err)?
+        .filter(|_| slots > 0)
+        .map(|r| DimmPlacer::new(r, memmap::device_memory_capacity(&memory)));
     let mut dimms: Vec<Dimm> = Vec::new();
-    let mut dimm_used: u64 = 0;
     let mut device_ids: Vec<String> = Vec::new();
     let mut has_pxb_cxl = false;
     for (o, d) in &devices {
@@ -1362,7 +1347,7 @@ fn parse_inner(
                 if nv && !mp.nvdimm {
                     return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
                 }
-                let Some((base, region)) = devmem.filter(|_| slots > 0) else {
+                let Some(placer) = dimm_placer.as_mut() else {
                     return Err(
                         o.error("no slots where allocated, please specify the 'slots' option")
                     );
@@ -1383,25 +1368,16 @@ fn parse_inner(
                         nnodes.max(1)
                     )));
                 }
-                let total = max_ram.saturating_sub(ram_size);
-                if dimm_used.saturating_add(size) > total {
-                    return Err(o.error(format!(
-                        "not enough space, currently 0x{dimm_used:x} in use of total space for memory devices 0x{total:x}"
-                    )));
-                }
-                let align = 2 * MIB;
-                let mut addr = round_up(base, align);
-                let mut sorted: Vec<(u64, u64)> = dimms.iter().map(|x| (x.addr, x.size)).collect();
-                sorted.sort_unstable();
-                for (a, s) in sorted {
-                    if addr < a.saturating_add(s) && a < addr.saturating_add(size) {
-                        addr = round_up(a.saturating_add(s), align);
-                    }
-                }
-                if addr.saturating_add(size) > base.saturating_add(region) {
-                    return Err(o.error("could not find position in guest address space for memory device - memory fragmented due to alignments"));
-                }
-                dimm_used += size;
+                // QEMU aligns to the backend's region alignment: 2 MiB for
+                // anonymous RAM on Linux hosts.
+                let addr = placer
+                    .place(&DimmRequest {
+                        id: id.clone().unwrap_or_default(),
+                        size,
+                        addr: None,
+                        align: 2 * MIB,
+                    })
+                    .map_err(|e| o.error(e.message()))?;
                 dimms.push(Dimm {
                     id: id.clone(),
                     nvdimm: nv,
@@ -1592,27 +1568,13 @@ fn parse_inner(
         out.extend(dimms.iter().filter(|d| d.nvdimm && d.id.is_none()));
         out
     };
-    let cpu_vendor_amd = match &cpu_vendor {
-        Some(v) => v == "AuthenticAMD",
-        None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
-    };
-    let above_4g_at_1tib = kind.is_x86() && cpu_vendor_amd && {
-        let dm_end = devmem.map_or(4 * GIB + above, |(b, s)| b.saturating_add(s));
-        round_up(dm_end, GIB).saturating_add(32 * GIB) >= 0xFD_0000_0000
-    };
     let gi_nodes_extra: Vec<u32> = (0..nn)
         .filter(|i| numa.has_gi[*i])
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
     let topology = Topology {
         machine: kind,
-        memory: MemoryConfig {
-            ram_size,
-            max_ram: maxmem,
-            slots,
-            max_ram_below_4g: mp.max_ram_below_4g,
-            above_4g_at_1tib,
-        },
+        memory,
         cpus,
         nodes,
         distances,
@@ -1715,10 +1677,6 @@ fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
         });
     }
     out
-}
-
-fn round_up(v: u64, a: u64) -> u64 {
-    v.div_ceil(a).saturating_mul(a)
 }
 
 fn is_pci_driver(d: &str) -> bool {
