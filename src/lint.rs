@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::acpi::header::{self, byte_sum};
-use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE};
+use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE, PciHandle};
 use crate::acpi::{DecodeError, DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry, Table};
 use crate::linux::{
     MAX_PXM_DOMAINS, is_enabled as enabled, is_processor, linux_node_order, linux_pxm,
@@ -539,8 +539,8 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
                     "pci-handle-repeated-bytes",
                     Some(handle_off),
                     format!(
-                        "{name} PCI handle bytes are segment, bus, bus, device, device, function, function (Cloud Hypervisor's layout): the spec layout is segment (2 bytes), bus, devfn, 12 reserved zero bytes; the device meant is probably {:04x}:{bus:02x}:{:02x}.{:x}, read as written it is {p}",
-                        p.segment, r[0], r[2]
+                        "{name} PCI handle bytes are segment, bus, bus, device, device, function, function (Cloud Hypervisor's layout): the spec layout is segment (2 bytes), bus, devfn, 12 reserved zero bytes; the device meant is probably {}, read as written it is {p}",
+                        PciHandle::new(p.segment, bus, r[0], r[2])
                     ),
                 );
             } else if r != [0; 12] {
@@ -586,8 +586,8 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
 /// QEMU 10's own handles (`bus` then `devfn`, e.g. `01 02` for 01:00.2 in the
 /// golden blobs) match neither pattern.
 fn lint_swapped(cx: &mut Ctx, srat: &Srat, name: &str, seg: u16, bus: u8, devfn: u8, off: usize) {
-    let swapped = format!("{seg:04x}:{devfn:02x}:{:02x}.{:x}", bus >> 3, bus & 7);
-    let written = format!("{seg:04x}:{bus:02x}:{:02x}.{:x}", devfn >> 3, devfn & 7);
+    let swapped = PciHandle::from_devfn(seg, devfn, bus);
+    let written = PciHandle::from_devfn(seg, bus, devfn);
     let qemu = srat.header.creator_id.0 == *b"BXPC";
     if bus == 0 && devfn != 0 && devfn < 8 {
         cx.push(

@@ -19,6 +19,7 @@ use super::{
     MemoryConfig, Node, Oem, Topology, WritePolicy,
 };
 use crate::acpi::{AcpiHandle, DeviceHandle, FixedAscii, PciHandle};
+use crate::machine::pci::parse_devfn;
 
 /// Most NUMA nodes a file may declare (QEMU's MAX_NODES).
 pub const MAX_NODES: u32 = 128;
@@ -598,16 +599,6 @@ fn parse_enum<T: Copy>(
         })
 }
 
-fn parse_addr(s: &str) -> Option<(u8, u8)> {
-    let (d, f) = match s.split_once('.') {
-        Some((d, f)) => (d, f),
-        None => (s, "0"),
-    };
-    let d = u8::from_str_radix(d, 16).ok()?;
-    let f = u8::from_str_radix(f, 16).ok()?;
-    (d <= 31 && f <= 7).then_some((d, f))
-}
-
 // ---------------------------------------------------------------------------
 // Resolution.
 
@@ -891,13 +882,17 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
             ));
         }
         let addr = match &rp.addr {
-            Some(a) => Some(parse_addr(a.get_ref()).ok_or_else(|| {
-                ctx.err(
-                    a.span(),
-                    key("addr"),
-                    format!("\"{}\" is not a slot.function like \"04.0\"", a.get_ref()),
-                )
-            })?),
+            Some(a) => Some(
+                parse_devfn(a.get_ref())
+                    .map(|df| (df >> 3, df & 7))
+                    .ok_or_else(|| {
+                        ctx.err(
+                            a.span(),
+                            key("addr"),
+                            format!("\"{}\" is not a slot.function like \"04.0\"", a.get_ref()),
+                        )
+                    })?,
+            ),
             None => None,
         };
         let bdf = match &rp.bdf {
