@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::acpi::DeviceHandle;
+use crate::linux::list_runs;
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::file::{PciDevice, TopologyFile};
 use crate::topology::{Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy};
@@ -91,26 +92,6 @@ pub fn qemu_size(v: u64) -> String {
         }
     }
     v.to_string()
-}
-
-fn ranges(v: &[u32]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end + 1 {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out
 }
 
 fn machine_arg(f: &TopologyFile, native: bool) -> String {
@@ -209,7 +190,7 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             .filter(|(_, c)| usize::try_from(c.node).is_ok_and(|x| x == i))
             .filter_map(|(k, _)| u32::try_from(k).ok())
             .collect();
-        for r in ranges(&cpus) {
+        for r in list_runs(&cpus) {
             s.push_str(&format!(",cpus={r}"));
         }
         if n.mem > 0 {
@@ -366,6 +347,5 @@ mod tests {
         assert_eq!(qemu_size(512 << 20), "512M");
         assert_eq!(qemu_size(1 << 30), "1G");
         assert_eq!(qemu_size(1000), "1000");
-        assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), ["0-2", "5", "7-8"]);
     }
 }

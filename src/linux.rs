@@ -90,3 +90,69 @@ pub fn linux_node_of(order: &[u32], pxm: u32) -> Option<u32> {
         .position(|&p| p == pxm)
         .and_then(|n| u32::try_from(n).ok())
 }
+
+/// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none).
+pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut v = Vec::new();
+    for part in s.split(',') {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let a: u32 = a.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
+        let b: u32 = b.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
+        if b < a || b - a > 65536 {
+            return Err(format!("bad range in \"{s}\""));
+        }
+        v.extend(a..=b);
+    }
+    Ok(v)
+}
+
+/// The runs of consecutive numbers in `v`, as `A-B` (or `A` alone): the
+/// elements of a Linux list, and of QEMU's `cpus=` values.
+pub fn list_runs(v: &[u32]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&start) = v.get(i) {
+        let mut end = start;
+        while let Some(&next) = v.get(i + 1)
+            && end.checked_add(1) == Some(next)
+        {
+            i += 1;
+            end = next;
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out
+}
+
+/// Formats numbers as a Linux list (`0-3,8`).
+pub fn format_list(v: &[u32]) -> String {
+    list_runs(v).join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists() {
+        assert_eq!(parse_list("0-3,8\n"), Ok(vec![0, 1, 2, 3, 8]));
+        assert_eq!(parse_list("\n"), Ok(vec![]));
+        assert!(parse_list("3-1").is_err());
+        assert_eq!(format_list(&[2, 3, 4, 5, 6, 7, 8, 9]), "2-9");
+        assert_eq!(format_list(&[0, 2, 3]), "0,2-3");
+        assert_eq!(list_runs(&[0, 1, 2, 5, 7, 8]), ["0-2", "5", "7-8"]);
+        assert_eq!(
+            list_runs(&[u32::MAX, 0]),
+            [u32::MAX.to_string(), "0".into()]
+        );
+    }
+}

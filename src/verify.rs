@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::acpi::{Srat, Table};
-use crate::linux::{linux_node_of, linux_node_order};
+use crate::linux::{format_list, linux_node_of, linux_node_order, parse_list};
 use crate::topology::file::TopologyFile;
 
 /// What Linux shows for one node.
@@ -40,46 +40,6 @@ pub struct GuestView {
     pub nodes: BTreeMap<u32, NodeView>,
     /// Tables found under `firmware/acpi/tables` (signature → bytes).
     pub tables: BTreeMap<String, Vec<u8>>,
-}
-
-/// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none).
-pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut v = Vec::new();
-    for part in s.split(',') {
-        let (a, b) = part.split_once('-').unwrap_or((part, part));
-        let a: u32 = a.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        let b: u32 = b.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        if b < a || b - a > 65536 {
-            return Err(format!("bad range in \"{s}\""));
-        }
-        v.extend(a..=b);
-    }
-    Ok(v)
-}
-
-/// Formats numbers as a Linux list (`0-3,8`).
-pub fn format_list(v: &[u32]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end.wrapping_add(1) {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out.join(",")
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -483,19 +443,5 @@ pub fn diff_tables(sig: &str, planned: &[u8], got: &[u8], diffs: &mut Vec<String
             planned.len(),
             got.len()
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists() {
-        assert_eq!(parse_list("0-3,8\n"), Ok(vec![0, 1, 2, 3, 8]));
-        assert_eq!(parse_list("\n"), Ok(vec![]));
-        assert!(parse_list("3-1").is_err());
-        assert_eq!(format_list(&[2, 3, 4, 5, 6, 7, 8, 9]), "2-9");
-        assert_eq!(format_list(&[0, 2, 3]), "0,2-3");
     }
 }
