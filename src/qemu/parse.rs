@@ -35,6 +35,7 @@ use crate::machine::LayoutError;
 use crate::machine::cpu::{self, CpuSelector, CpuSlot, SmpConfig, SmpTopology};
 use crate::machine::memory::{self as memmap, DimmPlacer, DimmRequest, MIB};
 use crate::machine::pci::{self, DeviceKind, DeviceSpec, PciTree};
+use crate::machine::tables::latency_base;
 use crate::topology::{
     Affinity, Associativity, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
     MemoryConfig, Node, Oem, Topology, WritePolicy,
@@ -1873,13 +1874,7 @@ fn hmat_lb(
             tab.base = u64::MAX;
         }
         if lat != 0 {
-            let mut m = lat;
-            let mut temp_base = 1u64;
-            while m % 10 == 0 {
-                m /= 10;
-                temp_base *= 10;
-            }
-            let temp_base = tab.base.min(temp_base);
+            let temp_base = tab.base.min(latency_base(lat));
             let max_entry = (lat / tab.base).max(tab.range_bitmap);
             if max_entry >= u64::from(u16::MAX) {
                 return Err(format!(
