@@ -9,7 +9,7 @@ use crate::acpi::DeviceHandle;
 use crate::linux::list_runs;
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::file::{PciDevice, TopologyFile};
-use crate::topology::{Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy};
+use crate::topology::{MachineKind, Topology};
 
 /// Emission order of Generic Initiator / Generic Port entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -235,8 +235,8 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             "-numa hmat-lb,initiator={},target={},hierarchy={},data-type={},{value}",
             l.initiator,
             l.target,
-            hierarchy_name(l.hierarchy),
-            data_type_name(l.data_type)
+            l.hierarchy.name(),
+            l.data_type.name()
         ));
     }
     for c in &t.hmat_caches {
@@ -245,40 +245,12 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             c.node,
             qemu_size(c.size),
             c.level,
-            match c.associativity {
-                Associativity::None => "none",
-                Associativity::Direct => "direct",
-                Associativity::Complex => "complex",
-            },
-            match c.policy {
-                WritePolicy::None => "none",
-                WritePolicy::WriteBack => "write-back",
-                WritePolicy::WriteThrough => "write-through",
-            },
+            c.associativity.name(),
+            c.policy.name(),
             c.line
         ));
     }
     a
-}
-
-fn hierarchy_name(h: Hierarchy) -> &'static str {
-    match h {
-        Hierarchy::Memory => "memory",
-        Hierarchy::FirstLevel => "first-level",
-        Hierarchy::SecondLevel => "second-level",
-        Hierarchy::ThirdLevel => "third-level",
-    }
-}
-
-fn data_type_name(d: DataType) -> &'static str {
-    match d {
-        DataType::AccessLatency => "access-latency",
-        DataType::ReadLatency => "read-latency",
-        DataType::WriteLatency => "write-latency",
-        DataType::AccessBandwidth => "access-bandwidth",
-        DataType::ReadBandwidth => "read-bandwidth",
-        DataType::WriteBandwidth => "write-bandwidth",
-    }
 }
 
 /// Any x86 QEMU: the VM without `-numa`, plus `-acpitable file=DIR/…` for each

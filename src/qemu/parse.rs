@@ -402,12 +402,15 @@ fn enum_val<T: Copy>(
 ) -> Result<Option<T>, QemuError> {
     match opts.get(key) {
         None => Ok(None),
-        Some(v) => table
-            .iter()
-            .find(|(n, _)| *n == v)
-            .map(|(_, t)| Some(*t))
+        Some(v) => lookup(table, v)
+            .map(Some)
             .ok_or_else(|| o.error(format!("Parameter '{key}' does not accept value '{v}'"))),
     }
+}
+
+/// The value named `v` in a (name, value) table.
+fn lookup<T: Copy>(table: &[(&str, T)], v: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == v).map(|(_, t)| *t)
 }
 
 /// Parses a uint16 list (`cpus=`/`host-nodes=` values: `N` or `A-B`, repeatable).
@@ -1074,30 +1077,8 @@ fn parse_inner(
             "hmat-lb" => {
                 let initiator = numa_uint(o, n, "initiator", 65535, "uint16_t")?;
                 let target = numa_uint(o, n, "target", 65535, "uint16_t")?;
-                let hierarchy = enum_val(
-                    o,
-                    n,
-                    "hierarchy",
-                    &[
-                        ("memory", Hierarchy::Memory),
-                        ("first-level", Hierarchy::FirstLevel),
-                        ("second-level", Hierarchy::SecondLevel),
-                        ("third-level", Hierarchy::ThirdLevel),
-                    ],
-                )?;
-                let data_type = enum_val(
-                    o,
-                    n,
-                    "data-type",
-                    &[
-                        ("access-latency", DataType::AccessLatency),
-                        ("read-latency", DataType::ReadLatency),
-                        ("write-latency", DataType::WriteLatency),
-                        ("access-bandwidth", DataType::AccessBandwidth),
-                        ("read-bandwidth", DataType::ReadBandwidth),
-                        ("write-bandwidth", DataType::WriteBandwidth),
-                    ],
-                )?;
+                let hierarchy = enum_val(o, n, "hierarchy", &Hierarchy::NAMES)?;
+                let data_type = enum_val(o, n, "data-type", &DataType::NAMES)?;
                 let latency = numa_uint(o, n, "latency", u64::MAX, "uint64_t")?;
                 let bandwidth = numa_size(o, n, "bandwidth")?;
                 let initiator = required(o, initiator, "initiator")?;
@@ -1127,26 +1108,8 @@ fn parse_inner(
                 let node_id = numa_uint(o, n, "node-id", u64::from(u32::MAX), "uint32_t")?;
                 let size = numa_size(o, n, "size")?;
                 let level = numa_uint(o, n, "level", 255, "uint8_t")?;
-                let assoc = enum_val(
-                    o,
-                    n,
-                    "associativity",
-                    &[
-                        ("none", Associativity::None),
-                        ("direct", Associativity::Direct),
-                        ("complex", Associativity::Complex),
-                    ],
-                )?;
-                let policy = enum_val(
-                    o,
-                    n,
-                    "policy",
-                    &[
-                        ("none", WritePolicy::None),
-                        ("write-back", WritePolicy::WriteBack),
-                        ("write-through", WritePolicy::WriteThrough),
-                    ],
-                )?;
+                let assoc = enum_val(o, n, "associativity", &Associativity::NAMES)?;
+                let policy = enum_val(o, n, "policy", &WritePolicy::NAMES)?;
                 let line = numa_uint(o, n, "line", 65535, "uint16_t")?;
                 let node_id = required(o, node_id, "node-id")?;
                 let size = required(o, size, "size")?;
@@ -1644,20 +1607,14 @@ fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
         if n.get("type") != Some("hmat-lb") {
             continue;
         }
-        let h = match n.get("hierarchy") {
-            Some("memory") => Hierarchy::Memory,
-            Some("first-level") => Hierarchy::FirstLevel,
-            Some("second-level") => Hierarchy::SecondLevel,
-            _ => Hierarchy::ThirdLevel,
-        };
-        let t = match n.get("data-type") {
-            Some("access-latency") => DataType::AccessLatency,
-            Some("read-latency") => DataType::ReadLatency,
-            Some("write-latency") => DataType::WriteLatency,
-            Some("access-bandwidth") => DataType::AccessBandwidth,
-            Some("read-bandwidth") => DataType::ReadBandwidth,
-            _ => DataType::WriteBandwidth,
-        };
+        let h = n
+            .get("hierarchy")
+            .and_then(|v| lookup(&Hierarchy::NAMES, v))
+            .unwrap_or(Hierarchy::ThirdLevel);
+        let t = n
+            .get("data-type")
+            .and_then(|v| lookup(&DataType::NAMES, v))
+            .unwrap_or(DataType::WriteBandwidth);
         let value = if t.is_latency() {
             n.get("latency").and_then(lexer::parse_u64)
         } else {

@@ -1395,13 +1395,6 @@ fn resolve_distances(ctx: &Ctx, d: &RawDistances, n: u32) -> Result<Vec<Vec<u8>>
     Ok(out)
 }
 
-const HIERARCHIES: [(&str, Hierarchy); 4] = [
-    ("memory", Hierarchy::Memory),
-    ("first-level", Hierarchy::FirstLevel),
-    ("second-level", Hierarchy::SecondLevel),
-    ("third-level", Hierarchy::ThirdLevel),
-];
-
 #[allow(clippy::type_complexity)]
 fn resolve_hmat(
     ctx: &Ctx,
@@ -1422,7 +1415,7 @@ fn resolve_hmat(
         lb: &mut Vec<HmatLb>,
     ) -> Result<(), FileError> {
         let hierarchy = match &e.hierarchy {
-            Some(s) => parse_enum(ctx, s, &format!("{key}.hierarchy"), &HIERARCHIES)?,
+            Some(s) => parse_enum(ctx, s, &format!("{key}.hierarchy"), &Hierarchy::NAMES)?,
             None => Hierarchy::Memory,
         };
         let access = match &e.access {
@@ -1569,29 +1562,11 @@ fn resolve_hmat(
             ));
         }
         let associativity = match &rc.associativity {
-            Some(s) => parse_enum(
-                ctx,
-                s,
-                &key("associativity"),
-                &[
-                    ("none", Associativity::None),
-                    ("direct", Associativity::Direct),
-                    ("complex", Associativity::Complex),
-                ],
-            )?,
+            Some(s) => parse_enum(ctx, s, &key("associativity"), &Associativity::NAMES)?,
             None => Associativity::None,
         };
         let policy = match &rc.policy {
-            Some(s) => parse_enum(
-                ctx,
-                s,
-                &key("policy"),
-                &[
-                    ("none", WritePolicy::None),
-                    ("write-back", WritePolicy::WriteBack),
-                    ("write-through", WritePolicy::WriteThrough),
-                ],
-            )?,
+            Some(s) => parse_enum(ctx, s, &key("policy"), &WritePolicy::NAMES)?,
             None => WritePolicy::None,
         };
         caches.push(HmatCache {
