@@ -4,6 +4,7 @@
 //! expected bytes are QEMU's own golden blobs.
 mod common;
 
+use common::topo;
 use vnuma::acpi::FixedAscii;
 use vnuma::acpi::srat::AcpiHandle;
 use vnuma::acpi::{DeviceHandle, PciHandle};
@@ -16,42 +17,6 @@ use vnuma::topology::*;
 fn golden(path: &str) -> Vec<u8> {
     let p = common::shared_dir().join("qemu-golden").join(path);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// A topology with QEMU's defaults: `ram` bytes, the given possible CPUs as
-/// (arch id, node), nodes with the given memory, no extras.
-fn topo(machine: MachineKind, ram: u64, cpus: &[(u32, u32)], node_mem: &[u64]) -> Topology {
-    Topology {
-        machine,
-        memory: MemoryConfig {
-            ram_size: ram,
-            max_ram: None,
-            slots: 0,
-            max_ram_below_4g: None,
-            above_4g_at_1tib: false,
-        },
-        cpus: cpus
-            .iter()
-            .map(|&(arch_id, node)| Cpu { arch_id, node })
-            .collect(),
-        nodes: node_mem
-            .iter()
-            .map(|&mem| Node {
-                mem,
-                initiator: None,
-            })
-            .collect(),
-        distances: None,
-        generic_initiators: vec![],
-        generic_ports: vec![],
-        nvdimms: vec![],
-        sgx_epc: vec![],
-        hmat: false,
-        hmat_lb: vec![],
-        hmat_caches: vec![],
-        extra_initiators: vec![],
-        oem: Oem::default(),
-    }
 }
 
 fn dist21() -> Option<Vec<Vec<u8>>> {

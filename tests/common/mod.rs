@@ -24,3 +24,45 @@ pub fn have_tool(tool: &str) -> bool {
     }
     found
 }
+
+/// A topology with QEMU's defaults: `ram` bytes, the given possible CPUs as
+/// (arch id, node), nodes with the given memory, no extras.
+pub fn topo(
+    machine: vnuma::topology::MachineKind,
+    ram: u64,
+    cpus: &[(u32, u32)],
+    node_mem: &[u64],
+) -> vnuma::topology::Topology {
+    use vnuma::topology::*;
+    Topology {
+        machine,
+        memory: MemoryConfig {
+            ram_size: ram,
+            max_ram: None,
+            slots: 0,
+            max_ram_below_4g: None,
+            above_4g_at_1tib: false,
+        },
+        cpus: cpus
+            .iter()
+            .map(|&(arch_id, node)| Cpu { arch_id, node })
+            .collect(),
+        nodes: node_mem
+            .iter()
+            .map(|&mem| Node {
+                mem,
+                initiator: None,
+            })
+            .collect(),
+        distances: None,
+        generic_initiators: vec![],
+        generic_ports: vec![],
+        nvdimms: vec![],
+        sgx_epc: vec![],
+        hmat: false,
+        hmat_lb: vec![],
+        hmat_caches: vec![],
+        extra_initiators: vec![],
+        oem: Oem::default(),
+    }
+}
