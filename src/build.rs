@@ -6,13 +6,12 @@
 use std::path::Path;
 
 use crate::acpi::{DeviceHandle, SratEntry};
+use crate::linux::list_runs;
 use crate::machine::cpu::SmpTopology;
 use crate::machine::memory::MemoryMap;
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::file::{PciDevice, TopologyFile};
-use crate::topology::{
-    Affinity, Associativity, DataType, Hierarchy, MachineKind, Topology, WritePolicy,
-};
+use crate::topology::{Affinity, MachineKind, Topology};
 
 /// Emission order of Generic Initiator / Generic Port entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -173,26 +172,6 @@ pub fn qemu_size(v: u64) -> String {
     v.to_string()
 }
 
-fn ranges(v: &[u32]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end + 1 {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out
-}
-
 fn machine_arg(f: &TopologyFile, native: bool) -> String {
     let t = &f.topology;
     let mut m = t.machine.name().to_string();
@@ -307,7 +286,7 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             .filter(|(_, c)| usize::try_from(c.node).is_ok_and(|x| x == i))
             .filter_map(|(k, _)| u32::try_from(k).ok())
             .collect();
-        for r in ranges(&cpus) {
+        for r in list_runs(&cpus) {
             s.push_str(&format!(",cpus={r}"));
         }
         if n.mem > 0 {
@@ -358,8 +337,8 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             "-numa hmat-lb,initiator={},target={},hierarchy={},data-type={},{value}",
             l.initiator,
             l.target,
-            hierarchy_name(l.hierarchy),
-            data_type_name(l.data_type)
+            l.hierarchy.name(),
+            l.data_type.name()
         ));
     }
     for c in &t.hmat_caches {
@@ -368,40 +347,12 @@ pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
             c.node,
             qemu_size(c.size),
             c.level,
-            match c.associativity {
-                Associativity::None => "none",
-                Associativity::Direct => "direct",
-                Associativity::Complex => "complex",
-            },
-            match c.policy {
-                WritePolicy::None => "none",
-                WritePolicy::WriteBack => "write-back",
-                WritePolicy::WriteThrough => "write-through",
-            },
+            c.associativity.name(),
+            c.policy.name(),
             c.line
         ));
     }
     a
-}
-
-fn hierarchy_name(h: Hierarchy) -> &'static str {
-    match h {
-        Hierarchy::Memory => "memory",
-        Hierarchy::FirstLevel => "first-level",
-        Hierarchy::SecondLevel => "second-level",
-        Hierarchy::ThirdLevel => "third-level",
-    }
-}
-
-fn data_type_name(d: DataType) -> &'static str {
-    match d {
-        DataType::AccessLatency => "access-latency",
-        DataType::ReadLatency => "read-latency",
-        DataType::WriteLatency => "write-latency",
-        DataType::AccessBandwidth => "access-bandwidth",
-        DataType::ReadBandwidth => "read-bandwidth",
-        DataType::WriteBandwidth => "write-bandwidth",
-    }
 }
 
 /// The VM without any `-numa` and without tables, for the Linux initrd table
@@ -514,7 +465,6 @@ mod tests {
         assert_eq!(qemu_size(512 << 20), "512M");
         assert_eq!(qemu_size(1 << 30), "1G");
         assert_eq!(qemu_size(1000), "1000");
-        assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), ["0-2", "5", "7-8"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! * [`machine`]: machine profiles (q35, pc, virt): memory maps, CPU ids, bus numbering,
 //!   and the tables a topology becomes.
 //! * [`qemu`]: QEMU command-line front end and the live `qemu-dump` oracle.
+//! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
 //! * [`report`]: text and JSON views of tables.
 //! * [`cli`]: the thin command-line layer.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod fsutil;
 pub mod initrd;
 pub mod lint;
+pub mod linux;
 pub mod machine;
 pub mod qemu;
 pub mod report;

@@ -6,7 +6,8 @@
 //! see ([`GuestNode`]).
 //!
 //! The Linux behaviour modelled here is that of Linux 6.12,
-//! `drivers/acpi/numa/srat.c` and `arch/x86/mm/srat.c`:
+//! `drivers/acpi/numa/srat.c` and `arch/x86/mm/srat.c` (the node numbering
+//! itself is [`crate::linux`]):
 //!
 //! * `acpi_numa_init()` walks the **first** SRAT twice. Pass 1 handles the
 //!   processor affinities (Local APIC, x2APIC, GICC, RINTC) and the Generic
@@ -39,8 +40,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::acpi::header::{self, byte_sum};
-use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE};
+use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE, PciHandle};
 use crate::acpi::{DecodeError, DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry, Table};
+use crate::linux::{
+    MAX_PXM_DOMAINS, is_enabled as enabled, is_processor, linux_node_order, linux_pxm,
+};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -171,9 +175,6 @@ impl Report {
     }
 }
 
-/// `MAX_PXM_DOMAINS` of kernels with `MAX_NUMNODES <= 256`.
-pub const MAX_PXM_DOMAINS: u32 = 256;
-
 /// Linux's `LOCAL_DISTANCE`.
 const LOCAL_DISTANCE: u8 = 10;
 
@@ -285,42 +286,17 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
     }
 }
 
-/// The proximity domain Linux reads from an entry (see the module docs), or
-/// `None` for entries without one.
-pub fn linux_pxm(entry: &SratEntry, srat_revision: u8) -> Option<u32> {
-    match entry {
-        SratEntry::LocalApic {
-            proximity_domain, ..
-        } if srat_revision < 2 => Some(proximity_domain & 0xff),
-        SratEntry::Memory {
-            proximity_domain, ..
-        } if srat_revision <= 1 => Some(proximity_domain & 0xff),
-        other => other.proximity_domain(),
-    }
-}
-
-fn enabled(e: &SratEntry) -> bool {
-    e.flags().is_some_and(|f| f & FLAG_ENABLED != 0)
-}
-
-fn is_processor(e: &SratEntry) -> bool {
-    matches!(
-        e,
-        SratEntry::LocalApic { .. }
-            | SratEntry::X2apic { .. }
-            | SratEntry::Gicc { .. }
-            | SratEntry::Rintc { .. }
-    )
-}
-
 /// The Linux node id of every PXM of `srat`, in the order Linux maps them
-/// (see the module docs), followed by the PXMs that get no node.
+/// (see the module docs and [`linux_node_order`]), followed by the PXMs that get
+/// no node.
 pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
     let rev = srat.header.revision;
-    let mut order: Vec<u32> = Vec::new();
     let mut info: BTreeMap<u32, GuestNode> = BTreeMap::new();
-    fn entry_of(info: &mut BTreeMap<u32, GuestNode>, pxm: u32) -> &mut GuestNode {
-        info.entry(pxm).or_insert(GuestNode {
+    for e in &srat.entries {
+        let Some(pxm) = linux_pxm(e, rev) else {
+            continue;
+        };
+        let g = info.entry(pxm).or_insert(GuestNode {
             pxm,
             node: None,
             cpus: 0,
@@ -328,57 +304,26 @@ pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
             hotplug_bytes: 0,
             generic_initiators: 0,
             generic_ports: 0,
-        })
-    }
-    fn map(pxm: u32, order: &mut Vec<u32>) {
-        if pxm < MAX_PXM_DOMAINS && !order.contains(&pxm) {
-            order.push(pxm);
-        }
-    }
-    // Pass 1: processors and generic initiators, in table order.
-    for e in &srat.entries {
-        let Some(pxm) = linux_pxm(e, rev) else {
+        });
+        if !enabled(e) {
             continue;
-        };
-        let on = enabled(e);
-        if is_processor(e) || matches!(e, SratEntry::GenericInitiator(_)) {
-            let g = entry_of(&mut info, pxm);
-            if on {
-                if is_processor(e) {
-                    g.cpus += 1;
-                } else {
-                    g.generic_initiators += 1;
-                }
-                map(pxm, &mut order);
-            }
-        } else if matches!(e, SratEntry::GenericPort(_)) {
-            let g = entry_of(&mut info, pxm);
-            if on {
-                g.generic_ports += 1;
-            }
-        } else if !matches!(e, SratEntry::Memory { .. }) {
-            // GIC ITS: no node from the SRAT passes.
-            entry_of(&mut info, pxm);
         }
-    }
-    // Pass 2: memory.
-    for e in &srat.entries {
-        if let SratEntry::Memory { length, flags, .. } = e {
-            let Some(pxm) = linux_pxm(e, rev) else {
-                continue;
-            };
-            let g = entry_of(&mut info, pxm);
-            if flags & FLAG_ENABLED != 0 {
+        match e {
+            SratEntry::GenericInitiator(_) => g.generic_initiators += 1,
+            SratEntry::GenericPort(_) => g.generic_ports += 1,
+            SratEntry::Memory { length, flags, .. } => {
                 g.memory_bytes = g.memory_bytes.saturating_add(*length);
                 if flags & MEM_HOT_PLUGGABLE != 0 {
                     g.hotplug_bytes = g.hotplug_bytes.saturating_add(*length);
                 }
-                map(pxm, &mut order);
             }
+            _ if is_processor(e) => g.cpus += 1,
+            // GIC ITS: no node from the SRAT passes.
+            _ => {}
         }
     }
     let mut out = Vec::with_capacity(info.len());
-    for (node, pxm) in order.iter().enumerate() {
+    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
         if let Some(mut g) = info.remove(pxm) {
             g.node = u32::try_from(node).ok();
             out.push(g);
@@ -594,8 +539,8 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
                     "pci-handle-repeated-bytes",
                     Some(handle_off),
                     format!(
-                        "{name} PCI handle bytes are segment, bus, bus, device, device, function, function (Cloud Hypervisor's layout): the spec layout is segment (2 bytes), bus, devfn, 12 reserved zero bytes; the device meant is probably {:04x}:{bus:02x}:{:02x}.{:x}, read as written it is {p}",
-                        p.segment, r[0], r[2]
+                        "{name} PCI handle bytes are segment, bus, bus, device, device, function, function (Cloud Hypervisor's layout): the spec layout is segment (2 bytes), bus, devfn, 12 reserved zero bytes; the device meant is probably {}, read as written it is {p}",
+                        PciHandle::new(p.segment, bus, r[0], r[2])
                     ),
                 );
             } else if r != [0; 12] {
@@ -641,8 +586,8 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
 /// QEMU 10's own handles (`bus` then `devfn`, e.g. `01 02` for 01:00.2 in the
 /// golden blobs) match neither pattern.
 fn lint_swapped(cx: &mut Ctx, srat: &Srat, name: &str, seg: u16, bus: u8, devfn: u8, off: usize) {
-    let swapped = format!("{seg:04x}:{devfn:02x}:{:02x}.{:x}", bus >> 3, bus & 7);
-    let written = format!("{seg:04x}:{bus:02x}:{:02x}.{:x}", devfn >> 3, devfn & 7);
+    let swapped = PciHandle::from_devfn(seg, devfn, bus);
+    let written = PciHandle::from_devfn(seg, bus, devfn);
     let qemu = srat.header.creator_id.0 == *b"BXPC";
     if bus == 0 && devfn != 0 && devfn < 8 {
         cx.push(

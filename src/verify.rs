@@ -3,15 +3,16 @@
 //! Reads `ROOT/devices/system/node` (online, has_cpu, has_memory,
 //! has_generic_initiator, each node's distance, cpulist and meminfo MemTotal) and
 //! `ROOT/firmware/acpi/tables/{SRAT,SLIT,HMAT}`, and compares them with the
-//! topology file and its planned tables. Linux numbers nodes in the order
-//! proximity domains first appear in the SRAT (processor and generic initiator
-//! entries in one pass, then memory entries); that mapping is applied, so any
+//! topology file and its planned tables. Linux's numbering of the SRAT's
+//! proximity domains ([`crate::linux::linux_node_order`]) is applied, so any
 //! entry order verifies.
 
+use crate::acpi::SratEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::acpi::{Srat, SratEntry, Table};
+use crate::acpi::{Srat, Table};
+use crate::linux::{format_list, linux_node_of, linux_node_order, parse_list};
 use crate::topology::file::TopologyFile;
 
 /// What Linux shows for one node.
@@ -40,46 +41,6 @@ pub struct GuestView {
     pub nodes: BTreeMap<u32, NodeView>,
     /// Tables found under `firmware/acpi/tables` (signature → bytes).
     pub tables: BTreeMap<String, Vec<u8>>,
-}
-
-/// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none).
-pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut v = Vec::new();
-    for part in s.split(',') {
-        let (a, b) = part.split_once('-').unwrap_or((part, part));
-        let a: u32 = a.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        let b: u32 = b.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        if b < a || b - a > 65536 {
-            return Err(format!("bad range in \"{s}\""));
-        }
-        v.extend(a..=b);
-    }
-    Ok(v)
-}
-
-/// Formats numbers as a Linux list (`0-3,8`).
-pub fn format_list(v: &[u32]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end.wrapping_add(1) {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out.join(",")
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -137,47 +98,6 @@ pub fn read_sysfs(root: &Path) -> anyhow::Result<GuestView> {
         }
     }
     Ok(v)
-}
-
-/// Proximity domains in the order Linux gives them node ids: first pass over the
-/// SRAT's enabled processor (LAPIC, x2APIC, GICC, RINTC) and generic initiator
-/// entries in table order, then its enabled memory entries. Generic ports get no node.
-pub fn linux_pxm_order(srat: &Srat) -> Vec<u32> {
-    let mut order = Vec::new();
-    let mut add = |pd: u32| {
-        if !order.contains(&pd) {
-            order.push(pd);
-        }
-    };
-    for e in &srat.entries {
-        let enabled = e.flags().is_some_and(|f| f & 1 != 0);
-        match e {
-            SratEntry::LocalApic { .. }
-            | SratEntry::X2apic { .. }
-            | SratEntry::Gicc { .. }
-            | SratEntry::Rintc { .. }
-            | SratEntry::GenericInitiator(_)
-                if enabled =>
-            {
-                if let Some(pd) = e.proximity_domain() {
-                    add(pd);
-                }
-            }
-            _ => {}
-        }
-    }
-    for e in &srat.entries {
-        if let SratEntry::Memory {
-            proximity_domain,
-            flags,
-            ..
-        } = e
-            && flags & 1 != 0
-        {
-            add(*proximity_domain);
-        }
-    }
-    order
 }
 
 /// Options of a verification.
@@ -253,15 +173,10 @@ pub fn compare(
     // --- PXM -> Linux node
     let srat_bytes = guest.tables.get("SRAT").or_else(|| planned.get("SRAT"));
     let order: Vec<u32> = match srat_bytes.map(|b| Srat::decode(b)) {
-        Some(Ok(s)) => linux_pxm_order(&s),
+        Some(Ok(s)) => linux_node_order(&s),
         _ => (0..u32::try_from(t.nodes.len()).unwrap_or(0)).collect(),
     };
-    let to_linux = |pxm: u32| -> Option<u32> {
-        order
-            .iter()
-            .position(|&p| p == pxm)
-            .and_then(|i| u32::try_from(i).ok())
-    };
+    let to_linux = |pxm: u32| linux_node_of(&order, pxm);
     if order
         .iter()
         .enumerate()
@@ -555,19 +470,5 @@ pub fn diff_tables(sig: &str, planned: &[u8], got: &[u8], diffs: &mut Vec<String
             planned.len(),
             got.len()
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists() {
-        assert_eq!(parse_list("0-3,8\n"), Ok(vec![0, 1, 2, 3, 8]));
-        assert_eq!(parse_list("\n"), Ok(vec![]));
-        assert!(parse_list("3-1").is_err());
-        assert_eq!(format_list(&[2, 3, 4, 5, 6, 7, 8, 9]), "2-9");
-        assert_eq!(format_list(&[0, 2, 3]), "0,2-3");
     }
 }

@@ -4,52 +4,19 @@
 //! expected bytes are QEMU's own golden blobs.
 mod common;
 
+use common::topo;
 use vnuma::acpi::FixedAscii;
 use vnuma::acpi::srat::AcpiHandle;
 use vnuma::acpi::{DeviceHandle, PciHandle};
-use vnuma::machine::memory::{DimmRequest, MIB, device_memory, place_dimms};
+use vnuma::machine::memory::{
+    DimmRequest, MIB, device_memory, device_memory_capacity, place_dimms,
+};
 use vnuma::machine::tables::build_tables;
 use vnuma::topology::*;
 
 fn golden(path: &str) -> Vec<u8> {
     let p = common::shared_dir().join("qemu-golden").join(path);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// A topology with QEMU's defaults: `ram` bytes, the given possible CPUs as
-/// (arch id, node), nodes with the given memory, no extras.
-fn topo(machine: MachineKind, ram: u64, cpus: &[(u32, u32)], node_mem: &[u64]) -> Topology {
-    Topology {
-        machine,
-        memory: MemoryConfig {
-            ram_size: ram,
-            max_ram: None,
-            slots: 0,
-            max_ram_below_4g: None,
-            above_4g_at_1tib: false,
-        },
-        cpus: cpus
-            .iter()
-            .map(|&(arch_id, node)| Cpu { arch_id, node })
-            .collect(),
-        nodes: node_mem
-            .iter()
-            .map(|&mem| Node {
-                mem,
-                initiator: None,
-            })
-            .collect(),
-        distances: None,
-        generic_initiators: vec![],
-        generic_ports: vec![],
-        nvdimms: vec![],
-        sgx_epc: vec![],
-        hmat: false,
-        hmat_lb: vec![],
-        hmat_caches: vec![],
-        extra_initiators: vec![],
-        oem: Oem::default(),
-    }
 }
 
 fn dist21() -> Option<Vec<Vec<u8>>> {
@@ -167,7 +134,8 @@ fn x86_dimmpxm() {
             addr: None,
             align: 2 * MIB,
         };
-        let addrs = place_dimms(region, &[req("dimm0"), req("dimm1")]).unwrap();
+        let capacity = device_memory_capacity(&t.memory);
+        let addrs = place_dimms(region, capacity, &[req("dimm0"), req("dimm1")]).unwrap();
         t.nvdimms = vec![MemRange {
             base: addrs[1],
             size: 128 * MIB,
@@ -392,7 +360,8 @@ fn virt_memhp() {
         addr: None,
         align: 2 * MIB,
     };
-    let addrs = place_dimms(region, &[req("dimm0"), req("dimm1")]).unwrap();
+    let capacity = device_memory_capacity(&t.memory);
+    let addrs = place_dimms(region, capacity, &[req("dimm0"), req("dimm1")]).unwrap();
     t.nvdimms = vec![MemRange {
         base: addrs[1],
         size: 128 * MIB,

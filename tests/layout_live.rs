@@ -6,6 +6,9 @@
 //! The expected blobs and the exact command lines are in `tests/data/layout-live/`
 //! (`regenerate.sh` documents how they were measured).
 
+mod common;
+
+use common::topo;
 use vnuma::acpi::{DeviceHandle, PciHandle};
 use vnuma::machine::memory::{GIB, KIB, MIB};
 use vnuma::machine::tables::build_tables;
@@ -17,40 +20,6 @@ fn blob(name: &str) -> Vec<u8> {
         .join("tests/data/layout-live")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn topo(machine: MachineKind, ram: u64, cpus: &[(u32, u32)], node_mem: &[u64]) -> Topology {
-    Topology {
-        machine,
-        memory: MemoryConfig {
-            ram_size: ram,
-            max_ram: None,
-            slots: 0,
-            max_ram_below_4g: None,
-            above_4g_at_1tib: false,
-        },
-        cpus: cpus
-            .iter()
-            .map(|&(arch_id, node)| Cpu { arch_id, node })
-            .collect(),
-        nodes: node_mem
-            .iter()
-            .map(|&mem| Node {
-                mem,
-                initiator: None,
-            })
-            .collect(),
-        distances: None,
-        generic_initiators: vec![],
-        generic_ports: vec![],
-        nvdimms: vec![],
-        sgx_epc: vec![],
-        hmat: false,
-        hmat_lb: vec![],
-        hmat_caches: vec![],
-        extra_initiators: vec![],
-        oem: Oem::default(),
-    }
 }
 
 fn check(t: &Topology, case: &str) {

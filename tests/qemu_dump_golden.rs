@@ -7,6 +7,8 @@ mod common;
 
 use std::path::PathBuf;
 
+use common::hmat_lb;
+
 use vnuma::qemu::dump::{Arch, DumpError, DumpRequest, dump};
 
 /// One bios-tables-test case.
@@ -31,19 +33,7 @@ const NOINIT_HEAD: &str = "-machine hmat=on -smp 4,sockets=2 -m 128M -object mem
 const VIRT_HMAT_HEAD: &str = "-machine hmat=on -cpu cortex-a57 -smp 4,sockets=2 -m 384M -object memory-backend-ram,size=128M,id=ram0 -object memory-backend-ram,size=128M,id=ram1 -object memory-backend-ram,size=128M,id=ram2 -numa node,nodeid=0,memdev=ram0 -numa node,nodeid=1,memdev=ram1 -numa node,nodeid=2,memdev=ram2 -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1 -numa cpu,node-id=1,socket-id=1";
 const MMIO64: &str = "-m 128M,slots=1,maxmem=2G -cpu Opteron_G1 -object memory-backend-ram,id=ram0,size=128M -numa node,memdev=ram0 -device pci-testdev,membar=2G";
 const XAPIC: &str = "-object memory-backend-ram,id=ram0,size=128M -numa node -numa node,memdev=ram0 -machine kernel-irqchip=on -smp 1,maxcpus=288";
-const G1_HEAD: &str = "-machine hmat=on,cxl=on -smp 3,sockets=3 -m 128M,maxmem=384M,slots=2 -device pcie-root-port,chassis=1,id=pci.1 -device pci-testdev,bus=pci.1,multifunction=on,addr=00.0 -device pci-testdev,bus=pci.1,addr=00.1 -device pci-testdev,bus=pci.1,id=gidev,addr=00.2 -device pxb-cxl,bus_nr=64,bus=pcie.0,id=cxl.1 -object memory-backend-ram,size=64M,id=ram0 -object memory-backend-ram,size=64M,id=ram1 -numa node,nodeid=0,cpus=0,memdev=ram0 -numa node,nodeid=1 -object acpi-generic-initiator,id=gi0,pci-dev=gidev,node=1 -numa node,nodeid=2 -object acpi-generic-port,id=gp0,pci-bus=cxl.1,node=2 -numa node,nodeid=3,cpus=1 -numa node,nodeid=4,memdev=ram1 -numa node,nodeid=5,cpus=2";
 const MEMHP_VIRT: &str = "-machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1";
-
-/// `-numa hmat-lb` options: (initiator, target, "latency"|"bandwidth", value).
-fn hmat_lb(list: &[(u32, u32, &str, &str)]) -> String {
-    list.iter()
-        .map(|(i, t, kind, v)| {
-            format!(
-                " -numa hmat-lb,initiator={i},target={t},hierarchy=memory,data-type=access-{kind},{kind}={v}"
-            )
-        })
-        .collect()
-}
 
 /// MANIFEST "L1": the 12 hmat-lb options shared by acpihmat-noinitiator and acpihmatvirt.
 fn l1() -> String {
@@ -60,44 +50,6 @@ fn l1() -> String {
         (1, 1, "bandwidth", "10485760"),
         (1, 2, "latency", "30"),
         (1, 2, "bandwidth", "1048576"),
-    ])
-}
-
-/// MANIFEST "G1": the 32 hmat-lb options of acpihmat-generic-x, in the test's order.
-fn g1_lb() -> String {
-    hmat_lb(&[
-        (0, 0, "latency", "10"),
-        (0, 0, "bandwidth", "800M"),
-        (0, 2, "latency", "100"),
-        (0, 2, "bandwidth", "200M"),
-        (0, 4, "latency", "100"),
-        (0, 4, "bandwidth", "200M"),
-        (0, 5, "latency", "200"),
-        (0, 5, "bandwidth", "400M"),
-        (1, 0, "latency", "500"),
-        (1, 0, "bandwidth", "100M"),
-        (1, 2, "latency", "50"),
-        (1, 2, "bandwidth", "400M"),
-        (1, 4, "latency", "50"),
-        (1, 4, "bandwidth", "800M"),
-        (1, 5, "latency", "500"),
-        (1, 5, "bandwidth", "100M"),
-        (3, 0, "latency", "20"),
-        (3, 0, "bandwidth", "400M"),
-        (3, 2, "latency", "80"),
-        (3, 2, "bandwidth", "200M"),
-        (3, 4, "latency", "80"),
-        (3, 4, "bandwidth", "200M"),
-        (3, 5, "latency", "20"),
-        (3, 5, "bandwidth", "400M"),
-        (5, 0, "latency", "20"),
-        (5, 0, "bandwidth", "400M"),
-        (5, 2, "latency", "80"),
-        (5, 4, "bandwidth", "200M"),
-        (5, 4, "latency", "80"),
-        (5, 2, "bandwidth", "200M"),
-        (5, 5, "latency", "10"),
-        (5, 5, "bandwidth", "800M"),
     ])
 }
 
@@ -123,12 +75,7 @@ fn cases() -> Vec<Case> {
         format!("{NOINIT_HEAD}{}", l1()),
         &["SRAT", "HMAT"],
     ));
-    v.push(c(
-        q,
-        "acpihmat-generic-x",
-        format!("{G1_HEAD}{}", g1_lb()),
-        &["SRAT", "HMAT"],
-    ));
+    v.push(c(q, "acpihmat-generic-x", common::g1(), &["SRAT", "HMAT"]));
     v.push(c(q, "mmio64", MMIO64.into(), &["SRAT"]));
     // The KVM-only xapic case: QEMU 10 accepts kernel-irqchip=on under TCG too.
     v.push(c(q, "xapic", XAPIC.into(), &["SRAT"]));

@@ -50,73 +50,6 @@ fn l1() -> String {
     s
 }
 
-/// MANIFEST G1 (acpihmat-generic-x), exact order.
-fn g1() -> String {
-    let mut s = String::from(
-        "-machine hmat=on,cxl=on -smp 3,sockets=3 -m 128M,maxmem=384M,slots=2 \
-         -device pcie-root-port,chassis=1,id=pci.1 \
-         -device pci-testdev,bus=pci.1,multifunction=on,addr=00.0 \
-         -device pci-testdev,bus=pci.1,addr=00.1 \
-         -device pci-testdev,bus=pci.1,id=gidev,addr=00.2 \
-         -device pxb-cxl,bus_nr=64,bus=pcie.0,id=cxl.1 \
-         -object memory-backend-ram,size=64M,id=ram0 \
-         -object memory-backend-ram,size=64M,id=ram1 \
-         -numa node,nodeid=0,cpus=0,memdev=ram0 \
-         -numa node,nodeid=1 \
-         -object acpi-generic-initiator,id=gi0,pci-dev=gidev,node=1 \
-         -numa node,nodeid=2 \
-         -object acpi-generic-port,id=gp0,pci-bus=cxl.1,node=2 \
-         -numa node,nodeid=3,cpus=1 \
-         -numa node,nodeid=4,memdev=ram1 \
-         -numa node,nodeid=5,cpus=2",
-    );
-    let lb: [(u32, u32, &str, &str); 32] = [
-        (0, 0, "latency", "10"),
-        (0, 0, "bandwidth", "800M"),
-        (0, 2, "latency", "100"),
-        (0, 2, "bandwidth", "200M"),
-        (0, 4, "latency", "100"),
-        (0, 4, "bandwidth", "200M"),
-        (0, 5, "latency", "200"),
-        (0, 5, "bandwidth", "400M"),
-        (1, 0, "latency", "500"),
-        (1, 0, "bandwidth", "100M"),
-        (1, 2, "latency", "50"),
-        (1, 2, "bandwidth", "400M"),
-        (1, 4, "latency", "50"),
-        (1, 4, "bandwidth", "800M"),
-        (1, 5, "latency", "500"),
-        (1, 5, "bandwidth", "100M"),
-        (3, 0, "latency", "20"),
-        (3, 0, "bandwidth", "400M"),
-        (3, 2, "latency", "80"),
-        (3, 2, "bandwidth", "200M"),
-        (3, 4, "latency", "80"),
-        (3, 4, "bandwidth", "200M"),
-        (3, 5, "latency", "20"),
-        (3, 5, "bandwidth", "400M"),
-        (5, 0, "latency", "20"),
-        (5, 0, "bandwidth", "400M"),
-        (5, 2, "latency", "80"),
-        (5, 4, "bandwidth", "200M"),
-        (5, 4, "latency", "80"),
-        (5, 2, "bandwidth", "200M"),
-        (5, 5, "latency", "10"),
-        (5, 5, "bandwidth", "800M"),
-    ];
-    for (i, t, kind, v) in lb {
-        let dt = if kind == "latency" {
-            "access-latency"
-        } else {
-            "access-bandwidth"
-        };
-        s += &format!(
-            " -numa hmat-lb,initiator={i},target={t},hierarchy=memory,data-type={dt},{kind}={v}"
-        );
-    }
-    s
-}
-
 /// Runs `vnuma qemu --arch ARCH -o DIR -- ARGS` and compares DIR with the golden
 /// blobs: exactly the tables named in `expect` (`(file in DIR, golden path)`).
 fn run_case(arch: &str, args: &str, expect: &[(&str, &str)]) {
@@ -202,7 +135,7 @@ fn q35_only_cases() {
     );
     x86(
         "q35",
-        &g1(),
+        &common::g1(),
         &[
             ("SRAT.dat", "x86/q35/SRAT.acpihmat-generic-x"),
             ("HMAT.dat", "x86/q35/HMAT.acpihmat-generic-x"),

@@ -33,73 +33,6 @@ const L1: &str = "-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=
 -numa hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=30 \
 -numa hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-bandwidth,bandwidth=1048576";
 
-fn g1() -> String {
-    let mut s = String::from(
-        "-machine hmat=on,cxl=on -smp 3,sockets=3 -m 128M,maxmem=384M,slots=2 \
--device pcie-root-port,chassis=1,id=pci.1 \
--device pci-testdev,bus=pci.1,multifunction=on,addr=00.0 \
--device pci-testdev,bus=pci.1,addr=00.1 \
--device pci-testdev,bus=pci.1,id=gidev,addr=00.2 \
--device pxb-cxl,bus_nr=64,bus=pcie.0,id=cxl.1 \
--object memory-backend-ram,size=64M,id=ram0 \
--object memory-backend-ram,size=64M,id=ram1 \
--numa node,nodeid=0,cpus=0,memdev=ram0 \
--numa node,nodeid=1 \
--object acpi-generic-initiator,id=gi0,pci-dev=gidev,node=1 \
--numa node,nodeid=2 \
--object acpi-generic-port,id=gp0,pci-bus=cxl.1,node=2 \
--numa node,nodeid=3,cpus=1 \
--numa node,nodeid=4,memdev=ram1 \
--numa node,nodeid=5,cpus=2",
-    );
-    let lb: &[(&str, u32, u32, &str)] = &[
-        ("l", 0, 0, "10"),
-        ("b", 0, 0, "800M"),
-        ("l", 0, 2, "100"),
-        ("b", 0, 2, "200M"),
-        ("l", 0, 4, "100"),
-        ("b", 0, 4, "200M"),
-        ("l", 0, 5, "200"),
-        ("b", 0, 5, "400M"),
-        ("l", 1, 0, "500"),
-        ("b", 1, 0, "100M"),
-        ("l", 1, 2, "50"),
-        ("b", 1, 2, "400M"),
-        ("l", 1, 4, "50"),
-        ("b", 1, 4, "800M"),
-        ("l", 1, 5, "500"),
-        ("b", 1, 5, "100M"),
-        ("l", 3, 0, "20"),
-        ("b", 3, 0, "400M"),
-        ("l", 3, 2, "80"),
-        ("b", 3, 2, "200M"),
-        ("l", 3, 4, "80"),
-        ("b", 3, 4, "200M"),
-        ("l", 3, 5, "20"),
-        ("b", 3, 5, "400M"),
-        ("l", 5, 0, "20"),
-        ("b", 5, 0, "400M"),
-        ("l", 5, 2, "80"),
-        ("b", 5, 4, "200M"),
-        ("l", 5, 4, "80"),
-        ("b", 5, 2, "200M"),
-        ("l", 5, 5, "10"),
-        ("b", 5, 5, "800M"),
-    ];
-    for (k, i, t, v) in lb {
-        if *k == "l" {
-            s.push_str(&format!(
-                " -numa hmat-lb,initiator={i},target={t},hierarchy=memory,data-type=access-latency,latency={v}"
-            ));
-        } else {
-            s.push_str(&format!(
-                " -numa hmat-lb,initiator={i},target={t},hierarchy=memory,data-type=access-bandwidth,bandwidth={v}"
-            ));
-        }
-    }
-    s
-}
-
 struct Case {
     arch: Arch,
     machine: &'static str,
@@ -155,7 +88,7 @@ fn cases() -> Vec<Case> {
     ));
     v.push(x86(
         "q35",
-        &g1(),
+        &common::g1(),
         "x86/q35/SRAT.acpihmat-generic-x",
         None,
         Some("x86/q35/HMAT.acpihmat-generic-x"),
@@ -809,6 +742,29 @@ fn error_cases() -> Vec<ErrCase> {
     v.push(located("-M q35 -device pxb-pcie,bus_nr=64,id=pa -device pxb-pcie,bus_nr=96,id=pb,bus=pcie.0 -device pci-testdev", o, "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"));
     let o = "-device pci-testdev,bus=nosuch";
     v.push(located(&format!("-M q35 {o}"), o, "Bus 'nosuch' not found"));
+    // Memory map errors come from machine::memory with QEMU's text.
+    v.push(e(
+        "-M q35 -m 128M,slots=300,maxmem=1G",
+        &format!("{P}unsupported amount of memory slots: 300"),
+    ));
+    v.push(e(
+        "-M q35,max-ram-below-4g=8G",
+        &format!(
+            "{P}Machine option 'max-ram-below-4g=8589934592' expects size less than or equal to 4G"
+        ),
+    ));
+    let o = "-device pc-dimm,memdev=m1";
+    v.push(located(
+        &format!("-M q35 -m 128M,slots=2,maxmem=1G -object memory-backend-ram,id=m1,size=1M {o}"),
+        o,
+        "backend memory size must be multiple of 0x200000",
+    ));
+    let o = "-device pc-dimm,memdev=c,id=dc";
+    v.push(located(
+        &format!("-M q35 -m 128M,slots=3,maxmem=1G -object memory-backend-ram,id=a,size=256M -object memory-backend-ram,id=b,size=256M -object memory-backend-ram,id=c,size=512M -device pc-dimm,memdev=a,id=da -device pc-dimm,memdev=b,id=db {o}"),
+        o,
+        "not enough space, currently 0x20000000 in use of total space for memory devices 0x38000000",
+    ));
     let o = "-device pc-dimm,memdev=m0,node=3";
     v.push(located(
         &format!("-M q35 -m 128M,slots=2,maxmem=1G {M128} {o}"),

@@ -122,7 +122,7 @@ fn verify_arm(tree: &str, topology: &Path) -> (i32, String) {
 fn arm_virt_edk2_tree_passes() {
     let (code, out) = verify_arm(
         "arm-virt-edk2-initrd",
-        &root().join("examples/arm-virt.toml"),
+        &root().join("tests/fixtures/verify/arm-virt-edk2-initrd/topology.toml"),
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("node3 (pxm 3): distance 60 60 30 10"), "{out}");

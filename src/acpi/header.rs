@@ -219,6 +219,19 @@ impl TableWriter {
     }
 }
 
+/// The byte offset of each of a table's structures, laid end to end from `start`
+/// with the given lengths.
+pub(crate) fn running_offsets(start: usize, lens: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut off = start;
+    lens.into_iter()
+        .map(|len| {
+            let o = off;
+            off = off.saturating_add(len);
+            o
+        })
+        .collect()
+}
+
 /// Signature bytes as a printable string (non-printable bytes as `\xNN`).
 pub fn sig_to_string(sig: &[u8]) -> String {
     let mut s = String::new();

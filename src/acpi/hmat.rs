@@ -7,7 +7,7 @@ use zerocopy::{
 };
 
 use super::error::{DecodeError, DecodeErrorKind};
-use super::header::{HEADER_LEN, Header, TableWriter};
+use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
 use super::read_at;
 use super::text::{HexBytes, is_zero};
 
@@ -529,15 +529,10 @@ impl Hmat {
 
     /// Byte offset of each structure in the encoded table.
     pub fn structure_offsets(&self) -> Vec<usize> {
-        let mut off = STRUCTURES_OFFSET;
-        self.structures
-            .iter()
-            .map(|s| {
-                let o = off;
-                off += s.encoded_len();
-                o
-            })
-            .collect()
+        running_offsets(
+            STRUCTURES_OFFSET,
+            self.structures.iter().map(|s| s.encoded_len()),
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use zerocopy::{
 };
 
 use super::error::{DecodeError, DecodeErrorKind};
-use super::header::{HEADER_LEN, Header, TableWriter};
+use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
 use super::read_at;
 use super::text::{FixedAscii, HexBytes, is_zero};
 
@@ -885,18 +885,11 @@ impl Srat {
 
     /// Byte offset of each entry in the encoded table.
     pub fn entry_offsets(&self) -> Vec<usize> {
-        let mut off = ENTRIES_OFFSET;
-        self.entries
-            .iter()
-            .map(|e| {
-                let o = off;
-                off += e.encoded_len();
-                o
-            })
-            .collect()
+        running_offsets(ENTRIES_OFFSET, self.entries.iter().map(|e| e.encoded_len()))
     }
 
-    /// Proximity domains in order of first appearance (the order Linux numbers nodes in).
+    /// Proximity domains in order of first appearance in the table (Linux numbers
+    /// nodes in another order: processors and generic initiators first, then memory).
     pub fn proximity_domains_in_order(&self) -> Vec<u32> {
         let mut seen = Vec::new();
         for e in &self.entries {

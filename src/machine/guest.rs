@@ -2,10 +2,10 @@
 //! memory and devices of each node, the distance matrix, and warnings where the
 //! guest will see something the user probably did not mean.
 //!
-//! Linux numbers nodes in the order proximity domains first appear in the SRAT,
-//! in two passes: first the processor (types 0, 2, 3) and Generic Initiator
-//! (type 5) structures, then the memory structures (type 1). Disabled structures
-//! (QEMU's zero padding) are skipped, and a Generic Port (type 6) gets no node.
+//! Linux numbers nodes as [`crate::linux::linux_node_order`] says: in the order
+//! proximity domains first appear in the SRAT, processor and Generic Initiator
+//! structures first, then memory; disabled structures (QEMU's zero padding) are
+//! skipped, and a Generic Port gets no node.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,49 +82,6 @@ fn handle_text(h: &DeviceHandle) -> String {
     }
 }
 
-/// Proximity domains in Linux node order (index = Linux node id), from an SRAT's entries.
-pub fn linux_node_order(entries: &[SratEntry]) -> Vec<u32> {
-    let mut order: Vec<u32> = Vec::new();
-    let mut see = |pd: u32| {
-        if !order.contains(&pd) {
-            order.push(pd);
-        }
-    };
-    for e in entries {
-        match e {
-            SratEntry::LocalApic {
-                proximity_domain,
-                flags,
-                ..
-            }
-            | SratEntry::X2apic {
-                proximity_domain,
-                flags,
-                ..
-            }
-            | SratEntry::Gicc {
-                proximity_domain,
-                flags,
-                ..
-            } if flags & 1 != 0 => see(*proximity_domain),
-            SratEntry::GenericInitiator(g) if g.flags & 1 != 0 => see(g.proximity_domain),
-            _ => {}
-        }
-    }
-    for e in entries {
-        if let SratEntry::Memory {
-            proximity_domain,
-            flags,
-            ..
-        } = e
-            && flags & 1 != 0
-        {
-            see(*proximity_domain);
-        }
-    }
-    order
-}
-
 fn mib(b: u64) -> String {
     if b.is_multiple_of(1 << 20) {
         format!("{} MiB", b >> 20)
@@ -179,7 +136,7 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             warnings,
         };
     };
-    let order = linux_node_order(&srat.entries);
+    let order = crate::linux::linux_node_order(srat);
     let mut nodes: Vec<GuestNode> = order
         .iter()
         .enumerate()

@@ -146,7 +146,7 @@ impl X86RamSplit {
             return Err(LayoutError::invalid(
                 "memory.max_ram_below_4g",
                 format!(
-                    "Machine option 'max-ram-below-4g={m}' expects size less than or equal to 4 GiB"
+                    "Machine option 'max-ram-below-4g={m}' expects size less than or equal to 4G"
                 ),
             ));
         }
@@ -396,38 +396,6 @@ impl MemoryMap {
 /// QEMU rounds the `-m` size up to a multiple of this (8 KiB).
 pub const RAM_SIZE_ALIGN: u64 = 8 * KIB;
 
-/// QEMU's default 64-bit PCI hole size on `q35` (and what the AMD relocation
-/// check adds after the highest used address).
-pub const PCI_HOLE64_SIZE: u64 = 32 * GIB;
-
-/// Start of the AMD HyperTransport window (`AMD_HT_START`).
-pub const AMD_HT_START: u64 = 0xFD_0000_0000;
-
-/// Whether x86 RAM above 4 GiB starts at 1 TiB ([`AMD_ABOVE_1TB_START`]): only
-/// with an AMD-vendor CPU (`amd_vendor`; QEMU's default x86 CPU `qemu64` is one),
-/// and only when the highest used guest address (device memory, or RAM, plus the
-/// 64-bit PCI hole) reaches the HyperTransport window (spec §2.3).
-/// `mem.above_4g_at_1tib` is ignored.
-pub fn x86_above_4g_at_1tib(
-    machine: MachineKind,
-    mem: &MemoryConfig,
-    amd_vendor: bool,
-) -> Result<bool, LayoutError> {
-    if !machine.is_x86() || !amd_vendor {
-        return Ok(false);
-    }
-    let at_4g = MemoryConfig {
-        above_4g_at_1tib: false,
-        ..mem.clone()
-    };
-    let split = X86RamSplit::compute(machine, &at_4g)?;
-    let top = match device_memory(machine, &at_4g, &[])? {
-        Some(dm) => add(dm.base, dm.size, "memory.max_ram")?,
-        None => split.above_4g_end(),
-    };
-    Ok(round_up(top, GIB, "memory")?.saturating_add(PCI_HOLE64_SIZE) >= AMD_HT_START)
-}
-
 impl MemoryMap {
     /// Checks that the SRAT memory entries describe the guest's boot RAM exactly:
     /// every node piece lies inside a RAM region and every RAM byte (x86: except
@@ -519,29 +487,82 @@ pub struct DimmRequest {
     pub align: u64,
 }
 
-/// Places memory devices in `region` in plug order, the way QEMU's
-/// `memory_device_get_free_addr` does: each device goes at its fixed address, or
-/// at the lowest aligned address above the region start that does not overlap an
-/// already placed device (first fit, scanning placed devices in address order).
-/// Returns the address of each device. Errors carry QEMU's message text and name
-/// the device.
-pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, LayoutError> {
-    let region_end = region
-        .end()
-        .ok_or_else(|| LayoutError::invalid("memory", "device memory region overflows"))?;
-    let mut placed: Vec<(Range, &str)> = Vec::new();
-    let mut used: u64 = 0;
-    let mut out = Vec::with_capacity(dimms.len());
-    for d in dimms {
+/// What memory devices may use in total: QEMU's `maxmem − ram`
+/// (`memory_device_check_addable`). The device-memory region is larger by
+/// 1 GiB per slot, for alignment, but that slack is not usable.
+pub fn device_memory_capacity(mem: &MemoryConfig) -> u64 {
+    mem.max_ram
+        .unwrap_or(mem.ram_size)
+        .saturating_sub(mem.ram_size)
+}
+
+/// Where the AMD HyperTransport window starts (`AMD_HT_START`).
+pub const AMD_HT_START: u64 = 0xFD_0000_0000;
+/// Size of the 64-bit PCI hole QEMU reserves after RAM and device memory on
+/// x86 (the default `pci-hole64-size`, 32 GiB).
+pub const X86_PCI_HOLE64_SIZE: u64 = 32 * GIB;
+
+/// Whether QEMU moves x86 RAM above 4 GiB to 1 TiB for an AMD-vendor CPU
+/// (`pc_memory_init`): when the 64-bit PCI hole, which follows the
+/// device-memory region (or RAM above 4 GiB when there is none), both laid out
+/// from 4 GiB, reaches [`AMD_HT_START`]. Ignores `mem.above_4g_at_1tib`; the
+/// caller decides whether the CPU is an AMD one.
+pub fn x86_amd_above_1tib(
+    machine: MachineKind,
+    mem: &MemoryConfig,
+    sgx_epc: &[MemRange],
+) -> Result<bool, LayoutError> {
+    let mut at_4g = mem.clone();
+    at_4g.above_4g_at_1tib = false;
+    let end = match device_memory(machine, &at_4g, sgx_epc)? {
+        Some(r) => add(r.base, r.size, "memory.max_ram")?,
+        None => X86RamSplit::compute(machine, &at_4g)?.above_4g_end(),
+    };
+    Ok(round_up(end, GIB, "memory")?.saturating_add(X86_PCI_HOLE64_SIZE) >= AMD_HT_START)
+}
+
+/// Places memory devices one at a time, in plug order, the way QEMU's
+/// `memory_device_pre_plug` does (see [`place_dimms`]).
+#[derive(Debug, Clone)]
+pub struct DimmPlacer {
+    region: Range,
+    capacity: u64,
+    used: u64,
+    placed: Vec<(Range, String)>,
+}
+
+impl DimmPlacer {
+    /// A placer for the device-memory `region`, of which memory devices may use
+    /// `capacity` bytes in total ([`device_memory_capacity`]).
+    pub fn new(region: Range, capacity: u64) -> Self {
+        DimmPlacer {
+            region,
+            capacity,
+            used: 0,
+            placed: Vec::new(),
+        }
+    }
+
+    /// Places one device: at its fixed address, or at the lowest aligned address
+    /// above the region start that does not overlap an already placed device
+    /// (first fit, scanning placed devices in address order). Returns its
+    /// address. Errors carry QEMU's message text and name the device; a device
+    /// that fails is not placed.
+    pub fn place(&mut self, d: &DimmRequest) -> Result<u64, LayoutError> {
+        let region = self.region;
+        let region_end = region
+            .end()
+            .ok_or_else(|| LayoutError::invalid("memory", "device memory region overflows"))?;
         let field = format!("device[{}]", d.id);
         let align = d.align.max(1);
-        let region_size = region.size;
+        let used = self.used;
+        let capacity = self.capacity;
         let new_used = used.checked_add(d.size);
-        if new_used.is_none_or(|u| u > region_size) {
+        if new_used.is_none_or(|u| u > capacity) {
             return Err(LayoutError::invalid(
                 field,
                 format!(
-                    "not enough space, currently {used:#x} in use of total space for memory devices {region_size:#x}"
+                    "not enough space, currently {used:#x} in use of total space for memory devices {capacity:#x}"
                 ),
             ));
         }
@@ -580,10 +601,10 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
                 ),
             ));
         }
-        let mut sorted = placed.clone();
+        let mut sorted: Vec<&(Range, String)> = self.placed.iter().collect();
         sorted.sort_by_key(|(r, _)| r.base);
         let mut failed = false;
-        for (tmp, other_id) in &sorted {
+        for (tmp, other_id) in sorted {
             let (Some(tmp_end), Some(new_end)) = (tmp.end(), new.end()) else {
                 failed = true;
                 break;
@@ -612,11 +633,23 @@ pub fn place_dimms(region: Range, dimms: &[DimmRequest]) -> Result<Vec<u64>, Lay
                 "could not find position in guest address space for memory device - memory fragmented due to alignments",
             ));
         }
-        used = new_used.unwrap_or(used);
-        placed.push((new, d.id.as_str()));
-        out.push(new.base);
+        self.used = new_used.unwrap_or(used);
+        self.placed.push((new, d.id.clone()));
+        Ok(new.base)
     }
-    Ok(out)
+}
+
+/// Places memory devices in `region` in plug order with a [`DimmPlacer`]
+/// (`capacity`: what they may use in total, [`device_memory_capacity`]).
+/// Returns the address of each device. Errors carry QEMU's message text and name
+/// the device.
+pub fn place_dimms(
+    region: Range,
+    capacity: u64,
+    dimms: &[DimmRequest],
+) -> Result<Vec<u64>, LayoutError> {
+    let mut placer = DimmPlacer::new(region, capacity);
+    dimms.iter().map(|d| placer.place(d)).collect()
 }
 
 #[cfg(test)]
@@ -800,6 +833,8 @@ mod tests {
             base: 4 * GIB,
             size: 0xF800_0000,
         };
+        // -m 128M,slots=3,maxmem=1G: devices may use maxmem - ram = 896 MiB.
+        let cap = 896 * MIB;
         let d = |id: &str, size, addr| DimmRequest {
             id: id.into(),
             size,
@@ -808,6 +843,7 @@ mod tests {
         };
         let a = place_dimms(
             region,
+            cap,
             &[d("dimm0", 128 * MIB, None), d("dimm1", 128 * MIB, None)],
         )
         .unwrap();
@@ -815,6 +851,7 @@ mod tests {
         // A fixed address first, then first fit fills the gap below it.
         let a = place_dimms(
             region,
+            cap,
             &[
                 d("a", 128 * MIB, Some(4 * GIB + 256 * MIB)),
                 d("b", 128 * MIB, None),
@@ -824,7 +861,23 @@ mod tests {
         .unwrap();
         assert_eq!(a, vec![4 * GIB + 256 * MIB, 4 * GIB, 4 * GIB + 384 * MIB]);
         // Too big.
-        let e = place_dimms(region, &[d("big", 4 * GIB, None)]).unwrap_err();
+        let e = place_dimms(region, cap, &[d("big", 4 * GIB, None)]).unwrap_err();
         assert!(e.to_string().contains("device[big]"), "{e}");
+        // The limit is maxmem - ram, not the region size (live QEMU 10.0.2:
+        // 256M, 256M then 512M in -m 128M,slots=3,maxmem=1G).
+        let e = place_dimms(
+            region,
+            cap,
+            &[
+                d("da", 256 * MIB, None),
+                d("db", 256 * MIB, None),
+                d("dc", 512 * MIB, None),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "not enough space, currently 0x20000000 in use of total space for memory devices 0x38000000"
+        );
     }
 }

@@ -279,6 +279,18 @@ const DATA_TYPES: [DataType; 6] = [
     DataType::WriteBandwidth,
 ];
 
+/// The largest power of ten dividing a latency value (QEMU's per-value latency
+/// base; 1 for 0).
+pub fn latency_base(v: u64) -> u64 {
+    let mut b = 1u64;
+    let mut x = v;
+    while x != 0 && x.is_multiple_of(10) {
+        x /= 10;
+        b *= 10;
+    }
+    b
+}
+
 /// QEMU's base for one (hierarchy, data type) list, in ns or bytes/s.
 ///
 /// Latency: the smallest "largest power of ten dividing a value" over the non-zero
@@ -287,18 +299,7 @@ const DATA_TYPES: [DataType; 6] = [
 pub fn lb_base(data_type: DataType, values: &[u64]) -> u64 {
     let nonzero = values.iter().copied().filter(|&v| v != 0);
     if data_type.is_latency() {
-        nonzero
-            .map(|v| {
-                let mut b = 1u64;
-                let mut x = v;
-                while x.is_multiple_of(10) {
-                    x /= 10;
-                    b *= 10;
-                }
-                b
-            })
-            .min()
-            .unwrap_or(u64::MAX)
+        nonzero.map(latency_base).min().unwrap_or(u64::MAX)
     } else {
         nonzero
             .map(|v| v.trailing_zeros())

@@ -31,8 +31,11 @@ use super::lexer::{self, CmdOption, Opts};
 use crate::acpi::DeviceHandle;
 use crate::acpi::srat::{AcpiHandle, PciHandle};
 use crate::acpi::text::FixedAscii;
+use crate::machine::LayoutError;
 use crate::machine::cpu::{self, CpuSelector, CpuSlot, SmpConfig, SmpTopology};
+use crate::machine::memory::{self as memmap, DimmPlacer, DimmRequest, MIB};
 use crate::machine::pci::{self, DeviceKind, DeviceSpec, PciTree};
+use crate::machine::tables::latency_base;
 use crate::topology::{
     Affinity, Associativity, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
     MemoryConfig, Node, Oem, Topology, WritePolicy,
@@ -41,9 +44,6 @@ use std::collections::BTreeMap;
 
 /// QEMU's `MAX_NODES`.
 pub const MAX_NODES: u64 = 128;
-
-const MIB: u64 = 1 << 20;
-const GIB: u64 = 1 << 30;
 
 pub use super::Arch;
 
@@ -283,26 +283,6 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
     })
 }
 
-/// x86 below/above-4G RAM split (spec §2.3), for the device-memory base.
-fn x86_split(kind: MachineKind, ram: u64, max_below: Option<u64>) -> (u64, u64) {
-    let lowmem = if kind == MachineKind::Q35 {
-        let l = if ram >= 0xB000_0000 {
-            0x8000_0000
-        } else {
-            0xB000_0000
-        };
-        l.min(max_below.unwrap_or(4 * GIB))
-    } else {
-        let m = max_below.unwrap_or(0xE000_0000);
-        if ram >= m { m.min(0xC000_0000) } else { m }
-    };
-    if ram >= lowmem {
-        (lowmem, ram - lowmem)
-    } else {
-        (ram, 0)
-    }
-}
-
 fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
     let versioned = |prefix: &str| -> Option<String> {
         let v = name.strip_prefix(prefix)?;
@@ -422,12 +402,15 @@ fn enum_val<T: Copy>(
 ) -> Result<Option<T>, QemuError> {
     match opts.get(key) {
         None => Ok(None),
-        Some(v) => table
-            .iter()
-            .find(|(n, _)| *n == v)
-            .map(|(_, t)| Some(*t))
+        Some(v) => lookup(table, v)
+            .map(Some)
             .ok_or_else(|| o.error(format!("Parameter '{key}' does not accept value '{v}'"))),
     }
+}
+
+/// The value named `v` in a (name, value) table.
+fn lookup<T: Copy>(table: &[(&str, T)], v: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == v).map(|(_, t)| *t)
 }
 
 /// Parses a uint16 list (`cpus=`/`host-nodes=` values: `N` or `A-B`, repeatable).
@@ -1092,30 +1075,8 @@ fn parse_inner(
             "hmat-lb" => {
                 let initiator = numa_uint(o, n, "initiator", 65535, "uint16_t")?;
                 let target = numa_uint(o, n, "target", 65535, "uint16_t")?;
-                let hierarchy = enum_val(
-                    o,
-                    n,
-                    "hierarchy",
-                    &[
-                        ("memory", Hierarchy::Memory),
-                        ("first-level", Hierarchy::FirstLevel),
-                        ("second-level", Hierarchy::SecondLevel),
-                        ("third-level", Hierarchy::ThirdLevel),
-                    ],
-                )?;
-                let data_type = enum_val(
-                    o,
-                    n,
-                    "data-type",
-                    &[
-                        ("access-latency", DataType::AccessLatency),
-                        ("read-latency", DataType::ReadLatency),
-                        ("write-latency", DataType::WriteLatency),
-                        ("access-bandwidth", DataType::AccessBandwidth),
-                        ("read-bandwidth", DataType::ReadBandwidth),
-                        ("write-bandwidth", DataType::WriteBandwidth),
-                    ],
-                )?;
+                let hierarchy = enum_val(o, n, "hierarchy", &Hierarchy::NAMES)?;
+                let data_type = enum_val(o, n, "data-type", &DataType::NAMES)?;
                 let latency = numa_uint(o, n, "latency", u64::MAX, "uint64_t")?;
                 let bandwidth = numa_size(o, n, "bandwidth")?;
                 let initiator = required(o, initiator, "initiator")?;
@@ -1145,26 +1106,8 @@ fn parse_inner(
                 let node_id = numa_uint(o, n, "node-id", u64::from(u32::MAX), "uint32_t")?;
                 let size = numa_size(o, n, "size")?;
                 let level = numa_uint(o, n, "level", 255, "uint8_t")?;
-                let assoc = enum_val(
-                    o,
-                    n,
-                    "associativity",
-                    &[
-                        ("none", Associativity::None),
-                        ("direct", Associativity::Direct),
-                        ("complex", Associativity::Complex),
-                    ],
-                )?;
-                let policy = enum_val(
-                    o,
-                    n,
-                    "policy",
-                    &[
-                        ("none", WritePolicy::None),
-                        ("write-back", WritePolicy::WriteBack),
-                        ("write-through", WritePolicy::WriteThrough),
-                    ],
-                )?;
+                let assoc = enum_val(o, n, "associativity", &Associativity::NAMES)?;
+                let policy = enum_val(o, n, "policy", &WritePolicy::NAMES)?;
                 let line = numa_uint(o, n, "line", 65535, "uint16_t")?;
                 let node_id = required(o, node_id, "node-id")?;
                 let size = required(o, size, "size")?;
@@ -1311,22 +1254,28 @@ fn parse_inner(
             pci.add(&spec).map_err(QemuError::program)?;
         }
     }
-    let (below, above) = x86_split(kind, ram_size, mp.max_ram_below_4g);
-    let devmem = if max_ram > ram_size || (kind == MachineKind::Virt && slots > 0) {
-        let base = match kind {
-            MachineKind::Virt => round_up(0x4000_0000 + ram_size, GIB),
-            _ => round_up(4 * GIB + above, GIB),
-        };
-        let _ = below;
-        let size = max_ram
-            .saturating_sub(ram_size)
-            .saturating_add(slots.saturating_mul(GIB));
-        Some((base, size))
-    } else {
-        None
+    // The memory map (machine::memory): QEMU decides on the AMD 1 TiB relocation
+    // before it lays out device memory, at machine init, before any -device.
+    let cpu_vendor_amd = match &cpu_vendor {
+        Some(v) => v == "AuthenticAMD",
+        None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
     };
+    let layout_err = |e: LayoutError| QemuError::program(e.message());
+    let mut memory = MemoryConfig {
+        ram_size,
+        max_ram: maxmem,
+        slots,
+        max_ram_below_4g: mp.max_ram_below_4g,
+        above_4g_at_1tib: false,
+    };
+    memory.above_4g_at_1tib = kind.is_x86()
+        && cpu_vendor_amd
+        && memmap::x86_amd_above_1tib(kind, &memory, &[]).map_err(layout_err)?;
+    let mut dimm_placer = memmap::device_memory(kind, &memory, &[])
+        .map_err(layout_err)?
+        .filter(|_| slots > 0)
+        .map(|r| DimmPlacer::new(r, memmap::device_memory_capacity(&memory)));
     let mut dimms: Vec<Dimm> = Vec::new();
-    let mut dimm_used: u64 = 0;
     let mut device_ids: Vec<String> = Vec::new();
     let mut has_pxb_cxl = false;
     for (o, d) in &devices {
@@ -1344,7 +1293,7 @@ fn parse_inner(
                 if nv && !mp.nvdimm {
                     return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
                 }
-                let Some((base, region)) = devmem.filter(|_| slots > 0) else {
+                let Some(placer) = dimm_placer.as_mut() else {
                     return Err(
                         o.error("no slots where allocated, please specify the 'slots' option")
                     );
@@ -1365,25 +1314,16 @@ fn parse_inner(
                         nnodes.max(1)
                     )));
                 }
-                let total = max_ram.saturating_sub(ram_size);
-                if dimm_used.saturating_add(size) > total {
-                    return Err(o.error(format!(
-                        "not enough space, currently 0x{dimm_used:x} in use of total space for memory devices 0x{total:x}"
-                    )));
-                }
-                let align = 2 * MIB;
-                let mut addr = round_up(base, align);
-                let mut sorted: Vec<(u64, u64)> = dimms.iter().map(|x| (x.addr, x.size)).collect();
-                sorted.sort_unstable();
-                for (a, s) in sorted {
-                    if addr < a.saturating_add(s) && a < addr.saturating_add(size) {
-                        addr = round_up(a.saturating_add(s), align);
-                    }
-                }
-                if addr.saturating_add(size) > base.saturating_add(region) {
-                    return Err(o.error("could not find position in guest address space for memory device - memory fragmented due to alignments"));
-                }
-                dimm_used += size;
+                // QEMU aligns to the backend's region alignment: 2 MiB for
+                // anonymous RAM on Linux hosts.
+                let addr = placer
+                    .place(&DimmRequest {
+                        id: id.clone().unwrap_or_default(),
+                        size,
+                        addr: None,
+                        align: 2 * MIB,
+                    })
+                    .map_err(|e| o.error(e.message()))?;
                 dimms.push(Dimm {
                     id: id.clone(),
                     nvdimm: nv,
@@ -1574,20 +1514,6 @@ fn parse_inner(
         out.extend(dimms.iter().filter(|d| d.nvdimm && d.id.is_none()));
         out
     };
-    let cpu_vendor_amd = match &cpu_vendor {
-        Some(v) => v == "AuthenticAMD",
-        None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
-    };
-    let mut memory = MemoryConfig {
-        ram_size,
-        max_ram: maxmem,
-        slots,
-        max_ram_below_4g: mp.max_ram_below_4g,
-        above_4g_at_1tib: false,
-    };
-    memory.above_4g_at_1tib =
-        crate::machine::memory::x86_above_4g_at_1tib(kind, &memory, cpu_vendor_amd)
-            .unwrap_or(false);
     let gi_nodes_extra: Vec<u32> = (0..nn)
         .filter(|i| numa.has_gi[*i])
         .filter_map(|i| u32::try_from(i).ok())
@@ -1663,20 +1589,14 @@ fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
         if n.get("type") != Some("hmat-lb") {
             continue;
         }
-        let h = match n.get("hierarchy") {
-            Some("memory") => Hierarchy::Memory,
-            Some("first-level") => Hierarchy::FirstLevel,
-            Some("second-level") => Hierarchy::SecondLevel,
-            _ => Hierarchy::ThirdLevel,
-        };
-        let t = match n.get("data-type") {
-            Some("access-latency") => DataType::AccessLatency,
-            Some("read-latency") => DataType::ReadLatency,
-            Some("write-latency") => DataType::WriteLatency,
-            Some("access-bandwidth") => DataType::AccessBandwidth,
-            Some("read-bandwidth") => DataType::ReadBandwidth,
-            _ => DataType::WriteBandwidth,
-        };
+        let h = n
+            .get("hierarchy")
+            .and_then(|v| lookup(&Hierarchy::NAMES, v))
+            .unwrap_or(Hierarchy::ThirdLevel);
+        let t = n
+            .get("data-type")
+            .and_then(|v| lookup(&DataType::NAMES, v))
+            .unwrap_or(DataType::WriteBandwidth);
         let value = if t.is_latency() {
             n.get("latency").and_then(lexer::parse_u64)
         } else {
@@ -1697,10 +1617,6 @@ fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
         });
     }
     out
-}
-
-fn round_up(v: u64, a: u64) -> u64 {
-    v.div_ceil(a).saturating_mul(a)
 }
 
 /// Resolves a GI `pci-dev=` value: a device id, or `/machine/peripheral/<id>`.
@@ -1834,13 +1750,7 @@ fn hmat_lb(
             tab.base = u64::MAX;
         }
         if lat != 0 {
-            let mut m = lat;
-            let mut temp_base = 1u64;
-            while m % 10 == 0 {
-                m /= 10;
-                temp_base *= 10;
-            }
-            let temp_base = tab.base.min(temp_base);
+            let temp_base = tab.base.min(latency_base(lat));
             let max_entry = (lat / tab.base).max(tab.range_bitmap);
             if max_entry >= u64::from(u16::MAX) {
                 return Err(format!(

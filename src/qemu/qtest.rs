@@ -328,6 +328,15 @@ impl<R: BufRead, W: Write> Machine<R, W> {
         0x8000_0000 | (u32::from(bus) << 16) | (u32::from(devfn) << 8) | u32::from(reg & 0xfc)
     }
 
+    /// The qtest command suffix for an access of `size` bytes (1, 2, else 4).
+    fn size_suffix(size: u8) -> char {
+        match size {
+            1 => 'b',
+            2 => 'w',
+            _ => 'l',
+        }
+    }
+
     fn ecam_addr(ecam: u64, bus: u8, devfn: u8, reg: u16) -> u64 {
         ecam + (u64::from(bus) << 20) + (u64::from(devfn) << 12) + u64::from(reg)
     }
@@ -335,11 +344,7 @@ impl<R: BufRead, W: Write> Machine<R, W> {
     /// Commands that read `size` (1, 2, 4) bytes of config space; the value is the
     /// answer to the last command.
     fn read_cmds(&self, bus: u8, devfn: u8, reg: u16, size: u8, out: &mut Vec<String>) {
-        let suffix = match size {
-            1 => 'b',
-            2 => 'w',
-            _ => 'l',
-        };
+        let suffix = Self::size_suffix(size);
         match self.platform {
             Platform::X86 => {
                 out.push(format!("outl 0xcf8 0x{:x}", Self::cf8(bus, devfn, reg)));
@@ -355,11 +360,7 @@ impl<R: BufRead, W: Write> Machine<R, W> {
     }
 
     fn write_cmds(&self, bus: u8, devfn: u8, reg: u16, size: u8, val: u32, out: &mut Vec<String>) {
-        let suffix = match size {
-            1 => 'b',
-            2 => 'w',
-            _ => 'l',
-        };
+        let suffix = Self::size_suffix(size);
         match self.platform {
             Platform::X86 => {
                 out.push(format!("outl 0xcf8 0x{:x}", Self::cf8(bus, devfn, reg)));

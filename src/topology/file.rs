@@ -1130,8 +1130,8 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         ctx.err(span.unwrap_or(mspan.clone()), key, e.message())
     };
     crate::machine::memory::device_memory(machine, &memory, &[]).map_err(layout_err)?;
-    memory.above_4g_at_1tib =
-        crate::machine::memory::x86_above_4g_at_1tib(machine, &memory, true).map_err(layout_err)?;
+    memory.above_4g_at_1tib = machine.is_x86()
+        && crate::machine::memory::x86_amd_above_1tib(machine, &memory, &[]).map_err(layout_err)?;
     let topology = Topology {
         machine,
         memory,
@@ -1475,13 +1475,6 @@ fn resolve_distances(ctx: &Ctx, d: &RawDistances, n: u32) -> Result<Vec<Vec<u8>>
     Ok(out)
 }
 
-const HIERARCHIES: [(&str, Hierarchy); 4] = [
-    ("memory", Hierarchy::Memory),
-    ("first-level", Hierarchy::FirstLevel),
-    ("second-level", Hierarchy::SecondLevel),
-    ("third-level", Hierarchy::ThirdLevel),
-];
-
 #[allow(clippy::type_complexity)]
 fn resolve_hmat(
     ctx: &Ctx,
@@ -1502,7 +1495,7 @@ fn resolve_hmat(
         lb: &mut Vec<HmatLb>,
     ) -> Result<(), FileError> {
         let hierarchy = match &e.hierarchy {
-            Some(s) => parse_enum(ctx, s, &format!("{key}.hierarchy"), &HIERARCHIES)?,
+            Some(s) => parse_enum(ctx, s, &format!("{key}.hierarchy"), &Hierarchy::NAMES)?,
             None => Hierarchy::Memory,
         };
         let access = match &e.access {
@@ -1649,29 +1642,11 @@ fn resolve_hmat(
             ));
         }
         let associativity = match &rc.associativity {
-            Some(s) => parse_enum(
-                ctx,
-                s,
-                &key("associativity"),
-                &[
-                    ("none", Associativity::None),
-                    ("direct", Associativity::Direct),
-                    ("complex", Associativity::Complex),
-                ],
-            )?,
+            Some(s) => parse_enum(ctx, s, &key("associativity"), &Associativity::NAMES)?,
             None => Associativity::None,
         };
         let policy = match &rc.policy {
-            Some(s) => parse_enum(
-                ctx,
-                s,
-                &key("policy"),
-                &[
-                    ("none", WritePolicy::None),
-                    ("write-back", WritePolicy::WriteBack),
-                    ("write-through", WritePolicy::WriteThrough),
-                ],
-            )?,
+            Some(s) => parse_enum(ctx, s, &key("policy"), &WritePolicy::NAMES)?,
             None => WritePolicy::None,
         };
         caches.push(HmatCache {

@@ -111,6 +111,25 @@ pub enum Hierarchy {
     ThirdLevel,
 }
 
+impl Hierarchy {
+    /// Every value with its name: QEMU's `-numa` spelling, which the topology
+    /// file and the JSON (serde) use too.
+    pub const NAMES: [(&'static str, Hierarchy); 4] = [
+        ("memory", Hierarchy::Memory),
+        ("first-level", Hierarchy::FirstLevel),
+        ("second-level", Hierarchy::SecondLevel),
+        ("third-level", Hierarchy::ThirdLevel),
+    ];
+
+    /// The name (see [`Hierarchy::NAMES`]).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
 /// HMAT data type of a latency/bandwidth entry (values 0..5 in table order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,6 +149,25 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// Every value with its name: QEMU's `-numa` spelling, which the topology
+    /// file and the JSON (serde) use too.
+    pub const NAMES: [(&'static str, DataType); 6] = [
+        ("access-latency", DataType::AccessLatency),
+        ("read-latency", DataType::ReadLatency),
+        ("write-latency", DataType::WriteLatency),
+        ("access-bandwidth", DataType::AccessBandwidth),
+        ("read-bandwidth", DataType::ReadBandwidth),
+        ("write-bandwidth", DataType::WriteBandwidth),
+    ];
+
+    /// The name (see [`DataType::NAMES`]).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("", |(n, _)| n)
+    }
+
     /// Whether the value is a latency (else a bandwidth).
     pub fn is_latency(self) -> bool {
         matches!(
@@ -166,6 +204,24 @@ pub enum Associativity {
     Complex,
 }
 
+impl Associativity {
+    /// Every value with its name: QEMU's `-numa` spelling, which the topology
+    /// file and the JSON (serde) use too.
+    pub const NAMES: [(&'static str, Associativity); 3] = [
+        ("none", Associativity::None),
+        ("direct", Associativity::Direct),
+        ("complex", Associativity::Complex),
+    ];
+
+    /// The name (see [`Associativity::NAMES`]).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
 /// HMAT memory-side cache write policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -176,6 +232,24 @@ pub enum WritePolicy {
     WriteBack,
     /// Write-through (2).
     WriteThrough,
+}
+
+impl WritePolicy {
+    /// Every value with its name: QEMU's `-numa` spelling, which the topology
+    /// file and the JSON (serde) use too.
+    pub const NAMES: [(&'static str, WritePolicy); 3] = [
+        ("none", WritePolicy::None),
+        ("write-back", WritePolicy::WriteBack),
+        ("write-through", WritePolicy::WriteThrough),
+    ];
+
+    /// The name (see [`WritePolicy::NAMES`]).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("", |(n, _)| n)
+    }
 }
 
 /// One memory-side cache level of a node.
@@ -275,5 +349,28 @@ impl Topology {
         v.sort_unstable();
         v.dedup();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name tables list every value once, with serde's (JSON) spelling.
+    fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(names: &[(&str, T)]) {
+        for (i, (n, v)) in names.iter().enumerate() {
+            assert_eq!(serde_json::to_value(v).unwrap(), *n);
+            assert!(names[..i].iter().all(|(_, w)| w != v), "{v:?} twice");
+        }
+    }
+
+    #[test]
+    fn names_match_serde() {
+        check(&Hierarchy::NAMES);
+        check(&DataType::NAMES);
+        check(&Associativity::NAMES);
+        check(&WritePolicy::NAMES);
+        assert_eq!(DataType::ReadBandwidth.name(), "read-bandwidth");
+        assert_eq!(WritePolicy::WriteThrough.name(), "write-through");
     }
 }
