@@ -487,3 +487,84 @@ fn structure_offsets_match_iasl() {
         assert!(!offsets_of(&ours, "Signature").is_empty());
     }
 }
+
+/// JSON that would encode into a different structure is refused, naming the entry:
+/// an unknown entry whose bytes disagree with its type or Length, a raw device
+/// handle that is not 16 bytes, a locality matrix of the wrong shape, a SLIT row
+/// of the wrong length.
+#[test]
+fn encode_refuses_inconsistent_raw_structures() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("t.json");
+    let out = d.path().join("out");
+    let run = |doc: &Value| {
+        std::fs::write(&p, serde_json::to_vec(doc).unwrap()).unwrap();
+        let e = vnuma(&["encode", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(e.status.code(), Some(1), "{doc}");
+        assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+        stderr(&e)
+    };
+    let srat = json(&vnuma(&["inspect", "--json", golden(GX).to_str().unwrap()]));
+
+    let mut v = srat.clone();
+    // Type 9, Length 4, but only 3 bytes.
+    v["tables"][0]["entries"][0] =
+        serde_json::json!({"type": "unknown", "subtable_type": 9, "bytes": "090400"});
+    let msg = run(&v);
+    assert!(
+        msg.contains("entries[0]") && msg.contains("Length byte is 4"),
+        "{msg}"
+    );
+
+    let mut v = srat.clone();
+    v["tables"][0]["entries"][0] =
+        serde_json::json!({"type": "unknown", "subtable_type": 9, "bytes": "0a02"});
+    assert!(run(&v).contains("subtable_type is 9"));
+
+    let mut v = srat.clone();
+    let gi = v["tables"][0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["type"] == "generic_initiator")
+        .unwrap();
+    v["tables"][0]["entries"][gi]["device_handle"] =
+        serde_json::json!({"raw": {"handle_type": 7, "bytes": "0011"}});
+    let msg = run(&v);
+    assert!(
+        msg.contains(&format!("entries[{gi}]")) && msg.contains("16"),
+        "{msg}"
+    );
+
+    let mut v = json(&vnuma(&[
+        "inspect",
+        "--json",
+        golden("x86/q35/HMAT.acpihmat-generic-x").to_str().unwrap(),
+    ]));
+    let loc = v["tables"][0]["structures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["type"] == "locality_latency_bandwidth")
+        .unwrap();
+    v["tables"][0]["structures"][loc]["entries"][0]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let msg = run(&v);
+    assert!(
+        msg.contains(&format!("structures[{loc}]")) && msg.contains("entries[0]"),
+        "{msg}"
+    );
+
+    let mut v = json(&vnuma(&[
+        "inspect",
+        "--json",
+        golden("x86/q35/SLIT.cphp").to_str().unwrap(),
+    ]));
+    v["tables"][0]["distances"][1]
+        .as_array_mut()
+        .unwrap()
+        .push(Value::from(30));
+    assert!(run(&v).contains("distances[1]: 3 values in a 2×2 matrix"));
+}

@@ -235,6 +235,64 @@ impl HmatStructure {
         }
     }
 
+    /// Checks that the structure encodes to what it says (see
+    /// [`crate::acpi::SratEntry::check`]): an `Unknown` structure's bytes hold its
+    /// type and its own Length; a locality matrix is initiators × targets; a cache
+    /// has at most 65535 SMBIOS handles.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            HmatStructure::Unknown {
+                structure_type,
+                bytes,
+            } => {
+                let b = &bytes.0;
+                if b.len() < 8 {
+                    return Err(format!("unknown structure: {} bytes (at least 8)", b.len()));
+                }
+                let t = u16::from_le_bytes([b[0], b[1]]);
+                let len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                if t != *structure_type {
+                    return Err(format!(
+                        "unknown structure: bytes start with type {t} but structure_type is {structure_type}"
+                    ));
+                }
+                if usize::try_from(len).ok() != Some(b.len()) {
+                    return Err(format!(
+                        "unknown structure: Length field is {len} but there are {} bytes",
+                        b.len()
+                    ));
+                }
+                Ok(())
+            }
+            HmatStructure::LocalityLatencyBandwidth(l) => {
+                if l.entries.len() != l.initiators.len() {
+                    return Err(format!(
+                        "entries: {} rows for {} initiators",
+                        l.entries.len(),
+                        l.initiators.len()
+                    ));
+                }
+                match l.entries.iter().position(|r| r.len() != l.targets.len()) {
+                    Some(i) => Err(format!(
+                        "entries[{i}]: {} values for {} targets",
+                        l.entries[i].len(),
+                        l.targets.len()
+                    )),
+                    None => Ok(()),
+                }
+            }
+            HmatStructure::MemorySideCache { smbios_handles, .. }
+                if smbios_handles.len() > usize::from(u16::MAX) =>
+            {
+                Err(format!(
+                    "smbios_handles: {} handles, at most 65535",
+                    smbios_handles.len()
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The encoded length of the structure.
     pub fn encoded_len(&self) -> usize {
         match self {

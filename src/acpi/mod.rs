@@ -179,6 +179,9 @@ impl Table {
                 check_field::<u64>(&obj, "reserved")?;
                 let entries = array_at::<SratEntry>(&mut obj, "entries")?;
                 obj.insert("entries".into(), serde_json::Value::Array(Vec::new()));
+                for (i, e) in entries.iter().enumerate() {
+                    e.check().map_err(|m| format!("entries[{i}]: {m}"))?;
+                }
                 let mut t: Srat = from_value_at(serde_json::Value::Object(obj), "SRAT")?;
                 t.entries = entries;
                 Ok(Table::Srat(t))
@@ -187,6 +190,9 @@ impl Table {
                 check_field::<u32>(&obj, "reserved")?;
                 let structures = array_at::<HmatStructure>(&mut obj, "structures")?;
                 obj.insert("structures".into(), serde_json::Value::Array(Vec::new()));
+                for (i, st) in structures.iter().enumerate() {
+                    st.check().map_err(|m| format!("structures[{i}]: {m}"))?;
+                }
                 let mut t: Hmat = from_value_at(serde_json::Value::Object(obj), "HMAT")?;
                 t.structures = structures;
                 Ok(Table::Hmat(t))
@@ -199,7 +205,9 @@ impl Table {
                 }
                 check_field::<Vec<Vec<u8>>>(&obj, "distances")?;
                 check_field::<HexBytes>(&obj, "trailing")?;
-                from_value_at(serde_json::Value::Object(obj), "SLIT").map(Table::Slit)
+                let t: Slit = from_value_at(serde_json::Value::Object(obj), "SLIT")?;
+                t.check()?;
+                Ok(Table::Slit(t))
             }
             _ => {
                 check_field::<HexBytes>(&obj, "body")?;

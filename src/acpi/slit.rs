@@ -58,6 +58,18 @@ impl Slit {
         self.distances.len()
     }
 
+    /// Checks that the matrix is square (the encoder would otherwise pad or cut rows).
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.distances.len();
+        match self.distances.iter().position(|r| r.len() != n) {
+            Some(i) => Err(format!(
+                "distances[{i}]: {} values in a {n}×{n} matrix",
+                self.distances[i].len()
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Decodes a whole SLIT.
     pub fn decode(bytes: &[u8]) -> Result<Slit, DecodeError> {
         let header = Header::decode_expecting(bytes, SIGNATURE)?;

@@ -578,6 +578,49 @@ impl SratEntry {
         }
     }
 
+    /// Checks that the entry encodes to what it says: an `Unknown` entry's bytes
+    /// start with its type and its own Length, and a raw device handle has 16
+    /// bytes. Typed values built in Rust always pass; this guards values read
+    /// from JSON, which could otherwise encode into a different structure.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            SratEntry::Unknown {
+                subtable_type,
+                bytes,
+            } => {
+                let b = &bytes.0;
+                if b.len() < 2 || b.len() > 255 {
+                    return Err(format!(
+                        "unknown entry: {} bytes (a structure has 2 to 255)",
+                        b.len()
+                    ));
+                }
+                if b[0] != *subtable_type {
+                    return Err(format!(
+                        "unknown entry: bytes start with type {} but subtable_type is {subtable_type}",
+                        b[0]
+                    ));
+                }
+                if usize::from(b[1]) != b.len() {
+                    return Err(format!(
+                        "unknown entry: Length byte is {} but there are {} bytes",
+                        b[1],
+                        b.len()
+                    ));
+                }
+                Ok(())
+            }
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => match &g.device_handle {
+                DeviceHandle::Raw { bytes, .. } if bytes.0.len() != 16 => Err(format!(
+                    "device handle: {} bytes, a handle has 16",
+                    bytes.0.len()
+                )),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
     /// The length in bytes this structure has when encoded.
     pub fn encoded_len(&self) -> usize {
         match self {
