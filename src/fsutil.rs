@@ -54,6 +54,26 @@ pub fn write_files_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::R
     result
 }
 
+/// After a set of files was written into `dir`: removes the files among `managed`
+/// that the set does not contain, so that `dir` never mixes a new table set with a
+/// table left from an earlier run (say, an HMAT the new topology no longer has).
+pub fn remove_stale(
+    dir: &Path,
+    managed: &[&str],
+    written: &[(String, Vec<u8>)],
+) -> std::io::Result<()> {
+    for name in managed {
+        if written.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +86,23 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_managed_files_are_removed_others_kept() {
+        let d = tempfile::tempdir().unwrap();
+        for n in ["SRAT.dat", "HMAT.dat", "notes.txt"] {
+            std::fs::write(d.path().join(n), b"old").unwrap();
+        }
+        let set = vec![("SRAT.dat".to_string(), b"new".to_vec())];
+        write_files_atomic(d.path(), &set).unwrap();
+        remove_stale(d.path(), &["SRAT.dat", "SLIT.dat", "HMAT.dat"], &set).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["SRAT.dat", "notes.txt"]);
     }
 
     #[test]

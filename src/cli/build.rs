@@ -84,6 +84,21 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     crate::fsutil::write_files_atomic(&args.output, &files)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
+    // Files an earlier run may have left that this topology does not produce.
+    const MANAGED: [&str; 6] = [
+        "SRAT.dat",
+        "SLIT.dat",
+        "HMAT.dat",
+        "qemu-native.args",
+        "qemu-acpitable.args",
+        "qemu-initrd.args",
+    ];
+    crate::fsutil::remove_stale(&args.output, &MANAGED, &files).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot remove a stale file in {}: {e}",
+            args.output.display()
+        )
+    })?;
     for (name, data) in &files {
         println!(
             "wrote {} ({} bytes)",

@@ -89,13 +89,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if let Some(dir) = &args.output {
         crate::fsutil::write_files_atomic(dir, &files)
             .map_err(|e| anyhow::anyhow!("cannot write tables into {}: {e}", dir.display()))?;
-        for name in TABLE_FILES {
-            let p = dir.join(name);
-            if !files.iter().any(|(n, _)| n == name) && p.exists() {
-                std::fs::remove_file(&p)
-                    .map_err(|e| anyhow::anyhow!("cannot remove stale {}: {e}", p.display()))?;
-            }
-        }
+        crate::fsutil::remove_stale(dir, &TABLE_FILES, &files).map_err(|e| {
+            anyhow::anyhow!("cannot remove a stale table in {}: {e}", dir.display())
+        })?;
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         if names.is_empty() {
             eprintln!(
