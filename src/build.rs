@@ -493,3 +493,60 @@ mod tests {
         assert!(plan_tables(&gh(), Order::Canonical).is_ok());
     }
 }
+
+/// Everything `vnuma build` writes and prints for one topology file.
+#[derive(Debug, Clone)]
+pub struct BuildOutput {
+    /// Files for the output directory: the tables, then `qemu-native.args`,
+    /// `qemu-initrd.args` and (x86) `qemu-acpitable.args`, one option per line.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The QEMU program the command lines are for.
+    pub program: &'static str,
+    /// QEMU >= 9.0 native options.
+    pub native: Vec<String>,
+    /// What the native options cannot express (empty: nothing).
+    pub gaps: Vec<String>,
+    /// x86: the VM without `-numa` plus `-acpitable file=DIR/...` (None on arm).
+    pub acpitable: Option<Vec<String>>,
+    /// The VM without `-numa`, for the Linux initrd table upgrade.
+    pub initrd: Vec<String>,
+}
+
+/// The files `vnuma build` manages in its output directory; one that a new run
+/// does not produce is removed, so the directory never mixes two runs.
+pub const MANAGED_FILES: [&str; 6] = [
+    "SRAT.dat",
+    "SLIT.dat",
+    "HMAT.dat",
+    "qemu-native.args",
+    "qemu-acpitable.args",
+    "qemu-initrd.args",
+];
+
+/// Plans the tables and the VMM command lines for `f`; `dir` is where the table
+/// files will be (the `-acpitable file=` paths point there).
+pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> anyhow::Result<BuildOutput> {
+    let mut files = plan_tables(f, order)?.files();
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let native = qemu_native_args(f);
+    let initrd = qemu_plain_args(f);
+    let acpitable = qemu_acpitable_args(f, dir, &names);
+    let lines = |a: &[String]| (a.join("\n") + "\n").into_bytes();
+    files.push(("qemu-native.args".into(), lines(&native)));
+    files.push(("qemu-initrd.args".into(), lines(&initrd)));
+    if let Some(a) = &acpitable {
+        files.push(("qemu-acpitable.args".into(), lines(a)));
+    }
+    Ok(BuildOutput {
+        files,
+        program: if f.topology.machine.is_x86() {
+            "qemu-system-x86_64"
+        } else {
+            "qemu-system-aarch64"
+        },
+        native,
+        gaps: native_gaps(f),
+        acpitable,
+        initrd,
+    })
+}

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::build::{
-    Order, native_gaps, plan_tables, qemu_acpitable_args, qemu_native_args, qemu_plain_args,
-};
+use crate::build::{MANAGED_FILES, Order, build_output};
 use crate::topology::file;
 
 /// Long help of `vnuma build`.
@@ -56,50 +54,18 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
-    let tables = plan_tables(&f, args.order)?;
-    let mut files = tables.files();
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let native = qemu_native_args(&f);
-    let bin = if f.topology.machine.is_x86() {
-        "qemu-system-x86_64"
-    } else {
-        "qemu-system-aarch64"
-    };
-    let gaps = native_gaps(&f);
-    let inject = qemu_acpitable_args(&f, &args.output, &names);
-    let plain = qemu_plain_args(&f);
-    files.push((
-        "qemu-native.args".into(),
-        (native.join("\n") + "\n").into_bytes(),
-    ));
-    files.push((
-        "qemu-initrd.args".into(),
-        (plain.join("\n") + "\n").into_bytes(),
-    ));
-    if let Some(a) = &inject {
-        files.push((
-            "qemu-acpitable.args".into(),
-            (a.join("\n") + "\n").into_bytes(),
-        ));
-    }
-    crate::fsutil::write_files_atomic(&args.output, &files)
+    let out = build_output(&f, args.order, &args.output)?;
+    let files = &out.files;
+    crate::fsutil::write_files_atomic(&args.output, files)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
-    // Files an earlier run may have left that this topology does not produce.
-    const MANAGED: [&str; 6] = [
-        "SRAT.dat",
-        "SLIT.dat",
-        "HMAT.dat",
-        "qemu-native.args",
-        "qemu-acpitable.args",
-        "qemu-initrd.args",
-    ];
-    crate::fsutil::remove_stale(&args.output, &MANAGED, &files).map_err(|e| {
+    crate::fsutil::remove_stale(&args.output, &MANAGED_FILES, files).map_err(|e| {
         anyhow::anyhow!(
             "cannot remove a stale file in {}: {e}",
             args.output.display()
         )
     })?;
-    for (name, data) in &files {
+    let (bin, native, gaps, plain) = (out.program, &out.native, &out.gaps, &out.initrd);
+    for (name, data) in files {
         println!(
             "wrote {} ({} bytes)",
             args.output.join(name).display(),
@@ -112,16 +78,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         args.output.display()
     );
     if gaps.is_empty() {
-        println!("{}", shell_lines(bin, &native));
+        println!("{}", shell_lines(bin, native));
     } else {
         println!("# not expressible natively (use the injected tables):");
-        for g in &gaps {
+        for g in gaps {
             println!("#   {g}");
         }
-        println!("{}", shell_lines(bin, &native));
+        println!("{}", shell_lines(bin, native));
     }
     println!();
-    match inject {
+    match &out.acpitable {
         Some(a) => {
             println!("# any x86 QEMU: the same VM without -numa, tables injected:");
             if f.topology
@@ -133,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     "# warning: maxmem > memory makes QEMU build its own SRAT, which Linux then uses"
                 );
             }
-            println!("{}", shell_lines(bin, &a));
+            println!("{}", shell_lines(bin, a));
             if f.topology.memory.above_4g_at_1tib {
                 println!(
                     "# note: RAM above 4 GiB starts at 1 TiB here, as with QEMU's default (AMD-vendor) CPU; an Intel -cpu moves it to 4 GiB and the tables no longer match"
@@ -156,6 +122,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             ""
         }
     );
-    println!("{}", shell_lines(bin, &plain));
+    println!("{}", shell_lines(bin, plain));
     Ok(0)
 }
