@@ -105,6 +105,28 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<LoadedTable>> {
         .collect()
 }
 
+/// Reads one table set (SRAT, SLIT, HMAT; files named as [`is_table_file_name`]
+/// accepts) from a directory for reuse (`vnuma initrd --tables`, `vnuma verify
+/// --tables`): every table must decode, and each signature may appear once.
+/// Returns `(signature, bytes)` in the order SRAT, SLIT, HMAT.
+pub fn load_table_set(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for t in load(&[dir.to_path_buf()])? {
+        let src = t.source.clone().unwrap_or_default();
+        if let Err(e) = &t.table {
+            anyhow::bail!("{src}: {e}");
+        }
+        let sig = t.signature();
+        if out.iter().any(|(s, _)| *s == sig) {
+            anyhow::bail!("{}: more than one {sig} table", dir.display());
+        }
+        out.push((sig, t.bytes));
+    }
+    let rank = |s: &str| ["SRAT", "SLIT", "HMAT"].iter().position(|x| *x == s);
+    out.sort_by_key(|(s, _)| rank(s));
+    Ok(out)
+}
+
 // ---------------------------------------------------------------- JSON
 
 /// The JSON object of one table (see the module docs).

@@ -100,3 +100,60 @@ fn archive_without_revision_change_keeps_table_bytes() {
         srat
     );
 }
+
+/// `vnuma initrd --tables DIR`: packs an existing table set (here QEMU's own
+/// golden tables, in HMAT/SLIT/SRAT file order on disk) in SRAT, SLIT, HMAT
+/// order; a table that does not decode, or two tables with one signature, are
+/// refused with the file named and no archive written.
+#[test]
+fn initrd_from_a_table_directory() {
+    if !common::have_tool("cpio") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tables = d.path().join("t");
+    std::fs::create_dir(&tables).unwrap();
+    std::fs::write(tables.join("HMAT.dat"), golden("HMAT.acpihmat")).unwrap();
+    std::fs::write(tables.join("SRAT.aml"), golden("SRAT.acpihmat")).unwrap();
+    let cpio = d.path().join("a.cpio");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vnuma"))
+            .args(["initrd", "--tables"])
+            .arg(&tables)
+            .arg("-o")
+            .arg(&cpio)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = Command::new("cpio")
+        .args(["-t", "-H", "newc", "-F"])
+        .arg(&cpio)
+        .output()
+        .unwrap();
+    let names = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        names.ends_with("kernel/firmware/acpi/SRAT.aml\nkernel/firmware/acpi/HMAT.aml\n"),
+        "{names}"
+    );
+
+    std::fs::remove_file(&cpio).unwrap();
+    std::fs::write(tables.join("SLIT.dat"), b"SLIT\x10\x00\x00\x00").unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SLIT.dat"), "{err}");
+    assert!(!cpio.exists());
+
+    std::fs::write(tables.join("SLIT.dat"), golden("SLIT.cphp")).unwrap();
+    std::fs::write(tables.join("SRAT1.dat"), golden("SRAT.cphp")).unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than one SRAT"));
+}

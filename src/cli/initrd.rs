@@ -29,32 +29,13 @@ pub struct Args {
     pub order: Order,
 }
 
-/// Reads SRAT/SLIT/HMAT (`.dat` or `.aml`) from a directory, in that order.
-pub fn read_table_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let mut out = Vec::new();
-    for sig in ["SRAT", "SLIT", "HMAT"] {
-        for ext in ["dat", "aml"] {
-            let p = dir.join(format!("{sig}.{ext}"));
-            if p.exists() {
-                let b = std::fs::read(&p)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-                crate::acpi::Table::decode(&b)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-                out.push((sig.to_string(), b));
-                break;
-            }
-        }
-    }
-    if out.is_empty() {
-        anyhow::bail!("{}: no SRAT/SLIT/HMAT .dat or .aml files", dir.display());
-    }
-    Ok(out)
-}
-
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let tables: Vec<Vec<u8>> = match (&args.tables, &args.topology) {
-        (Some(dir), _) => read_table_dir(dir)?.into_iter().map(|(_, b)| b).collect(),
+        (Some(dir), _) => crate::report::load_table_set(dir)?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect(),
         (None, Some(t)) => {
             let f = file::load(t)?;
             plan_tables(&f, args.order)?

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let planned: BTreeMap<String, Vec<u8>> = if args.no_tables {
         BTreeMap::new()
     } else if let Some(dir) = &args.tables {
-        super::initrd::read_table_dir(dir)?.into_iter().collect()
+        crate::report::load_table_set(dir)?.into_iter().collect()
     } else {
         plan_tables(&f, args.order)?
             .files()
