@@ -814,6 +814,29 @@ fn error_cases() -> Vec<ErrCase> {
     ));
     // short-form boolean: warning, then the error
     v.push(e("-M q35 -numa node,nodeid", &format!("{P}-numa node,nodeid: warning: short-form boolean option 'nodeid' deprecated\nPlease use deid=off instead\n{P}-numa node,nodeid: Invalid parameter 'deid'")));
+    // RAM, device memory and the 64-bit PCI hole must fit in phys-bits (40 on TCG).
+    // q35: hole64 = 32 GiB; the AMD relocation to 1 TiB happens when the highest
+    // used address (hole end - 1) reaches 0xfd00000000, then the check fails.
+    let one = "-object memory-backend-ram,id=a,size=4G -numa node,memdev=a";
+    v.push(e(
+        &format!("-M q35 -m 4G,slots=2,maxmem=977G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // cxl=on: the 1 MiB CXL register window precedes the hole (976G is fine without).
+    v.push(e(
+        &format!("-M q35,cxl=on -m 4G,slots=2,maxmem=976G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // pc: hole64 = 2 GiB.
+    v.push(e(
+        &format!("-M pc -m 4G,slots=2,maxmem=1008G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // Intel vendor: no relocation, but 1T + hole does not fit 40 bits.
+    v.push(e(
+        &format!("-M q35 -m 4G,slots=2,maxmem=1100G -cpu qemu64,vendor=GenuineIntel {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x11bffffffff phys-bits too low (40)"),
+    ));
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),
@@ -1205,4 +1228,64 @@ mod no_panic {
             let _ = parse(&args, None);
         }
     }
+}
+
+/// The SRAT memory ranges (base, length, flags) vnuma computes for `args`.
+fn srat_memory(args: &str) -> Vec<(u64, u64, u32)> {
+    let args = words(args);
+    let r = vnuma::qemu::report::qemu_report(&args, None)
+        .1
+        .unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    let files = r.tables.files();
+    let srat = &files.iter().find(|(n, _)| n == "SRAT.dat").expect("SRAT").1;
+    Srat::decode(srat)
+        .expect("decodes")
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::Memory {
+                base_address,
+                length,
+                flags,
+                ..
+            } => Some((*base_address, *length, *flags)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn amd_1tib_relocation_boundary_matches_qemu() {
+    // Expected ranges from the live QEMU 10.0.2 (`vnuma qemu-dump`, SRAT memory
+    // affinity structures: base, length, flags 1 = enabled, 3 = enabled|hotpluggable).
+    // q35 4G: RAM above 4G ends at 6G, device memory 6G..980G; the hole64 ends at
+    // 1012G = 0xfd00000000 exactly, so the highest used address is below
+    // AMD_HT_START: no relocation for the default AMD-vendor qemu64.
+    // qemu-system-x86_64 -M q35 -m 4G,slots=2,maxmem=976G
+    //   -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M q35 -m 4G,slots=2,maxmem=976G -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0x7ff00000, 1),
+            (0x1_0000_0000, 0x8000_0000, 1),
+            (0x1_8000_0000, 0xf3_8000_0000, 3),
+        ]
+    );
+    // pc: the i440FX hole64 is 2 GiB, so 1005G of maxmem stays below the HT window.
+    // qemu-system-x86_64 -M pc -m 4G,slots=2,maxmem=1005G -cpu EPYC,phys-bits=42
+    //   -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M pc -m 4G,slots=2,maxmem=1005G -cpu EPYC,phys-bits=42 -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0xbff00000, 1),
+            (0x1_0000_0000, 0x4000_0000, 1),
+            (0x1_4000_0000, 0xfa_c000_0000, 3),
+        ]
+    );
 }

@@ -305,6 +305,14 @@ fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
     }
 }
 
+/// CPU models without long mode (QEMU checks their address space differently).
+fn is_32bit_cpu_model(model: &str) -> bool {
+    [
+        "qemu32", "kvm32", "486", "pentium", "pentium2", "pentium3", "coreduo", "athlon", "n270",
+    ]
+    .contains(&model.to_ascii_lowercase().as_str())
+}
+
 fn is_intel_cpu_model(model: &str) -> bool {
     let m = model.to_ascii_lowercase();
     [
@@ -483,6 +491,7 @@ fn parse_inner(
     let mut devices: Vec<(CmdOption, Opts)> = Vec::new();
     let mut cpu_model: Option<String> = None;
     let mut cpu_vendor: Option<String> = None;
+    let mut cpu_phys_bits: Option<String> = None;
     let mut nodefaults = false;
     let mut vga_none = false;
     let mut default_nic = true;
@@ -617,6 +626,9 @@ fn parse_inner(
                 for p in parts {
                     if let Some(v) = p.strip_prefix("vendor=") {
                         cpu_vendor = Some(v.to_string());
+                    }
+                    if let Some(v) = p.strip_prefix("phys-bits=") {
+                        cpu_phys_bits = Some(v.to_string());
                     }
                 }
             }
@@ -1270,7 +1282,29 @@ fn parse_inner(
     };
     memory.above_4g_at_1tib = kind.is_x86()
         && cpu_vendor_amd
-        && memmap::x86_amd_above_1tib(kind, &memory, &[]).map_err(layout_err)?;
+        && memmap::x86_amd_above_1tib(kind, &memory, &[], mp.cxl).map_err(layout_err)?;
+    if kind.is_x86() && !cpu_model.as_deref().is_some_and(is_32bit_cpu_model) {
+        // pc_memory_init: RAM, device memory and the 64-bit PCI hole must fit
+        // in phys-bits (TCG's default: 40).
+        let phys_bits = match cpu_phys_bits.as_deref() {
+            None => 40,
+            Some(v) => match v.parse::<u32>() {
+                Ok(b) if (32..=52).contains(&b) => b,
+                _ => {
+                    return Err(QemuError::program(format!(
+                        "Property 'phys-bits' doesn't take value '{v}' (vnuma: 32 to 52 supported)"
+                    )));
+                }
+            },
+        };
+        let limit = (1u64 << phys_bits) - 1;
+        let used = memmap::x86_max_used_gpa(kind, &memory, &[], mp.cxl).map_err(layout_err)?;
+        if limit < used {
+            return Err(QemuError::program(format!(
+                "Address space limit {limit:#x} < {used:#x} phys-bits too low ({phys_bits})"
+            )));
+        }
+    }
     let mut dimm_placer = memmap::device_memory(kind, &memory, &[])
         .map_err(layout_err)?
         .filter(|_| slots > 0)
