@@ -129,7 +129,7 @@ fn cases() -> Vec<Case> {
         None,
     ));
     v.push(virt(
-        "-machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1".into(),
+        "-bios QEMU_EFI.fd -machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1".into(),
         "aarch64/virt/SRAT.memhp",
         Some("aarch64/virt/SLIT.memhp"),
         None,
@@ -837,6 +837,12 @@ fn error_cases() -> Vec<ErrCase> {
         &format!("-M q35 -m 4G,slots=2,maxmem=1100G -cpu qemu64,vendor=GenuineIntel {one}"),
         &format!("{P}Address space limit 0xffffffffff < 0x11bffffffff phys-bits too low (40)"),
     ));
+    // virt creates its acpi-ged (memory hotplug) only with firmware loaded.
+    v.push(ErrCase {
+        arch: Arch::Aarch64,
+        args: "-M virt -cpu cortex-a57 -m 256M,slots=2,maxmem=1G -object memory-backend-ram,id=a,size=256M -numa node,memdev=a -object memory-backend-ram,id=d,size=128M -device pc-dimm,id=dm,memdev=d".into(),
+        expect: "qemu-system-aarch64: -device pc-dimm,id=dm,memdev=d: memory hotplug is not enabled: missing acpi-ged device".into(),
+    });
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),

@@ -492,6 +492,9 @@ fn parse_inner(
     let mut cpu_model: Option<String> = None;
     let mut cpu_vendor: Option<String> = None;
     let mut cpu_phys_bits: Option<String> = None;
+    // Firmware loaded (`-bios`, `-pflash`, `-drive if=pflash`): virt creates its
+    // ACPI GED (memory hotplug) only then.
+    let mut firmware = false;
     let mut nodefaults = false;
     let mut vga_none = false;
     let mut default_nic = true;
@@ -633,6 +636,18 @@ fn parse_inner(
                 }
             }
             "nodefaults" => nodefaults = true,
+            "bios" | "pflash" => {
+                firmware = true;
+                ignored.push(o.location());
+            }
+            "drive"
+                if o.arg
+                    .as_deref()
+                    .is_some_and(|a| lexer::parse_opts(a, None).get("if") == Some("pflash")) =>
+            {
+                firmware = true;
+                ignored.push(o.location());
+            }
             "vga" => {
                 if arg == "none" {
                     vga_none = true;
@@ -1324,6 +1339,10 @@ fn parse_inner(
         match driver.as_str() {
             "pc-dimm" | "nvdimm" => {
                 let nv = driver == "nvdimm";
+                if kind == MachineKind::Virt && !(firmware && mp.acpi) {
+                    // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
+                    return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
+                }
                 if nv && !mp.nvdimm {
                     return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
                 }
