@@ -1295,3 +1295,56 @@ fn amd_1tib_relocation_boundary_matches_qemu() {
         ]
     );
 }
+
+/// The (bus, device, function) of every Generic Initiator vnuma computes for `args`.
+fn gi_handles(args: &str) -> Vec<(u8, u8, u8)> {
+    let args = words(args);
+    let r = vnuma::qemu::report::qemu_report(&args, None)
+        .1
+        .unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    let files = r.tables.files();
+    let srat = &files.iter().find(|(n, _)| n == "SRAT.dat").expect("SRAT").1;
+    Srat::decode(srat)
+        .expect("decodes")
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) => match &g.device_handle {
+                DeviceHandle::Pci(p) => Some((p.bus, p.device, p.function)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn bus_reserve_below_subtree_reuses_bus_numbers_like_seabios() {
+    // SeaBIOS's bus-reserve arithmetic: root port 0d.0 (bus-reserve=1) gets
+    // secondary 2 and a subtree up to 4; 2 + 1 <= 4, so the "reserve" becomes
+    // the raw value 1 and numbering restarts there. The next root port (17.0)
+    // then gets 2 again, its PCIe-PCI bridge 3, its PCI bridge 4; QEMU's
+    // pci_find_bus_nr resolves bus 2 and 3 to the first chain (newest child
+    // first / exact match), so the second PCI bridge is never programmed and
+    // gpu-0's bus reads 0. Live QEMU 10.0.2 (`vnuma qemu-dump`, differential seed
+    // 50657) gives gpu2 at 04:04.0 and gpu-0 at 00:01.0:
+    // qemu-system-x86_64 -machine q35 -net none -m 128M
+    //   -object memory-backend-ram,id=m0,size=128M -numa node,nodeid=0,memdev=m0
+    //   -numa node,nodeid=1 -numa node,nodeid=2
+    //   -device pcie-root-port,id=nrp0,chassis=1,addr=17.0
+    //   -device pcie-pci-bridge,id=ppb0,bus=nrp0,addr=00.0
+    //   -device pci-bridge,id=nb0,bus=ppb0,chassis_nr=2,addr=05.0
+    //   -device pci-testdev,id=gpu-0,bus=nb0,addr=01.0
+    //   -device pcie-root-port,id=nrp2,chassis=4,addr=0d.0,bus-reserve=1
+    //   -device pcie-pci-bridge,id=ppb2,bus=nrp2,addr=00.0
+    //   -device pci-bridge,id=nb2,bus=ppb2,chassis_nr=5,addr=07.0
+    //   -device pci-testdev,id=gpu2,bus=nb2,addr=04.0
+    //   -object acpi-generic-initiator,id=gi0,pci-dev=gpu2,node=1
+    //   -object acpi-generic-initiator,id=gi1,pci-dev=gpu-0,node=2
+    //   -device pcie-root-port,id=br1,chassis=3,addr=04.0
+    //   -device pci-testdev,id=GPU145,bus=br1,addr=00.0
+    let args = "-machine q35 -net none -m 128M -object memory-backend-ram,id=m0,size=128M -numa node,nodeid=0,memdev=m0 -numa node,nodeid=1 -numa node,nodeid=2 -device pcie-root-port,id=nrp0,chassis=1,addr=17.0 -device pcie-pci-bridge,id=ppb0,bus=nrp0,addr=00.0 -device pci-bridge,id=nb0,bus=ppb0,chassis_nr=2,addr=05.0 -device pci-testdev,id=gpu-0,bus=nb0,addr=01.0 -device pcie-root-port,id=nrp2,chassis=4,addr=0d.0,bus-reserve=1 -device pcie-pci-bridge,id=ppb2,bus=nrp2,addr=00.0 -device pci-bridge,id=nb2,bus=ppb2,chassis_nr=5,addr=07.0 -device pci-testdev,id=gpu2,bus=nb2,addr=04.0 -object acpi-generic-initiator,id=gi0,pci-dev=gpu2,node=1 -object acpi-generic-initiator,id=gi1,pci-dev=gpu-0,node=2 -device pcie-root-port,id=br1,chassis=3,addr=04.0 -device pci-testdev,id=GPU145,bus=br1,addr=00.0";
+    let mut got = gi_handles(args);
+    got.sort();
+    assert_eq!(got, vec![(0, 1, 0), (4, 4, 0)]);
+}
