@@ -1348,3 +1348,55 @@ fn bus_reserve_below_subtree_reuses_bus_numbers_like_seabios() {
     got.sort();
     assert_eq!(got, vec![(0, 1, 0), (4, 4, 0)]);
 }
+
+fn rendered_warnings(args: &str, arch: Arch) -> Vec<String> {
+    let p = parse(&words(args), Some(arch)).unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    p.warnings
+        .iter()
+        .map(|w| w.render(arch.program()))
+        .collect()
+}
+
+#[test]
+fn ram_split_and_cluster_warnings_match_qemu() {
+    // Expected text printed by the live QEMU 10.0.2 for each command line.
+    // qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 4,sockets=1,clusters=2,cores=2
+    //   -m 256M -object memory-backend-ram,id=a,size=256M -numa node,nodeid=0,memdev=a
+    //   -numa node,nodeid=1 -numa cpu,node-id=0,socket-id=0,cluster-id=0,core-id=0
+    //   -numa cpu,node-id=1,socket-id=0,cluster-id=0,core-id=1
+    //   -numa cpu,node-id=1,socket-id=0,cluster-id=1
+    assert_eq!(
+        rendered_warnings(
+            "-M virt -cpu cortex-a57 -smp 4,sockets=1,clusters=2,cores=2 -m 256M -object memory-backend-ram,id=a,size=256M -numa node,nodeid=0,memdev=a -numa node,nodeid=1 -numa cpu,node-id=0,socket-id=0,cluster-id=0,core-id=0 -numa cpu,node-id=1,socket-id=0,cluster-id=0,core-id=1 -numa cpu,node-id=1,socket-id=0,cluster-id=1",
+            Arch::Aarch64
+        ),
+        vec![
+            "qemu-system-aarch64: warning: CPU-0 and CPU-1 in socket-0-cluster-0 have been associated with node-0 and node-1 respectively. It can cause OSes like Linux to misbehave"
+        ]
+    );
+    // qemu-system-x86_64 -M pc,max-ram-below-4g=2560M -m 2560M -net none
+    assert_eq!(
+        rendered_warnings(
+            "-M pc,max-ram-below-4g=2560M -m 2560M -net none",
+            Arch::X86_64
+        ),
+        vec![
+            "qemu-system-x86_64: warning: Large machine and max_ram_below_4g (2684354560) not a multiple of 1G; possible bad performance."
+        ]
+    );
+    // qemu-system-x86_64 -M q35,max-ram-below-4g=1536M -m 6G -net none
+    assert_eq!(
+        rendered_warnings(
+            "-M q35,max-ram-below-4g=1536M -m 6G -net none",
+            Arch::X86_64
+        ),
+        vec![
+            "qemu-system-x86_64: warning: There is possibly poor performance as the ram size  (0x180000000) is more then twice the size of max-ram-below-4g (1610612736) and max-ram-below-4g is not a multiple of 1G."
+        ]
+    );
+    // No warning: pc's low memory is clamped to 3G (aligned) for 3968M.
+    // qemu-system-x86_64 -M pc,max-ram-below-4g=3968M -m 4G -net none
+    assert!(
+        rendered_warnings("-M pc,max-ram-below-4g=3968M -m 4G -net none", Arch::X86_64).is_empty()
+    );
+}

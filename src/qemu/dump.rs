@@ -209,6 +209,8 @@ pub struct Dump {
     pub arch: Arch,
     /// `(signature, bytes)` per table, checksums filled in, in blob order.
     pub tables: Vec<(String, Vec<u8>)>,
+    /// What QEMU wrote on stderr while it built them (its warnings).
+    pub stderr: String,
 }
 
 impl Dump {
@@ -411,6 +413,7 @@ pub fn dump(req: &DumpRequest) -> Result<Dump, DumpError> {
         Some(Ok(blob)) => Ok(Dump {
             arch,
             tables: split_blob(&blob)?,
+            stderr,
         }),
         Some(Err(BlobError::NoTables)) => Err(DumpError::NoAcpiTables),
         Some(Err(BlobError::Protocol(e))) => match status {
@@ -673,6 +676,7 @@ mod tests {
                 ("SRAT".into(), vec![2]),
                 ("SSDT".into(), vec![3]),
             ],
+            stderr: String::new(),
         };
         let f: Vec<_> = d.files().into_iter().map(|(n, _)| n).collect();
         assert_eq!(f, ["SSDT.dat", "SRAT.dat", "SSDT-2.dat"]);

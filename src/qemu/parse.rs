@@ -1272,6 +1272,29 @@ fn parse_inner(
                 "warning: All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
             ));
         }
+        // validate_cpu_cluster_to_numa_boundary (arm virt): CPUs of one cluster
+        // on different nodes.
+        if kind == MachineKind::Virt && nn > 1 && slots_cpu.len() > 1 {
+            for (i, a) in slots_cpu.iter().enumerate() {
+                for (j, b) in slots_cpu.iter().enumerate().skip(i + 1) {
+                    if let (Some(sa), Some(ca), Some(na), Some(sb), Some(cb), Some(nb)) = (
+                        a.props.socket_id,
+                        a.props.cluster_id,
+                        a.node,
+                        b.props.socket_id,
+                        b.props.cluster_id,
+                        b.node,
+                    ) && sa == sb
+                        && ca == cb
+                        && na != nb
+                    {
+                        warnings.push(QemuError::program(format!(
+                            "warning: CPU-{i} and CPU-{j} in socket-{sa}-cluster-{ca} have been associated with node-{na} and node-{nb} respectively. It can cause OSes like Linux to misbehave"
+                        )));
+                    }
+                }
+            }
+        }
     }
 
     // devices
@@ -1288,6 +1311,32 @@ fn parse_inner(
         None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
     };
     let layout_err = |e: LayoutError| QemuError::program(e.message());
+    // pc_init1 / pc_q35_init: the RAM split's performance warnings.
+    const GIB: u64 = 1 << 30;
+    match kind {
+        MachineKind::Pc => {
+            let mrb = mp.max_ram_below_4g.unwrap_or(0xe000_0000);
+            if ram_size >= mrb && mrb.min(0xc000_0000) & (GIB - 1) != 0 {
+                warnings.push(QemuError::program(format!(
+                    "warning: Large machine and max_ram_below_4g ({mrb}) not a multiple of 1G; possible bad performance."
+                )));
+            }
+        }
+        MachineKind::Q35 => {
+            let lowmem: u64 = if ram_size >= 0xb000_0000 {
+                0x8000_0000
+            } else {
+                0xb000_0000
+            };
+            let mrb = mp.max_ram_below_4g.unwrap_or(4 * GIB);
+            if lowmem > mrb && ram_size.saturating_sub(mrb) > mrb && mrb & (GIB - 1) != 0 {
+                warnings.push(QemuError::program(format!(
+                    "warning: There is possibly poor performance as the ram size  (0x{ram_size:x}) is more then twice the size of max-ram-below-4g ({mrb}) and max-ram-below-4g is not a multiple of 1G."
+                )));
+            }
+        }
+        MachineKind::Virt => {}
+    }
     let mut memory = MemoryConfig {
         ram_size,
         max_ram: maxmem,
