@@ -95,7 +95,10 @@ fn qemu_side(args: &[String]) -> Result<Side, String> {
             modelled_lines(&d.stderr),
         )),
         Err(DumpError::Rejected { stderr, .. }) => Err(modelled_lines(&stderr).join("\n")),
-        Err(e) => panic!("qemu-dump failed (not a rejection): {e}"),
+        Err(e) => panic!(
+            "qemu-dump failed (not a rejection): {e}\n  QEMU args: {}",
+            args.join(" ")
+        ),
     }
 }
 
@@ -286,7 +289,7 @@ fn invalid_configs_rejected_like_qemu() {
                 "seed {seed} ({}; mutation: {what}): {why}\n  QEMU args: {}\n  reproduce: {}",
                 case.machine,
                 case.qemu_command(),
-                repro(seed, "invalid")
+                repro(seed.wrapping_sub(1 << 32), "invalid")
             ))
         };
         match (v, q) {

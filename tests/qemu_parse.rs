@@ -843,6 +843,12 @@ fn error_cases() -> Vec<ErrCase> {
         args: "-M virt -cpu cortex-a57 -m 256M,slots=2,maxmem=1G -object memory-backend-ram,id=a,size=256M -numa node,memdev=a -object memory-backend-ram,id=d,size=128M -device pc-dimm,id=dm,memdev=d".into(),
         expect: "qemu-system-aarch64: -device pc-dimm,id=dm,memdev=d: memory hotplug is not enabled: missing acpi-ged device".into(),
     });
+    // pc-dimms and NVDIMMs share the slots (pc_dimm_get_free_slot); the setter of
+    // max-ram-below-4g warns below 1 MiB first.
+    v.push(e(
+        "-M q35,nvdimm=on,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -object memory-backend-ram,id=d1,size=128M -object memory-backend-ram,id=d2,size=128M -device pc-dimm,memdev=d1 -device nvdimm,id=nv,memdev=d2",
+        &format!("{P}warning: Only 0 bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB\n{P}-device nvdimm,id=nv,memdev=d2: no free slots available"),
+    ));
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),
@@ -1398,5 +1404,38 @@ fn ram_split_and_cluster_warnings_match_qemu() {
     // qemu-system-x86_64 -M pc,max-ram-below-4g=3968M -m 4G -net none
     assert!(
         rendered_warnings("-M pc,max-ram-below-4g=3968M -m 4G -net none", Arch::X86_64).is_empty()
+    );
+}
+
+#[test]
+fn bridge_below_bus_nr_255_is_reported_not_looped() {
+    // qemu-system-x86_64 -M q35 ... -device pxb-pcie,bus_nr=255,id=pxbx,bus=pcie.0
+    //   -device pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99
+    // QEMU starts, but firmware bus numbering wraps past 255 and never ends
+    // (`vnuma qemu-dump` times out after 20 s): vnuma says so instead of hanging.
+    let args = words(
+        "-M q35 -m 128M -object memory-backend-ram,id=a,size=128M -numa node,memdev=a -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=255,id=pxbx,bus=pcie.0 -device pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99 -device pci-testdev,id=d,bus=pxbxrp -object acpi-generic-initiator,id=g,pci-dev=d,node=0 -net none",
+    );
+    let err = parse(&args, Some(Arch::X86_64)).expect_err("must be refused");
+    let text = err.render("qemu-system-x86_64");
+    assert!(text.contains("bus numbering never finishes"), "{text}");
+}
+
+#[test]
+fn max_ram_below_4g_zero_means_default() {
+    // 0 is "not set" for the RAM split (pc_q35_init): 512M stays below 4G and
+    // device memory starts at 4G. Live QEMU 10.0.2 SRAT memory structures:
+    // qemu-system-x86_64 -M q35,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G
+    //   -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M q35,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0x1ff00000, 1),
+            (0, 0, 0),
+            (0x1_0000_0000, 0xa000_0000, 3),
+        ]
     );
 }

@@ -122,11 +122,16 @@ impl X86RamSplit {
                 } else {
                     0xB000_0000
                 };
-                let max = mem.max_ram_below_4g.unwrap_or(4 * GIB);
+                // 0 means "not set" (pc_q35_init).
+                let max = mem.max_ram_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
                 l.min(max)
             }
             MachineKind::Pc => {
-                let max = mem.max_ram_below_4g.unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G);
+                // 0 means "not set" (pc_init1).
+                let max = mem
+                    .max_ram_below_4g
+                    .filter(|&m| m != 0)
+                    .unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G);
                 if ram >= max {
                     max.min(0xC000_0000)
                 } else {

@@ -437,19 +437,42 @@ impl PciTree {
     /// the next free number backwards) the accesses reach whichever bus QEMU
     /// finds first, as on the live machine. A bus firmware never numbered reads
     /// 0 (QEMU's reset value).
+    ///
+    /// Where firmware would never finish (a bridge numbered past 255 makes the
+    /// numbers wrap and SeaBIOS start over, forever), the numbers reached when
+    /// the simulation stops; [`PciTree::try_bus_numbers`] reports it instead.
     pub fn bus_numbers(&self) -> Vec<u8> {
+        self.simulate().0
+    }
+
+    /// [`PciTree::bus_numbers`], or an error when firmware bus numbering would
+    /// not terminate (QEMU starts, but its firmware loops).
+    pub fn try_bus_numbers(&self) -> Result<Vec<u8>, String> {
+        match self.simulate() {
+            (nums, false) => Ok(nums),
+            (_, true) => Err(
+                "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
+                 (a bridge below an extra root bus with bus_nr 255?); QEMU starts but \
+                 SeaBIOS loops"
+                    .into(),
+            ),
+        }
+    }
+
+    fn simulate(&self) -> (Vec<u8>, bool) {
         let mut sim = BusSim::new(self);
         let mut pci_bus: u8 = 0;
         sim.init_bus_rec(0, &mut pci_bus, 0);
         let extra_roots = self.buses.iter().skip(1).any(|b| self.is_extra_root_bus(b));
         if extra_roots {
-            while pci_bus < u8::MAX {
+            while pci_bus < u8::MAX && !sim.stuck {
                 pci_bus += 1;
                 let b = pci_bus;
                 sim.init_bus_rec(b, &mut pci_bus, 0);
             }
         }
-        (0..self.buses.len()).map(|b| sim.bus_num(b)).collect()
+        let nums = (0..self.buses.len()).map(|b| sim.bus_num(b)).collect();
+        (nums, sim.stuck)
     }
 
     /// The firmware-assigned bus number of the bus device `idx` sits on.
@@ -470,6 +493,10 @@ struct BusSim<'a> {
     sub: Vec<u8>,
     /// Per bus: its child buses, newest first (QEMU's `QLIST_INSERT_HEAD`).
     children: Vec<Vec<usize>>,
+    /// Bridge visits left before the simulation gives up.
+    budget: u32,
+    /// Set when numbering wrapped past 255 or the budget ran out.
+    stuck: bool,
 }
 
 impl<'a> BusSim<'a> {
@@ -489,6 +516,8 @@ impl<'a> BusSim<'a> {
             sec: vec![0; tree.devices.len()],
             sub: vec![0; tree.devices.len()],
             children,
+            budget: 1 << 16,
+            stuck: false,
         }
     }
 
@@ -630,7 +659,13 @@ impl<'a> BusSim<'a> {
             self.write(bus, d, false, 0);
         }
         for &d in &bridges {
-            *pci_bus = pci_bus.wrapping_add(1);
+            if self.stuck || self.budget == 0 || *pci_bus == u8::MAX {
+                // SeaBIOS would wrap to 0 and number everything again, forever.
+                self.stuck = true;
+                return;
+            }
+            self.budget -= 1;
+            *pci_bus += 1;
             let secbus = *pci_bus;
             self.write(bus, d, true, secbus);
             let mut subbus = self.read_sub(bus, d);

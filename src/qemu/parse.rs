@@ -822,9 +822,16 @@ fn parse_inner(
                 }
             }
             "max-ram-below-4g" if kind.is_x86() => {
-                mp.max_ram_below_4g = Some(lexer::parse_size(v).ok_or_else(|| {
+                let size = lexer::parse_size(v).ok_or_else(|| {
                     QemuError::program(format!("Parameter '{k}' expects a size value"))
-                })?)
+                })?;
+                // x86_machine_set_max_ram_below_4g (the > 4G error comes with the layout).
+                if size < MIB {
+                    warnings.push(QemuError::program(format!(
+                        "warning: Only {size} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
+                    )));
+                }
+                mp.max_ram_below_4g = Some(size);
             }
             "x-oem-id" => {
                 if v.len() > 6 {
@@ -1315,7 +1322,10 @@ fn parse_inner(
     const GIB: u64 = 1 << 30;
     match kind {
         MachineKind::Pc => {
-            let mrb = mp.max_ram_below_4g.unwrap_or(0xe000_0000);
+            let mrb = mp
+                .max_ram_below_4g
+                .filter(|&m| m != 0)
+                .unwrap_or(0xe000_0000);
             if ram_size >= mrb && mrb.min(0xc000_0000) & (GIB - 1) != 0 {
                 warnings.push(QemuError::program(format!(
                     "warning: Large machine and max_ram_below_4g ({mrb}) not a multiple of 1G; possible bad performance."
@@ -1328,7 +1338,7 @@ fn parse_inner(
             } else {
                 0xb000_0000
             };
-            let mrb = mp.max_ram_below_4g.unwrap_or(4 * GIB);
+            let mrb = mp.max_ram_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
             if lowmem > mrb && ram_size.saturating_sub(mrb) > mrb && mrb & (GIB - 1) != 0 {
                 warnings.push(QemuError::program(format!(
                     "warning: There is possibly poor performance as the ram size  (0x{ram_size:x}) is more then twice the size of max-ram-below-4g ({mrb}) and max-ram-below-4g is not a multiple of 1G."
@@ -1400,6 +1410,10 @@ fn parse_inner(
                         o.error("no slots where allocated, please specify the 'slots' option")
                     );
                 };
+                // pc_dimm_get_free_slot: pc-dimms and NVDIMMs share the slots.
+                if u64::try_from(dimms.len()).unwrap_or(u64::MAX) >= slots {
+                    return Err(o.error("no free slots available"));
+                }
                 let Some(md) = d.get("memdev") else {
                     return Err(o.error("'memdev' property must be set"));
                 };
@@ -1496,7 +1510,7 @@ fn parse_inner(
     }
 
     // ---- ACPI table build: GI then GP ----
-    let bus_numbers = pci.bus_numbers();
+    let bus_numbers = pci.try_bus_numbers().map_err(QemuError::program)?;
     let mut gi_out: Vec<GiInfo> = Vec::new();
     let mut gp_out: Vec<GpInfo> = Vec::new();
     let build = mp.acpi && nn > 0;

@@ -802,7 +802,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 17) {
+        match rng.range(0, 22) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -918,6 +918,55 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     rng.range(0, 200)
                 );
                 what = "node initiator";
+            }
+            18 if c.machine != "virt" => {
+                // maxmem near 1 TiB with TCG's default phys-bits (40).
+                let m = args.iter().position(|a| a == "-m").map(|p| p + 1);
+                if let Some(m) = m {
+                    let ram = args[m].split(',').next().unwrap_or("1G").to_string();
+                    args[m] = format!("{ram},slots=2,maxmem={}G", rng.range(900, 1100));
+                }
+                for a in args.iter_mut() {
+                    if a.contains(",phys-bits=") {
+                        *a = strip_key(a, "phys-bits");
+                    }
+                }
+                what = "maxmem near 1 TiB (phys-bits, AMD relocation)";
+            }
+            19 => {
+                let key = rng.pick(&["die-id", "module-id", "cluster-id", "thread-id"]);
+                args.extend(["-numa".into(), format!("cpu,node-id=0,socket-id=0,{key}=0")]);
+                what = "-numa cpu with a maybe-unsupported key";
+            }
+            20 if c.machine == "virt" => {
+                args.extend([
+                    "-object".into(),
+                    "memory-backend-ram,id=vdimm,size=128M".into(),
+                    "-device".into(),
+                    "pc-dimm,id=vd,memdev=vdimm".into(),
+                ]);
+                what = "pc-dimm on virt without firmware";
+            }
+            21 if c.machine != "virt" => {
+                let v = rng.pick(&["5G", "4097M", "1G", "0"]);
+                let i = args.iter().position(|a| a == "-machine").map(|p| p + 1);
+                if let Some(i) = i {
+                    args[i] = format!(
+                        "{},max-ram-below-4g={v}",
+                        strip_key(&args[i], "max-ram-below-4g")
+                    );
+                }
+                what = "max-ram-below-4g value";
+            }
+            22 if c.machine == "q35" => {
+                let nr = rng.pick(&[0u64, 1, 2, 254]);
+                args.extend([
+                    "-device".into(),
+                    format!("pxb-pcie,bus_nr={nr},id=pxbx,bus=pcie.0"),
+                    "-device".into(),
+                    "pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99".into(),
+                ]);
+                what = "pxb-pcie with a low/high bus_nr";
             }
             _ => continue,
         }
