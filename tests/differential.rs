@@ -1,14 +1,22 @@
 //! Differential suite against the live QEMU 10 (issue: `vnuma qemu`).
 //!
-//! * `valid_configs_match_live_qemu`: random valid configurations (pc, q35, virt;
-//!   1–16 nodes, memoryless nodes, CPU mapping by `cpus=`, `-numa cpu` and default,
-//!   0–16 GI objects with varied ids, several per device and per node, devices behind
-//!   root ports and bridges, `host-nodes=` lists, SLIT full / one-directional /
-//!   asymmetric, HMAT with CPU and GI initiators and caches, hotplug memory, NVDIMMs,
-//!   generic ports on pxb-cxl): vnuma's SRAT/SLIT/HMAT must equal what `qemu-dump`
-//!   reads out of the live QEMU, byte for byte.
+//! * `valid_configs_match_live_qemu`: random valid configurations (pc, q35, virt with
+//!   GICv2 or `gic-version=3` up to 16 CPUs; `-smp` with dies and modules on x86 and
+//!   clusters on virt; 1–16 nodes, memoryless nodes, CPU mapping by `cpus=`, default,
+//!   or `-numa cpu` at socket/die/module/cluster/core/thread granularity, sometimes
+//!   partial; x86 CPU models of either vendor with `phys-bits=` and maxmem near 1 TiB
+//!   (the AMD relocation); 2.5–4.5 GiB of RAM around the PCI hole with
+//!   `max-ram-below-4g=`, a first node ending inside 640K–1M; 0–16 GI objects with
+//!   varied ids, several per device and per node, devices on the root bus, in
+//!   multifunction slots, behind root ports (with `bus-reserve=`), nested bridges
+//!   (root port → pcie-pci-bridge → pci-bridge) and `pxb-pcie` root ports;
+//!   `host-nodes=` lists, SLIT full / one-directional / asymmetric, HMAT with CPU and
+//!   GI initiators and caches, hotplug memory, NVDIMMs mixed with named and anonymous
+//!   pc-dimms between the other devices, generic ports on pxb-cxl): vnuma's
+//!   SRAT/SLIT/HMAT must equal what `qemu-dump` reads out of the live QEMU, byte for
+//!   byte, and vnuma's warnings must be QEMU's (TCG CPU-feature warnings aside).
 //! * `invalid_configs_rejected_like_qemu`: one mutation of a valid configuration each:
-//!   vnuma rejects exactly when QEMU rejects, with the same message.
+//!   vnuma rejects exactly when QEMU rejects, with the same warnings and message.
 //!
 //! The base seed is printed; every failure prints its own seed and the one command that
 //! reproduces it: `VNUMA_DIFF_SEED=<seed> VNUMA_DIFF_CASES=1 cargo test --release --test differential`.

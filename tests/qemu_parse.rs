@@ -849,6 +849,22 @@ fn error_cases() -> Vec<ErrCase> {
         "-M q35,nvdimm=on,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -object memory-backend-ram,id=d1,size=128M -object memory-backend-ram,id=d2,size=128M -device pc-dimm,memdev=d1 -device nvdimm,id=nv,memdev=d2",
         &format!("{P}warning: Only 0 bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB\n{P}-device nvdimm,id=nv,memdev=d2: no free slots available"),
     ));
+    // pxb_register_bus: a root port's secondary bus reads 0 before firmware runs,
+    // so bus_nr=0 collides with it; bus_nr values collide with each other; pxbs
+    // only on the host bus. (Differential seed 4969063109.)
+    let one = "-M q35 -m 128M -object memory-backend-ram,id=a,size=128M -numa node,memdev=a";
+    v.push(e(
+        &format!("{one} -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=0,id=px,bus=pcie.0"),
+        &format!("{P}-device pxb-pcie,bus_nr=0,id=px,bus=pcie.0: Bus 0 is already in use"),
+    ));
+    v.push(e(
+        &format!("{one} -device pxb-pcie,bus_nr=9,id=px,bus=pcie.0 -device pxb-pcie,bus_nr=9,id=py,bus=pcie.0"),
+        &format!("{P}-device pxb-pcie,bus_nr=9,id=py,bus=pcie.0: Bus 9 is already in use"),
+    ));
+    v.push(e(
+        &format!("{one} -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=9,id=px,bus=r0"),
+        &format!("{P}-device pxb-pcie,bus_nr=9,id=px,bus=r0: PXB devices can be attached only to root bus"),
+    ));
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),

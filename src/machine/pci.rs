@@ -403,6 +403,22 @@ impl PciTree {
                 secondary: self.buses.len() - 1,
             }
         } else if is_extra_root(&spec.driver) {
+            // pxb_register_bus: only on a root bus without a parent device (the
+            // host bus), and no child bus of it may have the number already: pxb
+            // roots their bus_nr, bridge secondaries 0 (firmware has not run).
+            if bus != 0 {
+                return Err("PXB devices can be attached only to root bus".into());
+            }
+            let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
+                let on_host = b
+                    .parent
+                    .and_then(|p| self.devices.get(p))
+                    .is_some_and(|d| d.bus == 0);
+                on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
+            });
+            if taken {
+                return Err(format!("Bus {} is already in use", spec.bus_nr));
+            }
             let name = spec.id.clone().unwrap_or_default();
             self.buses.push(PciBus {
                 name,
