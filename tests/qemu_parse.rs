@@ -849,6 +849,12 @@ fn error_cases() -> Vec<ErrCase> {
         "-M q35,nvdimm=on,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -object memory-backend-ram,id=d1,size=128M -object memory-backend-ram,id=d2,size=128M -device pc-dimm,memdev=d1 -device nvdimm,id=nv,memdev=d2",
         &format!("{P}warning: Only 0 bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB\n{P}-device nvdimm,id=nv,memdev=d2: no free slots available"),
     ));
+    // The max-ram-below-4g limit is checked when the property is set, before the
+    // NUMA warnings (differential seed 4294999313).
+    v.push(e(
+        "-M q35,max-ram-below-4g=5G -smp 2 -m 64M -object memory-backend-ram,id=a,size=64M -numa node,memdev=a -numa node -numa cpu,node-id=1,socket-id=1",
+        &format!("{P}Machine option 'max-ram-below-4g=5368709120' expects size less than or equal to 4G"),
+    ));
     // pxb_register_bus: a root port's secondary bus reads 0 before firmware runs,
     // so bus_nr=0 collides with it; bus_nr values collide with each other; pxbs
     // only on the host bus. (Differential seed 4969063109.)

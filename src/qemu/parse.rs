@@ -825,7 +825,12 @@ fn parse_inner(
                 let size = lexer::parse_size(v).ok_or_else(|| {
                     QemuError::program(format!("Parameter '{k}' expects a size value"))
                 })?;
-                // x86_machine_set_max_ram_below_4g (the > 4G error comes with the layout).
+                // x86_machine_set_max_ram_below_4g, at property-set time (before NUMA).
+                if size > 4 * 1024 * MIB {
+                    return Err(QemuError::program(format!(
+                        "Machine option 'max-ram-below-4g={size}' expects size less than or equal to 4G"
+                    )));
+                }
                 if size < MIB {
                     warnings.push(QemuError::program(format!(
                         "warning: Only {size} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
