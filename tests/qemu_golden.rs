@@ -27,7 +27,7 @@ const MMIO64: &str = "-m 128M,slots=1,maxmem=2G -cpu Opteron_G1 -object memory-b
 const XAPIC: &str = "-object memory-backend-ram,id=ram0,size=128M -numa node -numa node,memdev=ram0 -machine kernel-irqchip=on -smp 1,maxcpus=288";
 const VIRT_NUMAMEM: &str =
     "-cpu cortex-a57 -object memory-backend-ram,id=ram0,size=128M -numa node,memdev=ram0";
-const VIRT_MEMHP: &str = "-machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1";
+const VIRT_MEMHP: &str = "-bios QEMU_EFI.fd -machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1";
 
 /// MANIFEST L1: the 12 hmat-lb options.
 fn l1() -> String {

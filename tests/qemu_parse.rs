@@ -129,7 +129,7 @@ fn cases() -> Vec<Case> {
         None,
     ));
     v.push(virt(
-        "-machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1".into(),
+        "-bios QEMU_EFI.fd -machine nvdimm=on -cpu cortex-a57 -m 256M,slots=3,maxmem=1G -object memory-backend-ram,id=ram0,size=128M -object memory-backend-ram,id=ram1,size=128M -numa node,memdev=ram0 -numa node,memdev=ram1 -numa dist,src=0,dst=1,val=21 -object memory-backend-ram,id=ram2,size=128M -object memory-backend-ram,id=nvm0,size=128M -device pc-dimm,id=dimm0,memdev=ram2,node=0 -device nvdimm,id=dimm1,memdev=nvm0,node=1".into(),
         "aarch64/virt/SRAT.memhp",
         Some("aarch64/virt/SLIT.memhp"),
         None,
@@ -814,6 +814,63 @@ fn error_cases() -> Vec<ErrCase> {
     ));
     // short-form boolean: warning, then the error
     v.push(e("-M q35 -numa node,nodeid", &format!("{P}-numa node,nodeid: warning: short-form boolean option 'nodeid' deprecated\nPlease use deid=off instead\n{P}-numa node,nodeid: Invalid parameter 'deid'")));
+    // RAM, device memory and the 64-bit PCI hole must fit in phys-bits (40 on TCG).
+    // q35: hole64 = 32 GiB; the AMD relocation to 1 TiB happens when the highest
+    // used address (hole end - 1) reaches 0xfd00000000, then the check fails.
+    let one = "-object memory-backend-ram,id=a,size=4G -numa node,memdev=a";
+    v.push(e(
+        &format!("-M q35 -m 4G,slots=2,maxmem=977G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // cxl=on: the 1 MiB CXL register window precedes the hole (976G is fine without).
+    v.push(e(
+        &format!("-M q35,cxl=on -m 4G,slots=2,maxmem=976G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // pc: hole64 = 2 GiB.
+    v.push(e(
+        &format!("-M pc -m 4G,slots=2,maxmem=1008G {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x1fc3fffffff phys-bits too low (40)"),
+    ));
+    // Intel vendor: no relocation, but 1T + hole does not fit 40 bits.
+    v.push(e(
+        &format!("-M q35 -m 4G,slots=2,maxmem=1100G -cpu qemu64,vendor=GenuineIntel {one}"),
+        &format!("{P}Address space limit 0xffffffffff < 0x11bffffffff phys-bits too low (40)"),
+    ));
+    // virt creates its acpi-ged (memory hotplug) only with firmware loaded.
+    v.push(ErrCase {
+        arch: Arch::Aarch64,
+        args: "-M virt -cpu cortex-a57 -m 256M,slots=2,maxmem=1G -object memory-backend-ram,id=a,size=256M -numa node,memdev=a -object memory-backend-ram,id=d,size=128M -device pc-dimm,id=dm,memdev=d".into(),
+        expect: "qemu-system-aarch64: -device pc-dimm,id=dm,memdev=d: memory hotplug is not enabled: missing acpi-ged device".into(),
+    });
+    // pc-dimms and NVDIMMs share the slots (pc_dimm_get_free_slot); the setter of
+    // max-ram-below-4g warns below 1 MiB first.
+    v.push(e(
+        "-M q35,nvdimm=on,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -object memory-backend-ram,id=d1,size=128M -object memory-backend-ram,id=d2,size=128M -device pc-dimm,memdev=d1 -device nvdimm,id=nv,memdev=d2",
+        &format!("{P}warning: Only 0 bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB\n{P}-device nvdimm,id=nv,memdev=d2: no free slots available"),
+    ));
+    // The max-ram-below-4g limit is checked when the property is set, before the
+    // NUMA warnings (differential seed 4294999313).
+    v.push(e(
+        "-M q35,max-ram-below-4g=5G -smp 2 -m 64M -object memory-backend-ram,id=a,size=64M -numa node,memdev=a -numa node -numa cpu,node-id=1,socket-id=1",
+        &format!("{P}Machine option 'max-ram-below-4g=5368709120' expects size less than or equal to 4G"),
+    ));
+    // pxb_register_bus: a root port's secondary bus reads 0 before firmware runs,
+    // so bus_nr=0 collides with it; bus_nr values collide with each other; pxbs
+    // only on the host bus. (Differential seed 4969063109.)
+    let one = "-M q35 -m 128M -object memory-backend-ram,id=a,size=128M -numa node,memdev=a";
+    v.push(e(
+        &format!("{one} -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=0,id=px,bus=pcie.0"),
+        &format!("{P}-device pxb-pcie,bus_nr=0,id=px,bus=pcie.0: Bus 0 is already in use"),
+    ));
+    v.push(e(
+        &format!("{one} -device pxb-pcie,bus_nr=9,id=px,bus=pcie.0 -device pxb-pcie,bus_nr=9,id=py,bus=pcie.0"),
+        &format!("{P}-device pxb-pcie,bus_nr=9,id=py,bus=pcie.0: Bus 9 is already in use"),
+    ));
+    v.push(e(
+        &format!("{one} -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=9,id=px,bus=r0"),
+        &format!("{P}-device pxb-pcie,bus_nr=9,id=px,bus=r0: PXB devices can be attached only to root bus"),
+    ));
     v.push(ErrCase {
         arch: Arch::Aarch64,
         args: "-M virt -smp 4,dies=2".into(),
@@ -1205,4 +1262,202 @@ mod no_panic {
             let _ = parse(&args, None);
         }
     }
+}
+
+/// The SRAT memory ranges (base, length, flags) vnuma computes for `args`.
+fn srat_memory(args: &str) -> Vec<(u64, u64, u32)> {
+    let args = words(args);
+    let r = vnuma::qemu::report::qemu_report(&args, None)
+        .1
+        .unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    let files = r.tables.files();
+    let srat = &files.iter().find(|(n, _)| n == "SRAT.dat").expect("SRAT").1;
+    Srat::decode(srat)
+        .expect("decodes")
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::Memory {
+                base_address,
+                length,
+                flags,
+                ..
+            } => Some((*base_address, *length, *flags)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn amd_1tib_relocation_boundary_matches_qemu() {
+    // Expected ranges from the live QEMU 10.0.2 (`vnuma qemu-dump`, SRAT memory
+    // affinity structures: base, length, flags 1 = enabled, 3 = enabled|hotpluggable).
+    // q35 4G: RAM above 4G ends at 6G, device memory 6G..980G; the hole64 ends at
+    // 1012G = 0xfd00000000 exactly, so the highest used address is below
+    // AMD_HT_START: no relocation for the default AMD-vendor qemu64.
+    // qemu-system-x86_64 -M q35 -m 4G,slots=2,maxmem=976G
+    //   -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M q35 -m 4G,slots=2,maxmem=976G -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0x7ff00000, 1),
+            (0x1_0000_0000, 0x8000_0000, 1),
+            (0x1_8000_0000, 0xf3_8000_0000, 3),
+        ]
+    );
+    // pc: the i440FX hole64 is 2 GiB, so 1005G of maxmem stays below the HT window.
+    // qemu-system-x86_64 -M pc -m 4G,slots=2,maxmem=1005G -cpu EPYC,phys-bits=42
+    //   -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M pc -m 4G,slots=2,maxmem=1005G -cpu EPYC,phys-bits=42 -object memory-backend-ram,id=a,size=4G -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0xbff00000, 1),
+            (0x1_0000_0000, 0x4000_0000, 1),
+            (0x1_4000_0000, 0xfa_c000_0000, 3),
+        ]
+    );
+}
+
+/// The (bus, device, function) of every Generic Initiator vnuma computes for `args`.
+fn gi_handles(args: &str) -> Vec<(u8, u8, u8)> {
+    let args = words(args);
+    let r = vnuma::qemu::report::qemu_report(&args, None)
+        .1
+        .unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    let files = r.tables.files();
+    let srat = &files.iter().find(|(n, _)| n == "SRAT.dat").expect("SRAT").1;
+    Srat::decode(srat)
+        .expect("decodes")
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            SratEntry::GenericInitiator(g) => match &g.device_handle {
+                DeviceHandle::Pci(p) => Some((p.bus, p.device, p.function)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn bus_reserve_below_subtree_reuses_bus_numbers_like_seabios() {
+    // SeaBIOS's bus-reserve arithmetic: root port 0d.0 (bus-reserve=1) gets
+    // secondary 2 and a subtree up to 4; 2 + 1 <= 4, so the "reserve" becomes
+    // the raw value 1 and numbering restarts there. The next root port (17.0)
+    // then gets 2 again, its PCIe-PCI bridge 3, its PCI bridge 4; QEMU's
+    // pci_find_bus_nr resolves bus 2 and 3 to the first chain (newest child
+    // first / exact match), so the second PCI bridge is never programmed and
+    // gpu-0's bus reads 0. Live QEMU 10.0.2 (`vnuma qemu-dump`, differential seed
+    // 50657) gives gpu2 at 04:04.0 and gpu-0 at 00:01.0:
+    // qemu-system-x86_64 -machine q35 -net none -m 128M
+    //   -object memory-backend-ram,id=m0,size=128M -numa node,nodeid=0,memdev=m0
+    //   -numa node,nodeid=1 -numa node,nodeid=2
+    //   -device pcie-root-port,id=nrp0,chassis=1,addr=17.0
+    //   -device pcie-pci-bridge,id=ppb0,bus=nrp0,addr=00.0
+    //   -device pci-bridge,id=nb0,bus=ppb0,chassis_nr=2,addr=05.0
+    //   -device pci-testdev,id=gpu-0,bus=nb0,addr=01.0
+    //   -device pcie-root-port,id=nrp2,chassis=4,addr=0d.0,bus-reserve=1
+    //   -device pcie-pci-bridge,id=ppb2,bus=nrp2,addr=00.0
+    //   -device pci-bridge,id=nb2,bus=ppb2,chassis_nr=5,addr=07.0
+    //   -device pci-testdev,id=gpu2,bus=nb2,addr=04.0
+    //   -object acpi-generic-initiator,id=gi0,pci-dev=gpu2,node=1
+    //   -object acpi-generic-initiator,id=gi1,pci-dev=gpu-0,node=2
+    //   -device pcie-root-port,id=br1,chassis=3,addr=04.0
+    //   -device pci-testdev,id=GPU145,bus=br1,addr=00.0
+    let args = "-machine q35 -net none -m 128M -object memory-backend-ram,id=m0,size=128M -numa node,nodeid=0,memdev=m0 -numa node,nodeid=1 -numa node,nodeid=2 -device pcie-root-port,id=nrp0,chassis=1,addr=17.0 -device pcie-pci-bridge,id=ppb0,bus=nrp0,addr=00.0 -device pci-bridge,id=nb0,bus=ppb0,chassis_nr=2,addr=05.0 -device pci-testdev,id=gpu-0,bus=nb0,addr=01.0 -device pcie-root-port,id=nrp2,chassis=4,addr=0d.0,bus-reserve=1 -device pcie-pci-bridge,id=ppb2,bus=nrp2,addr=00.0 -device pci-bridge,id=nb2,bus=ppb2,chassis_nr=5,addr=07.0 -device pci-testdev,id=gpu2,bus=nb2,addr=04.0 -object acpi-generic-initiator,id=gi0,pci-dev=gpu2,node=1 -object acpi-generic-initiator,id=gi1,pci-dev=gpu-0,node=2 -device pcie-root-port,id=br1,chassis=3,addr=04.0 -device pci-testdev,id=GPU145,bus=br1,addr=00.0";
+    let mut got = gi_handles(args);
+    got.sort();
+    assert_eq!(got, vec![(0, 1, 0), (4, 4, 0)]);
+}
+
+fn rendered_warnings(args: &str, arch: Arch) -> Vec<String> {
+    let p = parse(&words(args), Some(arch)).unwrap_or_else(|e| panic!("rejected: {e:?}"));
+    p.warnings
+        .iter()
+        .map(|w| w.render(arch.program()))
+        .collect()
+}
+
+#[test]
+fn ram_split_and_cluster_warnings_match_qemu() {
+    // Expected text printed by the live QEMU 10.0.2 for each command line.
+    // qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 4,sockets=1,clusters=2,cores=2
+    //   -m 256M -object memory-backend-ram,id=a,size=256M -numa node,nodeid=0,memdev=a
+    //   -numa node,nodeid=1 -numa cpu,node-id=0,socket-id=0,cluster-id=0,core-id=0
+    //   -numa cpu,node-id=1,socket-id=0,cluster-id=0,core-id=1
+    //   -numa cpu,node-id=1,socket-id=0,cluster-id=1
+    assert_eq!(
+        rendered_warnings(
+            "-M virt -cpu cortex-a57 -smp 4,sockets=1,clusters=2,cores=2 -m 256M -object memory-backend-ram,id=a,size=256M -numa node,nodeid=0,memdev=a -numa node,nodeid=1 -numa cpu,node-id=0,socket-id=0,cluster-id=0,core-id=0 -numa cpu,node-id=1,socket-id=0,cluster-id=0,core-id=1 -numa cpu,node-id=1,socket-id=0,cluster-id=1",
+            Arch::Aarch64
+        ),
+        vec![
+            "qemu-system-aarch64: warning: CPU-0 and CPU-1 in socket-0-cluster-0 have been associated with node-0 and node-1 respectively. It can cause OSes like Linux to misbehave"
+        ]
+    );
+    // qemu-system-x86_64 -M pc,max-ram-below-4g=2560M -m 2560M -net none
+    assert_eq!(
+        rendered_warnings(
+            "-M pc,max-ram-below-4g=2560M -m 2560M -net none",
+            Arch::X86_64
+        ),
+        vec![
+            "qemu-system-x86_64: warning: Large machine and max_ram_below_4g (2684354560) not a multiple of 1G; possible bad performance."
+        ]
+    );
+    // qemu-system-x86_64 -M q35,max-ram-below-4g=1536M -m 6G -net none
+    assert_eq!(
+        rendered_warnings(
+            "-M q35,max-ram-below-4g=1536M -m 6G -net none",
+            Arch::X86_64
+        ),
+        vec![
+            "qemu-system-x86_64: warning: There is possibly poor performance as the ram size  (0x180000000) is more then twice the size of max-ram-below-4g (1610612736) and max-ram-below-4g is not a multiple of 1G."
+        ]
+    );
+    // No warning: pc's low memory is clamped to 3G (aligned) for 3968M.
+    // qemu-system-x86_64 -M pc,max-ram-below-4g=3968M -m 4G -net none
+    assert!(
+        rendered_warnings("-M pc,max-ram-below-4g=3968M -m 4G -net none", Arch::X86_64).is_empty()
+    );
+}
+
+#[test]
+fn bridge_below_bus_nr_255_is_reported_not_looped() {
+    // qemu-system-x86_64 -M q35 ... -device pxb-pcie,bus_nr=255,id=pxbx,bus=pcie.0
+    //   -device pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99
+    // QEMU starts, but firmware bus numbering wraps past 255 and never ends
+    // (`vnuma qemu-dump` times out after 20 s): vnuma says so instead of hanging.
+    let args = words(
+        "-M q35 -m 128M -object memory-backend-ram,id=a,size=128M -numa node,memdev=a -device pcie-root-port,id=r0,chassis=1 -device pxb-pcie,bus_nr=255,id=pxbx,bus=pcie.0 -device pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99 -device pci-testdev,id=d,bus=pxbxrp -object acpi-generic-initiator,id=g,pci-dev=d,node=0 -net none",
+    );
+    let err = parse(&args, Some(Arch::X86_64)).expect_err("must be refused");
+    let text = err.render("qemu-system-x86_64");
+    assert!(text.contains("bus numbering never finishes"), "{text}");
+}
+
+#[test]
+fn max_ram_below_4g_zero_means_default() {
+    // 0 is "not set" for the RAM split (pc_q35_init): 512M stays below 4G and
+    // device memory starts at 4G. Live QEMU 10.0.2 SRAT memory structures:
+    // qemu-system-x86_64 -M q35,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G
+    //   -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -net none
+    assert_eq!(
+        srat_memory(
+            "-M q35,max-ram-below-4g=0 -m 512M,slots=1,maxmem=2G -object memory-backend-ram,id=a,size=512M -numa node,memdev=a -net none"
+        ),
+        vec![
+            (0, 0xa0000, 1),
+            (0x100000, 0x1ff00000, 1),
+            (0, 0, 0),
+            (0x1_0000_0000, 0xa000_0000, 3),
+        ]
+    );
 }

@@ -122,11 +122,16 @@ impl X86RamSplit {
                 } else {
                     0xB000_0000
                 };
-                let max = mem.max_ram_below_4g.unwrap_or(4 * GIB);
+                // 0 means "not set" (pc_q35_init).
+                let max = mem.max_ram_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
                 l.min(max)
             }
             MachineKind::Pc => {
-                let max = mem.max_ram_below_4g.unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G);
+                // 0 means "not set" (pc_init1).
+                let max = mem
+                    .max_ram_below_4g
+                    .filter(|&m| m != 0)
+                    .unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G);
                 if ram >= max {
                     max.min(0xC000_0000)
                 } else {
@@ -499,26 +504,52 @@ pub fn device_memory_capacity(mem: &MemoryConfig) -> u64 {
 /// Where the AMD HyperTransport window starts (`AMD_HT_START`).
 pub const AMD_HT_START: u64 = 0xFD_0000_0000;
 /// Size of the 64-bit PCI hole QEMU reserves after RAM and device memory on
-/// x86 (the default `pci-hole64-size`, 32 GiB).
+/// q35 (the default `pci-hole64-size` of the q35 host, 32 GiB).
 pub const X86_PCI_HOLE64_SIZE: u64 = 32 * GIB;
+/// The same on `pc` (the i440FX host's default `pci-hole64-size`, 2 GiB).
+pub const PC_PCI_HOLE64_SIZE: u64 = 2 * GIB;
+
+/// The highest guest-physical address QEMU 10 uses on a 64-bit x86 CPU
+/// (`pc_max_used_gpa`): the end of the 64-bit PCI hole, which starts at the
+/// 1 GiB-aligned end of the device-memory region (or of RAM above 4 GiB when
+/// there is none), after the CXL host-bridge register window (1 MiB) when
+/// `cxl` (`-machine cxl=on`, no fixed memory windows) is set. Uses
+/// `mem.above_4g_at_1tib` as given.
+pub fn x86_max_used_gpa(
+    machine: MachineKind,
+    mem: &MemoryConfig,
+    sgx_epc: &[MemRange],
+    cxl: bool,
+) -> Result<u64, LayoutError> {
+    let mut end = match device_memory(machine, mem, sgx_epc)? {
+        Some(r) => add(r.base, r.size, "memory.max_ram")?,
+        None => X86RamSplit::compute(machine, mem)?.above_4g_end(),
+    };
+    if cxl {
+        // pc_get_cxl_range_end: the CXL register window (1 MiB) comes first.
+        end = add(end, MIB, "memory")?;
+    }
+    let hole64 = if machine == MachineKind::Pc {
+        PC_PCI_HOLE64_SIZE
+    } else {
+        X86_PCI_HOLE64_SIZE
+    };
+    Ok(add(round_up(end, GIB, "memory")?, hole64, "memory")? - 1)
+}
 
 /// Whether QEMU moves x86 RAM above 4 GiB to 1 TiB for an AMD-vendor CPU
-/// (`pc_memory_init`): when the 64-bit PCI hole, which follows the
-/// device-memory region (or RAM above 4 GiB when there is none), both laid out
-/// from 4 GiB, reaches [`AMD_HT_START`]. Ignores `mem.above_4g_at_1tib`; the
-/// caller decides whether the CPU is an AMD one.
+/// (`pc_memory_init`): when the highest used address with RAM above 4 GiB at
+/// 4 GiB ([`x86_max_used_gpa`]) reaches [`AMD_HT_START`]. Ignores
+/// `mem.above_4g_at_1tib`; the caller decides whether the CPU is an AMD one.
 pub fn x86_amd_above_1tib(
     machine: MachineKind,
     mem: &MemoryConfig,
     sgx_epc: &[MemRange],
+    cxl: bool,
 ) -> Result<bool, LayoutError> {
     let mut at_4g = mem.clone();
     at_4g.above_4g_at_1tib = false;
-    let end = match device_memory(machine, &at_4g, sgx_epc)? {
-        Some(r) => add(r.base, r.size, "memory.max_ram")?,
-        None => X86RamSplit::compute(machine, &at_4g)?.above_4g_end(),
-    };
-    Ok(round_up(end, GIB, "memory")?.saturating_add(X86_PCI_HOLE64_SIZE) >= AMD_HT_START)
+    Ok(x86_max_used_gpa(machine, &at_4g, sgx_epc, cxl)? >= AMD_HT_START)
 }
 
 /// Places memory devices one at a time, in plug order, the way QEMU's

@@ -403,6 +403,22 @@ impl PciTree {
                 secondary: self.buses.len() - 1,
             }
         } else if is_extra_root(&spec.driver) {
+            // pxb_register_bus: only on a root bus without a parent device (the
+            // host bus), and no child bus of it may have the number already: pxb
+            // roots their bus_nr, bridge secondaries 0 (firmware has not run).
+            if bus != 0 {
+                return Err("PXB devices can be attached only to root bus".into());
+            }
+            let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
+                let on_host = b
+                    .parent
+                    .and_then(|p| self.devices.get(p))
+                    .is_some_and(|d| d.bus == 0);
+                on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
+            });
+            if taken {
+                return Err(format!("Bus {} is already in use", spec.bus_nr));
+            }
             let name = spec.id.clone().unwrap_or_default();
             self.buses.push(PciBus {
                 name,
@@ -430,59 +446,49 @@ impl PciTree {
     }
 
     /// Firmware bus numbers for every bus (index-aligned with [`PciTree::buses`]).
+    ///
+    /// Simulates SeaBIOS `pci_bios_init_bus` over QEMU's config-space routing
+    /// (`pci_find_bus_nr`): every access resolves its bus number afresh, so when
+    /// firmware hands out a number twice (its `bus-reserve` arithmetic can move
+    /// the next free number backwards) the accesses reach whichever bus QEMU
+    /// finds first, as on the live machine. A bus firmware never numbered reads
+    /// 0 (QEMU's reset value).
+    ///
+    /// Where firmware would never finish (a bridge numbered past 255 makes the
+    /// numbers wrap and SeaBIOS start over, forever), the numbers reached when
+    /// the simulation stops; [`PciTree::try_bus_numbers`] reports it instead.
     pub fn bus_numbers(&self) -> Vec<u8> {
-        let mut num = vec![0u8; self.buses.len()];
-        let mut next: u32 = 0;
-        self.number_rec(0, &mut next, &mut num);
-        let mut roots: Vec<(u8, usize)> = self
-            .buses
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter_map(|(i, b)| b.fixed_number.map(|n| (n, i)))
-            .collect();
-        roots.sort();
-        // SeaBIOS then scans every later bus number for extra roots.
-        for (n, i) in roots {
-            if u32::from(n) <= next {
-                continue;
-            }
-            if let Some(slot) = num.get_mut(i) {
-                *slot = n;
-            }
-            next = u32::from(n);
-            self.number_rec(i, &mut next, &mut num);
-        }
-        num
+        self.simulate().0
     }
 
-    fn number_rec(&self, bus: usize, next: &mut u32, num: &mut [u8]) {
-        let mut devs: Vec<&PciDevice> = self.devices.iter().filter(|d| d.bus == bus).collect();
-        devs.sort_by_key(|d| d.devfn);
-        for d in devs {
-            if let DeviceKind::Bridge { secondary } = d.kind {
-                // SeaBIOS keeps bus numbers in a u8 and wraps.
-                *next = (*next + 1) & 0xff;
-                let secbus = *next;
-                if let Some(slot) = num.get_mut(secondary) {
-                    *slot = u8::try_from(secbus).unwrap_or(u8::MAX);
-                }
-                self.number_rec(secondary, next, num);
-                // Resource-reserve capability (`bus-reserve=`): SeaBIOS widens the
-                // subordinate range, with its own arithmetic.
-                if let Some(r) = d.bus_reserve {
-                    let mut res = r & 0xff;
-                    let sum = (res + secbus) & 0xff;
-                    if sum < secbus || sum < res {
-                        res = 0;
-                    }
-                    if secbus + res > *next {
-                        res = (secbus + res) & 0xff;
-                    }
-                    *next = res;
-                }
+    /// [`PciTree::bus_numbers`], or an error when firmware bus numbering would
+    /// not terminate (QEMU starts, but its firmware loops).
+    pub fn try_bus_numbers(&self) -> Result<Vec<u8>, String> {
+        match self.simulate() {
+            (nums, false) => Ok(nums),
+            (_, true) => Err(
+                "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
+                 (a bridge below an extra root bus with bus_nr 255?); QEMU starts but \
+                 SeaBIOS loops"
+                    .into(),
+            ),
+        }
+    }
+
+    fn simulate(&self) -> (Vec<u8>, bool) {
+        let mut sim = BusSim::new(self);
+        let mut pci_bus: u8 = 0;
+        sim.init_bus_rec(0, &mut pci_bus, 0);
+        let extra_roots = self.buses.iter().skip(1).any(|b| self.is_extra_root_bus(b));
+        if extra_roots {
+            while pci_bus < u8::MAX && !sim.stuck {
+                pci_bus += 1;
+                let b = pci_bus;
+                sim.init_bus_rec(b, &mut pci_bus, 0);
             }
         }
+        let nums = (0..self.buses.len()).map(|b| sim.bus_num(b)).collect();
+        (nums, sim.stuck)
     }
 
     /// The firmware-assigned bus number of the bus device `idx` sits on.
@@ -492,6 +498,212 @@ impl PciTree {
             .get(idx)
             .and_then(|d| nums.get(d.bus).copied())
             .unwrap_or(0)
+    }
+}
+
+/// Bridge registers as firmware programs them, reached through QEMU's routing.
+struct BusSim<'a> {
+    tree: &'a PciTree,
+    /// Per device: PCI_SECONDARY_BUS and PCI_SUBORDINATE_BUS (reset: 0).
+    sec: Vec<u8>,
+    sub: Vec<u8>,
+    /// Per bus: its child buses, newest first (QEMU's `QLIST_INSERT_HEAD`).
+    children: Vec<Vec<usize>>,
+    /// Bridge visits left before the simulation gives up.
+    budget: u32,
+    /// Set when numbering wrapped past 255 or the budget ran out.
+    stuck: bool,
+}
+
+impl<'a> BusSim<'a> {
+    fn new(tree: &'a PciTree) -> Self {
+        let mut children = vec![Vec::new(); tree.buses.len()];
+        for (i, b) in tree.buses.iter().enumerate().skip(1) {
+            let parent_bus = b
+                .parent
+                .and_then(|p| tree.devices.get(p))
+                .map_or(0, |d| d.bus);
+            if let Some(c) = children.get_mut(parent_bus) {
+                c.insert(0, i);
+            }
+        }
+        BusSim {
+            tree,
+            sec: vec![0; tree.devices.len()],
+            sub: vec![0; tree.devices.len()],
+            children,
+            budget: 1 << 16,
+            stuck: false,
+        }
+    }
+
+    fn is_root(&self, bus: usize) -> bool {
+        bus == 0
+            || self
+                .tree
+                .buses
+                .get(bus)
+                .is_some_and(|b| self.tree.is_extra_root_bus(b))
+    }
+
+    /// `pci_bus_num`: root buses their fixed number, others the bridge's
+    /// secondary-bus register.
+    fn bus_num(&self, bus: usize) -> u8 {
+        let Some(b) = self.tree.buses.get(bus) else {
+            return 0;
+        };
+        if self.is_root(bus) {
+            return b.fixed_number.unwrap_or(0);
+        }
+        b.parent.and_then(|p| self.sec.get(p).copied()).unwrap_or(0)
+    }
+
+    fn dev_in_range(&self, dev: usize, n: u8) -> bool {
+        let (s, u) = (
+            self.sec.get(dev).copied().unwrap_or(0),
+            self.sub.get(dev).copied().unwrap_or(0),
+        );
+        s <= n && n <= u
+    }
+
+    /// `pci_secondary_bus_in_range` for a bridge's bus / `pci_root_bus_in_range`.
+    fn child_in_range(&self, bus: usize, n: u8) -> bool {
+        if self.is_root(bus) {
+            self.tree.devices.iter().enumerate().any(|(i, d)| {
+                d.bus == bus
+                    && matches!(d.kind, DeviceKind::Bridge { .. })
+                    && self.dev_in_range(i, n)
+            })
+        } else {
+            self.tree
+                .buses
+                .get(bus)
+                .and_then(|b| b.parent)
+                .is_some_and(|p| self.dev_in_range(p, n))
+        }
+    }
+
+    /// `pci_find_bus_nr` from the host bus.
+    fn find_bus(&self, n: u8) -> Option<usize> {
+        if n == 0 {
+            return Some(0);
+        }
+        let mut bus = 0;
+        loop {
+            let mut next = None;
+            for &c in self.children.get(bus)? {
+                if self.bus_num(c) == n {
+                    return Some(c);
+                }
+                if self.child_in_range(c, n) {
+                    next = Some(c);
+                    break;
+                }
+            }
+            bus = next?;
+        }
+    }
+
+    fn dev_at(&self, n: u8, devfn: u8) -> Option<usize> {
+        let bus = self.find_bus(n)?;
+        self.tree
+            .devices
+            .iter()
+            .position(|d| d.bus == bus && d.devfn == devfn)
+    }
+
+    /// The bridges firmware finds on bus number `n` (function 0 of each slot,
+    /// other functions when function 0 is multifunction), in devfn order.
+    fn bridges_on(&self, n: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        for slot in 0u8..32 {
+            let Some(f0) = self.dev_at(n, slot << 3) else {
+                continue;
+            };
+            let multi = self.tree.devices.get(f0).is_some_and(|d| d.multifunction);
+            for f in 0u8..if multi { 8 } else { 1 } {
+                let devfn = slot << 3 | f;
+                if let Some(d) = self.dev_at(n, devfn)
+                    && matches!(
+                        self.tree.devices.get(d).map(|d| &d.kind),
+                        Some(DeviceKind::Bridge { .. })
+                    )
+                {
+                    out.push(devfn);
+                }
+            }
+        }
+        out
+    }
+
+    fn write(&mut self, n: u8, devfn: u8, secondary: bool, v: u8) {
+        if let Some(d) = self.dev_at(n, devfn) {
+            let reg = if secondary {
+                &mut self.sec
+            } else {
+                &mut self.sub
+            };
+            if let Some(r) = reg.get_mut(d) {
+                *r = v;
+            }
+        }
+    }
+
+    fn read_sub(&self, n: u8, devfn: u8) -> u8 {
+        self.dev_at(n, devfn)
+            .and_then(|d| self.sub.get(d).copied())
+            .unwrap_or(0xff)
+    }
+
+    /// `bus-reserve=` of the bridge at (`n`, `devfn`), when it has QEMU's
+    /// resource-reserve capability with a bus value.
+    fn reserve(&self, n: u8, devfn: u8) -> Option<u32> {
+        self.dev_at(n, devfn)
+            .and_then(|d| self.tree.devices.get(d))
+            .and_then(|d| d.bus_reserve)
+            .filter(|&r| r != u32::MAX)
+    }
+
+    /// SeaBIOS `pci_bios_init_bus_rec`.
+    fn init_bus_rec(&mut self, bus: u8, pci_bus: &mut u8, depth: u32) {
+        if depth > 256 {
+            return;
+        }
+        let bridges = self.bridges_on(bus);
+        for &d in &bridges {
+            self.write(bus, d, true, 255);
+            self.write(bus, d, false, 0);
+        }
+        for &d in &bridges {
+            if self.stuck || self.budget == 0 || *pci_bus == u8::MAX {
+                // SeaBIOS would wrap to 0 and number everything again, forever.
+                self.stuck = true;
+                return;
+            }
+            self.budget -= 1;
+            *pci_bus += 1;
+            let secbus = *pci_bus;
+            self.write(bus, d, true, secbus);
+            let mut subbus = self.read_sub(bus, d);
+            self.write(bus, d, false, 255);
+            self.init_bus_rec(secbus, pci_bus, depth + 1);
+            if subbus != *pci_bus {
+                let mut res_bus = *pci_bus;
+                if let Some(r) = self.reserve(bus, d) {
+                    res_bus = u8::try_from(r & 0xff).unwrap_or(0);
+                    let sum = res_bus.wrapping_add(secbus);
+                    if sum < secbus || sum < res_bus {
+                        res_bus = 0;
+                    }
+                    if u32::from(secbus) + u32::from(res_bus) > u32::from(*pci_bus) {
+                        res_bus = secbus.wrapping_add(res_bus);
+                    }
+                }
+                subbus = res_bus;
+                *pci_bus = res_bus;
+            }
+            self.write(bus, d, false, subbus);
+        }
     }
 }
 

@@ -209,6 +209,8 @@ pub struct Dump {
     pub arch: Arch,
     /// `(signature, bytes)` per table, checksums filled in, in blob order.
     pub tables: Vec<(String, Vec<u8>)>,
+    /// What QEMU wrote on stderr while it built them (its warnings).
+    pub stderr: String,
 }
 
 impl Dump {
@@ -411,6 +413,7 @@ pub fn dump(req: &DumpRequest) -> Result<Dump, DumpError> {
         Some(Ok(blob)) => Ok(Dump {
             arch,
             tables: split_blob(&blob)?,
+            stderr,
         }),
         Some(Err(BlobError::NoTables)) => Err(DumpError::NoAcpiTables),
         Some(Err(BlobError::Protocol(e))) => match status {
@@ -673,6 +676,7 @@ mod tests {
                 ("SRAT".into(), vec![2]),
                 ("SSDT".into(), vec![3]),
             ],
+            stderr: String::new(),
         };
         let f: Vec<_> = d.files().into_iter().map(|(n, _)| n).collect();
         assert_eq!(f, ["SSDT.dat", "SRAT.dat", "SSDT-2.dat"]);
@@ -789,6 +793,30 @@ mod seabios_tests {
              -device pci-testdev,id=d2,bus=rp0 \
              -object acpi-generic-initiator,id=gi0,pci-dev=d1,node=1 \
              -object acpi-generic-initiator,id=gi1,pci-dev=d2,node=2"
+        ));
+    }
+
+    #[test]
+    fn bus_reserve_smaller_than_subtree_matches_seabios() {
+        if !have_qemu() {
+            return;
+        }
+        // SeaBIOS hands bus numbers 2..4 out twice (bus-reserve=1 on a root port
+        // whose subtree needs 3 buses); QEMU's routing decides which bridge the
+        // second round programs.
+        check(&format!(
+            "-machine q35 -net none {NODES} \
+             -device pcie-root-port,id=nrp0,chassis=1,addr=17.0 \
+             -device pcie-pci-bridge,id=ppb0,bus=nrp0,addr=00.0 \
+             -device pci-bridge,id=nb0,bus=ppb0,chassis_nr=2,addr=05.0 \
+             -device pci-testdev,id=d0,bus=nb0,addr=01.0 \
+             -device pcie-root-port,id=nrp2,chassis=4,addr=0d.0,bus-reserve=1 \
+             -device pcie-pci-bridge,id=ppb2,bus=nrp2,addr=00.0 \
+             -device pci-bridge,id=nb2,bus=ppb2,chassis_nr=5,addr=07.0 \
+             -device pci-testdev,id=d2,bus=nb2,addr=04.0 \
+             -device pcie-root-port,id=br1,chassis=3,addr=04.0 \
+             -object acpi-generic-initiator,id=gi0,pci-dev=d2,node=1 \
+             -object acpi-generic-initiator,id=gi1,pci-dev=d0,node=2"
         ));
     }
 

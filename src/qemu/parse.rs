@@ -305,6 +305,14 @@ fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
     }
 }
 
+/// CPU models without long mode (QEMU checks their address space differently).
+fn is_32bit_cpu_model(model: &str) -> bool {
+    [
+        "qemu32", "kvm32", "486", "pentium", "pentium2", "pentium3", "coreduo", "athlon", "n270",
+    ]
+    .contains(&model.to_ascii_lowercase().as_str())
+}
+
 fn is_intel_cpu_model(model: &str) -> bool {
     let m = model.to_ascii_lowercase();
     [
@@ -483,6 +491,10 @@ fn parse_inner(
     let mut devices: Vec<(CmdOption, Opts)> = Vec::new();
     let mut cpu_model: Option<String> = None;
     let mut cpu_vendor: Option<String> = None;
+    let mut cpu_phys_bits: Option<String> = None;
+    // Firmware loaded (`-bios`, `-pflash`, `-drive if=pflash`): virt creates its
+    // ACPI GED (memory hotplug) only then.
+    let mut firmware = false;
     let mut nodefaults = false;
     let mut vga_none = false;
     let mut default_nic = true;
@@ -618,9 +630,24 @@ fn parse_inner(
                     if let Some(v) = p.strip_prefix("vendor=") {
                         cpu_vendor = Some(v.to_string());
                     }
+                    if let Some(v) = p.strip_prefix("phys-bits=") {
+                        cpu_phys_bits = Some(v.to_string());
+                    }
                 }
             }
             "nodefaults" => nodefaults = true,
+            "bios" | "pflash" => {
+                firmware = true;
+                ignored.push(o.location());
+            }
+            "drive"
+                if o.arg
+                    .as_deref()
+                    .is_some_and(|a| lexer::parse_opts(a, None).get("if") == Some("pflash")) =>
+            {
+                firmware = true;
+                ignored.push(o.location());
+            }
             "vga" => {
                 if arg == "none" {
                     vga_none = true;
@@ -795,9 +822,21 @@ fn parse_inner(
                 }
             }
             "max-ram-below-4g" if kind.is_x86() => {
-                mp.max_ram_below_4g = Some(lexer::parse_size(v).ok_or_else(|| {
+                let size = lexer::parse_size(v).ok_or_else(|| {
                     QemuError::program(format!("Parameter '{k}' expects a size value"))
-                })?)
+                })?;
+                // x86_machine_set_max_ram_below_4g, at property-set time (before NUMA).
+                if size > 4 * 1024 * MIB {
+                    return Err(QemuError::program(format!(
+                        "Machine option 'max-ram-below-4g={size}' expects size less than or equal to 4G"
+                    )));
+                }
+                if size < MIB {
+                    warnings.push(QemuError::program(format!(
+                        "warning: Only {size} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
+                    )));
+                }
+                mp.max_ram_below_4g = Some(size);
             }
             "x-oem-id" => {
                 if v.len() > 6 {
@@ -1245,6 +1284,29 @@ fn parse_inner(
                 "warning: All CPU(s) up to maxcpus should be described in NUMA config, ability to start up with partial NUMA mappings is obsoleted and will be removed in future",
             ));
         }
+        // validate_cpu_cluster_to_numa_boundary (arm virt): CPUs of one cluster
+        // on different nodes.
+        if kind == MachineKind::Virt && nn > 1 && slots_cpu.len() > 1 {
+            for (i, a) in slots_cpu.iter().enumerate() {
+                for (j, b) in slots_cpu.iter().enumerate().skip(i + 1) {
+                    if let (Some(sa), Some(ca), Some(na), Some(sb), Some(cb), Some(nb)) = (
+                        a.props.socket_id,
+                        a.props.cluster_id,
+                        a.node,
+                        b.props.socket_id,
+                        b.props.cluster_id,
+                        b.node,
+                    ) && sa == sb
+                        && ca == cb
+                        && na != nb
+                    {
+                        warnings.push(QemuError::program(format!(
+                            "warning: CPU-{i} and CPU-{j} in socket-{sa}-cluster-{ca} have been associated with node-{na} and node-{nb} respectively. It can cause OSes like Linux to misbehave"
+                        )));
+                    }
+                }
+            }
+        }
     }
 
     // devices
@@ -1261,6 +1323,35 @@ fn parse_inner(
         None => !cpu_model.as_deref().is_some_and(is_intel_cpu_model),
     };
     let layout_err = |e: LayoutError| QemuError::program(e.message());
+    // pc_init1 / pc_q35_init: the RAM split's performance warnings.
+    const GIB: u64 = 1 << 30;
+    match kind {
+        MachineKind::Pc => {
+            let mrb = mp
+                .max_ram_below_4g
+                .filter(|&m| m != 0)
+                .unwrap_or(0xe000_0000);
+            if ram_size >= mrb && mrb.min(0xc000_0000) & (GIB - 1) != 0 {
+                warnings.push(QemuError::program(format!(
+                    "warning: Large machine and max_ram_below_4g ({mrb}) not a multiple of 1G; possible bad performance."
+                )));
+            }
+        }
+        MachineKind::Q35 => {
+            let lowmem: u64 = if ram_size >= 0xb000_0000 {
+                0x8000_0000
+            } else {
+                0xb000_0000
+            };
+            let mrb = mp.max_ram_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
+            if lowmem > mrb && ram_size.saturating_sub(mrb) > mrb && mrb & (GIB - 1) != 0 {
+                warnings.push(QemuError::program(format!(
+                    "warning: There is possibly poor performance as the ram size  (0x{ram_size:x}) is more then twice the size of max-ram-below-4g ({mrb}) and max-ram-below-4g is not a multiple of 1G."
+                )));
+            }
+        }
+        MachineKind::Virt => {}
+    }
     let mut memory = MemoryConfig {
         ram_size,
         max_ram: maxmem,
@@ -1270,7 +1361,29 @@ fn parse_inner(
     };
     memory.above_4g_at_1tib = kind.is_x86()
         && cpu_vendor_amd
-        && memmap::x86_amd_above_1tib(kind, &memory, &[]).map_err(layout_err)?;
+        && memmap::x86_amd_above_1tib(kind, &memory, &[], mp.cxl).map_err(layout_err)?;
+    if kind.is_x86() && !cpu_model.as_deref().is_some_and(is_32bit_cpu_model) {
+        // pc_memory_init: RAM, device memory and the 64-bit PCI hole must fit
+        // in phys-bits (TCG's default: 40).
+        let phys_bits = match cpu_phys_bits.as_deref() {
+            None => 40,
+            Some(v) => match v.parse::<u32>() {
+                Ok(b) if (32..=52).contains(&b) => b,
+                _ => {
+                    return Err(QemuError::program(format!(
+                        "Property 'phys-bits' doesn't take value '{v}' (vnuma: 32 to 52 supported)"
+                    )));
+                }
+            },
+        };
+        let limit = (1u64 << phys_bits) - 1;
+        let used = memmap::x86_max_used_gpa(kind, &memory, &[], mp.cxl).map_err(layout_err)?;
+        if limit < used {
+            return Err(QemuError::program(format!(
+                "Address space limit {limit:#x} < {used:#x} phys-bits too low ({phys_bits})"
+            )));
+        }
+    }
     let mut dimm_placer = memmap::device_memory(kind, &memory, &[])
         .map_err(layout_err)?
         .filter(|_| slots > 0)
@@ -1290,6 +1403,10 @@ fn parse_inner(
         match driver.as_str() {
             "pc-dimm" | "nvdimm" => {
                 let nv = driver == "nvdimm";
+                if kind == MachineKind::Virt && !(firmware && mp.acpi) {
+                    // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
+                    return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
+                }
                 if nv && !mp.nvdimm {
                     return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
                 }
@@ -1298,6 +1415,10 @@ fn parse_inner(
                         o.error("no slots where allocated, please specify the 'slots' option")
                     );
                 };
+                // pc_dimm_get_free_slot: pc-dimms and NVDIMMs share the slots.
+                if u64::try_from(dimms.len()).unwrap_or(u64::MAX) >= slots {
+                    return Err(o.error("no free slots available"));
+                }
                 let Some(md) = d.get("memdev") else {
                     return Err(o.error("'memdev' property must be set"));
                 };
@@ -1394,7 +1515,7 @@ fn parse_inner(
     }
 
     // ---- ACPI table build: GI then GP ----
-    let bus_numbers = pci.bus_numbers();
+    let bus_numbers = pci.try_bus_numbers().map_err(QemuError::program)?;
     let mut gi_out: Vec<GiInfo> = Vec::new();
     let mut gp_out: Vec<GpInfo> = Vec::new();
     let build = mp.acpi && nn > 0;

@@ -1131,7 +1131,8 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
     };
     crate::machine::memory::device_memory(machine, &memory, &[]).map_err(layout_err)?;
     memory.above_4g_at_1tib = machine.is_x86()
-        && crate::machine::memory::x86_amd_above_1tib(machine, &memory, &[]).map_err(layout_err)?;
+        && crate::machine::memory::x86_amd_above_1tib(machine, &memory, &[], false)
+            .map_err(layout_err)?;
     let topology = Topology {
         machine,
         memory,

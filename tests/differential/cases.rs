@@ -66,8 +66,10 @@ const MIB: u64 = 1 << 20;
 fn size_str(bytes: u64) -> String {
     if bytes.is_multiple_of(1 << 30) {
         format!("{}G", bytes >> 30)
-    } else {
+    } else if bytes.is_multiple_of(1 << 20) {
         format!("{}M", bytes >> 20)
+    } else {
+        format!("{}K", bytes >> 10)
     }
 }
 
@@ -111,29 +113,80 @@ pub fn valid(rng: &mut Rng) -> Case {
     let mut numa: Vec<String> = Vec::new();
     let mut post: Vec<String> = Vec::new();
 
-    // CPUs.
-    let mut sockets = rng.range(1, 4);
-    let mut cores = rng.range(1, 3);
+    // CPUs: sockets × dies × modules × cores × threads on x86, sockets × clusters ×
+    // cores on virt (GICv2: at most 8 CPUs; gic-version=3: up to 16).
+    let gic3 = !x86 && rng.chance(40);
+    if gic3 {
+        machine_props.push("gic-version=3".into());
+    }
+    let (dies, modules) = if x86 && rng.chance(35) {
+        (rng.range(1, 2), rng.range(1, 2))
+    } else {
+        (1, 1)
+    };
+    let clusters = if !x86 && rng.chance(35) { 2 } else { 1 };
+    let split = dies * modules * clusters > 1;
+    let mut sockets = rng.range(1, if split { 2 } else { 4 });
+    let mut cores = rng.range(1, if split { 2 } else { 3 });
     let threads = if x86 { rng.range(1, 2) } else { 1 };
-    if !x86 && sockets * cores > 8 {
-        // virt's default GICv2 has at most 8 CPUs.
+    let arm_max = if gic3 { 16 } else { 8 };
+    if !x86 && sockets * clusters * cores > arm_max {
         (sockets, cores) = (2, 2);
     }
-    let maxcpus = sockets * cores * threads;
+    let maxcpus = sockets * dies * modules * clusters * cores * threads;
     let cpus = if x86 && rng.chance(30) {
         rng.range(1, maxcpus)
     } else {
         maxcpus
     };
-    let mut smp = format!("{cpus},sockets={sockets},cores={cores}");
+    let mut smp = format!("{cpus},sockets={sockets}");
+    if dies > 1 || (x86 && rng.chance(10)) {
+        smp.push_str(&format!(",dies={dies}"));
+    }
+    if modules > 1 {
+        smp.push_str(&format!(",modules={modules}"));
+    }
+    if clusters > 1 {
+        smp.push_str(&format!(",clusters={clusters}"));
+    }
+    smp.push_str(&format!(",cores={cores}"));
     if x86 {
         smp.push_str(&format!(",threads={threads}"));
     }
     if cpus != maxcpus {
         smp.push_str(&format!(",maxcpus={maxcpus}"));
     }
+    notes.push(format!(
+        "smp {sockets}s {dies}d {modules}m {clusters}cl {cores}c {threads}t"
+    ));
     if !x86 {
         pre.extend(["-cpu".into(), "cortex-a57".into()]);
+    }
+    // x86 CPU model: the default qemu64 (AMD vendor), an Intel one, or EPYC; with
+    // phys-bits wide enough for the huge-maxmem configurations below.
+    let huge = x86 && rng.chance(10);
+    let cpu_model = if x86 {
+        *rng.pick(&[
+            "",
+            "qemu64,vendor=GenuineIntel",
+            "Skylake-Server",
+            "EPYC",
+            "qemu64",
+        ])
+    } else {
+        ""
+    };
+    if !cpu_model.is_empty() || huge {
+        let mut c = if cpu_model.is_empty() {
+            "qemu64".to_string()
+        } else {
+            cpu_model.to_string()
+        };
+        if huge {
+            c.push_str(&format!(",phys-bits={}", rng.pick(&[42u64, 44, 46])));
+        }
+        notes.push(format!("cpu {c}"));
+        pre.extend(["-cpu".into(), c]);
     }
     pre.extend(["-smp".into(), smp]);
 
@@ -143,34 +196,71 @@ pub fn valid(rng: &mut Rng) -> Case {
     } else {
         rng.range(1, 8)
     } as usize;
+    // Memory: small nodes, GiB nodes ("big"), or 2.5–4.5 GiB in all around the PCI
+    // hole with max-ram-below-4g ("split"); sometimes a tiny first node ending
+    // inside 640K–1M.
     let big = x86 && rng.chance(15);
+    let split_4g = x86 && !big && rng.chance(15);
     let mut mem = vec![0u64; n];
-    for m in mem.iter_mut() {
-        if rng.chance(65) {
-            *m = if big {
-                rng.range(1, 3) * 512 * MIB
-            } else {
-                rng.range(1, 8) * 32 * MIB
-            };
+    if split_4g {
+        let units = rng.range(10, 18) * 2; // 128 MiB units: 2.5–4.5 GiB
+        for _ in 0..units {
+            mem[rng.range(0, n as u64 - 1) as usize] += 128 * MIB;
+        }
+        if rng.chance(70) {
+            let v = *rng.pick(&["1G", "2G", "2560M", "2816M", "3G", "3584M", "3968M", "4G"]);
+            machine_props.push(format!("max-ram-below-4g={v}"));
+            notes.push(format!("max-ram-below-4g={v}"));
+        }
+    } else {
+        for m in mem.iter_mut() {
+            if rng.chance(65) {
+                *m = if big {
+                    rng.range(1, 3) * 512 * MIB
+                } else {
+                    rng.range(1, 8) * 32 * MIB
+                };
+            }
         }
     }
     if mem.iter().all(|&m| m == 0) {
         mem[rng.range(0, n as u64 - 1) as usize] = 128 * MIB;
     }
+    if x86 && n >= 2 && mem[0] > 0 && rng.chance(8) {
+        let small = *rng.pick(&[512u64 << 10, 640 << 10, 768 << 10, 896 << 10]);
+        if let Some(j) = (1..n).find(|&j| mem[j] > 0) {
+            mem[j] += mem[0] - small;
+            mem[0] = small;
+            notes.push(format!("tiny node 0: {}K", small >> 10));
+        }
+    }
     let ram: u64 = mem.iter().sum();
     let mut mopt = size_str(ram);
-    let hotplug = rng.chance(30);
+    let hotplug = huge || rng.chance(30);
     let nvdimm = x86 && hotplug && rng.chance(40);
-    let mut slots = 0;
+    // Memory devices: true = NVDIMM, false = pc-dimm (128 MiB each).
+    let mut dimm_plan: Vec<bool> = Vec::new();
     if hotplug {
-        slots = rng.range(if nvdimm { 1 } else { 0 }, 3);
-        let extra = rng.range(1, 4) * 256 * MIB;
+        let slots = rng.range(if nvdimm { 1 } else { 0 }, 6);
+        // (virt: memory devices need firmware for the acpi-ged; qemu-dump runs none)
+        if x86 && slots > 0 && (nvdimm || rng.chance(50)) {
+            let k = rng.range(if nvdimm { 1 } else { 0 }, slots.min(5));
+            for i in 0..k {
+                dimm_plan.push(nvdimm && (i == 0 || rng.chance(50)));
+            }
+            rng.shuffle(&mut dimm_plan);
+        }
+        let extra = if huge {
+            rng.range(960, 1020) << 30
+        } else {
+            rng.range(1, 4) * 256 * MIB + dimm_plan.len() as u64 * 128 * MIB
+        };
         if slots > 0 || x86 || rng.chance(50) {
             mopt.push_str(&format!(",slots={slots},maxmem={}", size_str(ram + extra)));
         } else {
             mopt.push_str(&format!(",maxmem={}", size_str(ram + extra)));
         }
-        notes.push(format!("hotplug slots={slots}"));
+        notes.push(format!("hotplug slots={slots} dimms={dimm_plan:?}"));
     }
     pre.extend(["-m".into(), mopt]);
 
@@ -220,9 +310,64 @@ pub fn valid(rng: &mut Rng) -> Case {
             node_cpus[node].push(c);
         }
     }
-    let per_socket: Vec<usize> = (0..sockets)
-        .map(|_| rng.range(0, n as u64 - 1) as usize)
-        .collect();
+    // `-numa cpu` at one granularity: ids from socket-id down to the chosen level,
+    // only the keys the board supports; sometimes a partial mapping (QEMU warns and
+    // puts the rest on node 0).
+    let mut levels: Vec<(&str, u64)> = vec![("socket-id", sockets)];
+    if x86 {
+        if dies > 1 {
+            levels.push(("die-id", dies));
+        }
+        if modules > 1 {
+            levels.push(("module-id", modules));
+        }
+    } else if clusters > 1 || rng.chance(20) {
+        levels.push(("cluster-id", clusters));
+    }
+    levels.push(("core-id", cores));
+    if x86 {
+        levels.push(("thread-id", threads));
+    }
+    let depth = if rng.chance(40) {
+        1
+    } else {
+        rng.range(1, levels.len() as u64) as usize
+    };
+    let mut units: Vec<Vec<u64>> = vec![Vec::new()];
+    for &(_, count) in &levels[..depth] {
+        units = units
+            .into_iter()
+            .flat_map(|u| {
+                (0..count).map(move |i| {
+                    let mut v = u.clone();
+                    v.push(i);
+                    v
+                })
+            })
+            .collect();
+    }
+    let mut cpu_opts: Vec<String> = Vec::new();
+    let partial = mode == 2 && !hmat && units.len() > 1 && rng.chance(15);
+    let mut mapped_nodes: Vec<usize> = Vec::new();
+    for (k, u) in units.iter().enumerate() {
+        if partial && (k == 0 || rng.chance(50)) {
+            continue; // unit 0 always unmapped: node 0 gets CPUs
+        }
+        let node = rng.range(0, n as u64 - 1) as usize;
+        mapped_nodes.push(node);
+        let mut o = format!("cpu,node-id={node}");
+        for (lvl, id) in levels.iter().zip(u) {
+            o.push_str(&format!(",{}={id}", lvl.0));
+        }
+        cpu_opts.push(o);
+    }
+    if partial {
+        mapped_nodes.push(0);
+        notes.push("partial -numa cpu mapping".into());
+    }
+    if mode == 2 {
+        notes.push(format!("-numa cpu by {}", levels[depth - 1].0));
+    }
     match mode {
         1 => {
             for (i, c) in node_cpus.iter().enumerate() {
@@ -231,7 +376,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                 }
             }
         }
-        2 => cpu_nodes.extend(per_socket.iter().copied()),
+        2 => cpu_nodes.extend(mapped_nodes.iter().copied()),
         _ => cpu_nodes.extend((0..sockets).map(|s| (s % n as u64) as usize)),
     }
     cpu_nodes.sort();
@@ -257,8 +402,8 @@ pub fn valid(rng: &mut Rng) -> Case {
         numa.extend(["-numa".into(), o]);
     }
     if mode == 2 {
-        for (s, node) in per_socket.iter().enumerate() {
-            numa.extend(["-numa".into(), format!("cpu,node-id={node},socket-id={s}")]);
+        for o in cpu_opts {
+            numa.extend(["-numa".into(), o]);
         }
     }
 
@@ -308,9 +453,23 @@ pub fn valid(rng: &mut Rng) -> Case {
         }
     };
     let ndev = if rng.chance(65) { rng.range(1, 3) } else { 0 };
+    let mut pxb_bus_nrs: Vec<u64> = Vec::new();
+    let mut chassis = 0u64;
+    let mut next_chassis = || {
+        chassis += 1;
+        chassis
+    };
+    let reserve = |rng: &mut Rng| {
+        if rng.chance(30) {
+            format!(",bus-reserve={}", rng.range(1, 6))
+        } else {
+            String::new()
+        }
+    };
     for k in 0..ndev as usize {
         let id = id_word(rng, "gpu", k);
-        match rng.range(0, 2) {
+        let pcie = machine != "pc";
+        match rng.range(0, 4) {
             0 => {
                 // On the root bus, explicit or automatic slot.
                 if rng.chance(70) {
@@ -327,10 +486,13 @@ pub fn valid(rng: &mut Rng) -> Case {
                 // Behind a bridge / root port.
                 let s = free_slot(rng);
                 let br = format!("br{k}");
-                if x86 && machine == "pc" {
+                if !pcie {
                     devices.extend([
                         "-device".into(),
-                        format!("pci-bridge,id={br},chassis_nr={},addr={s:02x}.0", k + 1),
+                        format!(
+                            "pci-bridge,id={br},chassis_nr={},addr={s:02x}.0",
+                            next_chassis()
+                        ),
                     ]);
                     let slot = rng.range(1, 8);
                     devices.extend([
@@ -338,9 +500,13 @@ pub fn valid(rng: &mut Rng) -> Case {
                         format!("pci-testdev,id={id},bus={br},addr={slot:02x}.0"),
                     ]);
                 } else {
+                    let r = reserve(rng);
                     devices.extend([
                         "-device".into(),
-                        format!("pcie-root-port,id={br},chassis={},addr={s:02x}.0", k + 1),
+                        format!(
+                            "pcie-root-port,id={br},chassis={},addr={s:02x}.0{r}",
+                            next_chassis()
+                        ),
                     ]);
                     devices.extend([
                         "-device".into(),
@@ -348,7 +514,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                     ]);
                 }
             }
-            _ => {
+            2 => {
                 // A multifunction slot: the GI device is function 1..7.
                 let s = free_slot(rng);
                 let f = rng.range(1, 7);
@@ -360,6 +526,93 @@ pub fn valid(rng: &mut Rng) -> Case {
                     "-device".into(),
                     format!("pci-testdev,id={id},addr={s:02x}.{f}"),
                 ]);
+            }
+            3 if machine == "q35" => {
+                // An extra PCIe root bus (pxb-pcie) with a root port and the device.
+                let bus_nr = loop {
+                    let b = *rng.pick(&[80u64, 96, 112, 180, 200, 224]);
+                    if !pxb_bus_nrs.contains(&b) {
+                        break b;
+                    }
+                };
+                pxb_bus_nrs.push(bus_nr);
+                let s = free_slot(rng);
+                let pxb = format!("pxb{k}");
+                let rp = format!("pxbrp{k}");
+                devices.extend([
+                    "-device".into(),
+                    format!("pxb-pcie,bus_nr={bus_nr},id={pxb},bus=pcie.0,addr={s:02x}.0"),
+                ]);
+                let nrp = rng.range(1, 2);
+                for j in 0..nrp {
+                    let r = reserve(rng);
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pcie-root-port,id={rp}{j},bus={pxb},chassis={},addr={j:02x}.0{r}",
+                            next_chassis()
+                        ),
+                    ]);
+                }
+                let j = rng.range(0, nrp - 1);
+                devices.extend([
+                    "-device".into(),
+                    format!("pci-testdev,id={id},bus={rp}{j},addr=00.0"),
+                ]);
+                notes.push(format!("pxb-pcie bus_nr={bus_nr}"));
+            }
+            _ => {
+                // Nested bridges: root port → pcie-pci-bridge → pci-bridge (q35, virt),
+                // pci-bridge → pci-bridge (pc).
+                let s = free_slot(rng);
+                let inner = format!("nb{k}");
+                if pcie {
+                    let r = reserve(rng);
+                    let rp = format!("nrp{k}");
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pcie-root-port,id={rp},chassis={},addr={s:02x}.0{r}",
+                            next_chassis()
+                        ),
+                    ]);
+                    devices.extend([
+                        "-device".into(),
+                        format!("pcie-pci-bridge,id=ppb{k},bus={rp},addr=00.0"),
+                    ]);
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pci-bridge,id={inner},bus=ppb{k},chassis_nr={},addr={:02x}.0",
+                            next_chassis(),
+                            rng.range(1, 8)
+                        ),
+                    ]);
+                } else {
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pci-bridge,id=ob{k},chassis_nr={},addr={s:02x}.0",
+                            next_chassis()
+                        ),
+                    ]);
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pci-bridge,id={inner},bus=ob{k},chassis_nr={},addr={:02x}.0",
+                            next_chassis(),
+                            rng.range(1, 8)
+                        ),
+                    ]);
+                }
+                devices.extend([
+                    "-device".into(),
+                    format!(
+                        "pci-testdev,id={id},bus={inner},addr={:02x}.0",
+                        rng.range(1, 8)
+                    ),
+                ]);
+                notes.push("nested bridges".into());
             }
         }
         devs.push(id);
@@ -423,24 +676,38 @@ pub fn valid(rng: &mut Rng) -> Case {
         }
     }
 
-    // NVDIMMs.
-    if nvdimm {
-        let k = rng.range(1, slots.min(2));
-        for j in 0..k {
-            let be = format!("nvm{j}");
-            post.extend([
-                "-object".into(),
-                format!("memory-backend-ram,id={be},size=128M"),
-            ]);
-            let node = rng.range(0, n as u64 - 1);
-            devices.extend([
-                "-device".into(),
-                format!(
-                    "nvdimm,id={},memdev={be},node={node}",
-                    id_word(rng, "nv", j as usize)
-                ),
-            ]);
+    // A -device without bus= after a pxb-pcie would go to the pxb's bus (QEMU takes
+    // the last PCIe bus): name pcie.0.
+    let mut after_pxb = false;
+    for i in (1..devices.len()).step_by(2) {
+        if devices[i].starts_with("pxb-pcie") {
+            after_pxb = true;
+        } else if after_pxb && !devices[i].contains("bus=") {
+            devices[i].push_str(",bus=pcie.0");
         }
+    }
+
+    // Memory devices: NVDIMMs and named / anonymous pc-dimms, placed between the
+    // PCI devices (every id in /machine/peripheral shapes the NVDIMM hash order).
+    for (j, &nv) in dimm_plan.iter().enumerate() {
+        let be = format!("dimm{j}");
+        post.extend([
+            "-object".into(),
+            format!("memory-backend-ram,id={be},size=128M"),
+        ]);
+        let mut o = if nv {
+            format!("nvdimm,id={},memdev={be}", id_word(rng, "nv", j))
+        } else if rng.chance(50) {
+            format!("pc-dimm,id={},memdev={be}", id_word(rng, "dimm", j))
+        } else {
+            format!("pc-dimm,memdev={be}")
+        };
+        if nv || rng.chance(70) {
+            o.push_str(&format!(",node={}", rng.range(0, n as u64 - 1)));
+        }
+        // Insert at a boundary between `-device X` pairs.
+        let at = 2 * rng.range(0, devices.len() as u64 / 2) as usize;
+        devices.splice(at..at, ["-device".to_string(), o]);
     }
 
     // HMAT latency/bandwidth and caches.
@@ -535,7 +802,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 17) {
+        match rng.range(0, 22) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -651,6 +918,55 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     rng.range(0, 200)
                 );
                 what = "node initiator";
+            }
+            18 if c.machine != "virt" => {
+                // maxmem near 1 TiB with TCG's default phys-bits (40).
+                let m = args.iter().position(|a| a == "-m").map(|p| p + 1);
+                if let Some(m) = m {
+                    let ram = args[m].split(',').next().unwrap_or("1G").to_string();
+                    args[m] = format!("{ram},slots=2,maxmem={}G", rng.range(900, 1100));
+                }
+                for a in args.iter_mut() {
+                    if a.contains(",phys-bits=") {
+                        *a = strip_key(a, "phys-bits");
+                    }
+                }
+                what = "maxmem near 1 TiB (phys-bits, AMD relocation)";
+            }
+            19 => {
+                let key = rng.pick(&["die-id", "module-id", "cluster-id", "thread-id"]);
+                args.extend(["-numa".into(), format!("cpu,node-id=0,socket-id=0,{key}=0")]);
+                what = "-numa cpu with a maybe-unsupported key";
+            }
+            20 if c.machine == "virt" => {
+                args.extend([
+                    "-object".into(),
+                    "memory-backend-ram,id=vdimm,size=128M".into(),
+                    "-device".into(),
+                    "pc-dimm,id=vd,memdev=vdimm".into(),
+                ]);
+                what = "pc-dimm on virt without firmware";
+            }
+            21 if c.machine != "virt" => {
+                let v = rng.pick(&["5G", "4097M", "1G", "0"]);
+                let i = args.iter().position(|a| a == "-machine").map(|p| p + 1);
+                if let Some(i) = i {
+                    args[i] = format!(
+                        "{},max-ram-below-4g={v}",
+                        strip_key(&args[i], "max-ram-below-4g")
+                    );
+                }
+                what = "max-ram-below-4g value";
+            }
+            22 if c.machine == "q35" => {
+                let nr = rng.pick(&[0u64, 1, 2, 254]);
+                args.extend([
+                    "-device".into(),
+                    format!("pxb-pcie,bus_nr={nr},id=pxbx,bus=pcie.0"),
+                    "-device".into(),
+                    "pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99".into(),
+                ]);
+                what = "pxb-pcie with a low/high bus_nr";
             }
             _ => continue,
         }
