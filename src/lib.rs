@@ -17,7 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod acpi;
+pub use vnuma_acpi as acpi;
 pub mod build;
 pub mod cli;
 pub mod fsutil;

@@ -893,7 +893,7 @@ mod tests {
 
     fn golden(rel: &str) -> Vec<u8> {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/qemu-golden")
+            .join("tests/data/qemu-golden")
             .join(rel);
         std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
@@ -988,7 +988,7 @@ mod tests {
 
     #[test]
     fn golden_blobs_have_no_errors() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/qemu-golden");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/qemu-golden");
         let mut n = 0;
         for arch in ["x86/pc", "x86/q35", "aarch64/virt", "riscv64/virt"] {
             for e in std::fs::read_dir(dir.join(arch)).unwrap() {

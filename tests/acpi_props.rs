@@ -469,9 +469,9 @@ fn fix_up(mut v: Vec<u8>) -> Vec<u8> {
 
 fn golden_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![common::shared_dir().join("qemu-golden")];
+    let mut stack = vec![common::golden_dir()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("../shared/qemu-golden is missing") {
+        for e in std::fs::read_dir(&d).expect("tests/data/qemu-golden is missing") {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
@@ -682,7 +682,7 @@ fn every_truncation_of_every_golden_blob() {
 fn truncated_structure_errors_point_into_the_table() {
     // Cut an SRAT in the middle of its second entry (Length patched): the
     // error names the entry's offset.
-    let b = std::fs::read(common::shared_dir().join("qemu-golden/x86/q35/SRAT.numamem")).unwrap();
+    let b = std::fs::read(common::golden_dir().join("x86/q35/SRAT.numamem")).unwrap();
     let offs = Srat::decode(&b).unwrap().entry_offsets();
     let cut = fix_up(b[..offs[1] + 1].to_vec());
     let e = Srat::decode(&cut).unwrap_err();
@@ -828,7 +828,7 @@ fn slit_huge_locality_counts() {
 
 #[test]
 fn wrong_signature_is_named() {
-    let b = std::fs::read(common::shared_dir().join("qemu-golden/x86/q35/SLIT.cphp")).unwrap();
+    let b = std::fs::read(common::golden_dir().join("x86/q35/SLIT.cphp")).unwrap();
     let e = Srat::decode(&b).unwrap_err();
     assert_eq!(e.offset, 0);
     assert!(

@@ -359,7 +359,7 @@ fn srat_type4_gic_its() {
 }
 
 /// The Generic Initiator QEMU emits for `pci-testdev` at 01:00.2 on node 1:
-/// ../shared/qemu-numa-spec.md §2.2, "Example bytes [verified,
+/// tests/data/qemu-numa-spec.md §2.2, "Example bytes [verified,
 /// SRAT.acpihmat-generic-x]": `05 20 00 01 01 00 00 00 00 00 01 02 00×12 01 00 00 00 00 00 00 00`.
 #[rustfmt::skip]
 const GI_PCI_QEMU: [u8; 32] = [
@@ -381,14 +381,13 @@ const GI_PCI_QEMU: [u8; 32] = [
 #[test]
 fn srat_type5_generic_initiator_pci_handle_qemu_bytes() {
     // The hand vector is exactly what QEMU 10 wrote at offset 0x1a0 of its golden SRAT.
-    let golden = common::shared_dir().join("qemu-golden/x86/q35/SRAT.acpihmat-generic-x");
-    if let Ok(g) = std::fs::read(&golden) {
-        assert_eq!(
-            &g[0x1a0..0x1c0],
-            &GI_PCI_QEMU[..],
-            "spec example vs golden blob"
-        );
-    }
+    let golden = common::golden_dir().join("x86/q35/SRAT.acpihmat-generic-x");
+    let g = std::fs::read(&golden).expect("tests/data/qemu-golden blob");
+    assert_eq!(
+        &g[0x1a0..0x1c0],
+        &GI_PCI_QEMU[..],
+        "spec example vs golden blob"
+    );
     let pci = PciHandle::new(0, 0x01, 0, 2);
     assert_eq!(pci.devfn(), 0x02);
     // Bus at handle byte 2 and devfn at handle byte 3 (a swapped or
@@ -479,7 +478,7 @@ fn srat_type5_generic_initiator_acpi_handle() {
 
 #[test]
 fn srat_type6_generic_port_acpi_handle_qemu_bytes() {
-    // ../shared/qemu-numa-spec.md §2.2, GP at 0x1c0 of SRAT.acpihmat-generic-x.
+    // tests/data/qemu-numa-spec.md §2.2, GP at 0x1c0 of SRAT.acpihmat-generic-x.
     #[rustfmt::skip]
     let s: [u8; 32] = [
         0x06,                   // [0]      Type = 6 (Generic Port Affinity)
@@ -494,10 +493,9 @@ fn srat_type6_generic_port_acpi_handle_qemu_bytes() {
         0x01, 0x00, 0x00, 0x00, // [24..28] Flags = 1 (Enabled)
         0x00, 0x00, 0x00, 0x00, // [28..32] Reserved
     ];
-    let golden = common::shared_dir().join("qemu-golden/x86/q35/SRAT.acpihmat-generic-x");
-    if let Ok(g) = std::fs::read(&golden) {
-        assert_eq!(&g[0x1c0..0x1e0], &s[..], "spec example vs golden blob");
-    }
+    let golden = common::golden_dir().join("x86/q35/SRAT.acpihmat-generic-x");
+    let g = std::fs::read(&golden).expect("tests/data/qemu-golden blob");
+    assert_eq!(&g[0x1c0..0x1e0], &s[..], "spec example vs golden blob");
     check_srat_single(
         &s,
         SratEntry::GenericPort(GenericAffinity {

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn golden(rel: &str) -> PathBuf {
-    common::shared_dir().join("qemu-golden").join(rel)
+    common::golden_dir().join(rel)
 }
 
 fn vnuma(args: &[&str]) -> Output {

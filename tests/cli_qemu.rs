@@ -97,7 +97,7 @@ fn output_dir_holds_exactly_the_built_tables() {
     assert_eq!(names, ["SLIT.dat", "SRAT.dat", "other.txt"]);
     // SLIT for `dist 0-1 = 21`: header + 8-byte count 2 + 10 21 21 10 (QEMU's SLIT.memhp).
     let slit = std::fs::read(dir.path().join("SLIT.dat")).unwrap();
-    let golden = std::fs::read(common::shared_dir().join("qemu-golden/x86/pc/SLIT.memhp")).unwrap();
+    let golden = std::fs::read(common::golden_dir().join("x86/pc/SLIT.memhp")).unwrap();
     assert_eq!(slit, golden);
     // The view: 2 nodes, both PXM = Linux node.
     let text = String::from_utf8_lossy(&out.stdout);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use vnuma::acpi::Table;
 
 fn golden_dir() -> PathBuf {
-    common::shared_dir().join("qemu-golden")
+    common::golden_dir()
 }
 
 fn golden_files() -> Vec<PathBuf> {

@@ -532,7 +532,7 @@ fn crosscheck(what: &str, bytes: &[u8]) -> (usize, usize) {
 
 fn golden_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![common::shared_dir().join("qemu-golden")];
+    let mut stack = vec![common::golden_dir()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -548,7 +548,7 @@ fn golden_files() -> Vec<PathBuf> {
 }
 
 fn rel(p: &Path) -> String {
-    p.strip_prefix(common::shared_dir())
+    p.strip_prefix(common::golden_dir())
         .unwrap_or(p)
         .display()
         .to_string()

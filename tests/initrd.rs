@@ -5,7 +5,7 @@ use std::process::Command;
 use vnuma::initrd::table_upgrade_cpio;
 
 fn golden(name: &str) -> Vec<u8> {
-    std::fs::read(common::shared_dir().join("qemu-golden/x86/q35").join(name)).unwrap()
+    std::fs::read(common::golden_dir().join("x86/q35").join(name)).unwrap()
 }
 
 #[test]

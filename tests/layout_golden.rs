@@ -1,6 +1,6 @@
 //! `machine::tables::build_tables` reproduces QEMU 10.0.2's SRAT/SLIT/HMAT for every
 //! NUMA case of QEMU's bios-tables-test, byte for byte. The topologies are written
-//! by hand from the command lines in `../shared/qemu-golden/MANIFEST.md`; the
+//! by hand from the command lines in `tests/data/qemu-golden/MANIFEST.md`; the
 //! expected bytes are QEMU's own golden blobs.
 mod common;
 
@@ -15,7 +15,7 @@ use vnuma::machine::tables::build_tables;
 use vnuma::topology::*;
 
 fn golden(path: &str) -> Vec<u8> {
-    let p = common::shared_dir().join("qemu-golden").join(path);
+    let p = common::golden_dir().join(path);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

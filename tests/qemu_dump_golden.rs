@@ -1,5 +1,5 @@
 //! `qemu::dump` against QEMU's own bios-tables-test expected blobs: every
-//! x86 (pc, q35) and aarch64 (virt) case of `../shared/qemu-golden/MANIFEST.md`
+//! x86 (pc, q35) and aarch64 (virt) case of `tests/data/qemu-golden/MANIFEST.md`
 //! is run through the live QEMU 10 with the test's exact parameters, and the
 //! SRAT/SLIT/HMAT it dumps must equal the golden files byte for byte.
 
@@ -147,7 +147,7 @@ fn dumps_match_qemu_golden_blobs() {
             "no aarch64 EDK2 image (install qemu-efi-aarch64)"
         );
     }
-    let golden = common::shared_dir().join("qemu-golden");
+    let golden = common::golden_dir();
     let cases = cases();
     let failures: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = cases
@@ -330,7 +330,7 @@ fn cli_writes_numa_tables_and_passes_rejections_through() {
         .collect();
     names.sort();
     assert_eq!(names, ["SLIT.dat", "SRAT.dat"]);
-    let golden = common::shared_dir().join("qemu-golden/x86/pc");
+    let golden = common::golden_dir().join("x86/pc");
     assert_eq!(
         std::fs::read(dir.join("SRAT.dat")).unwrap(),
         std::fs::read(golden.join("SRAT.memhp")).unwrap()

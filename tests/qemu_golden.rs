@@ -1,5 +1,5 @@
 //! `vnuma qemu` (the binary) turns every QEMU bios-tables-test NUMA case's exact
-//! command line (`../shared/qemu-golden/MANIFEST.md`) into QEMU's golden blobs,
+//! command line (`tests/data/qemu-golden/MANIFEST.md`) into QEMU's golden blobs,
 //! byte for byte, and writes exactly the tables QEMU builds.
 mod common;
 
@@ -75,7 +75,7 @@ fn run_case(arch: &str, args: &str, expect: &[(&str, &str)]) {
     want.sort();
     assert_eq!(got, want, "{args}");
     for (file, golden) in expect {
-        let g = std::fs::read(common::shared_dir().join("qemu-golden").join(golden)).unwrap();
+        let g = std::fs::read(common::golden_dir().join(golden)).unwrap();
         let b = std::fs::read(Path::new(dir.path()).join(file)).unwrap();
         assert_eq!(b, g, "{golden} from: {args}");
     }

@@ -17,7 +17,7 @@ fn words(s: &str) -> Vec<String> {
 }
 
 fn golden(path: &str) -> Vec<u8> {
-    std::fs::read(common::shared_dir().join("qemu-golden").join(path)).unwrap()
+    std::fs::read(common::golden_dir().join(path)).unwrap()
 }
 
 const L1: &str = "-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10 \

@@ -3,9 +3,15 @@
 
 use std::path::PathBuf;
 
-/// `../shared` next to the repository (QEMU golden blobs and specs).
-pub fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
+/// `tests/data`: everything the tests read lives in the repository (provenance in
+/// each folder's README).
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// QEMU 10.0.2's own test blobs with their MANIFEST (`tests/data/qemu-golden`).
+pub fn golden_dir() -> PathBuf {
+    data_dir().join("qemu-golden")
 }
 
 /// Whether `tool` is on PATH. In CI (`CI` set) a missing tool fails the test:

@@ -58,7 +58,7 @@ pub struct DecodeError {
 impl DecodeError {
     pub(crate) fn new(table: &[u8], offset: usize, kind: DecodeErrorKind) -> Self {
         DecodeError {
-            table: crate::acpi::header::sig_to_string(table),
+            table: crate::header::sig_to_string(table),
             offset,
             kind,
         }
@@ -95,7 +95,7 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::WrongSignature { expected } => write!(
                 f,
                 "signature is not {}",
-                crate::acpi::header::sig_to_string(expected)
+                crate::header::sig_to_string(expected)
             ),
         }
     }

@@ -236,7 +236,7 @@ impl HmatStructure {
     }
 
     /// Checks that the structure encodes to what it says (see
-    /// [`crate::acpi::SratEntry::check`]): an `Unknown` structure's bytes hold its
+    /// [`crate::SratEntry::check`]): an `Unknown` structure's bytes hold its
     /// type and its own Length; a locality matrix is initiators × targets; a cache
     /// has at most 65535 SMBIOS handles.
     pub fn check(&self) -> Result<(), String> {

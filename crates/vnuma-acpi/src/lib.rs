@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! The ACPI NUMA table codec: SRAT, SLIT and HMAT, typed, with exact
 //! round-trip encoding. Spec-only: this module knows nothing of any VMM.
 //!
