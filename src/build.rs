@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use crate::acpi::{DeviceHandle, SratEntry};
+use crate::front::file::{PciDevice, TopologyFile};
 use crate::linux::list_runs;
 use crate::machine::cpu::SmpTopology;
 use crate::machine::memory::MemoryMap;
 use crate::machine::tables::{Tables, build_tables};
-use crate::topology::file::{PciDevice, TopologyFile};
 use crate::topology::{Affinity, MachineKind, Topology};
 
 /// Emission order of Generic Initiator / Generic Port entries.
@@ -91,7 +91,7 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
                     .map(|(i, _)| mem_id(i)),
             );
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let order = crate::qemu::glib_hash::iteration_order(&refs);
+            let order = crate::front::qemu::glib_hash::iteration_order(&refs);
             let gis = std::mem::take(&mut t.generic_initiators);
             t.generic_initiators = order
                 .iter()
@@ -385,7 +385,7 @@ mod tests {
     fn gh() -> TopologyFile {
         let p =
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/grace-hopper.toml");
-        crate::topology::file::load(&p).unwrap()
+        crate::front::file::load(&p).unwrap()
     }
 
     #[test]
@@ -428,7 +428,7 @@ mod tests {
     #[test]
     fn virt_srat_covers_the_edk2_flash() {
         let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/arm-virt.toml");
-        let f = crate::topology::file::load(&p).unwrap();
+        let f = crate::front::file::load(&p).unwrap();
         let srat = plan_tables(&f, Order::Canonical)
             .unwrap()
             .srat
@@ -471,7 +471,7 @@ mod tests {
     fn tables_that_miss_real_ram_are_refused() {
         // Node 0 ends inside the 640 KiB-1 MiB hole: QEMU's SRAT walk moves node 1
         // to 1 MiB, so node 1's entry runs 256 KiB past the end of RAM (spec §2.3).
-        let f = crate::topology::file::parse_str(
+        let f = crate::front::file::parse_str(
             "[machine]\ntype = \"q35\"\n[cpus]\ncount = 2\n[[node]]\nmemory = \"768K\"\ncpus = 0\n\
              [[node]]\nmemory = \"255M\"\ncpus = 1\n",
             "t.toml",
@@ -483,7 +483,7 @@ mod tests {
             "{e}"
         );
         // -m that QEMU rounds up to 8 KiB.
-        let f = crate::topology::file::parse_str(
+        let f = crate::front::file::parse_str(
             "[machine]\ntype = \"q35\"\n[[node]]\nmemory = 268439552\n",
             "t.toml",
         )

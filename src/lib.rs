@@ -1,15 +1,16 @@
 //! vnuma: virtual NUMA topologies with accelerators.
 //!
 //! Flow, in one direction:
-//! front ends ([`qemu`] argv, [`topology::file`] TOML, host sysfs) → [`topology::Topology`]
-//! → [`machine`] (guest memory map, CPU ids, PCI bus numbers) → [`acpi`] tables
-//! → files, text, JSON. [`lint`] and [`report`] read tables back.
+//! [`front`] ends (QEMU argv, topology TOML, host sysfs) → [`machine`] (guest memory map,
+//! CPU ids, PCI bus numbers) → [`topology::Topology`] → [`acpi`] tables → files, text,
+//! JSON. [`lint`], [`report`] and [`verify`] read tables back.
 //!
-//! * [`acpi`]: the SRAT/SLIT/HMAT codec (spec-only, no VMM knowledge).
-//! * [`topology`]: the resolved topology model and the TOML front end.
+//! * [`acpi`]: the SRAT/SLIT/HMAT codec (the `vnuma-acpi` crate; spec-only).
+//! * [`front`]: the front ends ([`front::qemu`], [`front::file`]); syntax only.
+//! * [`topology`]: the resolved topology model.
 //! * [`machine`]: machine profiles (q35, pc, virt): memory maps, CPU ids, bus numbering,
 //!   and the tables a topology becomes.
-//! * [`qemu`]: QEMU command-line front end and the live `qemu-dump` oracle.
+//! * [`live`]: the live QEMU as an oracle (`qemu-dump`).
 //! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
 //! * [`report`]: text and JSON views of tables.
@@ -20,12 +21,13 @@
 pub use vnuma_acpi as acpi;
 pub mod build;
 pub mod cli;
+pub mod front;
 pub mod fsutil;
 pub mod initrd;
 pub mod lint;
 pub mod linux;
+pub mod live;
 pub mod machine;
-pub mod qemu;
 pub mod report;
 pub mod topology;
 pub mod verify;

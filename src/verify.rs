@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::acpi::{Srat, Table};
+use crate::front::file::TopologyFile;
 use crate::linux::{format_list, linux_node_of, linux_node_order, parse_list};
-use crate::topology::file::TopologyFile;
 
 /// What Linux shows for one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

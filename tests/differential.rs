@@ -28,8 +28,8 @@ mod common;
 
 use std::sync::Mutex;
 use vnuma::acpi::{Srat, SratEntry};
-use vnuma::qemu::dump::{DumpError, DumpRequest, dump};
-use vnuma::qemu::report::QemuReportError;
+use vnuma::front::qemu::report::QemuReportError;
+use vnuma::live::dump::{DumpError, DumpRequest, dump};
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -52,7 +52,7 @@ type Side = (Vec<(String, Vec<u8>)>, Vec<String>);
 /// warnings and error.
 fn vnuma_side(args: &[String]) -> Result<Side, String> {
     let prog = program_for(args);
-    let (warnings, r) = vnuma::qemu::report::qemu_report(args, None);
+    let (warnings, r) = vnuma::front::qemu::report::qemu_report(args, None);
     let warnings: Vec<String> = warnings.iter().map(|w| w.render(prog)).collect();
     match r {
         Ok(r) => Ok((r.tables.files(), warnings)),

@@ -15,7 +15,7 @@
 //! QOM inserts the GI objects (early objects) into `/objects` before the memory
 //! backends (late objects), both in command-line order.
 
-use vnuma::qemu::glib_hash::iteration_order;
+use vnuma::front::qemu::glib_hash::iteration_order;
 
 /// (GI ids in command-line order, memory-backend ids, measured GI order).
 type Case = (

@@ -91,7 +91,7 @@ proptest! {
         let all = examples();
         let (name, text) = &all[ex % all.len()];
         let edited = mutate(text, op, a, b, JUNK[j]);
-        if let Err(e) = vnuma::topology::file::parse_str(&edited, name) {
+        if let Err(e) = vnuma::front::file::parse_str(&edited, name) {
             // Every error names the file and a line.
             let msg = e.to_string();
             prop_assert!(msg.starts_with(&format!("{name}:")), "{msg}");

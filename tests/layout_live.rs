@@ -10,9 +10,9 @@ mod common;
 
 use common::topo;
 use vnuma::acpi::{DeviceHandle, PciHandle};
+use vnuma::front::qemu::glib_hash::iteration_order;
 use vnuma::machine::memory::{GIB, KIB, MIB};
 use vnuma::machine::tables::build_tables;
-use vnuma::qemu::glib_hash::iteration_order;
 use vnuma::topology::*;
 
 fn blob(name: &str) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use common::hmat_lb;
 
-use vnuma::qemu::dump::{Arch, DumpError, DumpRequest, dump};
+use vnuma::live::dump::{Arch, DumpError, DumpRequest, dump};
 
 /// One bios-tables-test case.
 struct Case {
@@ -281,7 +281,7 @@ fn grace_hopper_example_matches_live_qemu() {
         return;
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/grace-hopper");
-    let args = vnuma::qemu::dump::read_args_file(&dir.join("qemu-args.txt")).expect("args file");
+    let args = vnuma::live::dump::read_args_file(&dir.join("qemu-args.txt")).expect("args file");
     let d = dump(&DumpRequest::new(args)).expect("dump");
     let srat = std::fs::read(dir.join("tables/SRAT.dat")).expect("SRAT.dat");
     let slit = std::fs::read(dir.join("tables/SLIT.dat")).expect("SLIT.dat");

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vnuma::acpi::{DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry};
-use vnuma::qemu::parse::{Arch, parse, parse_full};
+use vnuma::front::qemu::parse::{Arch, parse, parse_full};
 
 fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
@@ -1203,7 +1203,7 @@ fn accepted_lines_match_qemu() {
 
 mod no_panic {
     use proptest::prelude::*;
-    use vnuma::qemu::parse::{Arch, parse};
+    use vnuma::front::qemu::parse::{Arch, parse};
 
     fn token() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -1267,7 +1267,7 @@ mod no_panic {
 /// The SRAT memory ranges (base, length, flags) vnuma computes for `args`.
 fn srat_memory(args: &str) -> Vec<(u64, u64, u32)> {
     let args = words(args);
-    let r = vnuma::qemu::report::qemu_report(&args, None)
+    let r = vnuma::front::qemu::report::qemu_report(&args, None)
         .1
         .unwrap_or_else(|e| panic!("rejected: {e:?}"));
     let files = r.tables.files();
@@ -1327,7 +1327,7 @@ fn amd_1tib_relocation_boundary_matches_qemu() {
 /// The (bus, device, function) of every Generic Initiator vnuma computes for `args`.
 fn gi_handles(args: &str) -> Vec<(u8, u8, u8)> {
     let args = words(args);
-    let r = vnuma::qemu::report::qemu_report(&args, None)
+    let r = vnuma::front::qemu::report::qemu_report(&args, None)
         .1
         .unwrap_or_else(|e| panic!("rejected: {e:?}"));
     let files = r.tables.files();

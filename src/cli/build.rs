@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::build::{MANAGED_FILES, Order, build_output};
-use crate::topology::file;
+use crate::front::file;
 
 /// Long help of `vnuma build`.
 pub const LONG_ABOUT: &str = "Build SRAT, SLIT and HMAT from a topology file (TOML, docs/topology.md) \

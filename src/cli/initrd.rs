@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::build::{Order, plan_tables};
+use crate::front::file;
 use crate::initrd::table_upgrade_cpio;
-use crate::topology::file;
 
 /// Write an uncompressed cpio with kernel/firmware/acpi/{SRAT,SLIT,HMAT}.aml, to
 /// prepend to an initramfs (Linux CONFIG_ACPI_TABLE_UPGRADE).

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use std::path::PathBuf;
 
-use crate::qemu::parse::Arch;
-use crate::qemu::report::{QemuReportError, qemu_report};
+use crate::front::qemu::parse::Arch;
+use crate::front::qemu::report::{QemuReportError, qemu_report};
 
 /// Long help of `vnuma qemu`.
 pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU 10.0.2 builds for a command line, \
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     });
     let mut qemu_args = Vec::new();
     if let Some(f) = &args.args_file {
-        qemu_args = crate::qemu::dump::read_args_file(f)
+        qemu_args = crate::live::dump::read_args_file(f)
             .with_context(|| format!("reading --args-file {}", f.display()))?;
     }
     qemu_args.extend(args.qemu_args.iter().cloned());

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::qemu::dump::{Arch, DumpError, DumpRequest, dump, read_args_file};
+use crate::live::dump::{Arch, DumpError, DumpRequest, dump, read_args_file};
 
 /// Run QEMU (without booting a guest) and write the SRAT/SLIT/HMAT it builds.
 ///

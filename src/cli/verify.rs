@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::build::{Order, plan_tables};
-use crate::topology::file;
+use crate::front::file;
 use crate::verify::{Options, compare, read_sysfs};
 
 /// Check that the running Linux shows the planned NUMA topology and tables.

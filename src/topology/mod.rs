@@ -1,11 +1,9 @@
 //! The validated, VMM-independent description of a guest NUMA topology.
 //!
-//! Front ends (QEMU argv in [`crate::qemu`], topology TOML in [`crate::topology::file`])
+//! Front ends (QEMU argv in [`crate::front::qemu`], topology TOML in [`crate::front::file`])
 //! produce a [`Topology`]; [`crate::machine`] lays it out on a machine profile's
 //! real memory map and turns it into ACPI tables. Everything here is resolved:
 //! CPU arch ids are computed, PCI bus numbers assigned, emission order fixed.
-
-pub mod file;
 
 use crate::acpi::DeviceHandle;
 use serde::{Deserialize, Serialize};

@@ -1,12 +1,10 @@
 //! QEMU front end: the option lexer, command line → [`crate::topology::Topology`]
-//! with QEMU 10's own error text, and `qemu-dump` (the live QEMU as oracle).
+//! with QEMU 10's own error text. The live QEMU (`qemu-dump`) is [`crate::live`].
 
-pub mod dump;
 pub mod error;
 pub mod glib_hash;
 pub mod lexer;
 pub mod parse;
-mod qtest;
 pub mod report;
 
 /// The QEMU system emulator target.

@@ -14,13 +14,13 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-use super::{
-    Affinity, Associativity, Cpu, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
-    MemoryConfig, Node, Oem, Topology, WritePolicy,
-};
 use crate::acpi::{AcpiHandle, DeviceHandle, FixedAscii, PciHandle};
 use crate::machine::cpu::{SmpConfig, SmpTopology};
 use crate::machine::pci::{DeviceSpec, PciTree};
+use crate::topology::{
+    Affinity, Associativity, Cpu, DataType, Hierarchy, HmatCache, HmatLb, MachineKind, MemRange,
+    MemoryConfig, Node, Oem, Topology, WritePolicy,
+};
 
 /// Most NUMA nodes a file may declare (QEMU's MAX_NODES).
 pub const MAX_NODES: u32 = 128;
@@ -1172,7 +1172,7 @@ fn device_spec(
     id: &str,
     devfn: Option<u8>,
 ) -> Result<DeviceSpec, FileError> {
-    use crate::qemu::lexer;
+    use crate::front::qemu::lexer;
     let rp = p.get_ref();
     let mut spec = DeviceSpec {
         driver: driver.to_string(),

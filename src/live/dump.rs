@@ -25,8 +25,8 @@ use std::time::Duration;
 use crate::acpi::header::{HEADER_LEN, fill_checksum};
 use crate::acpi::split_tables;
 
-pub use super::Arch;
 use super::qtest::{Machine, ProtocolError, Qtest};
+pub use crate::front::qemu::Arch;
 
 /// What to run: the QEMU binary (or the arch's default) and the user's arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
