@@ -161,6 +161,30 @@ pub fn parse_range(element: &str) -> Result<(u32, u32), ListError> {
     Ok((a, b))
 }
 
+/// One element of a QEMU integer-list option value (`-numa node,cpus=A-B`, the
+/// opts visitor's ranges): `N` or `A-B` with numbers as [`parse_uint`] reads
+/// them (decimal, `0x` hex, leading-`0` octal), at most [`MAX_LIST_LEN`]
+/// numbers long.
+pub fn parse_qemu_range(element: &str) -> Result<(u64, u64), ListError> {
+    let not_a_number = || ListError::NotANumber {
+        element: element.to_string(),
+    };
+    let (a, b) = element.split_once('-').unwrap_or((element, element));
+    let a = parse_uint(a).ok_or_else(not_a_number)?;
+    let b = parse_uint(b).ok_or_else(not_a_number)?;
+    if b < a {
+        return Err(ListError::Reversed {
+            element: element.to_string(),
+        });
+    }
+    if b - a >= MAX_LIST_LEN as u64 {
+        return Err(ListError::TooLong {
+            element: element.to_string(),
+        });
+    }
+    Ok((a, b))
+}
+
 /// Parses a Linux / QEMU number list (`0-3,8`): comma-separated numbers and
 /// inclusive ranges, in the order written. Surrounding whitespace (a sysfs file's
 /// newline) is ignored; an empty list is empty. Empty elements, reversed ranges,
@@ -343,6 +367,22 @@ mod tests {
             Ok(65536)
         );
         assert!(parse_list("0-2,3-4", 4).is_err());
+        // QEMU ranges (qemu-options.hx: "cpus=firstcpu[-lastcpu]"), base-0 numbers.
+        assert_eq!(parse_qemu_range("0-3"), Ok((0, 3)));
+        assert_eq!(parse_qemu_range("5"), Ok((5, 5)));
+        assert_eq!(parse_qemu_range("0x2-0x4"), Ok((2, 4)));
+        assert!(matches!(
+            parse_qemu_range("4-2"),
+            Err(ListError::Reversed { .. })
+        ));
+        assert!(matches!(
+            parse_qemu_range("0-65536"),
+            Err(ListError::TooLong { .. })
+        ));
+        assert!(matches!(
+            parse_qemu_range("-1"),
+            Err(ListError::NotANumber { .. })
+        ));
     }
 
     // QEMU docs (docs/devel/qapi-code-gen / qemu-options.hx): booleans on/off,

@@ -248,16 +248,33 @@ impl Resolver<'_> {
         };
         if let Some(props) = &rp.props {
             apply_placement_props(&mut spec, props)
-                .map_err(|m| self.err(p.span(), format!("pci[{i}].props"), m))?;
+                .map_err(|e| self.err(p.span(), format!("pci[{i}].props"), e.to_string()))?;
         }
         Ok(spec)
     }
 }
 
+/// Why a `props` string cannot place a device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PropsError {
+    /// A key the `[[pci]]` table has itself.
+    #[error("\"{0}\" is a key of the [[pci]] table, not a property")]
+    TableKey(&'static str),
+    /// `multifunction` is not a boolean.
+    #[error("multifunction=\"{0}\" is not on or off")]
+    Multifunction(String),
+    /// `bus_nr` is not a bus number.
+    #[error("bus_nr=\"{0}\" is not a bus number 0..255")]
+    BusNr(String),
+    /// `bus-reserve` is not a number.
+    #[error("bus-reserve=\"{0}\" is not a number")]
+    BusReserve(String),
+}
+
 /// Reads the properties that change where QEMU places a device —
 /// `multifunction`, `bus_nr`, `bus-reserve` — from a `props` string (QEMU's
-/// `-device` option syntax) into `spec`; the message says what is wrong.
-fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), String> {
+/// `-device` option syntax) into `spec`.
+fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), PropsError> {
     let pairs = syntax::qemu_opts_pairs(props);
     let get = |k: &str| {
         pairs
@@ -268,25 +285,23 @@ fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), Strin
     };
     for k in ["id", "bus", "addr", "driver"] {
         if get(k).is_some() {
-            return Err(format!(
-                "\"{k}\" is a key of the [[pci]] table, not a property"
-            ));
+            return Err(PropsError::TableKey(k));
         }
     }
     if let Some(v) = get("multifunction") {
-        spec.multifunction = syntax::parse_bool(v)
-            .ok_or_else(|| format!("multifunction=\"{v}\" is not on or off"))?;
+        spec.multifunction =
+            syntax::parse_bool(v).ok_or_else(|| PropsError::Multifunction(v.to_string()))?;
     }
     if let Some(v) = get("bus_nr") {
         spec.bus_nr = syntax::parse_uint(v)
             .and_then(|n| u8::try_from(n).ok())
-            .ok_or_else(|| format!("bus_nr=\"{v}\" is not a bus number 0..255"))?;
+            .ok_or_else(|| PropsError::BusNr(v.to_string()))?;
     }
     if let Some(v) = get("bus-reserve") {
         spec.bus_reserve = Some(
             syntax::parse_uint(v)
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| format!("bus-reserve=\"{v}\" is not a number"))?,
+                .ok_or_else(|| PropsError::BusReserve(v.to_string()))?,
         );
     }
     Ok(())
