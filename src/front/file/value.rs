@@ -48,7 +48,19 @@ pub(super) fn parse_num_list(s: &str) -> Result<Vec<u32>, ValueError> {
         }
         .into());
     }
-    Ok(syntax::parse_list(s, syntax::MAX_LIST_LEN)?)
+    // The messages quote the list as written.
+    syntax::parse_list(s, syntax::MAX_LIST_LEN).map_err(|e| {
+        ValueError::List(match e {
+            ListError::EmptyElement { .. } => ListError::EmptyElement {
+                list: s.to_string(),
+            },
+            ListError::Duplicate { value, .. } => ListError::Duplicate {
+                value,
+                list: s.to_string(),
+            },
+            other => other,
+        })
+    })
 }
 
 impl<'de> Deserialize<'de> for NumList {
