@@ -5,11 +5,11 @@
 //! examples. Every error names the file, the line and column, and the key:
 //! `gh.toml:12:10: node[2].memory: "12Q" is not a size (…)`.
 //!
-//! Resolution runs in phases over one state ([`resolve::Resolver`]), one module
-//! per concern: the TOML is read into [`raw`] tables (values in [`value`]), then
-//! the machine type, [`nodes`], [`memory`] (and firmware), [`cpus`] (and HMAT
-//! initiators), [`pci`] devices, [`generic`] initiators and ports, [`distances`],
-//! [`hmat`], and finally the assembly of the [`TopologyFile`] in [`resolve`].
+//! Resolution runs in phases over one state (`resolve::Resolver`), one module
+//! per concern: the TOML is read into `raw` tables (values in `value`), then
+//! the machine type, `nodes`, `memory` (and firmware), `cpus` (and HMAT
+//! initiators), `pci` devices, `generic` initiators and ports, `distances`,
+//! `hmat`, and finally the assembly of the [`TopologyFile`] in `resolve`.
 
 mod cpus;
 mod distances;
