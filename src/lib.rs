@@ -11,6 +11,7 @@
 //! * [`machine`]: machine profiles (q35, pc, virt): memory maps, CPU ids, bus numbering,
 //!   and the tables a topology becomes.
 //! * [`live`]: the live QEMU as an oracle (`qemu-dump`).
+//! * [`syntax`]: value syntax both front ends share (QEMU sizes, number lists).
 //! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
 //! * [`report`]: text and JSON views of tables.
@@ -29,5 +30,6 @@ pub mod linux;
 pub mod live;
 pub mod machine;
 pub mod report;
+pub mod syntax;
 pub mod topology;
 pub mod verify;

@@ -91,23 +91,10 @@ pub fn linux_node_of(order: &[u32], pxm: u32) -> Option<u32> {
         .and_then(|n| u32::try_from(n).ok())
 }
 
-/// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none).
-pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut v = Vec::new();
-    for part in s.split(',') {
-        let (a, b) = part.split_once('-').unwrap_or((part, part));
-        let a: u32 = a.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        let b: u32 = b.trim().parse().map_err(|_| format!("bad list \"{s}\""))?;
-        if b < a || b - a > 65536 {
-            return Err(format!("bad range in \"{s}\""));
-        }
-        v.extend(a..=b);
-    }
-    Ok(v)
+/// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none), through
+/// [`crate::syntax::parse_list`] bounded by [`crate::syntax::MAX_LIST_LEN`].
+pub fn parse_list(s: &str) -> Result<Vec<u32>, crate::syntax::ListError> {
+    crate::syntax::parse_list(s, crate::syntax::MAX_LIST_LEN)
 }
 
 /// The runs of consecutive numbers in `v`, as `A-B` (or `A` alone): the

@@ -104,13 +104,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let ignored = &report.parsed.ignored;
     if args.json {
-        let mut v = serde_json::to_value(&report.view)?;
+        let mut v = report.json_value()?;
         if let (true, Some(obj)) = (args.verbose, v.as_object_mut()) {
             obj.insert("ignored_options".into(), serde_json::json!(ignored));
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", report.view.render_text(args.verbose));
+        print!("{}", report.render_text(args.verbose));
         if args.verbose && !ignored.is_empty() {
             println!("options that do not shape the NUMA tables (ignored):");
             for o in ignored {

@@ -70,8 +70,70 @@ pub struct GuestView {
     pub distances: Vec<Vec<u8>>,
     /// Whether `distances` came from a SLIT.
     pub slit: bool,
-    /// Things the guest will see that were probably not meant.
-    pub warnings: Vec<String>,
+    /// Things the guest will see that were probably not meant; each front end
+    /// words them in its own terms (not serialized: the front end adds its text).
+    #[serde(skip)]
+    pub warnings: Vec<GuestWarning>,
+}
+
+/// Something the guest will see that was probably not meant. The machine states
+/// the facts; the front ends word them (their option names, their objects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestWarning {
+    /// Linux node ids differ from the proximity domains.
+    NodesRenumbered {
+        /// `(proximity domain, Linux node)` of each node that moved, in Linux order.
+        moved: Vec<(u32, u32)>,
+        /// `(label, proximity domain)` of every generic initiator, in table order
+        /// (the order that decides Linux's numbering).
+        generic_initiators: Vec<(String, u32)>,
+    },
+    /// A proximity domain for which Linux creates no node.
+    NoLinuxNode {
+        /// The proximity domain.
+        pxm: u32,
+        /// Whether a generic port names it (and nothing else does).
+        generic_port_only: bool,
+    },
+    /// A generic initiator on a proximity domain that also has CPUs or memory:
+    /// the guest sees no separate accelerator node.
+    SharedInitiatorNode {
+        /// The affinity's label.
+        label: String,
+        /// The device handle as text (`SSSS:BB:DD.F` or `HID/UID`).
+        handle: String,
+        /// The proximity domain.
+        pxm: u32,
+        /// Whether the domain has CPUs.
+        cpus: bool,
+        /// Whether the domain has memory.
+        memory: bool,
+    },
+    /// No SRAT: the generic initiators and ports (their labels) are dropped.
+    AffinitiesWithoutSrat {
+        /// Labels of the dropped affinities.
+        labels: Vec<String>,
+        /// Why there is no SRAT.
+        cause: NoSratCause,
+    },
+    /// arm `virt`: what the firmware makes of the tables.
+    ArmVirtFirmware {
+        /// Whether firmware (EDK2) is loaded: it reports its 64 MiB flash at
+        /// 0x04000000 as memory the SRAT does not cover, and Linux falls back to
+        /// one node; without firmware the kernel boots from the device tree.
+        firmware: bool,
+    },
+}
+
+/// Why a machine has no SRAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSratCause {
+    /// The topology has no NUMA node (as far as the topology knows).
+    NoNodes,
+    /// The VMM's own objects, seen by the front end: no NUMA node.
+    NoNodeObjects,
+    /// ACPI is off.
+    AcpiOff,
 }
 
 fn handle_text(h: &DeviceHandle) -> String {
@@ -92,51 +154,27 @@ fn mib(b: u64) -> String {
     }
 }
 
+/// The names of the tables the guest receives.
+fn table_names(tables: &Tables) -> Vec<String> {
+    [
+        ("SRAT", tables.srat.is_some()),
+        ("SLIT", tables.slit.is_some()),
+        ("HMAT", tables.hmat.is_some()),
+    ]
+    .iter()
+    .filter(|(_, present)| *present)
+    .map(|(n, _)| n.to_string())
+    .collect()
+}
+
 /// Computes the guest view of `t` given the tables built for it.
 pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
-    let mut warnings = Vec::new();
-    let mut names = Vec::new();
-    if tables.srat.is_some() {
-        names.push("SRAT".to_string());
-    }
-    if tables.slit.is_some() {
-        names.push("SLIT".to_string());
-    }
-    if tables.hmat.is_some() {
-        names.push("HMAT".to_string());
-    }
+    let names = table_names(tables);
     let Some(srat) = &tables.srat else {
-        if !t.generic_initiators.is_empty() || !t.generic_ports.is_empty() {
-            let ids: Vec<&str> = t
-                .generic_initiators
-                .iter()
-                .chain(&t.generic_ports)
-                .map(|g| g.label.as_str())
-                .collect();
-            warnings.push(format!(
-                "no NUMA nodes (-numa node), so no SRAT: the generic initiator/port objects ({}) are silently ignored",
-                ids.join(", ")
-            ));
-        }
-        let cpus: Vec<u32> = (0..u32::try_from(t.cpus.len()).unwrap_or(u32::MAX)).collect();
-        return GuestView {
-            machine: t.machine,
-            tables: names,
-            nodes: vec![GuestNode {
-                node: 0,
-                proximity_domain: 0,
-                cpus,
-                memory: t.memory.ram_size,
-                ranges: Vec::new(),
-                generic_initiators: Vec::new(),
-            }],
-            generic_ports: Vec::new(),
-            distances: vec![vec![10]],
-            slit: false,
-            warnings,
-        };
+        return view_without_srat(t, names);
     };
     let order = crate::linux::linux_node_order(srat);
+    let linux = |pd: u32| order.iter().position(|&p| p == pd);
     let mut nodes: Vec<GuestNode> = order
         .iter()
         .enumerate()
@@ -149,12 +187,76 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             generic_initiators: Vec::new(),
         })
         .collect();
-    let linux = |pd: u32| order.iter().position(|&p| p == pd);
     for (i, c) in t.cpus.iter().enumerate() {
-        if let Some(n) = linux(c.node) {
-            nodes[n].cpus.push(u32::try_from(i).unwrap_or(u32::MAX));
+        if let Some(n) = linux(c.node).and_then(|n| nodes.get_mut(n)) {
+            n.cpus.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
+    add_memory_ranges(t, srat, &linux, &mut nodes);
+    for g in &t.generic_initiators {
+        if let Some(n) = linux(g.node).and_then(|n| nodes.get_mut(n)) {
+            n.generic_initiators.push(guest_device(g));
+        }
+    }
+    let generic_ports: Vec<GuestDevice> = t.generic_ports.iter().map(guest_device).collect();
+    let distances = linux_distances(&order, tables);
+    let mut warnings = Vec::new();
+    warnings.extend(renumbering_warning(t, &nodes));
+    warnings.extend(nodeless_pxm_warnings(t, &linux));
+    warnings.extend(shared_initiator_warnings(t));
+    GuestView {
+        machine: t.machine,
+        tables: names,
+        nodes,
+        generic_ports,
+        distances,
+        slit: tables.slit.is_some(),
+        warnings,
+    }
+}
+
+/// No SRAT: one node with everything; generic initiators and ports are dropped.
+fn view_without_srat(t: &Topology, names: Vec<String>) -> GuestView {
+    let mut warnings = Vec::new();
+    if !t.generic_initiators.is_empty() || !t.generic_ports.is_empty() {
+        let labels = t
+            .generic_initiators
+            .iter()
+            .chain(&t.generic_ports)
+            .map(|g| g.label.clone())
+            .collect();
+        warnings.push(GuestWarning::AffinitiesWithoutSrat {
+            labels,
+            cause: NoSratCause::NoNodes,
+        });
+    }
+    let cpus: Vec<u32> = (0..u32::try_from(t.cpus.len()).unwrap_or(u32::MAX)).collect();
+    GuestView {
+        machine: t.machine,
+        tables: names,
+        nodes: vec![GuestNode {
+            node: 0,
+            proximity_domain: 0,
+            cpus,
+            memory: t.memory.ram_size,
+            ranges: Vec::new(),
+            generic_initiators: Vec::new(),
+        }],
+        generic_ports: Vec::new(),
+        distances: vec![vec![10]],
+        slit: false,
+        warnings,
+    }
+}
+
+/// The enabled SRAT memory ranges of each Linux node (boot RAM counts toward
+/// the node's memory).
+fn add_memory_ranges(
+    t: &Topology,
+    srat: &crate::acpi::Srat,
+    linux: &impl Fn(u32) -> Option<usize>,
+    nodes: &mut [GuestNode],
+) {
     for e in &srat.entries {
         if let SratEntry::Memory {
             proximity_domain,
@@ -164,7 +266,7 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             ..
         } = e
             && flags & 1 != 0
-            && let Some(n) = linux(*proximity_domain)
+            && let Some(n) = linux(*proximity_domain).and_then(|n| nodes.get_mut(n))
         {
             let kind = if flags & 2 != 0 {
                 "hotplug"
@@ -177,10 +279,10 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             {
                 "sgx-epc"
             } else {
-                nodes[n].memory = nodes[n].memory.saturating_add(*length);
+                n.memory = n.memory.saturating_add(*length);
                 "ram"
             };
-            nodes[n].ranges.push(GuestRange {
+            n.ranges.push(GuestRange {
                 range: Range {
                     base: *base_address,
                     size: *length,
@@ -189,19 +291,21 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             });
         }
     }
-    let dev = |g: &crate::topology::Affinity| GuestDevice {
+}
+
+/// A device of a generic initiator or port.
+fn guest_device(g: &crate::topology::Affinity) -> GuestDevice {
+    GuestDevice {
         handle: handle_text(&g.handle),
         device: g.device.clone(),
         label: g.label.clone(),
         proximity_domain: g.node,
-    };
-    for g in &t.generic_initiators {
-        if let Some(n) = linux(g.node) {
-            nodes[n].generic_initiators.push(dev(g));
-        }
     }
-    let generic_ports: Vec<GuestDevice> = t.generic_ports.iter().map(dev).collect();
-    let distances: Vec<Vec<u8>> = order
+}
+
+/// Distances between Linux nodes: the SLIT's, or Linux's 10/20 without one.
+fn linux_distances(order: &[u32], tables: &Tables) -> Vec<Vec<u8>> {
+    order
         .iter()
         .map(|&a| {
             order
@@ -217,107 +321,67 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
 
-    // Warnings.
-    let moved: Vec<String> = nodes
+/// The warning for Linux node ids that differ from proximity domains.
+fn renumbering_warning(t: &Topology, nodes: &[GuestNode]) -> Option<GuestWarning> {
+    let moved: Vec<(u32, u32)> = nodes
         .iter()
         .filter(|n| n.node != n.proximity_domain)
-        .map(|n| format!("PXM {} is Linux node {}", n.proximity_domain, n.node))
+        .map(|n| (n.proximity_domain, n.node))
         .collect();
-    if !moved.is_empty() {
-        let gi_order: Vec<String> = t
-            .generic_initiators
-            .iter()
-            .map(|g| format!("{}→{}", g.label, g.node))
-            .collect();
-        let why = if t.generic_initiators.len() > 1 {
-            format!(
-                " (Linux numbers nodes in order of first appearance in the SRAT, CPUs and generic initiators first; QEMU emits generic initiators in its internal hash order: {})",
-                gi_order.join(", ")
-            )
-        } else {
-            " (Linux numbers nodes in order of first appearance in the SRAT: CPU and generic-initiator entries first, then memory)".to_string()
-        };
-        warnings.push(format!(
-            "guest node ids differ from proximity domains: {}{why}",
-            moved.join(", ")
-        ));
+    if moved.is_empty() {
+        return None;
     }
-    for (pd, _) in t.nodes.iter().enumerate() {
-        let pd = u32::try_from(pd).unwrap_or(u32::MAX);
-        if linux(pd).is_none() {
-            let gp = t.generic_ports.iter().any(|g| g.node == pd);
-            warnings.push(if gp {
-                format!("PXM {pd} holds only a generic port: Linux creates no node for it")
-            } else {
-                format!(
-                    "PXM {pd} has no CPU, memory or generic initiator: Linux creates no node for it"
-                )
-            });
-        }
-    }
+    let generic_initiators = t
+        .generic_initiators
+        .iter()
+        .map(|g| (g.label.clone(), g.node))
+        .collect();
+    Some(GuestWarning::NodesRenumbered {
+        moved,
+        generic_initiators,
+    })
+}
+
+/// Proximity domains Linux creates no node for.
+fn nodeless_pxm_warnings(t: &Topology, linux: &impl Fn(u32) -> Option<usize>) -> Vec<GuestWarning> {
+    (0..t.nodes.len())
+        .map(|pd| u32::try_from(pd).unwrap_or(u32::MAX))
+        .filter(|&pd| linux(pd).is_none())
+        .map(|pxm| GuestWarning::NoLinuxNode {
+            pxm,
+            generic_port_only: t.generic_ports.iter().any(|g| g.node == pxm),
+        })
+        .collect()
+}
+
+/// Generic initiators on a proximity domain with CPUs or memory.
+fn shared_initiator_warnings(t: &Topology) -> Vec<GuestWarning> {
+    let mut out = Vec::new();
     for g in &t.generic_initiators {
-        let has_cpu = t.cpus.iter().any(|c| c.node == g.node);
-        let has_mem = usize::try_from(g.node)
+        let cpus = t.cpus.iter().any(|c| c.node == g.node);
+        let memory = usize::try_from(g.node)
             .ok()
             .and_then(|i| t.nodes.get(i))
             .is_some_and(|n| n.mem > 0);
-        if has_cpu || has_mem {
-            let what = match (has_cpu, has_mem) {
-                (true, true) => "CPUs and memory",
-                (true, false) => "CPUs",
-                _ => "memory",
-            };
-            warnings.push(format!(
-                "generic initiator {} puts device {} on PXM {}, which also has {what}: the guest does not see a separate accelerator node",
-                g.label,
-                handle_text(&g.handle),
-                g.node
-            ));
+        if cpus || memory {
+            out.push(GuestWarning::SharedInitiatorNode {
+                label: g.label.clone(),
+                handle: handle_text(&g.handle),
+                pxm: g.node,
+                cpus,
+                memory,
+            });
         }
     }
-    GuestView {
-        machine: t.machine,
-        tables: names,
-        nodes,
-        generic_ports,
-        distances,
-        slit: tables.slit.is_some(),
-        warnings,
-    }
-}
-
-/// The arm `virt` firmware warning: with EDK2 (`firmware`), Linux falls back to one
-/// node because the 64 MiB flash EDK2 reports as memory at 0x04000000 is not in the
-/// SRAT; without firmware the kernel boots from a device tree and never reads ACPI.
-pub fn arm_firmware_warning(firmware: bool) -> String {
-    if firmware {
-        "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string()
-    } else {
-        "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string()
-    }
-}
-
-/// The warning for `acpi-generic-initiator`/`acpi-generic-port` objects QEMU
-/// silently ignores (no NUMA node, or ACPI off), or `None` when there are none.
-pub fn dropped_affinity_warning(object_ids: &[String], acpi: bool) -> Option<String> {
-    if object_ids.is_empty() {
-        return None;
-    }
-    let why = if acpi {
-        "there are no NUMA nodes (-numa node), so QEMU builds no SRAT"
-    } else {
-        "ACPI is off (-machine acpi=off), so QEMU builds no tables"
-    };
-    Some(format!(
-        "{why}: the generic initiator/port objects ({}) are silently ignored",
-        object_ids.join(", ")
-    ))
+    out
 }
 
 impl GuestView {
-    /// A `numactl -H`-like text rendering. `verbose` adds memory ranges.
+    /// A `numactl -H`-like text rendering. `verbose` adds memory ranges. The
+    /// warnings are the front end's to word and print after it.
     pub fn render_text(&self, verbose: bool) -> String {
         use std::fmt::Write;
         let mut s = String::new();
@@ -395,9 +459,6 @@ impl GuestView {
             }
             let _ = writeln!(s);
         }
-        for w in &self.warnings {
-            let _ = writeln!(s, "warning: {w}");
-        }
         s
     }
 }
@@ -472,11 +533,9 @@ mod tests {
         assert_eq!(v.nodes[0].cpus, [0, 1]);
         assert_eq!(v.nodes[1].memory, 512 * MIB);
         assert_eq!(v.nodes[2].generic_initiators[0].label, "gi5");
-        assert!(
-            v.warnings
-                .iter()
-                .any(|w| w.contains("PXM 7 is Linux node 2"))
-        );
+        assert!(v.warnings.iter().any(
+            |w| matches!(w, GuestWarning::NodesRenumbered { moved, .. } if moved.contains(&(7, 2)))
+        ));
         // No SLIT: Linux defaults.
         assert_eq!(v.distances[0][..3], [10, 20, 20]);
         let text = v.render_text(false);
@@ -506,7 +565,13 @@ mod tests {
         let v = guest_view(&t, &tables);
         assert_eq!(v.nodes.len(), 1);
         assert!(
-            v.warnings[0].contains("silently ignored"),
+            matches!(
+                v.warnings.first(),
+                Some(GuestWarning::AffinitiesWithoutSrat {
+                    cause: NoSratCause::NoNodes,
+                    ..
+                })
+            ),
             "{:?}",
             v.warnings
         );

@@ -7,9 +7,7 @@ use super::error::QemuError;
 use super::lexer;
 use super::parse::{Arch, Parsed, parse_full};
 use crate::machine::LayoutError;
-use crate::machine::guest::{
-    GuestView, arm_firmware_warning, dropped_affinity_warning, guest_view,
-};
+use crate::machine::guest::{GuestView, GuestWarning, NoSratCause, guest_view};
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::MachineKind;
 
@@ -94,13 +92,25 @@ pub fn qemu_report(
     let mut view = guest_view(&parsed.topology, &tables);
     if tables.srat.is_none() {
         let ids = affinity_object_ids(args);
-        if let Some(w) = dropped_affinity_warning(&ids, parsed.acpi) {
-            view.warnings.retain(|x| !x.contains("silently ignored"));
-            view.warnings.push(w);
+        if !ids.is_empty() {
+            // QEMU's objects, as the command line names them, replace the
+            // topology's labels.
+            view.warnings
+                .retain(|w| !matches!(w, GuestWarning::AffinitiesWithoutSrat { .. }));
+            view.warnings.push(GuestWarning::AffinitiesWithoutSrat {
+                labels: ids,
+                cause: if parsed.acpi {
+                    NoSratCause::NoNodeObjects
+                } else {
+                    NoSratCause::AcpiOff
+                },
+            });
         }
     }
     if parsed.topology.machine == MachineKind::Virt && tables.srat.is_some() {
-        view.warnings.push(arm_firmware_warning(has_firmware(args)));
+        view.warnings.push(GuestWarning::ArmVirtFirmware {
+            firmware: has_firmware(args),
+        });
     }
     (
         warnings,
@@ -114,4 +124,190 @@ pub fn qemu_report(
 
 fn layout(e: LayoutError) -> QemuReportError {
     QemuReportError::Layout(e.to_string())
+}
+
+impl QemuReport {
+    /// The guest view's warnings in QEMU's terms ([`qemu_warning_text`]).
+    pub fn warnings(&self) -> Vec<String> {
+        self.view.warnings.iter().map(qemu_warning_text).collect()
+    }
+
+    /// The guest view as text ([`GuestView::render_text`]), then one
+    /// `warning: …` line per warning.
+    pub fn render_text(&self, verbose: bool) -> String {
+        let mut s = self.view.render_text(verbose);
+        for w in self.warnings() {
+            s.push_str("warning: ");
+            s.push_str(&w);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The guest view as JSON, with the worded warnings under `warnings`.
+    pub fn json_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let mut v = serde_json::to_value(&self.view)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("warnings".into(), serde_json::json!(self.warnings()));
+        }
+        Ok(v)
+    }
+}
+
+/// A guest warning worded for a QEMU command line (its options and objects).
+pub fn qemu_warning_text(w: &GuestWarning) -> String {
+    match w {
+        GuestWarning::NodesRenumbered {
+            moved,
+            generic_initiators,
+        } => renumbered_text(moved, generic_initiators),
+        GuestWarning::NoLinuxNode {
+            pxm,
+            generic_port_only: true,
+        } => format!("PXM {pxm} holds only a generic port: Linux creates no node for it"),
+        GuestWarning::NoLinuxNode { pxm, .. } => {
+            format!("PXM {pxm} has no CPU, memory or generic initiator: Linux creates no node for it")
+        }
+        GuestWarning::SharedInitiatorNode {
+            label,
+            handle,
+            pxm,
+            cpus,
+            memory,
+        } => {
+            let what = match (cpus, memory) {
+                (true, true) => "CPUs and memory",
+                (true, false) => "CPUs",
+                _ => "memory",
+            };
+            format!(
+                "generic initiator {label} puts device {handle} on PXM {pxm}, which also has {what}: the guest does not see a separate accelerator node"
+            )
+        }
+        GuestWarning::AffinitiesWithoutSrat { labels, cause } => {
+            let why = match cause {
+                NoSratCause::NoNodes => "no NUMA nodes (-numa node), so no SRAT",
+                NoSratCause::NoNodeObjects => {
+                    "there are no NUMA nodes (-numa node), so QEMU builds no SRAT"
+                }
+                NoSratCause::AcpiOff => "ACPI is off (-machine acpi=off), so QEMU builds no tables",
+            };
+            format!(
+                "{why}: the generic initiator/port objects ({}) are silently ignored",
+                labels.join(", ")
+            )
+        }
+        GuestWarning::ArmVirtFirmware { firmware: true } => "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string(),
+        GuestWarning::ArmVirtFirmware { firmware: false } => "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string(),
+    }
+}
+
+/// The renumbering warning: which PXMs moved, and why.
+fn renumbered_text(moved: &[(u32, u32)], generic_initiators: &[(String, u32)]) -> String {
+    let moved: Vec<String> = moved
+        .iter()
+        .map(|(pxm, node)| format!("PXM {pxm} is Linux node {node}"))
+        .collect();
+    let why = if generic_initiators.len() > 1 {
+        let gi_order: Vec<String> = generic_initiators
+            .iter()
+            .map(|(label, node)| format!("{label}→{node}"))
+            .collect();
+        format!(
+            " (Linux numbers nodes in order of first appearance in the SRAT, CPUs and generic initiators first; QEMU emits generic initiators in its internal hash order: {})",
+            gi_order.join(", ")
+        )
+    } else {
+        " (Linux numbers nodes in order of first appearance in the SRAT: CPU and generic-initiator entries first, then memory)".to_string()
+    };
+    format!(
+        "guest node ids differ from proximity domains: {}{why}",
+        moved.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acpi::{DeviceHandle, PciHandle};
+    use crate::machine::memory::MIB;
+    use crate::topology::{Affinity, Cpu, MemoryConfig, Node, Oem, Topology};
+
+    /// The Grace Hopper example with QEMU's GI order (nodes 7,6,5,4,3,9,2,8)
+    /// (moved from machine::guest's tests with their text assertions).
+    fn grace_hopper() -> Topology {
+        let mut nodes = vec![
+            Node {
+                mem: 512 * MIB,
+                initiator: None,
+            },
+            Node {
+                mem: 512 * MIB,
+                initiator: None,
+            },
+        ];
+        nodes.extend((2..10).map(|_| Node::default()));
+        Topology {
+            machine: MachineKind::Q35,
+            memory: MemoryConfig {
+                ram_size: 1024 * MIB,
+                max_ram: None,
+                slots: 0,
+                max_ram_below_4g: None,
+                above_4g_at_1tib: false,
+            },
+            cpus: (0..4)
+                .map(|i| Cpu {
+                    arch_id: i,
+                    node: i / 2,
+                })
+                .collect(),
+            nodes,
+            distances: None,
+            generic_initiators: [7u32, 6, 5, 4, 3, 9, 2, 8]
+                .iter()
+                .map(|&n| Affinity {
+                    node: n,
+                    handle: DeviceHandle::Pci(PciHandle::new(0, 1, 0, 0)),
+                    label: format!("gi{}", n - 2),
+                    device: "gpu0".into(),
+                })
+                .collect(),
+            generic_ports: vec![],
+            nvdimms: vec![],
+            sgx_epc: vec![],
+            hmat: false,
+            hmat_lb: vec![],
+            hmat_caches: vec![],
+            extra_initiators: vec![],
+            oem: Oem::default(),
+        }
+    }
+
+    #[test]
+    fn gi_hash_order_renumbering_is_worded() {
+        let t = grace_hopper();
+        let tables = crate::machine::tables::build_tables(&t).unwrap();
+        let v = guest_view(&t, &tables);
+        let texts: Vec<String> = v.warnings.iter().map(qemu_warning_text).collect();
+        assert!(
+            texts.iter().any(|w| w.contains("PXM 7 is Linux node 2")),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn dropped_generic_initiators_are_worded() {
+        let mut t = grace_hopper();
+        t.nodes.clear();
+        let tables = crate::machine::tables::build_tables(&t).unwrap();
+        let v = guest_view(&t, &tables);
+        let texts: Vec<String> = v.warnings.iter().map(qemu_warning_text).collect();
+        assert!(
+            texts
+                .first()
+                .is_some_and(|w| w.contains("silently ignored")),
+            "{texts:?}"
+        );
+    }
 }
