@@ -12,6 +12,7 @@ GNU time's %M of one extra run of each command. Output bytes are what the
 command printed (vnuma) or wrote (iasl's .dsl).
 """
 
+import math
 import os
 import shutil
 import statistics
@@ -115,18 +116,19 @@ def inspect_section(cases):
     print(f"Median of {N} interleaved runs each; wall time per run. RSS: peak resident set "
           "(GNU time %M). Memory budget: 2 x printed output + 8 MiB.\n")
     print("| input | bytes | vnuma text ms | vnuma --json ms | iasl -d ms | iasl/text | iasl/json "
-          "| text out B | json out B | dsl out B | text RSS MiB | json RSS MiB | iasl RSS MiB | RSS budget |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| text out B | json out B | dsl out B | text RSS MiB | json RSS MiB | iasl RSS MiB "
+          "| text RSS budget | json RSS budget |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     results = {}
     for label, path, _ in cases:
         t, j, i = run_case(inspect_cmds(path, label.replace(" ", "_").replace("/", "_")))
         size = os.path.getsize(path)
-        budget_ok = all(c.rss_kib * 1024 <= 2 * c.out_bytes + 8 * 1024 * 1024 for c in (t, j))
+        budget = [c.rss_kib * 1024 <= 2 * c.out_bytes + 8 * 1024 * 1024 for c in (t, j)]
         results[label] = (t, j, i)
         print(f"| {label} | {fmt_bytes(size)} | {ms(t.median)} | {ms(j.median)} | {ms(i.median)} "
               f"| {i.median / t.median:.1f}x | {i.median / j.median:.1f}x "
               f"| {fmt_bytes(t.out_bytes)} | {fmt_bytes(j.out_bytes)} | {fmt_bytes(i.out_bytes)} "
-              f"| {mib(t.rss_kib)} | {mib(j.rss_kib)} | {mib(i.rss_kib)} | {verdict(budget_ok)} |")
+              f"| {mib(t.rss_kib)} | {mib(j.rss_kib)} | {mib(i.rss_kib)} | {verdict(budget[0])} | {verdict(budget[1])} |")
         sys.stdout.flush()
     print()
     for label, _, target in cases:
@@ -170,13 +172,12 @@ def qemu_section(cases):
     print()
 
 
-def linearity(rows):
-    """rows: (size_label, input_bytes, seconds). Slope between consecutive sizes
-    (ns per input byte) and the ratio of the largest to the smallest slope."""
-    slopes = []
-    for (_, b0, t0), (_, b1, t1) in zip(rows, rows[1:]):
-        slopes.append((t1 - t0) / (b1 - b0) * 1e9)
-    return slopes
+def exponent(rows):
+    """rows: (size, input_bytes, seconds), ascending. The scaling exponent k in
+    t ~ bytes^k between the middle and the largest size (1: linear, 2:
+    quadratic); start-up weighs less there than at the small sizes."""
+    (_, b0, t0), (_, b1, t1) = rows[len(rows) // 2], rows[-1]
+    return math.log(t1 / t0) / math.log(b1 / b0)
 
 
 def sweep_section(kinds, sizes):
@@ -203,15 +204,18 @@ def sweep_section(kinds, sizes):
                 cells += [ms(r[-1][2]), slope]
             print(f"| {kind.upper()} | {n} | {fmt_bytes(b)} | " + " | ".join(cells) + " |")
             sys.stdout.flush()
+        mid = rows["t"][len(sizes) // 2][0]
         for k, name in (("t", "vnuma inspect"), ("j", "vnuma inspect --json"), ("i", "iasl -d")):
-            s = linearity(rows[k])
-            summary.append((kind.upper(), name, min(s), max(s)))
+            r = rows[k]
+            summary.append((kind.upper(), name, mid, sizes[-1], exponent(r),
+                            r[-1][2] / r[-1][1] * 1e9))
     print()
-    print("| table | command | min marginal ns/B | max marginal ns/B | max/min |")
-    print("|---|---|---:|---:|---:|")
-    for kind, name, lo, hi in summary:
-        ratio = f"{hi / lo:.1f}" if lo > 0 else "n/a"
-        print(f"| {kind} | {name} | {lo:.2f} | {hi:.2f} | {ratio} |")
+    print("Scaling exponent k (time ~ input bytes^k) between the middle and the largest size; "
+          "1 is linear. ns/B: time per input byte at the largest size, start-up included.\n")
+    print("| table | command | sizes | k | ns/B at largest |")
+    print("|---|---|---|---:|---:|")
+    for kind, name, lo, hi, k, nspb in summary:
+        print(f"| {kind} | {name} | {lo} -> {hi} | {k:.2f} | {nspb:.0f} |")
     print()
 
 
@@ -220,6 +224,7 @@ def qemu_sweep_section(files):
     print("| nodes | args bytes | vnuma qemu ms | marginal ns/B |")
     print("|---:|---:|---:|---:|")
     prev = None
+    rows = []
     for n, f in files:
         d = os.path.join(WORK, "run", f"qsweep-{n}")
         os.makedirs(d, exist_ok=True)
@@ -228,9 +233,12 @@ def qemu_sweep_section(files):
         b = os.path.getsize(f)
         slope = "" if prev is None else f"{(m.median - prev[1]) / (b - prev[0]) * 1e9:.2f}"
         prev = (b, m.median)
+        rows.append((n, b, m.median))
         print(f"| {n} | {fmt_bytes(b)} | {ms(m.median)} | {slope} |")
         sys.stdout.flush()
     print()
+    print(f"Scaling exponent k between {rows[len(rows) // 2][0]} and {rows[-1][0]} nodes: "
+          f"{exponent(rows):.2f} (1: linear in the argument bytes).\n")
 
 
 def main():

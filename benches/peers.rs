@@ -71,7 +71,10 @@ fn hmat_entry(i: usize, j: usize) -> u16 {
 }
 
 fn gi_bdf(i: usize) -> (u8, u8) {
-    (u8::try_from(1 + i / 32).unwrap(), u8::try_from(i % 32).unwrap())
+    (
+        u8::try_from(1 + i / 32).unwrap(),
+        u8::try_from(i % 32).unwrap(),
+    )
 }
 
 fn u32_of(i: usize) -> u32 {
@@ -108,14 +111,13 @@ fn vnuma_srat() -> Srat {
     }
     for i in 0..N {
         let (bus, dev) = gi_bdf(i);
-        t.entries
-            .push(SratEntry::GenericInitiator(GenericAffinity {
-                proximity_domain: u32_of(i),
-                device_handle: DeviceHandle::Pci(PciHandle::new(0, bus, dev, 0)),
-                flags: 1,
-                reserved1: 0,
-                reserved2: 0,
-            }));
+        t.entries.push(SratEntry::GenericInitiator(GenericAffinity {
+            proximity_domain: u32_of(i),
+            device_handle: DeviceHandle::Pci(PciHandle::new(0, bus, dev, 0)),
+            flags: 1,
+            reserved1: 0,
+            reserved2: 0,
+        }));
     }
     t
 }
@@ -189,7 +191,10 @@ fn peer_hmat() -> HMAT {
     for i in 0..N {
         t.add_memory_proximity(MemoryProximityDomain::new(u32_of(i), u32_of(i)));
     }
-    for (data_type, base) in [(DataType::AccessLatency, 100u64), (DataType::AccessBandwidth, 1000)] {
+    for (data_type, base) in [
+        (DataType::AccessLatency, 100u64),
+        (DataType::AccessBandwidth, 1000),
+    ] {
         let mut s = SystemLocality::new(
             LocalityType::Memory,
             data_type,
@@ -276,8 +281,16 @@ fn main() {
     let hmat_rev1 = Table::Hmat(vnuma_hmat(1));
     let (slit_b, srat_b, hmat_b) = (slit.encode(), srat.encode(), hmat.encode());
     let (p_slit, p_srat, p_hmat) = (peer_slit(), peer_srat(), peer_hmat());
-    assert_eq!(peer_bytes(&p_slit, slit_b.len()), slit_b, "SLIT: acpi_tables != vnuma");
-    assert_eq!(peer_bytes(&p_srat, srat_b.len()), srat_b, "SRAT: acpi_tables != vnuma");
+    assert_eq!(
+        peer_bytes(&p_slit, slit_b.len()),
+        slit_b,
+        "SLIT: acpi_tables != vnuma"
+    );
+    assert_eq!(
+        peer_bytes(&p_srat, srat_b.len()),
+        srat_b,
+        "SRAT: acpi_tables != vnuma"
+    );
     assert_eq!(
         peer_bytes(&p_hmat, hmat_b.len()),
         hmat_rev1.encode(),
@@ -295,9 +308,15 @@ fn main() {
                 let p = dir.path().join(format!("{name}-{N}.dat"));
                 let py = std::fs::read(&p).unwrap();
                 assert_eq!(&py, bytes, "{name}: bench/gen.py != vnuma");
-                assert_eq!(Table::decode(&py).unwrap().encode(), py, "{name}: no round trip");
+                assert_eq!(
+                    Table::decode(&py).unwrap().encode(),
+                    py,
+                    "{name}: no round trip"
+                );
             }
-            println!("bytes equal: vnuma == bench/gen.py (Python stdlib writer) for SLIT, SRAT, HMAT");
+            println!(
+                "bytes equal: vnuma == bench/gen.py (Python stdlib writer) for SLIT, SRAT, HMAT"
+            );
         }
         None => println!("python3 not found: bench/gen.py cross-check skipped"),
     }
@@ -305,7 +324,13 @@ fn main() {
     println!();
     println!(
         "{:<34} {:>10} {:>12} {:>8} {:>14} {:>8} {:>7}",
-        "encode (serialise a built table)", "bytes", "vnuma ns", "GB/s", "acpi_tables ns", "GB/s", "ratio"
+        "encode (serialise a built table)",
+        "bytes",
+        "vnuma ns",
+        "GB/s",
+        "acpi_tables ns",
+        "GB/s",
+        "ratio"
     );
     let mut enc_ratio = Vec::new();
     let mut enc_gbps = Vec::new();
@@ -359,7 +384,10 @@ fn main() {
     }
 
     println!();
-    println!("{:<34} {:>10} {:>12} {:>8}", "decode (vnuma only)", "bytes", "ns", "GB/s");
+    println!(
+        "{:<34} {:>10} {:>12} {:>8}",
+        "decode (vnuma only)", "bytes", "ns", "GB/s"
+    );
     let mut dec_gbps = Vec::new();
     for (name, bytes) in [
         ("SLIT 1024 localities", &slit_b),
