@@ -270,7 +270,7 @@ impl fmt::Display for HexError {
 
 impl core::error::Error for HexError {}
 
-/// A table could not be read from its JSON form ([`crate::Table::from_json`]).
+/// A table could not be read from its JSON form (`Table::from_json`, feature `json`).
 ///
 /// `path` names where in the document the error is (for example
 /// ``entries[3] (type "memory"): field `flags` ``), empty when the error is

@@ -19,7 +19,7 @@
 //!   [`core::error::Error`]); enables `std` in serde and serde_json when those are on.
 //! - `serde` (default): `Serialize`/`Deserialize` for every typed value (the
 //!   JSON form that `vnuma inspect --json` prints).
-//! - `json`: [`Table::from_json`] (and `Deserialize` for [`Table`]), with errors
+//! - `json`: `Table::from_json` (and `Deserialize` for [`Table`]), with errors
 //!   that name the field that is wrong; pulls in `serde_json` (`alloc` only).
 //!
 //! # Example
@@ -70,7 +70,8 @@
 //!     })
 //!     .collect();
 //! assert_eq!(gis, ["PXM 1 = PCI 0000:3b:00.0"]);
-//! assert_eq!(decoded, srat);
+//! assert_eq!(decoded.entries, srat.entries);
+//! assert_eq!(decoded.encode(), bytes); // exact round trip
 //!
 //! // A cut table is an error naming the offset, never a panic.
 //! let err = Table::decode(&bytes[..100]).unwrap_err();
@@ -110,14 +111,17 @@ use alloc::{format, string::ToString};
 use serde::{Deserialize, Serialize};
 use zerocopy::{FromBytes, KnownLayout};
 
-#[cfg(feature = "json")]
-pub use error::JsonError;
-pub use error::{DecodeError, DecodeErrorKind, EncodeError, HexError};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, HexError, JsonError};
 pub use header::Header;
 pub use hmat::{Hmat, HmatStructure, Locality};
 pub use slit::Slit;
 pub use srat::{AcpiHandle, DeviceHandle, GenericAffinity, PciHandle, Srat, SratEntry};
 pub use text::{FixedAscii, HexBytes};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Reads a layout struct at `off`, or a `Truncated` error naming `table` and `off`.
 pub(crate) fn read_at<T: FromBytes + KnownLayout>(

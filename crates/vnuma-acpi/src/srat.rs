@@ -797,25 +797,6 @@ impl SratEntry {
                 .unwrap_or(0)
         };
         match self {
-            SratEntry::LocalApic {
-                proximity_domain,
-                apic_id,
-                flags,
-                sapic_eid,
-                clock_domain,
-            } => {
-                let [p0, p1, p2, p3] = proximity_domain.to_le_bytes();
-                w.raw(&RawLocalApic {
-                    typ: entry_type::LOCAL_APIC,
-                    length: len(entry_type::LOCAL_APIC),
-                    proximity_domain_lo: p0,
-                    apic_id: *apic_id,
-                    flags: U32::new(*flags),
-                    sapic_eid: *sapic_eid,
-                    proximity_domain_hi: [p1, p2, p3],
-                    clock_domain: U32::new(*clock_domain),
-                })
-            }
             SratEntry::Memory {
                 proximity_domain,
                 base_address,
@@ -835,6 +816,65 @@ impl SratEntry {
                 flags: U32::new(*flags),
                 reserved3: U64::new(*reserved3),
             }),
+            SratEntry::GicIts {
+                proximity_domain,
+                its_id,
+                reserved,
+            } => w.raw(&RawGicIts {
+                typ: entry_type::GIC_ITS,
+                length: len(entry_type::GIC_ITS),
+                proximity_domain: U32::new(*proximity_domain),
+                reserved: U16::new(*reserved),
+                its_id: U32::new(*its_id),
+            }),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
+                let typ = self.type_id();
+                w.raw(&RawGeneric {
+                    typ,
+                    length: len(typ),
+                    reserved1: g.reserved1,
+                    device_handle_type: g.device_handle.handle_type(),
+                    proximity_domain: U32::new(g.proximity_domain),
+                    device_handle: g.device_handle.to_raw(),
+                    flags: U32::new(g.flags),
+                    reserved2: U32::new(g.reserved2),
+                })
+            }
+            SratEntry::Unknown { bytes, .. } => w.bytes(&bytes.0),
+            SratEntry::LocalApic { .. }
+            | SratEntry::X2apic { .. }
+            | SratEntry::Gicc { .. }
+            | SratEntry::Rintc { .. } => self.encode_processor(w),
+        }
+    }
+
+    /// Appends a processor affinity structure (Local APIC, x2APIC, GICC, RINTC) to `w`.
+    fn encode_processor(&self, w: &mut TableWriter) {
+        let len = |t: u8| {
+            expected_len(t)
+                .and_then(|l| u8::try_from(l).ok())
+                .unwrap_or(0)
+        };
+        match self {
+            SratEntry::LocalApic {
+                proximity_domain,
+                apic_id,
+                flags,
+                sapic_eid,
+                clock_domain,
+            } => {
+                let [p0, p1, p2, p3] = proximity_domain.to_le_bytes();
+                w.raw(&RawLocalApic {
+                    typ: entry_type::LOCAL_APIC,
+                    length: len(entry_type::LOCAL_APIC),
+                    proximity_domain_lo: p0,
+                    apic_id: *apic_id,
+                    flags: U32::new(*flags),
+                    sapic_eid: *sapic_eid,
+                    proximity_domain_hi: [p1, p2, p3],
+                    clock_domain: U32::new(*clock_domain),
+                })
+            }
             SratEntry::X2apic {
                 proximity_domain,
                 x2apic_id,
@@ -865,30 +905,6 @@ impl SratEntry {
                 flags: U32::new(*flags),
                 clock_domain: U32::new(*clock_domain),
             }),
-            SratEntry::GicIts {
-                proximity_domain,
-                its_id,
-                reserved,
-            } => w.raw(&RawGicIts {
-                typ: entry_type::GIC_ITS,
-                length: len(entry_type::GIC_ITS),
-                proximity_domain: U32::new(*proximity_domain),
-                reserved: U16::new(*reserved),
-                its_id: U32::new(*its_id),
-            }),
-            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
-                let typ = self.type_id();
-                w.raw(&RawGeneric {
-                    typ,
-                    length: len(typ),
-                    reserved1: g.reserved1,
-                    device_handle_type: g.device_handle.handle_type(),
-                    proximity_domain: U32::new(g.proximity_domain),
-                    device_handle: g.device_handle.to_raw(),
-                    flags: U32::new(g.flags),
-                    reserved2: U32::new(g.reserved2),
-                })
-            }
             SratEntry::Rintc {
                 proximity_domain,
                 acpi_processor_uid,
@@ -904,7 +920,7 @@ impl SratEntry {
                 flags: U32::new(*flags),
                 clock_domain: U32::new(*clock_domain),
             }),
-            SratEntry::Unknown { bytes, .. } => w.bytes(&bytes.0),
+            _ => {}
         }
     }
 }
