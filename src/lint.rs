@@ -259,7 +259,8 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
             }
             Table::Slit(s) => lint_slit(&mut cx, s, first_srat),
             Table::Hmat(h) => lint_hmat(&mut cx, h, first_srat),
-            Table::Other(_) => cx.push(
+            // Table::Other, or a table kind a later codec decodes.
+            _ => cx.push(
                 Severity::Info,
                 "not-numa-table",
                 None,
@@ -491,7 +492,9 @@ fn lint_unknown_srat(cx: &mut Ctx, typ: u8, len: usize, off: usize) {
         Some(want) => {
             // Linux: LAPIC needs exactly 16 bytes, memory/x2APIC/GICC at least
             // their size, else bad_srat(); longer ones are still used.
-            let fatal = (typ == 0 && len != want) || (matches!(typ, 1..=3) && len < want);
+            use crate::acpi::srat::entry_type::{GICC, LOCAL_APIC, MEMORY, X2APIC};
+            let fatal = (typ == LOCAL_APIC && len != want)
+                || (matches!(typ, MEMORY | X2APIC | GICC) && len < want);
             cx.push(
                 if fatal { Severity::Error } else { Severity::Warning },
                 "srat-structure-length",
@@ -556,12 +559,14 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
             }
         }
         DeviceHandle::Acpi(_) => {}
-        DeviceHandle::Raw { handle_type, .. } => cx.push(
+        // DeviceHandle::Raw, or a handle kind a later codec decodes.
+        other => cx.push(
             Severity::Warning,
             "device-handle-type",
             Some(off + 3),
             format!(
-                "{name} has Device Handle Type {handle_type}: only 0 (ACPI) and 1 (PCI) are defined"
+                "{name} has Device Handle Type {}: only 0 (ACPI) and 1 (PCI) are defined",
+                other.handle_type()
             ),
         ),
     }
@@ -818,7 +823,7 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
                 memory_proximity_domain,
                 ..
             } => {
-                if flags & 1 != 0 {
+                if flags & crate::acpi::hmat::MPDA_INITIATOR_VALID != 0 {
                     named.push((*initiator_proximity_domain, "attached initiator", off + 12));
                 }
                 named.push((*memory_proximity_domain, "memory", off + 16));
@@ -847,16 +852,15 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
                 memory_proximity_domain,
                 ..
             } => named.push((*memory_proximity_domain, "memory", off + 8)),
-            HmatStructure::Unknown {
-                structure_type,
-                bytes,
-            } => cx.push(
+            // HmatStructure::Unknown, or a structure a later codec decodes.
+            other => cx.push(
                 Severity::Info,
                 "hmat-unknown-structure",
                 Some(off),
                 format!(
-                    "HMAT structure type {structure_type} ({} bytes) is not decoded by this tool",
-                    bytes.0.len()
+                    "HMAT structure type {} ({} bytes) is not decoded by this tool",
+                    other.type_id(),
+                    other.encoded_len()
                 ),
             ),
         }

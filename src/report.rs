@@ -15,16 +15,122 @@
 //! `vnuma encode` reads this document back (see [`tables_from_json`]).
 
 use std::fmt::Write as _;
+use std::mem::offset_of;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::acpi::hmat::{DATA_TYPE_NAMES, HIERARCHY_NAMES};
-use crate::acpi::srat::{FLAG_ENABLED, GI_ARCH_TRANSACTIONS, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE};
+use crate::acpi::header::RawHeader;
+use crate::acpi::hmat::{
+    DATA_TYPE_NAMES, HIERARCHY_NAMES, Locality, MPDA_INITIATOR_VALID, RawCache, RawLocality,
+    RawMpda, data_type, structure_type,
+};
+use crate::acpi::slit::RawSlitBody;
+use crate::acpi::srat::{
+    FLAG_ENABLED, GI_ARCH_TRANSACTIONS, GenericAffinity, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE,
+    RawAcpiHandle, RawGeneric, RawGicIts, RawGicc, RawLocalApic, RawMemory, RawPciHandle, RawRintc,
+    RawSratBody, RawX2Apic, entry_type, handle_type,
+};
 use crate::acpi::text::{from_hex, to_hex};
-use crate::acpi::{DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry, Table, header};
+use crate::acpi::{
+    DecodeError, DeviceHandle, HexError, Hmat, HmatStructure, JsonError, Slit, Srat, SratEntry,
+    Table, header,
+};
 use crate::lint::{LoadedTable, Report, lint};
+
+/// Why tables could not be loaded (`vnuma inspect`, `--tables DIR`) or read
+/// back from JSON (`vnuma encode`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A file (or a path given) could not be read.
+    #[error("cannot read {}: {error}{hint}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+        /// A hint for the reader (empty, or starting with a space).
+        hint: &'static str,
+    },
+    /// A directory could not be listed.
+    #[error("cannot list directory {}: {error}", path.display())]
+    ListDir {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// An entry of a directory could not be read while listing it.
+    #[error("cannot list directory {}", path.display())]
+    ListDirEntry {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory holds no file named like a NUMA table.
+    #[error(
+        "directory {} holds no NUMA table (no file named SRAT, SLIT or HMAT, optionally with a number and a suffix such as .dat or .aml)",
+        dir.display()
+    )]
+    NoTables {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A table of a table set did not decode.
+    #[error("{file}: {error}")]
+    Decode {
+        /// The file.
+        file: String,
+        /// The decode error.
+        error: DecodeError,
+    },
+    /// A table set holds two tables with one signature.
+    #[error("{}: more than one {signature} table", dir.display())]
+    Duplicate {
+        /// The directory.
+        dir: PathBuf,
+        /// The signature.
+        signature: String,
+    },
+    /// The input of `tables_from_json` is not JSON.
+    #[error("input is not valid JSON")]
+    InvalidJson(#[source] serde_json::Error),
+    /// The `tables` field is not an array.
+    #[error("field `tables` must be an array")]
+    TablesNotArray,
+    /// The JSON is neither a report, an array of tables nor a table.
+    #[error("expected a JSON object with a `tables` array, an array of tables, or one table")]
+    NotTables,
+    /// One table of the JSON input is wrong.
+    #[error("tables[{index}]{signature}")]
+    Table {
+        /// Index in the `tables` array.
+        index: usize,
+        /// ` (SIG)` when the table names its signature, else empty.
+        signature: String,
+        /// What is wrong with it.
+        #[source]
+        source: TableJsonError,
+    },
+}
+
+/// What is wrong with one table of a JSON input (see [`ReportError::Table`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableJsonError {
+    /// `raw` is not a string.
+    #[error("field `raw` must be a hex string")]
+    RawNotString,
+    /// `raw` is not hex.
+    #[error("field `raw`: {0}")]
+    RawHex(HexError),
+    /// The decoded form is wrong.
+    #[error(transparent)]
+    Json(JsonError),
+}
 
 // ---------------------------------------------------------------- loading
 
@@ -46,7 +152,7 @@ pub fn is_table_file_name(name: &str) -> bool {
 }
 
 /// Reads one file, with an error naming it and the OS reason.
-fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+fn read_file(path: &Path) -> Result<Vec<u8>, ReportError> {
     std::fs::read(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::PermissionDenied
             && path.starts_with("/sys/firmware/acpi/tables")
@@ -55,37 +161,46 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
         } else {
             ""
         };
-        anyhow::anyhow!("cannot read {}: {e}{hint}", path.display())
+        ReportError::Read {
+            path: path.to_path_buf(),
+            error: e,
+            hint,
+        }
     })
 }
 
 /// The table files `vnuma inspect` reads for `paths`: a file is taken as
 /// given; a directory contributes its entries for which
 /// [`is_table_file_name`] holds, sorted by name. A directory with none is an error.
-pub fn table_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub fn table_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+        let meta = std::fs::metadata(p).map_err(|error| ReportError::Read {
+            path: p.clone(),
+            error,
+            hint: "",
+        })?;
         if !meta.is_dir() {
             out.push(p.clone());
             continue;
         }
-        let rd = std::fs::read_dir(p)
-            .map_err(|e| anyhow::anyhow!("cannot list directory {}: {e}", p.display()))?;
+        let rd = std::fs::read_dir(p).map_err(|error| ReportError::ListDir {
+            path: p.clone(),
+            error,
+        })?;
         let mut found = Vec::new();
         for ent in rd {
-            let ent = ent.with_context(|| format!("cannot list directory {}", p.display()))?;
+            let ent = ent.map_err(|source| ReportError::ListDirEntry {
+                path: p.clone(),
+                source,
+            })?;
             let name = ent.file_name();
             if is_table_file_name(&name.to_string_lossy()) {
                 found.push(ent.path());
             }
         }
         if found.is_empty() {
-            bail!(
-                "directory {} holds no NUMA table (no file named SRAT, SLIT or HMAT, optionally with a number and a suffix such as .dat or .aml)",
-                p.display()
-            );
+            return Err(ReportError::NoTables { dir: p.clone() });
         }
         found.sort();
         out.extend(found);
@@ -95,7 +210,7 @@ pub fn table_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Reads and decodes every table file of `paths` (see [`table_files`]).
 /// Decode failures are kept in the result; unreadable files are errors.
-pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<LoadedTable>> {
+pub fn load(paths: &[PathBuf]) -> Result<Vec<LoadedTable>, ReportError> {
     table_files(paths)?
         .into_iter()
         .map(|f| {
@@ -109,16 +224,22 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<LoadedTable>> {
 /// accepts) from a directory for reuse (`vnuma initrd --tables`, `vnuma verify
 /// --tables`): every table must decode, and each signature may appear once.
 /// Returns `(signature, bytes)` in the order SRAT, SLIT, HMAT.
-pub fn load_table_set(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+pub fn load_table_set(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for t in load(&[dir.to_path_buf()])? {
         let src = t.source.clone().unwrap_or_default();
         if let Err(e) = &t.table {
-            anyhow::bail!("{src}: {e}");
+            return Err(ReportError::Decode {
+                file: src,
+                error: e.clone(),
+            });
         }
         let sig = t.signature();
         if out.iter().any(|(s, _)| *s == sig) {
-            anyhow::bail!("{}: more than one {sig} table", dir.display());
+            return Err(ReportError::Duplicate {
+                dir: dir.to_path_buf(),
+                signature: sig,
+            });
         }
         out.push((sig, t.bytes));
     }
@@ -196,18 +317,16 @@ impl JsonTable {
 
 /// Reads tables from JSON: the document [`json_report`] writes, a bare array
 /// of tables, or one table object. Errors name the table index and the field.
-pub fn tables_from_json(text: &str) -> anyhow::Result<Vec<JsonTable>> {
-    let v: Value = serde_json::from_str(text).context("input is not valid JSON")?;
+pub fn tables_from_json(text: &str) -> Result<Vec<JsonTable>, ReportError> {
+    let v: Value = serde_json::from_str(text).map_err(ReportError::InvalidJson)?;
     let items = match v {
         Value::Object(mut m) if m.contains_key("tables") => match m.remove("tables") {
             Some(Value::Array(a)) => a,
-            _ => bail!("field `tables` must be an array"),
+            _ => return Err(ReportError::TablesNotArray),
         },
         Value::Array(a) => a,
         obj @ Value::Object(_) => vec![obj],
-        _ => {
-            bail!("expected a JSON object with a `tables` array, an array of tables, or one table")
-        }
+        _ => return Err(ReportError::NotTables),
     };
     items
         .into_iter()
@@ -218,23 +337,29 @@ pub fn tables_from_json(text: &str) -> anyhow::Result<Vec<JsonTable>> {
                 .and_then(Value::as_str)
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
-            let r = if let Some(raw) = item.get("raw") {
-                let hex = raw
-                    .as_str()
-                    .ok_or_else(|| anyhow::anyhow!("field `raw` must be a hex string"))?;
-                let bytes = from_hex(hex).map_err(|e| anyhow::anyhow!("field `raw`: {e}"))?;
-                Ok(JsonTable::Raw {
-                    signature: header::sig_to_string(bytes.get(..4).unwrap_or(&bytes)),
-                    bytes,
-                })
-            } else {
-                Table::from_json(item)
-                    .map(JsonTable::Table)
-                    .map_err(|e| anyhow::anyhow!(e))
-            };
-            r.with_context(|| format!("tables[{i}]{sig}"))
+            table_from_json(item).map_err(|source| ReportError::Table {
+                index: i,
+                signature: sig,
+                source,
+            })
         })
         .collect()
+}
+
+/// One table of a JSON input: `raw` hex bytes, or the decoded form.
+fn table_from_json(item: Value) -> Result<JsonTable, TableJsonError> {
+    if let Some(raw) = item.get("raw") {
+        let hex = raw.as_str().ok_or(TableJsonError::RawNotString)?;
+        let bytes = from_hex(hex).map_err(TableJsonError::RawHex)?;
+        Ok(JsonTable::Raw {
+            signature: header::sig_to_string(bytes.get(..4).unwrap_or(&bytes)),
+            bytes,
+        })
+    } else {
+        Table::from_json(item)
+            .map(JsonTable::Table)
+            .map_err(TableJsonError::Json)
+    }
 }
 
 // ---------------------------------------------------------------- text
@@ -243,9 +368,33 @@ struct Text {
     s: String,
 }
 
+/// The offset and the size of a field of a layout struct, e.g.
+/// `at!(RawMemory, flags)` is `(28, 4)`: the text view prints offsets derived
+/// from the codec's layouts, never counted by hand.
+macro_rules! at {
+    ($t:ty, $($f:ident).+) => {
+        (offset_of!($t, $($f).+), field_size(|r: &$t| &r.$($f).+))
+    };
+}
+
+/// The size of the field that `get` selects.
+fn field_size<T, F>(_get: fn(&T) -> &F) -> usize {
+    size_of::<F>()
+}
+
 impl Text {
     fn field(&mut self, off: usize, len: usize, name: &str, value: impl std::fmt::Display) {
         let _ = writeln!(self.s, "[{off:03X}h {off:04} {len:3}] {name:>36} : {value}");
+    }
+    /// A field of a layout struct that starts at `base`: `(offset, len)` from [`at!`].
+    fn at(
+        &mut self,
+        base: usize,
+        (off, len): (usize, usize),
+        name: &str,
+        value: impl std::fmt::Display,
+    ) {
+        self.field(base + off, len, name, value);
     }
     fn note(&mut self, name: &str, value: impl std::fmt::Display) {
         let _ = writeln!(self.s, "{:15} {name:>36} : {value}", "");
@@ -315,14 +464,19 @@ fn cpu_flags(flags: u32) -> String {
 }
 
 fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) {
-    out.field(0, 4, "Signature", format!("{} [{name}]", h.signature));
-    out.field(
-        4,
-        4,
+    out.at(
+        0,
+        at!(RawHeader, signature),
+        "Signature",
+        format!("{} [{name}]", h.signature),
+    );
+    out.at(
+        0,
+        at!(RawHeader, length),
         "Table Length",
         format!("0x{:08X} ({})", h.length, h.length),
     );
-    out.field(8, 1, "Revision", x8(h.revision));
+    out.at(0, at!(RawHeader, revision), "Revision", x8(h.revision));
     let ck = if t.checksum_valid() {
         "valid".to_string()
     } else {
@@ -331,234 +485,426 @@ fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) 
             t.correct_checksum().unwrap_or(0)
         )
     };
-    out.field(9, 1, "Checksum", format!("0x{:02X} ({ck})", h.checksum));
-    out.field(10, 6, "Oem ID", h.oem_id);
-    out.field(16, 8, "Oem Table ID", h.oem_table_id);
-    out.field(24, 4, "Oem Revision", x32(h.oem_revision));
-    out.field(28, 4, "Asl Compiler ID", h.creator_id);
-    out.field(32, 4, "Asl Compiler Revision", x32(h.creator_revision));
+    out.at(
+        0,
+        at!(RawHeader, checksum),
+        "Checksum",
+        format!("0x{:02X} ({ck})", h.checksum),
+    );
+    out.at(0, at!(RawHeader, oem_id), "Oem ID", h.oem_id);
+    out.at(
+        0,
+        at!(RawHeader, oem_table_id),
+        "Oem Table ID",
+        h.oem_table_id,
+    );
+    out.at(
+        0,
+        at!(RawHeader, oem_revision),
+        "Oem Revision",
+        x32(h.oem_revision),
+    );
+    out.at(
+        0,
+        at!(RawHeader, creator_id),
+        "Asl Compiler ID",
+        h.creator_id,
+    );
+    out.at(
+        0,
+        at!(RawHeader, creator_revision),
+        "Asl Compiler Revision",
+        x32(h.creator_revision),
+    );
     out.blank();
 }
 
 fn srat_type_name(t: u8) -> &'static str {
     match t {
-        0 => "Processor Local APIC/SAPIC Affinity",
-        1 => "Memory Affinity",
-        2 => "Processor Local x2APIC Affinity",
-        3 => "GICC Affinity",
-        4 => "GIC ITS Affinity",
-        5 => "Generic Initiator Affinity",
-        6 => "Generic Port Affinity",
-        7 => "RINTC Affinity",
+        entry_type::LOCAL_APIC => "Processor Local APIC/SAPIC Affinity",
+        entry_type::MEMORY => "Memory Affinity",
+        entry_type::X2APIC => "Processor Local x2APIC Affinity",
+        entry_type::GICC => "GICC Affinity",
+        entry_type::GIC_ITS => "GIC ITS Affinity",
+        entry_type::GENERIC_INITIATOR => "Generic Initiator Affinity",
+        entry_type::GENERIC_PORT => "Generic Port Affinity",
+        entry_type::RINTC => "RINTC Affinity",
         _ => "Unknown",
     }
 }
 
 fn srat_text(out: &mut Text, s: &Srat) {
-    out.field(36, 4, "Table Revision", x32(s.table_revision));
-    out.field(40, 8, "Reserved", x64(s.reserved));
+    let body = header::HEADER_LEN;
+    out.at(
+        body,
+        at!(RawSratBody, table_revision),
+        "Table Revision",
+        x32(s.table_revision),
+    );
+    out.at(
+        body,
+        at!(RawSratBody, reserved),
+        "Reserved",
+        x64(s.reserved),
+    );
     out.blank();
     for (e, o) in s.entries.iter().zip(s.entry_offsets()) {
         let t = e.type_id();
-        out.field(
+        // Every SRAT structure starts with a Type byte and a Length byte, as in RawMemory.
+        out.at(
             o,
-            1,
+            at!(RawMemory, typ),
             "Subtable Type",
             format!("0x{t:02X} [{}]", srat_type_name(t)),
         );
         let len = e.encoded_len();
-        out.field(o + 1, 1, "Length", format!("0x{len:02X} ({len})"));
+        out.at(
+            o,
+            at!(RawMemory, length),
+            "Length",
+            format!("0x{len:02X} ({len})"),
+        );
         match e {
-            SratEntry::LocalApic {
-                proximity_domain,
-                apic_id,
-                flags,
-                sapic_eid,
-                clock_domain,
-            } => {
-                let pd = proximity_domain.to_le_bytes();
-                out.field(
-                    o + 2,
-                    1,
-                    "Proximity Domain Low(8)",
-                    format!("0x{:02X}", pd[0]),
-                );
-                out.field(o + 3, 1, "Apic ID", x8(*apic_id));
-                out.field(o + 4, 4, "Flags", cpu_flags(*flags));
-                out.field(o + 8, 1, "Local Sapic EID", x8(*sapic_eid));
-                out.field(
-                    o + 9,
-                    3,
-                    "Proximity Domain High(24)",
-                    format!("0x{:02X}{:02X}{:02X}", pd[3], pd[2], pd[1]),
-                );
-                out.note("Proximity Domain", x32(*proximity_domain));
-                out.field(o + 12, 4, "Clock Domain", x32(*clock_domain));
-            }
-            SratEntry::Memory {
-                proximity_domain,
-                base_address,
-                length,
-                flags,
-                reserved1,
-                reserved2,
-                reserved3,
-            } => {
-                out.field(o + 2, 4, "Proximity Domain", x32(*proximity_domain));
-                out.field(o + 6, 2, "Reserved1", format!("0x{reserved1:04X}"));
-                out.field(o + 8, 8, "Base Address", x64(*base_address));
-                out.field(
-                    o + 16,
-                    8,
-                    "Address Length",
-                    format!(
-                        "{} ({}, end 0x{:X})",
-                        x64(*length),
-                        size(*length),
-                        base_address.saturating_add(*length)
-                    ),
-                );
-                out.field(o + 24, 4, "Reserved2", format!("0x{reserved2:08X}"));
-                out.field(
-                    o + 28,
-                    4,
-                    "Flags",
-                    format!(
-                        "0x{flags:08X} ({})",
-                        flag_names(
-                            *flags,
-                            &[
-                                (FLAG_ENABLED, "Enabled"),
-                                (MEM_HOT_PLUGGABLE, "Hot Pluggable"),
-                                (MEM_NON_VOLATILE, "Non-Volatile"),
-                            ]
-                        )
-                    ),
-                );
-                out.field(o + 32, 8, "Reserved3", x64(*reserved3));
-            }
-            SratEntry::X2apic {
-                proximity_domain,
-                x2apic_id,
-                flags,
-                clock_domain,
-                reserved1,
-                reserved2,
-            } => {
-                out.field(o + 2, 2, "Reserved1", format!("0x{reserved1:04X}"));
-                out.field(o + 4, 4, "Proximity Domain", x32(*proximity_domain));
-                out.field(o + 8, 4, "Apic ID", x32(*x2apic_id));
-                out.field(o + 12, 4, "Flags", cpu_flags(*flags));
-                out.field(o + 16, 4, "Clock Domain", x32(*clock_domain));
-                out.field(o + 20, 4, "Reserved2", format!("0x{reserved2:08X}"));
-            }
-            SratEntry::Gicc {
-                proximity_domain,
-                acpi_processor_uid,
-                flags,
-                clock_domain,
-            } => {
-                out.field(o + 2, 4, "Proximity Domain", x32(*proximity_domain));
-                out.field(o + 6, 4, "Acpi Processor UID", x32(*acpi_processor_uid));
-                out.field(o + 10, 4, "Flags", cpu_flags(*flags));
-                out.field(o + 14, 4, "Clock Domain", x32(*clock_domain));
-            }
-            SratEntry::GicIts {
-                proximity_domain,
-                its_id,
-                reserved,
-            } => {
-                out.field(o + 2, 4, "Proximity Domain", x32(*proximity_domain));
-                out.field(o + 6, 2, "Reserved", format!("0x{reserved:04X}"));
-                out.field(o + 8, 4, "ITS ID", x32(*its_id));
-            }
+            SratEntry::LocalApic { .. } => srat_local_apic_text(out, o, e),
+            SratEntry::Memory { .. } => srat_memory_text(out, o, e),
+            SratEntry::X2apic { .. } => srat_x2apic_text(out, o, e),
+            SratEntry::Gicc { .. } => srat_gicc_text(out, o, e),
+            SratEntry::GicIts { .. } => srat_gic_its_text(out, o, e),
             SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
-                out.field(o + 2, 1, "Reserved1", format!("0x{:02X}", g.reserved1));
-                let ht = g.device_handle.handle_type();
-                let htn = match ht {
-                    0 => "ACPI",
-                    1 => "PCI",
-                    _ => "reserved",
-                };
-                out.field(
-                    o + 3,
-                    1,
-                    "Device Handle Type",
-                    format!("0x{ht:02X} ({htn})"),
-                );
-                out.field(o + 4, 4, "Proximity Domain", x32(g.proximity_domain));
-                match &g.device_handle {
-                    DeviceHandle::Pci(p) => {
-                        out.field(o + 8, 2, "PCI Segment", x16(p.segment));
-                        out.field(o + 10, 1, "PCI Bus", x8(p.bus));
-                        out.field(
-                            o + 11,
-                            1,
-                            "PCI Device/Function",
-                            format!(
-                                "0x{:02X} (device {}, function {})",
-                                p.devfn(),
-                                p.device,
-                                p.function
-                            ),
-                        );
-                        out.field(o + 12, 12, "Reserved", hex_bytes(&p.reserved));
-                        out.note("Device Handle", format!("PCI {p}"));
-                    }
-                    DeviceHandle::Acpi(a) => {
-                        out.field(o + 8, 8, "ACPI HID", a.hid);
-                        out.field(o + 16, 4, "ACPI UID", x32(a.uid));
-                        out.field(o + 20, 4, "Reserved", format!("0x{:08X}", a.reserved));
-                        out.note("Device Handle", format!("ACPI {} UID {}", a.hid, a.uid));
-                    }
-                    DeviceHandle::Raw { bytes, .. } => {
-                        out.field(o + 8, 16, "Device Handle", hex_bytes(&bytes.0));
-                    }
-                }
-                out.field(
-                    o + 24,
-                    4,
-                    "Flags",
-                    format!(
-                        "0x{:08X} ({})",
-                        g.flags,
-                        flag_names(
-                            g.flags,
-                            &[
-                                (FLAG_ENABLED, "Enabled"),
-                                (GI_ARCH_TRANSACTIONS, "Architectural Transactions"),
-                            ]
-                        )
-                    ),
-                );
-                out.field(o + 28, 4, "Reserved2", format!("0x{:08X}", g.reserved2));
+                srat_generic_text(out, o, g)
             }
-            SratEntry::Rintc {
-                proximity_domain,
-                acpi_processor_uid,
-                flags,
-                clock_domain,
-                reserved,
-            } => {
-                out.field(o + 2, 2, "Reserved", format!("0x{reserved:04X}"));
-                out.field(o + 4, 4, "Proximity Domain", x32(*proximity_domain));
-                out.field(o + 8, 4, "Acpi Processor UID", x32(*acpi_processor_uid));
-                out.field(o + 12, 4, "Flags", cpu_flags(*flags));
-                out.field(o + 16, 4, "Clock Domain", x32(*clock_domain));
-            }
-            SratEntry::Unknown { bytes, .. } => {
-                if let Some(rest) = bytes.0.get(2..) {
-                    out.field(o + 2, rest.len(), "Raw Data", hex_bytes(rest));
-                }
-            }
+            SratEntry::Rintc { .. } => srat_rintc_text(out, o, e),
+            // Unknown, or a structure a later codec decodes: its bytes after Type and Length.
+            other => raw_data_text(out, o, &srat_entry_bytes(other)),
         }
         out.blank();
     }
 }
 
+/// One SRAT structure's encoded bytes.
+fn srat_entry_bytes(e: &SratEntry) -> Vec<u8> {
+    let mut t = Srat::new(1);
+    t.entries.push(e.clone());
+    let b = t.encode();
+    b.get(crate::acpi::srat::ENTRIES_OFFSET..)
+        .unwrap_or_default()
+        .to_vec()
+}
+
+/// The bytes of a structure after its first two (type and length, or type),
+/// as one `Raw Data` field.
+fn raw_data_text(out: &mut Text, o: usize, bytes: &[u8]) {
+    if let Some(rest) = bytes.get(2..) {
+        out.field(o + 2, rest.len(), "Raw Data", hex_bytes(rest));
+    }
+}
+
+fn srat_local_apic_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::LocalApic {
+        proximity_domain,
+        apic_id,
+        flags,
+        sapic_eid,
+        clock_domain,
+    } = e
+    else {
+        return;
+    };
+    let [p0, p1, p2, p3] = proximity_domain.to_le_bytes();
+    type R = RawLocalApic;
+    out.at(
+        o,
+        at!(R, proximity_domain_lo),
+        "Proximity Domain Low(8)",
+        format!("0x{p0:02X}"),
+    );
+    out.at(o, at!(R, apic_id), "Apic ID", x8(*apic_id));
+    out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
+    out.at(o, at!(R, sapic_eid), "Local Sapic EID", x8(*sapic_eid));
+    out.at(
+        o,
+        at!(R, proximity_domain_hi),
+        "Proximity Domain High(24)",
+        format!("0x{p3:02X}{p2:02X}{p1:02X}"),
+    );
+    out.note("Proximity Domain", x32(*proximity_domain));
+    out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
+}
+
+fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::Memory {
+        proximity_domain,
+        base_address,
+        length,
+        flags,
+        reserved1,
+        reserved2,
+        reserved3,
+    } = e
+    else {
+        return;
+    };
+    type R = RawMemory;
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(*proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{reserved1:04X}"),
+    );
+    out.at(o, at!(R, base_address), "Base Address", x64(*base_address));
+    out.at(
+        o,
+        at!(R, range_length),
+        "Address Length",
+        format!(
+            "{} ({}, end 0x{:X})",
+            x64(*length),
+            size(*length),
+            base_address.saturating_add(*length)
+        ),
+    );
+    out.at(
+        o,
+        at!(R, reserved2),
+        "Reserved2",
+        format!("0x{reserved2:08X}"),
+    );
+    let names = flag_names(
+        *flags,
+        &[
+            (FLAG_ENABLED, "Enabled"),
+            (MEM_HOT_PLUGGABLE, "Hot Pluggable"),
+            (MEM_NON_VOLATILE, "Non-Volatile"),
+        ],
+    );
+    out.at(
+        o,
+        at!(R, flags),
+        "Flags",
+        format!("0x{flags:08X} ({names})"),
+    );
+    out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
+}
+
+fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::X2apic {
+        proximity_domain,
+        x2apic_id,
+        flags,
+        clock_domain,
+        reserved1,
+        reserved2,
+    } = e
+    else {
+        return;
+    };
+    type R = RawX2Apic;
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{reserved1:04X}"),
+    );
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(*proximity_domain),
+    );
+    out.at(o, at!(R, x2apic_id), "Apic ID", x32(*x2apic_id));
+    out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
+    out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
+    out.at(
+        o,
+        at!(R, reserved2),
+        "Reserved2",
+        format!("0x{reserved2:08X}"),
+    );
+}
+
+fn srat_gicc_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::Gicc {
+        proximity_domain,
+        acpi_processor_uid,
+        flags,
+        clock_domain,
+    } = e
+    else {
+        return;
+    };
+    type R = RawGicc;
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(*proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, acpi_processor_uid),
+        "Acpi Processor UID",
+        x32(*acpi_processor_uid),
+    );
+    out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
+    out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
+}
+
+fn srat_gic_its_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::GicIts {
+        proximity_domain,
+        its_id,
+        reserved,
+    } = e
+    else {
+        return;
+    };
+    type R = RawGicIts;
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(*proximity_domain),
+    );
+    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(o, at!(R, its_id), "ITS ID", x32(*its_id));
+}
+
+fn srat_rintc_text(out: &mut Text, o: usize, e: &SratEntry) {
+    let SratEntry::Rintc {
+        proximity_domain,
+        acpi_processor_uid,
+        flags,
+        clock_domain,
+        reserved,
+    } = e
+    else {
+        return;
+    };
+    type R = RawRintc;
+    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(*proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, acpi_processor_uid),
+        "Acpi Processor UID",
+        x32(*acpi_processor_uid),
+    );
+    out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
+    out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
+}
+
+fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
+    type R = RawGeneric;
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{:02X}", g.reserved1),
+    );
+    let ht = g.device_handle.handle_type();
+    let htn = match ht {
+        handle_type::ACPI => "ACPI",
+        handle_type::PCI => "PCI",
+        _ => "reserved",
+    };
+    out.at(
+        o,
+        at!(R, device_handle_type),
+        "Device Handle Type",
+        format!("0x{ht:02X} ({htn})"),
+    );
+    out.at(
+        o,
+        at!(R, proximity_domain),
+        "Proximity Domain",
+        x32(g.proximity_domain),
+    );
+    device_handle_text(out, o + offset_of!(R, device_handle), &g.device_handle);
+    let names = flag_names(
+        g.flags,
+        &[
+            (FLAG_ENABLED, "Enabled"),
+            (GI_ARCH_TRANSACTIONS, "Architectural Transactions"),
+        ],
+    );
+    out.at(
+        o,
+        at!(R, flags),
+        "Flags",
+        format!("0x{:08X} ({names})", g.flags),
+    );
+    out.at(
+        o,
+        at!(R, reserved2),
+        "Reserved2",
+        format!("0x{:08X}", g.reserved2),
+    );
+}
+
+/// The 16 bytes of a device handle that starts at table offset `h`.
+fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
+    match handle {
+        DeviceHandle::Pci(p) => {
+            type P = RawPciHandle;
+            out.at(h, at!(P, segment), "PCI Segment", x16(p.segment));
+            out.at(h, at!(P, bus), "PCI Bus", x8(p.bus));
+            out.at(
+                h,
+                at!(P, devfn),
+                "PCI Device/Function",
+                format!(
+                    "0x{:02X} (device {}, function {})",
+                    p.devfn(),
+                    p.device,
+                    p.function
+                ),
+            );
+            out.at(h, at!(P, reserved), "Reserved", hex_bytes(&p.reserved));
+            out.note("Device Handle", format!("PCI {p}"));
+        }
+        DeviceHandle::Acpi(a) => {
+            type A = RawAcpiHandle;
+            out.at(h, at!(A, hid), "ACPI HID", a.hid);
+            out.at(h, at!(A, uid), "ACPI UID", x32(a.uid));
+            out.at(
+                h,
+                at!(A, reserved),
+                "Reserved",
+                format!("0x{:08X}", a.reserved),
+            );
+            out.note("Device Handle", format!("ACPI {} UID {}", a.hid, a.uid));
+        }
+        DeviceHandle::Raw { bytes, .. } => {
+            let (_, n) = at!(RawGeneric, device_handle);
+            out.field(h, n, "Device Handle", hex_bytes(&bytes.0));
+        }
+        // A handle kind a later codec decodes: its raw bytes.
+        other => {
+            let raw = other.to_raw();
+            out.field(h, raw.len(), "Device Handle", hex_bytes(&raw));
+        }
+    }
+}
+
 fn slit_text(out: &mut Text, s: &Slit) {
     let n = s.locality_count();
-    out.field(36, 8, "Localities", format!("0x{n:016X} ({n})"));
+    out.at(
+        header::HEADER_LEN,
+        at!(RawSlitBody, locality_count),
+        "Localities",
+        format!("0x{n:016X} ({n})"),
+    );
     let base = crate::acpi::slit::MATRIX_OFFSET;
     for (i, row) in s.distances.iter().enumerate() {
         out.field(
@@ -584,26 +930,28 @@ fn slit_text(out: &mut Text, s: &Slit) {
 
 fn hmat_type_name(t: u16) -> &'static str {
     match t {
-        0 => "Memory Proximity Domain Attributes",
-        1 => "System Locality Latency and Bandwidth Information",
-        2 => "Memory Side Cache Information",
+        structure_type::MEMORY_PROXIMITY_DOMAIN_ATTRIBUTES => "Memory Proximity Domain Attributes",
+        structure_type::LOCALITY_LATENCY_BANDWIDTH => {
+            "System Locality Latency and Bandwidth Information"
+        }
+        structure_type::MEMORY_SIDE_CACHE => "Memory Side Cache Information",
         _ => "Unknown",
     }
 }
 
 /// An HMAT locality entry value in real units: latency in picoseconds
 /// (ns when whole), bandwidth in MB/s.
-fn lb_value(entry: u16, base: u64, data_type: u8) -> String {
+fn lb_value(entry: u16, base: u64, dt: u8) -> String {
     let v = u128::from(entry) * u128::from(base);
     if entry == 0 {
         "no information".into()
-    } else if data_type <= 2 {
+    } else if data_type::is_latency(dt) {
         if v % 1000 == 0 {
             format!("{v} ps = {} ns", v / 1000)
         } else {
             format!("{v} ps")
         }
-    } else if data_type <= 5 {
+    } else if data_type::is_bandwidth(dt) {
         format!("{v} MB/s")
     } else {
         format!("{v}")
@@ -611,224 +959,308 @@ fn lb_value(entry: u16, base: u64, data_type: u8) -> String {
 }
 
 fn hmat_text(out: &mut Text, h: &Hmat) {
-    out.field(36, 4, "Reserved", format!("0x{:08X}", h.reserved));
+    out.field(
+        header::HEADER_LEN,
+        size_of::<u32>(),
+        "Reserved",
+        format!("0x{:08X}", h.reserved),
+    );
     out.blank();
     for (s, o) in h.structures.iter().zip(h.structure_offsets()) {
         let t = s.type_id();
-        out.field(
+        // Every HMAT structure starts with the common header of RawMpda.
+        out.at(
             o,
-            2,
+            at!(RawMpda, header.typ),
             "Structure Type",
             format!("0x{t:04X} [{}]", hmat_type_name(t)),
         );
-        let len = s.encoded_len();
+        let len = u32::try_from(s.encoded_len()).unwrap_or(u32::MAX);
         match s {
-            HmatStructure::MemoryProximityDomainAttributes {
-                flags,
-                initiator_proximity_domain,
-                memory_proximity_domain,
-                reserved0,
-                reserved1,
-                reserved2,
-                reserved3,
-                reserved4,
-            } => {
-                out.field(o + 2, 2, "Reserved", format!("0x{reserved0:04X}"));
-                out.field(
-                    o + 4,
-                    4,
-                    "Length",
-                    x32(u32::try_from(len).unwrap_or(u32::MAX)),
-                );
-                let fl = if flags & 1 != 0 {
-                    "Initiator Proximity Domain Valid"
-                } else {
-                    "initiator field not valid"
-                };
-                out.field(o + 8, 2, "Flags", format!("0x{flags:04X} ({fl})"));
-                out.field(o + 10, 2, "Reserved1", format!("0x{reserved1:04X}"));
-                out.field(
-                    o + 12,
-                    4,
-                    "Attached Initiator Proximity Domain",
-                    x32(*initiator_proximity_domain),
-                );
-                out.field(
-                    o + 16,
-                    4,
-                    "Memory Proximity Domain",
-                    x32(*memory_proximity_domain),
-                );
-                out.field(o + 20, 4, "Reserved2", format!("0x{reserved2:08X}"));
-                out.field(o + 24, 8, "Reserved3", x64(*reserved3));
-                out.field(o + 32, 8, "Reserved4", x64(*reserved4));
-            }
-            HmatStructure::LocalityLatencyBandwidth(l) => {
-                out.field(o + 2, 2, "Reserved", format!("0x{:04X}", l.reserved0));
-                out.field(
-                    o + 4,
-                    4,
-                    "Length",
-                    x32(u32::try_from(len).unwrap_or(u32::MAX)),
-                );
-                let hier = HIERARCHY_NAMES
-                    .get(usize::from(l.hierarchy()))
-                    .copied()
-                    .unwrap_or("reserved");
-                out.field(
-                    o + 8,
-                    1,
-                    "Flags",
-                    format!(
-                        "0x{:02X} (memory hierarchy: {hier}, access attributes {})",
-                        l.flags,
-                        (l.flags >> 4) & 3
-                    ),
-                );
-                let dt = DATA_TYPE_NAMES
-                    .get(usize::from(l.data_type))
-                    .copied()
-                    .unwrap_or("reserved");
-                out.field(
-                    o + 9,
-                    1,
-                    "Data Type",
-                    format!("0x{:02X} ({dt})", l.data_type),
-                );
-                out.field(o + 10, 1, "Minimum Transfer Size", x8(l.min_transfer_size));
-                out.field(o + 11, 1, "Reserved1", format!("0x{:02X}", l.reserved1));
-                let ni = l.initiators.len();
-                let nt = l.targets.len();
-                out.field(o + 12, 4, "Initiator Proximity Domains #", ni);
-                out.field(o + 16, 4, "Target Proximity Domains #", nt);
-                out.field(o + 20, 4, "Reserved2", format!("0x{:08X}", l.reserved2));
-                let unit = if l.data_type <= 2 {
-                    format!("{} ps", l.entry_base_unit)
-                } else {
-                    format!("{} MB/s", l.entry_base_unit)
-                };
-                out.field(
-                    o + 24,
-                    8,
-                    "Entry Base Unit",
-                    format!("{} ({unit})", x64(l.entry_base_unit)),
-                );
-                for (k, p) in l.initiators.iter().enumerate() {
-                    out.field(
-                        o + 32 + 4 * k,
-                        4,
-                        "Initiator Proximity Domain List",
-                        x32(*p),
-                    );
-                }
-                for (k, p) in l.targets.iter().enumerate() {
-                    out.field(
-                        o + 32 + 4 * ni + 4 * k,
-                        4,
-                        "Target Proximity Domain List",
-                        x32(*p),
-                    );
-                }
-                let eo = o + 32 + 4 * ni + 4 * nt;
-                for (i, row) in l.entries.iter().enumerate() {
-                    for (k, v) in row.iter().enumerate() {
-                        let ip = l.initiators.get(i).copied().unwrap_or(0);
-                        let tp = l.targets.get(k).copied().unwrap_or(0);
-                        out.field(
-                            eo + 2 * (i * nt + k),
-                            2,
-                            &format!("Entry [{ip} -> {tp}]"),
-                            format!(
-                                "0x{v:04X} ({})",
-                                lb_value(*v, l.entry_base_unit, l.data_type)
-                            ),
-                        );
-                    }
-                }
-                if !l.trailing.0.is_empty() {
-                    out.field(
-                        eo + 2 * ni * nt,
-                        l.trailing.0.len(),
-                        "Trailing Bytes",
-                        hex_bytes(&l.trailing.0),
-                    );
-                }
-            }
-            HmatStructure::MemorySideCache {
-                memory_proximity_domain,
-                cache_size,
-                cache_attributes,
-                address_mode,
-                smbios_handles,
-                reserved0,
-                reserved1,
-                trailing,
-            } => {
-                out.field(o + 2, 2, "Reserved", format!("0x{reserved0:04X}"));
-                out.field(
-                    o + 4,
-                    4,
-                    "Length",
-                    x32(u32::try_from(len).unwrap_or(u32::MAX)),
-                );
-                out.field(
-                    o + 8,
-                    4,
-                    "Memory Proximity Domain",
-                    x32(*memory_proximity_domain),
-                );
-                out.field(o + 12, 4, "Reserved1", format!("0x{reserved1:08X}"));
-                out.field(
-                    o + 16,
-                    8,
-                    "Memory Side Cache Size",
-                    format!("{} ({})", x64(*cache_size), size(*cache_size)),
-                );
-                let a = *cache_attributes;
-                let assoc = match (a >> 8) & 0xf {
-                    0 => "none",
-                    1 => "direct mapped",
-                    2 => "complex cache indexing",
-                    _ => "reserved",
-                };
-                let policy = match (a >> 12) & 0xf {
-                    0 => "none",
-                    1 => "write-back",
-                    2 => "write-through",
-                    _ => "reserved",
-                };
-                out.field(
-                    o + 24,
-                    4,
-                    "Cache Attributes",
-                    format!(
-                        "0x{a:08X} (total levels {}, level {}, {assoc}, {policy}, line size {})",
-                        a & 0xf,
-                        (a >> 4) & 0xf,
-                        a >> 16
-                    ),
-                );
-                out.field(o + 28, 2, "Address Mode", x16(*address_mode));
-                out.field(o + 30, 2, "SMBIOS Handle #", smbios_handles.len());
-                for (k, hdl) in smbios_handles.iter().enumerate() {
-                    out.field(o + 32 + 2 * k, 2, "SMBIOS Handle", format!("0x{hdl:04X}"));
-                }
-                if !trailing.0.is_empty() {
-                    out.field(
-                        o + 32 + 2 * smbios_handles.len(),
-                        trailing.0.len(),
-                        "Trailing Bytes",
-                        hex_bytes(&trailing.0),
-                    );
-                }
-            }
-            HmatStructure::Unknown { bytes, .. } => {
-                if let Some(rest) = bytes.0.get(2..) {
-                    out.field(o + 2, rest.len(), "Raw Data", hex_bytes(rest));
-                }
+            HmatStructure::MemoryProximityDomainAttributes { .. } => hmat_mpda_text(out, o, len, s),
+            HmatStructure::LocalityLatencyBandwidth(l) => hmat_locality_text(out, o, len, l),
+            HmatStructure::MemorySideCache { .. } => hmat_cache_text(out, o, len, s),
+            HmatStructure::Unknown { bytes, .. } => raw_data_text(out, o, &bytes.0),
+            // A structure a later codec decodes: its bytes after the Type field.
+            other => {
+                let mut t = Hmat::new();
+                t.structures.push(other.clone());
+                let b = t.encode();
+                let own = b
+                    .get(crate::acpi::hmat::STRUCTURES_OFFSET..)
+                    .unwrap_or_default();
+                raw_data_text(out, o, own);
             }
         }
         out.blank();
+    }
+}
+
+/// The Reserved and Length fields of an HMAT structure's common header.
+fn hmat_common_text(out: &mut Text, o: usize, reserved: u16, len: u32) {
+    out.at(
+        o,
+        at!(RawMpda, header.reserved),
+        "Reserved",
+        format!("0x{reserved:04X}"),
+    );
+    out.at(o, at!(RawMpda, header.length), "Length", x32(len));
+}
+
+fn hmat_mpda_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
+    let HmatStructure::MemoryProximityDomainAttributes {
+        flags,
+        initiator_proximity_domain,
+        memory_proximity_domain,
+        reserved0,
+        reserved1,
+        reserved2,
+        reserved3,
+        reserved4,
+    } = s
+    else {
+        return;
+    };
+    type R = RawMpda;
+    hmat_common_text(out, o, *reserved0, len);
+    let fl = if flags & MPDA_INITIATOR_VALID != 0 {
+        "Initiator Proximity Domain Valid"
+    } else {
+        "initiator field not valid"
+    };
+    out.at(o, at!(R, flags), "Flags", format!("0x{flags:04X} ({fl})"));
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{reserved1:04X}"),
+    );
+    out.at(
+        o,
+        at!(R, initiator_pd),
+        "Attached Initiator Proximity Domain",
+        x32(*initiator_proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, memory_pd),
+        "Memory Proximity Domain",
+        x32(*memory_proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, reserved2),
+        "Reserved2",
+        format!("0x{reserved2:08X}"),
+    );
+    out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
+    out.at(o, at!(R, reserved4), "Reserved4", x64(*reserved4));
+}
+
+fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
+    type R = RawLocality;
+    hmat_common_text(out, o, l.reserved0, len);
+    let hier = HIERARCHY_NAMES
+        .get(usize::from(l.hierarchy()))
+        .copied()
+        .unwrap_or("reserved");
+    out.at(
+        o,
+        at!(R, flags),
+        "Flags",
+        format!(
+            "0x{:02X} (memory hierarchy: {hier}, access attributes {})",
+            l.flags,
+            (l.flags >> 4) & 3
+        ),
+    );
+    let dt = DATA_TYPE_NAMES
+        .get(usize::from(l.data_type))
+        .copied()
+        .unwrap_or("reserved");
+    out.at(
+        o,
+        at!(R, data_type),
+        "Data Type",
+        format!("0x{:02X} ({dt})", l.data_type),
+    );
+    out.at(
+        o,
+        at!(R, min_transfer_size),
+        "Minimum Transfer Size",
+        x8(l.min_transfer_size),
+    );
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{:02X}", l.reserved1),
+    );
+    let ni = l.initiators.len();
+    let nt = l.targets.len();
+    out.at(
+        o,
+        at!(R, num_initiators),
+        "Initiator Proximity Domains #",
+        ni,
+    );
+    out.at(o, at!(R, num_targets), "Target Proximity Domains #", nt);
+    out.at(
+        o,
+        at!(R, reserved2),
+        "Reserved2",
+        format!("0x{:08X}", l.reserved2),
+    );
+    let unit = if data_type::is_latency(l.data_type) {
+        format!("{} ps", l.entry_base_unit)
+    } else {
+        format!("{} MB/s", l.entry_base_unit)
+    };
+    out.at(
+        o,
+        at!(R, entry_base_unit),
+        "Entry Base Unit",
+        format!("{} ({unit})", x64(l.entry_base_unit)),
+    );
+    locality_lists_text(out, o + size_of::<R>(), l);
+}
+
+/// The initiator and target lists, the entries and any trailing bytes of a
+/// locality structure; `start` is the table offset right after its fixed part.
+fn locality_lists_text(out: &mut Text, start: usize, l: &Locality) {
+    const PD: usize = size_of::<u32>();
+    const ENTRY: usize = size_of::<u16>();
+    let ni = l.initiators.len();
+    let nt = l.targets.len();
+    for (k, p) in l.initiators.iter().enumerate() {
+        out.field(
+            start + PD * k,
+            PD,
+            "Initiator Proximity Domain List",
+            x32(*p),
+        );
+    }
+    let targets = start + PD * ni;
+    for (k, p) in l.targets.iter().enumerate() {
+        out.field(
+            targets + PD * k,
+            PD,
+            "Target Proximity Domain List",
+            x32(*p),
+        );
+    }
+    let eo = targets + PD * nt;
+    for (i, row) in l.entries.iter().enumerate() {
+        for (k, v) in row.iter().enumerate() {
+            let ip = l.initiators.get(i).copied().unwrap_or(0);
+            let tp = l.targets.get(k).copied().unwrap_or(0);
+            out.field(
+                eo + ENTRY * (i * nt + k),
+                ENTRY,
+                &format!("Entry [{ip} -> {tp}]"),
+                format!(
+                    "0x{v:04X} ({})",
+                    lb_value(*v, l.entry_base_unit, l.data_type)
+                ),
+            );
+        }
+    }
+    if !l.trailing.0.is_empty() {
+        out.field(
+            eo + ENTRY * ni * nt,
+            l.trailing.0.len(),
+            "Trailing Bytes",
+            hex_bytes(&l.trailing.0),
+        );
+    }
+}
+
+/// Cache Attributes in words: levels, associativity, write policy, line size.
+fn cache_attributes(a: u32) -> String {
+    let assoc = match (a >> 8) & 0xf {
+        0 => "none",
+        1 => "direct mapped",
+        2 => "complex cache indexing",
+        _ => "reserved",
+    };
+    let policy = match (a >> 12) & 0xf {
+        0 => "none",
+        1 => "write-back",
+        2 => "write-through",
+        _ => "reserved",
+    };
+    format!(
+        "0x{a:08X} (total levels {}, level {}, {assoc}, {policy}, line size {})",
+        a & 0xf,
+        (a >> 4) & 0xf,
+        a >> 16
+    )
+}
+
+fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
+    let HmatStructure::MemorySideCache {
+        memory_proximity_domain,
+        cache_size,
+        cache_attributes: attrs,
+        address_mode,
+        smbios_handles,
+        reserved0,
+        reserved1,
+        trailing,
+    } = s
+    else {
+        return;
+    };
+    type R = RawCache;
+    hmat_common_text(out, o, *reserved0, len);
+    out.at(
+        o,
+        at!(R, memory_pd),
+        "Memory Proximity Domain",
+        x32(*memory_proximity_domain),
+    );
+    out.at(
+        o,
+        at!(R, reserved1),
+        "Reserved1",
+        format!("0x{reserved1:08X}"),
+    );
+    out.at(
+        o,
+        at!(R, cache_size),
+        "Memory Side Cache Size",
+        format!("{} ({})", x64(*cache_size), size(*cache_size)),
+    );
+    out.at(
+        o,
+        at!(R, attributes),
+        "Cache Attributes",
+        cache_attributes(*attrs),
+    );
+    out.at(o, at!(R, address_mode), "Address Mode", x16(*address_mode));
+    out.at(
+        o,
+        at!(R, num_smbios_handles),
+        "SMBIOS Handle #",
+        smbios_handles.len(),
+    );
+    const HANDLE: usize = size_of::<u16>();
+    let start = o + size_of::<R>();
+    for (k, hdl) in smbios_handles.iter().enumerate() {
+        out.field(
+            start + HANDLE * k,
+            HANDLE,
+            "SMBIOS Handle",
+            format!("0x{hdl:04X}"),
+        );
+    }
+    if !trailing.0.is_empty() {
+        out.field(
+            start + HANDLE * smbios_handles.len(),
+            trailing.0.len(),
+            "Trailing Bytes",
+            hex_bytes(&trailing.0),
+        );
     }
 }
 
@@ -860,14 +1292,11 @@ pub fn table_text(t: &LoadedTable) -> String {
             );
             hmat_text(&mut out, h);
         }
-        Ok(Table::Other(o)) => {
-            header_text(&mut out, t, &o.header, "not decoded");
-            out.field(
-                header::HEADER_LEN,
-                o.body.0.len(),
-                "Raw Data",
-                hex_bytes(&o.body.0),
-            );
+        // Table::Other, or a table a later codec decodes: the header, then raw bytes.
+        Ok(other) => {
+            header_text(&mut out, t, other.header(), "not decoded");
+            let body = t.bytes.get(header::HEADER_LEN..).unwrap_or_default();
+            out.field(header::HEADER_LEN, body.len(), "Raw Data", hex_bytes(body));
             out.blank();
         }
         Err(e) => {
@@ -948,7 +1377,7 @@ pub fn text_report(tables: &[LoadedTable], report: &Report) -> String {
 }
 
 /// Loads, lints and returns both (convenience for the CLI).
-pub fn inspect(paths: &[PathBuf]) -> anyhow::Result<(Vec<LoadedTable>, Report)> {
+pub fn inspect(paths: &[PathBuf]) -> Result<(Vec<LoadedTable>, Report), ReportError> {
     let tables = load(paths)?;
     let report = lint(&tables);
     Ok((tables, report))

@@ -402,6 +402,7 @@ fn entry_lines(table: &Table) -> (String, Vec<String>) {
             .collect(),
         Table::Hmat(h) => h.structures.iter().map(|e| json(e)).collect(),
         Table::Other(o) => vec![json(&o.body)],
+        other => vec![json(other)],
     };
     (header, lines)
 }

@@ -140,7 +140,7 @@ fn handle_text(h: &DeviceHandle) -> String {
     match h {
         DeviceHandle::Pci(p) => p.to_string(),
         DeviceHandle::Acpi(a) => format!("{}/{}", a.hid, a.uid),
-        DeviceHandle::Raw { handle_type, .. } => format!("handle type {handle_type}"),
+        other => format!("handle type {}", other.handle_type()),
     }
 }
 

@@ -254,13 +254,14 @@ pub fn hierarchy_value(h: Hierarchy) -> u8 {
 
 /// HMAT data-type value (0..5).
 pub fn data_type_value(d: DataType) -> u8 {
+    use crate::acpi::hmat::data_type;
     match d {
-        DataType::AccessLatency => 0,
-        DataType::ReadLatency => 1,
-        DataType::WriteLatency => 2,
-        DataType::AccessBandwidth => 3,
-        DataType::ReadBandwidth => 4,
-        DataType::WriteBandwidth => 5,
+        DataType::AccessLatency => data_type::ACCESS_LATENCY,
+        DataType::ReadLatency => data_type::READ_LATENCY,
+        DataType::WriteLatency => data_type::WRITE_LATENCY,
+        DataType::AccessBandwidth => data_type::ACCESS_BANDWIDTH,
+        DataType::ReadBandwidth => data_type::READ_BANDWIDTH,
+        DataType::WriteBandwidth => data_type::WRITE_BANDWIDTH,
     }
 }
 
@@ -364,7 +365,11 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             .initiator
             .or_else(|| cpu_nodes.contains(&node).then_some(node));
         s.push(HmatStructure::MemoryProximityDomainAttributes {
-            flags: u16::from(initiator.is_some()),
+            flags: if initiator.is_some() {
+                crate::acpi::hmat::MPDA_INITIATOR_VALID
+            } else {
+                0
+            },
             initiator_proximity_domain: initiator.unwrap_or(NO_INITIATOR),
             memory_proximity_domain: node,
             reserved0: 0,

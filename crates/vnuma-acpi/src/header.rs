@@ -1,6 +1,11 @@
 //! The 36-byte ACPI System Description Table header (ACPI 6.5 §5.2.6) and the
 //! writer that finishes a table (length and checksum computed once, at the end).
 
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned, little_endian::U32};
 
@@ -32,14 +37,18 @@ pub struct RawHeader {
 }
 
 /// Size of the header in bytes.
-pub const HEADER_LEN: usize = 36;
+pub const HEADER_LEN: usize = size_of::<RawHeader>();
 
 /// Offset of the checksum byte inside a table.
-pub const CHECKSUM_OFFSET: usize = 9;
+pub const CHECKSUM_OFFSET: usize = core::mem::offset_of!(RawHeader, checksum);
+
+/// Offset of the Length field inside a table.
+pub const LENGTH_OFFSET: usize = core::mem::offset_of!(RawHeader, length);
 
 /// The typed table header. `length` and `checksum` are what was decoded; an
 /// encoder ignores them and computes both when the table is finished.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Header {
     /// Table signature, e.g. `SRAT`.
     pub signature: FixedAscii<4>,
@@ -56,10 +65,10 @@ pub struct Header {
     /// Creator Revision.
     pub creator_revision: u32,
     /// Length field as decoded (recomputed on encode).
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub length: u32,
     /// Checksum byte as decoded (recomputed on encode).
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub checksum: u8,
 }
 
@@ -98,7 +107,7 @@ impl Header {
         if length as usize != bytes.len() || (length as usize) < HEADER_LEN {
             return Err(DecodeError::new(
                 sig,
-                4,
+                LENGTH_OFFSET,
                 DecodeErrorKind::BadTableLength {
                     declared: length,
                     actual: bytes.len(),
@@ -169,9 +178,13 @@ pub fn fill_checksum(table: &mut [u8]) {
     if table.len() < HEADER_LEN {
         return;
     }
-    table[CHECKSUM_OFFSET] = 0;
+    if let Some(c) = table.get_mut(CHECKSUM_OFFSET) {
+        *c = 0;
+    }
     let sum = byte_sum(table);
-    table[CHECKSUM_OFFSET] = 0u8.wrapping_sub(sum);
+    if let Some(c) = table.get_mut(CHECKSUM_OFFSET) {
+        *c = 0u8.wrapping_sub(sum);
+    }
 }
 
 /// Builds one table: the header goes first with Length and Checksum zero,
@@ -213,7 +226,9 @@ impl TableWriter {
     /// (no encoder in this crate can produce one).
     pub fn finish(mut self) -> Vec<u8> {
         let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
-        self.buf[4..8].copy_from_slice(&len.to_le_bytes());
+        if let Some(field) = self.buf.get_mut(LENGTH_OFFSET..LENGTH_OFFSET + 4) {
+            field.copy_from_slice(&len.to_le_bytes());
+        }
         fill_checksum(&mut self.buf);
         self.buf
     }
@@ -239,7 +254,7 @@ pub fn sig_to_string(sig: &[u8]) -> String {
         if (0x20..0x7f).contains(&b) {
             s.push(b as char);
         } else {
-            s.push_str(&format!("\\x{b:02x}"));
+            let _ = write!(s, "\\x{b:02x}");
         }
     }
     s

@@ -1,21 +1,66 @@
 //! HMAT, the Heterogeneous Memory Attribute Table (ACPI 6.5 §5.2.28), revision 2.
 
+use alloc::vec::Vec;
+
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 use zerocopy::{
     FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned,
     little_endian::{U16, U32, U64},
 };
 
-use super::error::{DecodeError, DecodeErrorKind};
+use super::error::{DecodeError, DecodeErrorKind, EncodeError};
 use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
 use super::read_at;
-use super::text::{HexBytes, is_zero};
+use super::text::HexBytes;
+#[cfg(feature = "serde")]
+use super::text::is_zero;
 
 /// Table signature.
 pub const SIGNATURE: [u8; 4] = *b"HMAT";
 
-/// Offset of the first HMAT structure.
-pub const STRUCTURES_OFFSET: usize = HEADER_LEN + 4;
+/// Offset of the first HMAT structure (after the header and a reserved dword).
+pub const STRUCTURES_OFFSET: usize = HEADER_LEN + size_of::<U32>();
+
+/// The Type field of each HMAT structure (ACPI 6.5 Table 5.150).
+pub mod structure_type {
+    /// Memory Proximity Domain Attributes.
+    pub const MEMORY_PROXIMITY_DOMAIN_ATTRIBUTES: u16 = 0;
+    /// System Locality Latency and Bandwidth Information.
+    pub const LOCALITY_LATENCY_BANDWIDTH: u16 = 1;
+    /// Memory Side Cache Information.
+    pub const MEMORY_SIDE_CACHE: u16 = 2;
+}
+
+/// The Data Type byte of a locality structure (ACPI 6.5 Table 5.152).
+pub mod data_type {
+    /// Access latency.
+    pub const ACCESS_LATENCY: u8 = 0;
+    /// Read latency.
+    pub const READ_LATENCY: u8 = 1;
+    /// Write latency.
+    pub const WRITE_LATENCY: u8 = 2;
+    /// Access bandwidth.
+    pub const ACCESS_BANDWIDTH: u8 = 3;
+    /// Read bandwidth.
+    pub const READ_BANDWIDTH: u8 = 4;
+    /// Write bandwidth.
+    pub const WRITE_BANDWIDTH: u8 = 5;
+
+    /// Whether `t` is a latency type (entries in picoseconds × base unit).
+    pub fn is_latency(t: u8) -> bool {
+        t <= WRITE_LATENCY
+    }
+
+    /// Whether `t` is a bandwidth type (entries in MB/s × base unit).
+    pub fn is_bandwidth(t: u8) -> bool {
+        (ACCESS_BANDWIDTH..=WRITE_BANDWIDTH).contains(&t)
+    }
+}
+
+/// Memory Proximity Domain Attributes flag bit 0: the Attached Initiator
+/// Proximity Domain field is valid.
+pub const MPDA_INITIATOR_VALID: u16 = 1;
 
 /// Common 8-byte header of every HMAT structure.
 #[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
@@ -98,13 +143,14 @@ pub struct RawCache {
 }
 
 /// A whole HMAT.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Hmat {
     /// Table header.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: Header,
     /// Reserved dword at offset 36.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved: u32,
     /// Structures in table order.
     pub structures: Vec<HmatStructure>,
@@ -123,8 +169,10 @@ pub const DATA_TYPE_NAMES: [&str; 6] = [
 ];
 
 /// One HMAT structure. JSON: an object with `type` and the fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum HmatStructure {
     /// Type 0.
     MemoryProximityDomainAttributes {
@@ -135,19 +183,19 @@ pub enum HmatStructure {
         /// Memory proximity domain.
         memory_proximity_domain: u32,
         /// Reserved u16 at 2.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved0: u16,
         /// Reserved u16 at 10.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved1: u16,
         /// Reserved u32 at 20.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved2: u32,
         /// Reserved u64 at 24.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved3: u64,
         /// Reserved u64 at 32.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved4: u64,
     },
     /// Type 1.
@@ -161,19 +209,22 @@ pub enum HmatStructure {
         /// Cache attributes (levels, associativity, write policy, line size).
         cache_attributes: u32,
         /// Address mode (ACPI 6.5).
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         address_mode: u16,
         /// SMBIOS handles (type 17 memory devices).
-        #[serde(default)]
+        #[cfg_attr(feature = "serde", serde(default))]
         smbios_handles: Vec<u16>,
         /// Reserved u16 at 2.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved0: u16,
         /// Reserved u32 at 12.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved1: u32,
         /// Bytes past the SMBIOS handles inside the structure's Length.
-        #[serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")
+        )]
         trailing: HexBytes,
     },
     /// Any other structure (or a malformed known one), kept whole.
@@ -186,14 +237,15 @@ pub enum HmatStructure {
 }
 
 /// A System Locality Latency and Bandwidth Information structure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Locality {
     /// Flags: bits 3:0 memory hierarchy (0 memory, 1..3 cache level), 5:4 access attributes.
     pub flags: u8,
     /// Data type (0..5, see [`DATA_TYPE_NAMES`]).
     pub data_type: u8,
     /// Minimum transfer size.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub min_transfer_size: u8,
     /// Entry base unit (picoseconds for latency, MB/s for bandwidth).
     pub entry_base_unit: u64,
@@ -204,16 +256,19 @@ pub struct Locality {
     /// Entries, one row per initiator: `entries[i][t]`.
     pub entries: Vec<Vec<u16>>,
     /// Reserved u16 at 2.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved0: u16,
     /// Reserved byte at 11.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved1: u8,
     /// Reserved u32 at 20.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved2: u32,
     /// Bytes past the entries inside the structure's Length.
-    #[serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")
+    )]
     pub trailing: HexBytes,
 }
 
@@ -228,9 +283,13 @@ impl HmatStructure {
     /// The structure's Type field.
     pub fn type_id(&self) -> u16 {
         match self {
-            HmatStructure::MemoryProximityDomainAttributes { .. } => 0,
-            HmatStructure::LocalityLatencyBandwidth(_) => 1,
-            HmatStructure::MemorySideCache { .. } => 2,
+            HmatStructure::MemoryProximityDomainAttributes { .. } => {
+                structure_type::MEMORY_PROXIMITY_DOMAIN_ATTRIBUTES
+            }
+            HmatStructure::LocalityLatencyBandwidth(_) => {
+                structure_type::LOCALITY_LATENCY_BANDWIDTH
+            }
+            HmatStructure::MemorySideCache { .. } => structure_type::MEMORY_SIDE_CACHE,
             HmatStructure::Unknown { structure_type, .. } => *structure_type,
         }
     }
@@ -239,55 +298,58 @@ impl HmatStructure {
     /// [`crate::SratEntry::check`]): an `Unknown` structure's bytes hold its
     /// type and its own Length; a locality matrix is initiators × targets; a cache
     /// has at most 65535 SMBIOS handles.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), EncodeError> {
         match self {
             HmatStructure::Unknown {
                 structure_type,
                 bytes,
             } => {
                 let b = &bytes.0;
-                if b.len() < 8 {
-                    return Err(format!("unknown structure: {} bytes (at least 8)", b.len()));
-                }
-                let t = u16::from_le_bytes([b[0], b[1]]);
-                let len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                let Ok((h, _)) = RawStructHeader::read_from_prefix(b) else {
+                    return Err(EncodeError::HmatUnknownSize { len: b.len() });
+                };
+                let (t, len) = (h.typ.get(), h.length.get());
                 if t != *structure_type {
-                    return Err(format!(
-                        "unknown structure: bytes start with type {t} but structure_type is {structure_type}"
-                    ));
+                    return Err(EncodeError::HmatUnknownType {
+                        in_bytes: t,
+                        structure_type: *structure_type,
+                    });
                 }
                 if usize::try_from(len).ok() != Some(b.len()) {
-                    return Err(format!(
-                        "unknown structure: Length field is {len} but there are {} bytes",
-                        b.len()
-                    ));
+                    return Err(EncodeError::HmatUnknownLength {
+                        length_field: len,
+                        len: b.len(),
+                    });
                 }
                 Ok(())
             }
             HmatStructure::LocalityLatencyBandwidth(l) => {
                 if l.entries.len() != l.initiators.len() {
-                    return Err(format!(
-                        "entries: {} rows for {} initiators",
-                        l.entries.len(),
-                        l.initiators.len()
-                    ));
+                    return Err(EncodeError::LocalityRows {
+                        rows: l.entries.len(),
+                        initiators: l.initiators.len(),
+                    });
                 }
-                match l.entries.iter().position(|r| r.len() != l.targets.len()) {
-                    Some(i) => Err(format!(
-                        "entries[{i}]: {} values for {} targets",
-                        l.entries[i].len(),
-                        l.targets.len()
-                    )),
+                match l
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| r.len() != l.targets.len())
+                {
+                    Some((i, r)) => Err(EncodeError::LocalityRow {
+                        row: i,
+                        values: r.len(),
+                        targets: l.targets.len(),
+                    }),
                     None => Ok(()),
                 }
             }
             HmatStructure::MemorySideCache { smbios_handles, .. }
                 if smbios_handles.len() > usize::from(u16::MAX) =>
             {
-                Err(format!(
-                    "smbios_handles: {} handles, at most 65535",
-                    smbios_handles.len()
-                ))
+                Err(EncodeError::TooManySmbiosHandles {
+                    count: smbios_handles.len(),
+                })
             }
             _ => Ok(()),
         }
@@ -320,17 +382,11 @@ impl HmatStructure {
     /// Decodes one structure; `b` holds exactly its Length bytes and `off` is
     /// its table offset (for error messages).
     fn decode(b: &[u8], off: usize) -> Result<HmatStructure, DecodeError> {
-        let unknown = |t: u16| HmatStructure::Unknown {
-            structure_type: t,
-            bytes: HexBytes(b.to_vec()),
-        };
         let h: RawStructHeader = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
-        let typ = h.typ.get();
-        match typ {
-            0 => {
-                if b.len() != size_of::<RawMpda>() {
-                    return Ok(unknown(typ));
-                }
+        match h.typ.get() {
+            structure_type::MEMORY_PROXIMITY_DOMAIN_ATTRIBUTES
+                if b.len() == size_of::<RawMpda>() =>
+            {
                 let r: RawMpda = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
                 Ok(HmatStructure::MemoryProximityDomainAttributes {
                     flags: r.flags.get(),
@@ -343,92 +399,12 @@ impl HmatStructure {
                     reserved4: r.reserved4.get(),
                 })
             }
-            1 => {
-                let r: RawLocality = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
-                let ni = u64::from(r.num_initiators.get());
-                let nt = u64::from(r.num_targets.get());
-                // ni·nt·2 can exceed u64: checked arithmetic throughout.
-                let need_checked = ni
-                    .checked_mul(nt)
-                    .and_then(|p| p.checked_mul(2))
-                    .and_then(|p| p.checked_add(32 + 4 * ni + 4 * nt));
-                let avail = b.len() as u64;
-                let need = match need_checked {
-                    Some(n) if n <= avail => n,
-                    _ => {
-                        return Err(DecodeError::new(
-                            &SIGNATURE,
-                            off + 12,
-                            DecodeErrorKind::BadCount {
-                                field: "Number of Initiator/Target Proximity Domains",
-                                value: ni.saturating_mul(nt),
-                            },
-                        ));
-                    }
-                };
-                // All sizes now fit in b.len(): safe to convert.
-                let (ni, nt, need) = (ni as usize, nt as usize, need as usize);
-                let u32s = |start: usize, n: usize| -> Vec<u32> {
-                    b[start..start + 4 * n]
-                        .chunks_exact(4)
-                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect()
-                };
-                let initiators = u32s(32, ni);
-                let targets = u32s(32 + 4 * ni, nt);
-                let estart = 32 + 4 * ni + 4 * nt;
-                let flat: Vec<u16> = b[estart..estart + 2 * ni * nt]
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect();
-                let entries = if nt == 0 {
-                    vec![Vec::new(); ni]
-                } else {
-                    flat.chunks(nt).map(|r| r.to_vec()).collect()
-                };
-                Ok(HmatStructure::LocalityLatencyBandwidth(Locality {
-                    flags: r.flags,
-                    data_type: r.data_type,
-                    min_transfer_size: r.min_transfer_size,
-                    entry_base_unit: r.entry_base_unit.get(),
-                    initiators,
-                    targets,
-                    entries,
-                    reserved0: r.header.reserved.get(),
-                    reserved1: r.reserved1,
-                    reserved2: r.reserved2.get(),
-                    trailing: HexBytes(b[need..].to_vec()),
-                }))
-            }
-            2 => {
-                let r: RawCache = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
-                let n = usize::from(r.num_smbios_handles.get());
-                let need = 32 + 2 * n;
-                if need > b.len() {
-                    return Err(DecodeError::new(
-                        &SIGNATURE,
-                        off + 30,
-                        DecodeErrorKind::BadCount {
-                            field: "Number of SMBIOS handles",
-                            value: n as u64,
-                        },
-                    ));
-                }
-                Ok(HmatStructure::MemorySideCache {
-                    memory_proximity_domain: r.memory_pd.get(),
-                    cache_size: r.cache_size.get(),
-                    cache_attributes: r.attributes.get(),
-                    address_mode: r.address_mode.get(),
-                    smbios_handles: b[32..need]
-                        .chunks_exact(2)
-                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                        .collect(),
-                    reserved0: r.header.reserved.get(),
-                    reserved1: r.reserved1.get(),
-                    trailing: HexBytes(b[need..].to_vec()),
-                })
-            }
-            t => Ok(unknown(t)),
+            structure_type::LOCALITY_LATENCY_BANDWIDTH => decode_locality(b, off),
+            structure_type::MEMORY_SIDE_CACHE => decode_cache(b, off),
+            t => Ok(HmatStructure::Unknown {
+                structure_type: t,
+                bytes: HexBytes(b.to_vec()),
+            }),
         }
     }
 
@@ -446,7 +422,7 @@ impl HmatStructure {
                 reserved4,
             } => w.raw(&RawMpda {
                 header: RawStructHeader {
-                    typ: U16::new(0),
+                    typ: U16::new(structure_type::MEMORY_PROXIMITY_DOMAIN_ATTRIBUTES),
                     reserved: U16::new(*reserved0),
                     length: len,
                 },
@@ -462,7 +438,7 @@ impl HmatStructure {
                 let count = |n: usize| U32::new(u32::try_from(n).unwrap_or(u32::MAX));
                 w.raw(&RawLocality {
                     header: RawStructHeader {
-                        typ: U16::new(1),
+                        typ: U16::new(structure_type::LOCALITY_LATENCY_BANDWIDTH),
                         reserved: U16::new(l.reserved0),
                         length: len,
                     },
@@ -504,7 +480,7 @@ impl HmatStructure {
             } => {
                 w.raw(&RawCache {
                     header: RawStructHeader {
-                        typ: U16::new(2),
+                        typ: U16::new(structure_type::MEMORY_SIDE_CACHE),
                         reserved: U16::new(*reserved0),
                         length: len,
                     },
@@ -525,6 +501,99 @@ impl HmatStructure {
             HmatStructure::Unknown { bytes, .. } => w.bytes(&bytes.0),
         }
     }
+}
+
+/// Little-endian u32 values of `b` (whose length is a multiple of 4).
+fn u32s(b: &[u8]) -> Vec<u32> {
+    b.chunks_exact(4)
+        .map(|c| U32::read_from_bytes(c).map_or(0, |v| v.get()))
+        .collect()
+}
+
+/// Little-endian u16 values of `b` (whose length is a multiple of 2).
+fn u16s(b: &[u8]) -> Vec<u16> {
+    b.chunks_exact(2)
+        .map(|c| U16::read_from_bytes(c).map_or(0, |v| v.get()))
+        .collect()
+}
+
+/// Decodes a locality structure (`b`: exactly its Length bytes, at table offset `off`).
+fn decode_locality(b: &[u8], off: usize) -> Result<HmatStructure, DecodeError> {
+    let r: RawLocality = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+    let ni = u64::from(r.num_initiators.get());
+    let nt = u64::from(r.num_targets.get());
+    let bad = || {
+        DecodeError::new(
+            &SIGNATURE,
+            off + core::mem::offset_of!(RawLocality, num_initiators),
+            DecodeErrorKind::BadCount {
+                field: "Number of Initiator/Target Proximity Domains",
+                value: ni.saturating_mul(nt),
+            },
+        )
+    };
+    // ni·nt·2 can exceed usize: checked sizes, then checked splits.
+    let sizes = usize::try_from(ni).ok().zip(usize::try_from(nt).ok());
+    let Some((ni, nt)) = sizes else {
+        return Err(bad());
+    };
+    let lists = b.get(size_of::<RawLocality>()..).unwrap_or_default();
+    let cells = ni.checked_mul(nt).ok_or_else(bad)?;
+    let (inits, rest) = lists
+        .split_at_checked(ni.checked_mul(4).ok_or_else(bad)?)
+        .ok_or_else(bad)?;
+    let (targs, rest) = rest
+        .split_at_checked(nt.checked_mul(4).ok_or_else(bad)?)
+        .ok_or_else(bad)?;
+    let (matrix, trailing) = rest
+        .split_at_checked(cells.checked_mul(2).ok_or_else(bad)?)
+        .ok_or_else(bad)?;
+    let flat = u16s(matrix);
+    let entries = if nt == 0 {
+        alloc::vec![Vec::new(); ni]
+    } else {
+        flat.chunks(nt).map(<[u16]>::to_vec).collect()
+    };
+    Ok(HmatStructure::LocalityLatencyBandwidth(Locality {
+        flags: r.flags,
+        data_type: r.data_type,
+        min_transfer_size: r.min_transfer_size,
+        entry_base_unit: r.entry_base_unit.get(),
+        initiators: u32s(inits),
+        targets: u32s(targs),
+        entries,
+        reserved0: r.header.reserved.get(),
+        reserved1: r.reserved1,
+        reserved2: r.reserved2.get(),
+        trailing: HexBytes(trailing.to_vec()),
+    }))
+}
+
+/// Decodes a memory side cache structure (`b`: exactly its Length bytes, at table offset `off`).
+fn decode_cache(b: &[u8], off: usize) -> Result<HmatStructure, DecodeError> {
+    let r: RawCache = read_at(b, 0, &SIGNATURE).map_err(|e| shift(e, off))?;
+    let n = usize::from(r.num_smbios_handles.get());
+    let rest = b.get(size_of::<RawCache>()..).unwrap_or_default();
+    let Some((handles, trailing)) = rest.split_at_checked(2 * n) else {
+        return Err(DecodeError::new(
+            &SIGNATURE,
+            off + core::mem::offset_of!(RawCache, num_smbios_handles),
+            DecodeErrorKind::BadCount {
+                field: "Number of SMBIOS handles",
+                value: u64::from(r.num_smbios_handles.get()),
+            },
+        ));
+    };
+    Ok(HmatStructure::MemorySideCache {
+        memory_proximity_domain: r.memory_pd.get(),
+        cache_size: r.cache_size.get(),
+        cache_attributes: r.attributes.get(),
+        address_mode: r.address_mode.get(),
+        smbios_handles: u16s(handles),
+        reserved0: r.header.reserved.get(),
+        reserved1: r.reserved1.get(),
+        trailing: HexBytes(trailing.to_vec()),
+    })
 }
 
 fn shift(mut e: DecodeError, off: usize) -> DecodeError {
@@ -548,11 +617,14 @@ impl Hmat {
         let reserved: U32 = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
         let mut structures = Vec::new();
         let mut off = STRUCTURES_OFFSET;
-        while off < bytes.len() {
-            let rest = &bytes[off..];
+        while let Some(rest) = bytes.get(off..).filter(|r| !r.is_empty()) {
             let h: RawStructHeader = read_at(bytes, off, &SIGNATURE)?;
             let len = h.length.get();
-            if (len as usize) < size_of::<RawStructHeader>() || len as usize > rest.len() {
+            let body = usize::try_from(len)
+                .ok()
+                .filter(|&l| l >= size_of::<RawStructHeader>())
+                .and_then(|l| rest.get(..l));
+            let Some(body) = body else {
                 return Err(DecodeError::new(
                     &SIGNATURE,
                     off,
@@ -563,10 +635,9 @@ impl Hmat {
                         remaining: rest.len(),
                     },
                 ));
-            }
-            let len = len as usize;
-            structures.push(HmatStructure::decode(&rest[..len], off)?);
-            off += len;
+            };
+            structures.push(HmatStructure::decode(body, off)?);
+            off += body.len();
         }
         Ok(Hmat {
             header,

@@ -1,9 +1,12 @@
 //! SLIT, the System Locality Information Table (ACPI 6.5 §5.2.17).
 
+use alloc::vec::Vec;
+
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned, little_endian::U64};
 
-use super::error::{DecodeError, DecodeErrorKind};
+use super::error::{DecodeError, DecodeErrorKind, EncodeError};
 use super::header::{HEADER_LEN, Header, TableWriter};
 use super::read_at;
 use super::text::{HexBytes, is_zero};
@@ -20,19 +23,23 @@ pub struct RawSlitBody {
 }
 
 /// Offset of the distance matrix.
-pub const MATRIX_OFFSET: usize = HEADER_LEN + 8;
+pub const MATRIX_OFFSET: usize = HEADER_LEN + size_of::<RawSlitBody>();
 
 /// A whole SLIT.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Slit {
     /// Table header.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: Header,
     /// Distance matrix, `distances[i][j]` = distance from locality i to j.
     /// Its row count is the Number of System Localities.
     pub distances: Vec<Vec<u8>>,
     /// Bytes after the matrix, kept so that re-encoding is exact.
-    #[serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "HexBytes::is_empty_bytes")
+    )]
     pub trailing: HexBytes,
 }
 
@@ -59,13 +66,19 @@ impl Slit {
     }
 
     /// Checks that the matrix is square (the encoder would otherwise pad or cut rows).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), EncodeError> {
         let n = self.distances.len();
-        match self.distances.iter().position(|r| r.len() != n) {
-            Some(i) => Err(format!(
-                "distances[{i}]: {} values in a {n}×{n} matrix",
-                self.distances[i].len()
-            )),
+        match self
+            .distances
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != n)
+        {
+            Some((i, r)) => Err(EncodeError::SlitRow {
+                row: i,
+                values: r.len(),
+                localities: n,
+            }),
             None => Ok(()),
         }
     }
@@ -75,7 +88,8 @@ impl Slit {
         let header = Header::decode_expecting(bytes, SIGNATURE)?;
         let body: RawSlitBody = read_at(bytes, HEADER_LEN, &SIGNATURE)?;
         let n = body.locality_count.get();
-        let avail = bytes.len() - MATRIX_OFFSET;
+        let m = bytes.get(MATRIX_OFFSET..).unwrap_or_default();
+        let avail = m.len();
         let cells = usize::try_from(n).ok().and_then(|n| n.checked_mul(n));
         let n = match (usize::try_from(n), cells) {
             (Ok(n), Some(c)) if c <= avail => n,
@@ -90,12 +104,17 @@ impl Slit {
                 ));
             }
         };
-        let m = &bytes[MATRIX_OFFSET..];
-        let distances = (0..n).map(|i| m[i * n..(i + 1) * n].to_vec()).collect();
+        // n·n <= m.len() was checked above.
+        let (matrix, trailing) = m.split_at_checked(n * n).unwrap_or((m, &[]));
+        let distances = if n == 0 {
+            Vec::new()
+        } else {
+            matrix.chunks_exact(n).map(<[u8]>::to_vec).collect()
+        };
         Ok(Slit {
             header,
             distances,
-            trailing: HexBytes(m[n * n..].to_vec()),
+            trailing: HexBytes(trailing.to_vec()),
         })
     }
 

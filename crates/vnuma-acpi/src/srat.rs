@@ -2,19 +2,55 @@
 //! affinity structure of ACPI 6.5 plus RINTC (type 7, ACPI 6.6). Each layout is
 //! defined once as a raw little-endian struct; decode and encode both go through it.
 
+#[cfg(feature = "serde")]
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 use zerocopy::{
     FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned,
     little_endian::{U16, U32, U64},
 };
 
-use super::error::{DecodeError, DecodeErrorKind};
+use super::error::{DecodeError, DecodeErrorKind, EncodeError};
 use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
 use super::read_at;
-use super::text::{FixedAscii, HexBytes, is_zero};
+#[cfg(feature = "serde")]
+use super::text::is_zero;
+use super::text::{FixedAscii, HexBytes};
 
 /// Table signature.
 pub const SIGNATURE: [u8; 4] = *b"SRAT";
+
+/// The Type byte of each affinity structure (ACPI 6.5 Table 5.51; RINTC: ACPI 6.6).
+pub mod entry_type {
+    /// Processor Local APIC/SAPIC Affinity.
+    pub const LOCAL_APIC: u8 = 0;
+    /// Memory Affinity.
+    pub const MEMORY: u8 = 1;
+    /// Processor Local x2APIC Affinity.
+    pub const X2APIC: u8 = 2;
+    /// GICC Affinity.
+    pub const GICC: u8 = 3;
+    /// GIC ITS Affinity.
+    pub const GIC_ITS: u8 = 4;
+    /// Generic Initiator Affinity.
+    pub const GENERIC_INITIATOR: u8 = 5;
+    /// Generic Port Affinity.
+    pub const GENERIC_PORT: u8 = 6;
+    /// RINTC Affinity.
+    pub const RINTC: u8 = 7;
+}
+
+/// The Device Handle Type byte of a Generic Initiator / Generic Port structure.
+pub mod handle_type {
+    /// ACPI device handle (`_HID`, `_UID`).
+    pub const ACPI: u8 = 0;
+    /// PCI device handle (segment, BDF).
+    pub const PCI: u8 = 1;
+}
 
 /// Raw SRAT body header (offset 36).
 #[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
@@ -150,6 +186,35 @@ pub struct RawGeneric {
     pub reserved2: U32,
 }
 
+/// Raw layout of an ACPI device handle (ACPI 6.5 Table 5.57), the 16 bytes of
+/// [`RawGeneric::device_handle`] when the handle type is [`handle_type::ACPI`].
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawAcpiHandle {
+    /// 0: `_HID`.
+    pub hid: [u8; 8],
+    /// 8: `_UID`.
+    pub uid: U32,
+    /// 12: reserved.
+    pub reserved: U32,
+}
+
+/// Raw layout of a PCI device handle (ACPI 6.5 Table 5.58), the 16 bytes of
+/// [`RawGeneric::device_handle`] when the handle type is [`handle_type::PCI`].
+/// Byte order as QEMU and edk2 write it: segment (u16 LE), bus, devfn.
+#[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawPciHandle {
+    /// 0: PCI segment.
+    pub segment: U16,
+    /// 2: bus number.
+    pub bus: u8,
+    /// 3: devfn (device in bits 7:3, function in bits 2:0).
+    pub devfn: u8,
+    /// 4: reserved.
+    pub reserved: [u8; 12],
+}
+
 /// Type 7: RINTC Affinity (20 bytes, RISC-V).
 #[derive(FromBytes, IntoBytes, Unaligned, KnownLayout, Immutable, Debug, Clone, Copy)]
 #[repr(C)]
@@ -180,23 +245,26 @@ pub const MEM_NON_VOLATILE: u32 = 4;
 pub const GI_ARCH_TRANSACTIONS: u32 = 2;
 
 /// A whole SRAT.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Srat {
     /// Table header.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub header: Header,
     /// The reserved dword at offset 36 (1 in practice).
     pub table_revision: u32,
     /// The reserved qword at offset 40.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved: u64,
     /// Affinity structures in table order.
     pub entries: Vec<SratEntry>,
 }
 
 /// A Generic Initiator / Generic Port device handle (ACPI 6.5 Tables 5.57, 5.58).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum DeviceHandle {
     /// Handle type 0: an ACPI device by `_HID` and `_UID`.
     Acpi(AcpiHandle),
@@ -212,14 +280,15 @@ pub enum DeviceHandle {
 }
 
 /// ACPI device handle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct AcpiHandle {
     /// `_HID`, 8 bytes.
     pub hid: FixedAscii<8>,
     /// `_UID`.
     pub uid: u32,
     /// Reserved bytes 12..16 of the handle.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved: u32,
 }
 
@@ -277,8 +346,8 @@ impl PciHandle {
     }
 }
 
-impl std::fmt::Display for PciHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PciHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{:04x}:{:02x}:{:02x}.{:x}",
@@ -287,6 +356,7 @@ impl std::fmt::Display for PciHandle {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for PciHandle {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if self.reserved == [0; 12] {
@@ -301,21 +371,23 @@ impl Serialize for PciHandle {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for PciHandle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         #[derive(Deserialize)]
-        #[serde(untagged)]
+        #[cfg_attr(feature = "serde", serde(untagged))]
         enum Form {
             Bdf(String),
             Full { bdf: String, reserved: HexBytes },
         }
         let (bdf, reserved) = match Form::deserialize(d)? {
-            Form::Bdf(s) => (s, HexBytes(vec![0; 12])),
+            Form::Bdf(s) => (s, HexBytes(alloc::vec![0; 12])),
             Form::Full { bdf, reserved } => (bdf, reserved),
         };
-        let mut h = PciHandle::parse(&bdf)
-            .ok_or_else(|| D::Error::custom(format!("PCI handle \"{bdf}\" is not SSSS:BB:DD.F")))?;
+        let mut h = PciHandle::parse(&bdf).ok_or_else(|| {
+            D::Error::custom(alloc::format!("PCI handle \"{bdf}\" is not SSSS:BB:DD.F"))
+        })?;
         h.reserved = reserved
             .0
             .as_slice()
@@ -329,28 +401,28 @@ impl DeviceHandle {
     /// The Device Handle Type byte.
     pub fn handle_type(&self) -> u8 {
         match self {
-            DeviceHandle::Acpi(_) => 0,
-            DeviceHandle::Pci(_) => 1,
+            DeviceHandle::Acpi(_) => handle_type::ACPI,
+            DeviceHandle::Pci(_) => handle_type::PCI,
             DeviceHandle::Raw { handle_type, .. } => *handle_type,
         }
     }
 
-    fn decode(handle_type: u8, b: [u8; 16]) -> Self {
+    /// The typed handle of the Device Handle Type byte `handle_type` and the
+    /// 16 raw handle bytes `b` (as [`RawGeneric`] holds them).
+    pub fn from_raw(handle_type: u8, b: [u8; 16]) -> Self {
         match handle_type {
-            0 => {
-                let mut hid = [0u8; 8];
-                hid.copy_from_slice(&b[0..8]);
+            handle_type::ACPI => {
+                let r: RawAcpiHandle = zerocopy::transmute!(b);
                 DeviceHandle::Acpi(AcpiHandle {
-                    hid: FixedAscii(hid),
-                    uid: u32::from_le_bytes([b[8], b[9], b[10], b[11]]),
-                    reserved: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+                    hid: FixedAscii(r.hid),
+                    uid: r.uid.get(),
+                    reserved: r.reserved.get(),
                 })
             }
-            1 => {
-                let mut reserved = [0u8; 12];
-                reserved.copy_from_slice(&b[4..16]);
-                let mut h = PciHandle::from_devfn(u16::from_le_bytes([b[0], b[1]]), b[2], b[3]);
-                h.reserved = reserved;
+            handle_type::PCI => {
+                let r: RawPciHandle = zerocopy::transmute!(b);
+                let mut h = PciHandle::from_devfn(r.segment.get(), r.bus, r.devfn);
+                h.reserved = r.reserved;
                 DeviceHandle::Pci(h)
             }
             t => DeviceHandle::Raw {
@@ -360,32 +432,37 @@ impl DeviceHandle {
         }
     }
 
-    fn encode(&self) -> [u8; 16] {
-        let mut b = [0u8; 16];
+    /// The 16 raw handle bytes. A `Raw` handle with other than 16 bytes is
+    /// cut or zero-padded (see [`SratEntry::check`]).
+    pub fn to_raw(&self) -> [u8; 16] {
         match self {
-            DeviceHandle::Acpi(a) => {
-                b[0..8].copy_from_slice(&a.hid.0);
-                b[8..12].copy_from_slice(&a.uid.to_le_bytes());
-                b[12..16].copy_from_slice(&a.reserved.to_le_bytes());
-            }
-            DeviceHandle::Pci(p) => {
-                b[0..2].copy_from_slice(&p.segment.to_le_bytes());
-                b[2] = p.bus;
-                b[3] = p.devfn();
-                b[4..16].copy_from_slice(&p.reserved);
-            }
+            DeviceHandle::Acpi(a) => zerocopy::transmute!(RawAcpiHandle {
+                hid: a.hid.0,
+                uid: U32::new(a.uid),
+                reserved: U32::new(a.reserved),
+            }),
+            DeviceHandle::Pci(p) => zerocopy::transmute!(RawPciHandle {
+                segment: U16::new(p.segment),
+                bus: p.bus,
+                devfn: p.devfn(),
+                reserved: p.reserved,
+            }),
             DeviceHandle::Raw { bytes, .. } => {
-                let n = bytes.0.len().min(16);
-                b[..n].copy_from_slice(&bytes.0[..n]);
+                let mut b = [0u8; 16];
+                for (o, x) in b.iter_mut().zip(&bytes.0) {
+                    *o = *x;
+                }
+                b
             }
         }
-        b
     }
 }
 
 /// One SRAT affinity structure. JSON: an object with `type` and the fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum SratEntry {
     /// Type 0.
     LocalApic {
@@ -396,10 +473,10 @@ pub enum SratEntry {
         /// Flags (bit 0 enabled).
         flags: u32,
         /// Local SAPIC EID.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         sapic_eid: u8,
         /// Clock domain.
-        #[serde(default)]
+        #[cfg_attr(feature = "serde", serde(default))]
         clock_domain: u32,
     },
     /// Type 1.
@@ -413,13 +490,13 @@ pub enum SratEntry {
         /// Flags (bit 0 enabled, 1 hot-pluggable, 2 non-volatile).
         flags: u32,
         /// Reserved u16 at offset 6.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved1: u16,
         /// Reserved u32 at offset 24.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved2: u32,
         /// Reserved u64 at offset 32.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved3: u64,
     },
     /// Type 2.
@@ -431,13 +508,13 @@ pub enum SratEntry {
         /// Flags.
         flags: u32,
         /// Clock domain.
-        #[serde(default)]
+        #[cfg_attr(feature = "serde", serde(default))]
         clock_domain: u32,
         /// Reserved u16 at offset 2.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved1: u16,
         /// Reserved u32 at offset 20.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved2: u32,
     },
     /// Type 3.
@@ -449,7 +526,7 @@ pub enum SratEntry {
         /// Flags.
         flags: u32,
         /// Clock domain.
-        #[serde(default)]
+        #[cfg_attr(feature = "serde", serde(default))]
         clock_domain: u32,
     },
     /// Type 4.
@@ -459,7 +536,7 @@ pub enum SratEntry {
         /// ITS ID.
         its_id: u32,
         /// Reserved u16 at offset 6.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved: u16,
     },
     /// Type 5.
@@ -475,10 +552,10 @@ pub enum SratEntry {
         /// Flags.
         flags: u32,
         /// Clock domain.
-        #[serde(default)]
+        #[cfg_attr(feature = "serde", serde(default))]
         clock_domain: u32,
         /// Reserved u16 at offset 2.
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         reserved: u16,
     },
     /// Any structure this decoder does not know (or a known type with an
@@ -492,7 +569,8 @@ pub enum SratEntry {
 }
 
 /// The body of a Generic Initiator (type 5) or Generic Port (type 6) structure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct GenericAffinity {
     /// Proximity domain.
     pub proximity_domain: u32,
@@ -501,10 +579,10 @@ pub struct GenericAffinity {
     /// Flags (bit 0 enabled, bit 1 architectural transactions).
     pub flags: u32,
     /// Reserved byte at offset 2.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved1: u8,
     /// Reserved u32 at offset 28.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub reserved2: u32,
 }
 
@@ -512,14 +590,14 @@ impl SratEntry {
     /// The structure's Type byte.
     pub fn type_id(&self) -> u8 {
         match self {
-            SratEntry::LocalApic { .. } => 0,
-            SratEntry::Memory { .. } => 1,
-            SratEntry::X2apic { .. } => 2,
-            SratEntry::Gicc { .. } => 3,
-            SratEntry::GicIts { .. } => 4,
-            SratEntry::GenericInitiator(_) => 5,
-            SratEntry::GenericPort(_) => 6,
-            SratEntry::Rintc { .. } => 7,
+            SratEntry::LocalApic { .. } => entry_type::LOCAL_APIC,
+            SratEntry::Memory { .. } => entry_type::MEMORY,
+            SratEntry::X2apic { .. } => entry_type::X2APIC,
+            SratEntry::Gicc { .. } => entry_type::GICC,
+            SratEntry::GicIts { .. } => entry_type::GIC_ITS,
+            SratEntry::GenericInitiator(_) => entry_type::GENERIC_INITIATOR,
+            SratEntry::GenericPort(_) => entry_type::GENERIC_PORT,
+            SratEntry::Rintc { .. } => entry_type::RINTC,
             SratEntry::Unknown { subtable_type, .. } => *subtable_type,
         }
     }
@@ -582,39 +660,34 @@ impl SratEntry {
     /// start with its type and its own Length, and a raw device handle has 16
     /// bytes. Typed values built in Rust always pass; this guards values read
     /// from JSON, which could otherwise encode into a different structure.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), EncodeError> {
         match self {
             SratEntry::Unknown {
                 subtable_type,
                 bytes,
             } => {
                 let b = &bytes.0;
-                if b.len() < 2 || b.len() > 255 {
-                    return Err(format!(
-                        "unknown entry: {} bytes (a structure has 2 to 255)",
-                        b.len()
-                    ));
+                let (Some(&typ), Some(&len), true) = (b.first(), b.get(1), b.len() <= 255) else {
+                    return Err(EncodeError::SratUnknownSize { len: b.len() });
+                };
+                if typ != *subtable_type {
+                    return Err(EncodeError::SratUnknownType {
+                        in_bytes: typ,
+                        subtable_type: *subtable_type,
+                    });
                 }
-                if b[0] != *subtable_type {
-                    return Err(format!(
-                        "unknown entry: bytes start with type {} but subtable_type is {subtable_type}",
-                        b[0]
-                    ));
-                }
-                if usize::from(b[1]) != b.len() {
-                    return Err(format!(
-                        "unknown entry: Length byte is {} but there are {} bytes",
-                        b[1],
-                        b.len()
-                    ));
+                if usize::from(len) != b.len() {
+                    return Err(EncodeError::SratUnknownLength {
+                        length_byte: len,
+                        len: b.len(),
+                    });
                 }
                 Ok(())
             }
             SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => match &g.device_handle {
-                DeviceHandle::Raw { bytes, .. } if bytes.0.len() != 16 => Err(format!(
-                    "device handle: {} bytes, a handle has 16",
-                    bytes.0.len()
-                )),
+                DeviceHandle::Raw { bytes, .. } if bytes.0.len() != 16 => {
+                    Err(EncodeError::DeviceHandleSize { len: bytes.0.len() })
+                }
                 _ => Ok(()),
             },
             _ => Ok(()),
@@ -641,22 +714,17 @@ impl SratEntry {
             return unknown();
         }
         let e = match typ {
-            0 => RawLocalApic::read_from_bytes(b).ok().map(|r| {
-                let hi = r.proximity_domain_hi;
+            entry_type::LOCAL_APIC => RawLocalApic::read_from_bytes(b).ok().map(|r| {
+                let [h1, h2, h3] = r.proximity_domain_hi;
                 SratEntry::LocalApic {
-                    proximity_domain: u32::from_le_bytes([
-                        r.proximity_domain_lo,
-                        hi[0],
-                        hi[1],
-                        hi[2],
-                    ]),
+                    proximity_domain: u32::from_le_bytes([r.proximity_domain_lo, h1, h2, h3]),
                     apic_id: r.apic_id,
                     flags: r.flags.get(),
                     sapic_eid: r.sapic_eid,
                     clock_domain: r.clock_domain.get(),
                 }
             }),
-            1 => RawMemory::read_from_bytes(b)
+            entry_type::MEMORY => RawMemory::read_from_bytes(b)
                 .ok()
                 .map(|r| SratEntry::Memory {
                     proximity_domain: r.proximity_domain.get(),
@@ -667,7 +735,7 @@ impl SratEntry {
                     reserved2: r.reserved2.get(),
                     reserved3: r.reserved3.get(),
                 }),
-            2 => RawX2Apic::read_from_bytes(b)
+            entry_type::X2APIC => RawX2Apic::read_from_bytes(b)
                 .ok()
                 .map(|r| SratEntry::X2apic {
                     proximity_domain: r.proximity_domain.get(),
@@ -677,34 +745,39 @@ impl SratEntry {
                     reserved1: r.reserved1.get(),
                     reserved2: r.reserved2.get(),
                 }),
-            3 => RawGicc::read_from_bytes(b).ok().map(|r| SratEntry::Gicc {
+            entry_type::GICC => RawGicc::read_from_bytes(b).ok().map(|r| SratEntry::Gicc {
                 proximity_domain: r.proximity_domain.get(),
                 acpi_processor_uid: r.acpi_processor_uid.get(),
                 flags: r.flags.get(),
                 clock_domain: r.clock_domain.get(),
             }),
-            4 => RawGicIts::read_from_bytes(b)
+            entry_type::GIC_ITS => RawGicIts::read_from_bytes(b)
                 .ok()
                 .map(|r| SratEntry::GicIts {
                     proximity_domain: r.proximity_domain.get(),
                     its_id: r.its_id.get(),
                     reserved: r.reserved.get(),
                 }),
-            5 | 6 => RawGeneric::read_from_bytes(b).ok().map(|r| {
-                let g = GenericAffinity {
-                    proximity_domain: r.proximity_domain.get(),
-                    device_handle: DeviceHandle::decode(r.device_handle_type, r.device_handle),
-                    flags: r.flags.get(),
-                    reserved1: r.reserved1,
-                    reserved2: r.reserved2.get(),
-                };
-                if typ == 5 {
-                    SratEntry::GenericInitiator(g)
-                } else {
-                    SratEntry::GenericPort(g)
-                }
-            }),
-            7 => RawRintc::read_from_bytes(b).ok().map(|r| SratEntry::Rintc {
+            entry_type::GENERIC_INITIATOR | entry_type::GENERIC_PORT => {
+                RawGeneric::read_from_bytes(b).ok().map(|r| {
+                    let g = GenericAffinity {
+                        proximity_domain: r.proximity_domain.get(),
+                        device_handle: DeviceHandle::from_raw(
+                            r.device_handle_type,
+                            r.device_handle,
+                        ),
+                        flags: r.flags.get(),
+                        reserved1: r.reserved1,
+                        reserved2: r.reserved2.get(),
+                    };
+                    if typ == entry_type::GENERIC_INITIATOR {
+                        SratEntry::GenericInitiator(g)
+                    } else {
+                        SratEntry::GenericPort(g)
+                    }
+                })
+            }
+            entry_type::RINTC => RawRintc::read_from_bytes(b).ok().map(|r| SratEntry::Rintc {
                 proximity_domain: r.proximity_domain.get(),
                 acpi_processor_uid: r.acpi_processor_uid.get(),
                 flags: r.flags.get(),
@@ -724,25 +797,6 @@ impl SratEntry {
                 .unwrap_or(0)
         };
         match self {
-            SratEntry::LocalApic {
-                proximity_domain,
-                apic_id,
-                flags,
-                sapic_eid,
-                clock_domain,
-            } => {
-                let pd = proximity_domain.to_le_bytes();
-                w.raw(&RawLocalApic {
-                    typ: 0,
-                    length: len(0),
-                    proximity_domain_lo: pd[0],
-                    apic_id: *apic_id,
-                    flags: U32::new(*flags),
-                    sapic_eid: *sapic_eid,
-                    proximity_domain_hi: [pd[1], pd[2], pd[3]],
-                    clock_domain: U32::new(*clock_domain),
-                })
-            }
             SratEntry::Memory {
                 proximity_domain,
                 base_address,
@@ -752,8 +806,8 @@ impl SratEntry {
                 reserved2,
                 reserved3,
             } => w.raw(&RawMemory {
-                typ: 1,
-                length: len(1),
+                typ: entry_type::MEMORY,
+                length: len(entry_type::MEMORY),
                 proximity_domain: U32::new(*proximity_domain),
                 reserved1: U16::new(*reserved1),
                 base_address: U64::new(*base_address),
@@ -762,6 +816,65 @@ impl SratEntry {
                 flags: U32::new(*flags),
                 reserved3: U64::new(*reserved3),
             }),
+            SratEntry::GicIts {
+                proximity_domain,
+                its_id,
+                reserved,
+            } => w.raw(&RawGicIts {
+                typ: entry_type::GIC_ITS,
+                length: len(entry_type::GIC_ITS),
+                proximity_domain: U32::new(*proximity_domain),
+                reserved: U16::new(*reserved),
+                its_id: U32::new(*its_id),
+            }),
+            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
+                let typ = self.type_id();
+                w.raw(&RawGeneric {
+                    typ,
+                    length: len(typ),
+                    reserved1: g.reserved1,
+                    device_handle_type: g.device_handle.handle_type(),
+                    proximity_domain: U32::new(g.proximity_domain),
+                    device_handle: g.device_handle.to_raw(),
+                    flags: U32::new(g.flags),
+                    reserved2: U32::new(g.reserved2),
+                })
+            }
+            SratEntry::Unknown { bytes, .. } => w.bytes(&bytes.0),
+            SratEntry::LocalApic { .. }
+            | SratEntry::X2apic { .. }
+            | SratEntry::Gicc { .. }
+            | SratEntry::Rintc { .. } => self.encode_processor(w),
+        }
+    }
+
+    /// Appends a processor affinity structure (Local APIC, x2APIC, GICC, RINTC) to `w`.
+    fn encode_processor(&self, w: &mut TableWriter) {
+        let len = |t: u8| {
+            expected_len(t)
+                .and_then(|l| u8::try_from(l).ok())
+                .unwrap_or(0)
+        };
+        match self {
+            SratEntry::LocalApic {
+                proximity_domain,
+                apic_id,
+                flags,
+                sapic_eid,
+                clock_domain,
+            } => {
+                let [p0, p1, p2, p3] = proximity_domain.to_le_bytes();
+                w.raw(&RawLocalApic {
+                    typ: entry_type::LOCAL_APIC,
+                    length: len(entry_type::LOCAL_APIC),
+                    proximity_domain_lo: p0,
+                    apic_id: *apic_id,
+                    flags: U32::new(*flags),
+                    sapic_eid: *sapic_eid,
+                    proximity_domain_hi: [p1, p2, p3],
+                    clock_domain: U32::new(*clock_domain),
+                })
+            }
             SratEntry::X2apic {
                 proximity_domain,
                 x2apic_id,
@@ -770,8 +883,8 @@ impl SratEntry {
                 reserved1,
                 reserved2,
             } => w.raw(&RawX2Apic {
-                typ: 2,
-                length: len(2),
+                typ: entry_type::X2APIC,
+                length: len(entry_type::X2APIC),
                 reserved1: U16::new(*reserved1),
                 proximity_domain: U32::new(*proximity_domain),
                 x2apic_id: U32::new(*x2apic_id),
@@ -785,37 +898,13 @@ impl SratEntry {
                 flags,
                 clock_domain,
             } => w.raw(&RawGicc {
-                typ: 3,
-                length: len(3),
+                typ: entry_type::GICC,
+                length: len(entry_type::GICC),
                 proximity_domain: U32::new(*proximity_domain),
                 acpi_processor_uid: U32::new(*acpi_processor_uid),
                 flags: U32::new(*flags),
                 clock_domain: U32::new(*clock_domain),
             }),
-            SratEntry::GicIts {
-                proximity_domain,
-                its_id,
-                reserved,
-            } => w.raw(&RawGicIts {
-                typ: 4,
-                length: len(4),
-                proximity_domain: U32::new(*proximity_domain),
-                reserved: U16::new(*reserved),
-                its_id: U32::new(*its_id),
-            }),
-            SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
-                let typ = self.type_id();
-                w.raw(&RawGeneric {
-                    typ,
-                    length: len(typ),
-                    reserved1: g.reserved1,
-                    device_handle_type: g.device_handle.handle_type(),
-                    proximity_domain: U32::new(g.proximity_domain),
-                    device_handle: g.device_handle.encode(),
-                    flags: U32::new(g.flags),
-                    reserved2: U32::new(g.reserved2),
-                })
-            }
             SratEntry::Rintc {
                 proximity_domain,
                 acpi_processor_uid,
@@ -823,36 +912,35 @@ impl SratEntry {
                 clock_domain,
                 reserved,
             } => w.raw(&RawRintc {
-                typ: 7,
-                length: len(7),
+                typ: entry_type::RINTC,
+                length: len(entry_type::RINTC),
                 reserved: U16::new(*reserved),
                 proximity_domain: U32::new(*proximity_domain),
                 acpi_processor_uid: U32::new(*acpi_processor_uid),
                 flags: U32::new(*flags),
                 clock_domain: U32::new(*clock_domain),
             }),
-            SratEntry::Unknown { bytes, .. } => w.bytes(&bytes.0),
+            _ => {}
         }
     }
 }
 
 /// The Length that a known structure type has (None for unknown types).
 pub fn expected_len(typ: u8) -> Option<usize> {
-    use std::mem::size_of;
     Some(match typ {
-        0 => size_of::<RawLocalApic>(),
-        1 => size_of::<RawMemory>(),
-        2 => size_of::<RawX2Apic>(),
-        3 => size_of::<RawGicc>(),
-        4 => size_of::<RawGicIts>(),
-        5 | 6 => size_of::<RawGeneric>(),
-        7 => size_of::<RawRintc>(),
+        entry_type::LOCAL_APIC => size_of::<RawLocalApic>(),
+        entry_type::MEMORY => size_of::<RawMemory>(),
+        entry_type::X2APIC => size_of::<RawX2Apic>(),
+        entry_type::GICC => size_of::<RawGicc>(),
+        entry_type::GIC_ITS => size_of::<RawGicIts>(),
+        entry_type::GENERIC_INITIATOR | entry_type::GENERIC_PORT => size_of::<RawGeneric>(),
+        entry_type::RINTC => size_of::<RawRintc>(),
         _ => return None,
     })
 }
 
 /// Offset of the first affinity structure.
-pub const ENTRIES_OFFSET: usize = HEADER_LEN + 12;
+pub const ENTRIES_OFFSET: usize = HEADER_LEN + size_of::<RawSratBody>();
 
 impl Srat {
     /// An empty SRAT with QEMU's header defaults and the given revision
@@ -882,33 +970,37 @@ impl Srat {
     fn decode_entries(bytes: &[u8], start: usize) -> Result<Vec<SratEntry>, DecodeError> {
         let mut entries = Vec::new();
         let mut off = start;
-        while off < bytes.len() {
-            let rest = &bytes[off..];
-            if rest.len() < 2 {
-                return Err(DecodeError::new(
-                    &SIGNATURE,
-                    off,
-                    DecodeErrorKind::Truncated {
-                        needed: 2,
-                        available: rest.len(),
-                    },
-                ));
-            }
-            let len = usize::from(rest[1]);
-            if len < 2 || len > rest.len() {
-                return Err(DecodeError::new(
-                    &SIGNATURE,
-                    off,
-                    DecodeErrorKind::BadStructureLength {
-                        structure_type: u16::from(rest[0]),
-                        declared: u32::from(rest[1]),
-                        minimum: 2,
-                        remaining: rest.len(),
-                    },
-                ));
-            }
-            entries.push(SratEntry::decode(&rest[..len]));
-            off += len;
+        while let Some(rest) = bytes.get(off..).filter(|r| !r.is_empty()) {
+            let (typ, len) = match rest {
+                [typ, len, ..] => (*typ, *len),
+                _ => {
+                    return Err(DecodeError::new(
+                        &SIGNATURE,
+                        off,
+                        DecodeErrorKind::Truncated {
+                            needed: 2,
+                            available: rest.len(),
+                        },
+                    ));
+                }
+            };
+            let entry = match rest.get(..usize::from(len)) {
+                Some(b) if len >= 2 => b,
+                _ => {
+                    return Err(DecodeError::new(
+                        &SIGNATURE,
+                        off,
+                        DecodeErrorKind::BadStructureLength {
+                            structure_type: u16::from(typ),
+                            declared: u32::from(len),
+                            minimum: 2,
+                            remaining: rest.len(),
+                        },
+                    ));
+                }
+            };
+            entries.push(SratEntry::decode(entry));
+            off += entry.len();
         }
         Ok(entries)
     }

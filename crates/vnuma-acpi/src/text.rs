@@ -1,10 +1,19 @@
 //! Small value types shared by the tables: fixed-width ASCII fields and raw byte strings,
 //! with a JSON form that people can read and that round-trips exactly.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::fmt::Write as _;
+
+#[cfg(feature = "serde")]
 use serde::de::{self, Deserializer};
+#[cfg(feature = "serde")]
 use serde::ser::Serializer;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
-use std::fmt;
+
+use crate::error::HexError;
 
 /// A fixed-width byte field that normally holds ASCII (signatures, OEM IDs, `_HID`).
 ///
@@ -20,7 +29,7 @@ impl<const N: usize> FixedAscii<N> {
         let end = self.0.iter().position(|&b| b == 0).unwrap_or(N);
         let (text, pad) = self.0.split_at(end);
         if pad.iter().all(|&b| b == 0) && text.iter().all(|b| (0x20..0x7f).contains(b)) {
-            std::str::from_utf8(text).ok()
+            core::str::from_utf8(text).ok()
         } else {
             None
         }
@@ -33,7 +42,9 @@ impl<const N: usize> FixedAscii<N> {
             return None;
         }
         let mut out = [0u8; N];
-        out[..b.len()].copy_from_slice(b);
+        for (o, x) in out.iter_mut().zip(b) {
+            *o = *x;
+        }
         Some(FixedAscii(out))
     }
 }
@@ -53,6 +64,7 @@ impl<const N: usize> fmt::Display for FixedAscii<N> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<const N: usize> Serialize for FixedAscii<N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.as_text() {
@@ -62,6 +74,7 @@ impl<const N: usize> Serialize for FixedAscii<N> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de, const N: usize> Deserialize<'de> for FixedAscii<N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -71,11 +84,12 @@ impl<'de, const N: usize> Deserialize<'de> for FixedAscii<N> {
             Bytes(Vec<u8>),
         }
         match Either::deserialize(d)? {
-            Either::Text(t) => FixedAscii::from_text(&t)
-                .ok_or_else(|| de::Error::custom(format!("\"{t}\" is longer than {N} bytes"))),
+            Either::Text(t) => FixedAscii::from_text(&t).ok_or_else(|| {
+                de::Error::custom(alloc::format!("\"{t}\" is longer than {N} bytes"))
+            }),
             Either::Bytes(b) => {
                 let arr: [u8; N] = b.as_slice().try_into().map_err(|_| {
-                    de::Error::custom(format!("expected {N} bytes, got {}", b.len()))
+                    de::Error::custom(alloc::format!("expected {N} bytes, got {}", b.len()))
                 })?;
                 Ok(FixedAscii(arr))
             }
@@ -104,39 +118,44 @@ impl fmt::Debug for HexBytes {
 pub fn to_hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
     for x in b {
-        s.push_str(&format!("{x:02x}"));
+        let _ = write!(s, "{x:02x}");
     }
     s
 }
 
 /// Parses lowercase or uppercase hex (whitespace allowed between bytes).
-pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
+pub fn from_hex(s: &str) -> Result<Vec<u8>, HexError> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     if !digits.len().is_multiple_of(2) {
-        return Err("odd number of hex digits".into());
+        return Err(HexError::OddDigits);
     }
     digits
-        .chunks(2)
+        .chunks_exact(2)
         .map(|p| {
-            let hi = (p[0] as char).to_digit(16);
-            let lo = (p[1] as char).to_digit(16);
+            let (hi, lo) = match p {
+                [h, l] => (char::from(*h).to_digit(16), char::from(*l).to_digit(16)),
+                _ => (None, None),
+            };
             match (hi, lo) {
-                (Some(h), Some(l)) => u8::try_from(h * 16 + l).map_err(|e| e.to_string()),
-                _ => Err(format!(
-                    "not a hex digit pair: {:?}",
-                    String::from_utf8_lossy(p)
-                )),
+                (Some(h), Some(l)) => u8::try_from(h * 16 + l).map_err(|_| HexError::NotHex {
+                    pair: String::from_utf8_lossy(p).into_owned(),
+                }),
+                _ => Err(HexError::NotHex {
+                    pair: String::from_utf8_lossy(p).into_owned(),
+                }),
             }
         })
         .collect()
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for HexBytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&to_hex(&self.0))
     }
 }
 
+#[cfg(feature = "serde")]
 impl<'de> Deserialize<'de> for HexBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -147,7 +166,7 @@ impl<'de> Deserialize<'de> for HexBytes {
 /// A fixed-size reserved area, kept so that re-encoding is exact. JSON: hex string.
 pub type Reserved = HexBytes;
 
-/// serde helper: skip a numeric field when it is zero.
+/// serde helper: skip a numeric field when it is zero (also: whether `v` is its type's default).
 pub fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
