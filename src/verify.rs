@@ -613,3 +613,28 @@ pub fn diff_tables(sig: &str, planned: &[u8], got: &[u8], diffs: &mut Vec<String
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_memory_tolerance_is_no_panic() {
+        // A tolerance past u64 (`--mem-tolerance 1e30`) once overflowed `got + slack`.
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let f = crate::front::file::load(&root.join("examples/grace-hopper.toml")).unwrap();
+        let guest = read_sysfs(&root.join("tests/fixtures/verify/gh-qemu-native")).unwrap();
+        for mem_fraction in [1e30, f64::INFINITY, f64::NAN, -1.0, 0.0] {
+            let opts = Options {
+                mem_fraction,
+                compare_tables: false,
+                ..Options::default()
+            };
+            let r = compare(&f, &BTreeMap::new(), &guest, &opts);
+            if mem_fraction >= 1.0 {
+                // Everything up to the planned size is within tolerance.
+                assert!(!r.diffs.iter().any(|d| d.contains("MemTotal")), "{r:?}");
+            }
+        }
+    }
+}
