@@ -1,5 +1,6 @@
 //! Output files are written whole or not at all: to a temporary file in the
-//! same directory, then renamed over the destination.
+//! same directory, then renamed over the destination. Also the names of table
+//! files ([`table_file_names`]).
 
 use std::io::Write;
 use std::path::Path;
