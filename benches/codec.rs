@@ -1,6 +1,12 @@
 //! Codec throughput: decode and encode a large SRAT (4096 CPUs, 256 Generic
 //! Initiators, 128 memory nodes), a large SLIT and HMAT, and every QEMU golden
 //! blob. Run with `cargo bench --bench codec`. Prints ns per table and MB/s.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

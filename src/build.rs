@@ -8,10 +8,43 @@ use std::path::Path;
 use crate::acpi::{DeviceHandle, SratEntry};
 use crate::front::file::{PciDevice, TopologyFile};
 use crate::linux::list_runs;
+use crate::machine::LayoutError;
 use crate::machine::cpu::SmpTopology;
 use crate::machine::memory::MemoryMap;
 use crate::machine::tables::{Tables, build_tables};
 use crate::topology::{Affinity, MachineKind, Topology};
+
+/// Why a topology file cannot be turned into tables.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// `--order qemu` for a topology QEMU's native options cannot express
+    /// (the items of [`native_gaps`]).
+    #[error(
+        "--order qemu: QEMU's native options cannot express this topology, so there is no QEMU order to follow:\n  {}",
+        gaps.join("\n  ")
+    )]
+    NotNative {
+        /// What the native options cannot express.
+        gaps: Vec<String>,
+    },
+    /// The topology cannot be turned into tables (the message of the layout
+    /// error, without its field).
+    #[error("{file}: {}", error.message())]
+    Tables {
+        /// The topology file.
+        file: String,
+        /// What is wrong.
+        error: LayoutError,
+    },
+    /// The tables would not describe the VM's real RAM.
+    #[error("{file}: {error}")]
+    Ram {
+        /// The topology file.
+        file: String,
+        /// What is wrong.
+        error: LayoutError,
+    },
+}
 
 /// Emission order of Generic Initiator / Generic Port entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -62,7 +95,7 @@ fn has_driver(f: &TopologyFile, id: &str, driver: Option<&str>) -> bool {
 }
 
 /// The topology with its GI/GP entries put in `order`.
-pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topology> {
+pub fn ordered_topology(f: &TopologyFile, order: Order) -> Result<Topology, BuildError> {
     let mut t = f.topology.clone();
     match order {
         Order::Canonical => {
@@ -72,10 +105,7 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
         Order::Qemu => {
             let gaps = native_gaps(f);
             if !gaps.is_empty() {
-                anyhow::bail!(
-                    "--order qemu: QEMU's native options cannot express this topology, so there is no QEMU order to follow:\n  {}",
-                    gaps.join("\n  ")
-                );
+                return Err(BuildError::NotNative { gaps });
             }
             // QOM /objects children hashed by id (spec §4.6): the early objects (GI,
             // then GP objects, in command-line order), then the late ones (memory
@@ -120,13 +150,18 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> anyhow::Result<Topolo
 /// Refuses a topology whose tables would not describe the VM's real RAM (see
 /// [`MemoryMap::check_describes_ram`]): the tables are laid out on the machine
 /// profile's memory map and injected into a VM that has exactly that RAM.
-pub fn plan_tables(f: &TopologyFile, order: Order) -> anyhow::Result<Tables> {
+pub fn plan_tables(f: &TopologyFile, order: Order) -> Result<Tables, BuildError> {
     let t = ordered_topology(f, order)?;
-    let mut tables =
-        build_tables(&t).map_err(|e| anyhow::anyhow!("{}: {}", f.file, e.message()))?;
+    let mut tables = build_tables(&t).map_err(|error| BuildError::Tables {
+        file: f.file.clone(),
+        error,
+    })?;
     MemoryMap::for_topology(&t)
         .and_then(|m| m.check_describes_ram(&t))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", f.file))?;
+        .map_err(|error| BuildError::Ram {
+            file: f.file.clone(),
+            error,
+        })?;
     if let (Some(r), Some(srat)) = (&f.firmware_flash, tables.srat.as_mut()) {
         srat.entries.push(SratEntry::Memory {
             proximity_domain: r.node,
@@ -510,6 +545,58 @@ pub struct BuildOutput {
     pub acpitable: Option<Vec<String>>,
     /// The VM without `-numa`, for the Linux initrd table upgrade.
     pub initrd: Vec<String>,
+    /// What to know about the command lines (see [`BuildNotes`]).
+    pub notes: BuildNotes,
+}
+
+/// Warnings and notes that go with the printed command lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildNotes {
+    /// Warnings about the `-acpitable` command line (before it).
+    pub acpitable_warnings: Vec<String>,
+    /// Notes about the `-acpitable` command line (after it).
+    pub acpitable_notes: Vec<String>,
+    /// On a target without `-acpitable`: what to use instead.
+    pub no_acpitable: Option<String>,
+    /// How the initrd-upgrade VM boots, when that matters (EDK2 on arm `virt`).
+    pub initrd_boot: Option<String>,
+}
+
+/// The notes for the command lines of `f`.
+pub fn build_notes(f: &TopologyFile) -> BuildNotes {
+    let t = &f.topology;
+    let mut n = BuildNotes::default();
+    if t.machine.is_x86() {
+        if t.memory.max_ram.is_some_and(|m| m > t.memory.ram_size) {
+            n.acpitable_warnings.push(
+                "maxmem > memory makes QEMU build its own SRAT, which Linux then uses".into(),
+            );
+        }
+        if t.memory.above_4g_at_1tib {
+            n.acpitable_notes.push(
+                "RAM above 4 GiB starts at 1 TiB here, as with QEMU's default (AMD-vendor) CPU; an Intel -cpu moves it to 4 GiB and the tables no longer match".into(),
+            );
+        }
+    } else {
+        n.no_acpitable = Some(format!(
+            "{}: no -acpitable on this target; use `vnuma initrd` (Linux initrd table upgrade)",
+            t.machine.name()
+        ));
+    }
+    if f.firmware_flash.is_some() {
+        n.initrd_boot = Some("booted through EDK2 (AAVMF)".into());
+    }
+    n
+}
+
+/// The planned tables of `f` as `(signature, bytes)` pairs (`SRAT`, `SLIT`,
+/// `HMAT`, those the topology has), in table order.
+pub fn table_set(f: &TopologyFile, order: Order) -> Result<Vec<(String, Vec<u8>)>, BuildError> {
+    Ok(plan_tables(f, order)?
+        .files()
+        .into_iter()
+        .map(|(n, b)| (n.trim_end_matches(".dat").to_string(), b))
+        .collect())
 }
 
 /// The files `vnuma build` manages in its output directory; one that a new run
@@ -525,7 +612,7 @@ pub const MANAGED_FILES: [&str; 6] = [
 
 /// Plans the tables and the VMM command lines for `f`; `dir` is where the table
 /// files will be (the `-acpitable file=` paths point there).
-pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> anyhow::Result<BuildOutput> {
+pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> Result<BuildOutput, BuildError> {
     let mut files = plan_tables(f, order)?.files();
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     let native = qemu_native_args(f);
@@ -548,5 +635,6 @@ pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> anyhow::Resul
         gaps: native_gaps(f),
         acpitable,
         initrd,
+        notes: build_notes(f),
     })
 }

@@ -1,5 +1,6 @@
 //! Output files are written whole or not at all: to a temporary file in the
-//! same directory, then renamed over the destination.
+//! same directory, then renamed over the destination. Also the names of table
+//! files ([`table_file_names`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -74,6 +75,42 @@ pub fn remove_stale(
     Ok(())
 }
 
+/// A file-name-safe version of a signature.
+fn signature_stem(sig: &str) -> String {
+    let s: String = sig
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() { "TABLE".into() } else { s }
+}
+
+/// Output file names for tables with these signatures, in order: `SIG.dat`, then
+/// `SIG-1.dat`, `SIG-2.dat`... for further tables with the same signature. Characters
+/// other than ASCII letters, digits and `_` become `_`; an empty signature is `TABLE`.
+pub fn table_file_names(signatures: &[String]) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    signatures
+        .iter()
+        .map(|sig| {
+            let stem = signature_stem(sig);
+            let n = seen.entry(stem.clone()).or_insert(0);
+            let name = if *n == 0 {
+                format!("{stem}.dat")
+            } else {
+                format!("{stem}-{n}.dat")
+            };
+            *n += 1;
+            name
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +140,25 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["SRAT.dat", "notes.txt"]);
+    }
+
+    #[test]
+    fn repeated_signatures_are_numbered() {
+        let sigs: Vec<String> = ["SRAT", "SLIT", "SRAT", "S/T", "", "SRAT"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            table_file_names(&sigs),
+            [
+                "SRAT.dat",
+                "SLIT.dat",
+                "SRAT-1.dat",
+                "S_T.dat",
+                "TABLE.dat",
+                "SRAT-2.dat"
+            ]
+        );
     }
 
     #[test]

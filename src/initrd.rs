@@ -142,11 +142,13 @@ pub fn table_upgrade_cpio(
     for (i, t) in tables.iter().enumerate() {
         let declared = t
             .get(4..8)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
-        if t.len() < HEADER_LEN || declared != Some(t.len()) {
-            return Err(InitrdError::NotATable(format!("table {i}")));
-        }
-        let sig = crate::acpi::header::sig_to_string(&t[..4]);
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(|b| u32::from_le_bytes(b) as usize);
+        let sig = match t.get(..4) {
+            Some(sig) if t.len() >= HEADER_LEN && declared == Some(t.len()) => sig,
+            _ => return Err(InitrdError::NotATable(format!("table {i}"))),
+        };
+        let sig = crate::acpi::header::sig_to_string(sig);
         let data = match oem_revision {
             Some(r) => set_oem_revision(t, r),
             None => t.clone(),

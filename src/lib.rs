@@ -15,13 +15,13 @@
 //! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
 //! * [`report`]: text and JSON views of tables.
-//! * [`cli`]: the thin command-line layer.
+//!
+//! The command-line layer (`vnuma`'s argument parsing) is private to the binary.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use vnuma_acpi as acpi;
 pub mod build;
-pub mod cli;
 pub mod front;
 pub mod fsutil;
 pub mod initrd;

@@ -405,41 +405,7 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
             lint_unknown_srat(cx, *subtable_type, bytes.0.len(), off);
             continue;
         }
-        if let (Some(declared), Some(used)) = (e.proximity_domain(), linux_pxm(e, rev)) {
-            if declared != used && enabled(e) {
-                cx.push(
-                    Severity::Warning,
-                    "pxm-truncated",
-                    Some(off),
-                    format!(
-                        "{} entry has proximity domain {declared} (0x{declared:x}) but the SRAT revision is {rev}: Linux reads only bits 7:0 and uses PXM {used}",
-                        e.type_name()
-                    ),
-                );
-            }
-            if used >= MAX_PXM_DOMAINS && enabled(e) {
-                let effect = match e {
-                    SratEntry::GenericInitiator(_) => {
-                        "the entry is skipped (\"SRAT: Too many proximity domains\")"
-                    }
-                    SratEntry::GenericPort(_) | SratEntry::GicIts { .. } => {
-                        "no node can be found for it"
-                    }
-                    _ => {
-                        "Linux rejects the whole SRAT (bad_srat: \"SRAT not used\") and the guest gets one node"
-                    }
-                };
-                cx.push(
-                    Severity::Error,
-                    "pxm-unmappable",
-                    Some(off),
-                    format!(
-                        "{} entry has proximity domain {used}: kernels with MAX_NUMNODES <= 256 cannot map PXMs >= {MAX_PXM_DOMAINS} (MAX_PXM_DOMAINS) and {effect}; only kernels with NODES_SHIFT > 8 (e.g. Debian amd64, NODES_SHIFT=10: PXM < 1024) accept it",
-                        e.type_name()
-                    ),
-                );
-            }
-        }
+        lint_srat_pxm(cx, e, rev, off);
         match e {
             SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
                 let gi = matches!(e, SratEntry::GenericInitiator(_));
@@ -485,6 +451,46 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
         }
     }
     lint_overlaps(cx, &mut mem);
+}
+
+/// The proximity domain of an SRAT entry as Linux reads it: truncated to 8 bits
+/// before revision 2, unmappable at or above `MAX_PXM_DOMAINS`.
+fn lint_srat_pxm(cx: &mut Ctx, e: &SratEntry, rev: u8, off: usize) {
+    if let (Some(declared), Some(used)) = (e.proximity_domain(), linux_pxm(e, rev)) {
+        if declared != used && enabled(e) {
+            cx.push(
+                Severity::Warning,
+                "pxm-truncated",
+                Some(off),
+                format!(
+                    "{} entry has proximity domain {declared} (0x{declared:x}) but the SRAT revision is {rev}: Linux reads only bits 7:0 and uses PXM {used}",
+                    e.type_name()
+                ),
+            );
+        }
+        if used >= MAX_PXM_DOMAINS && enabled(e) {
+            let effect = match e {
+                SratEntry::GenericInitiator(_) => {
+                    "the entry is skipped (\"SRAT: Too many proximity domains\")"
+                }
+                SratEntry::GenericPort(_) | SratEntry::GicIts { .. } => {
+                    "no node can be found for it"
+                }
+                _ => {
+                    "Linux rejects the whole SRAT (bad_srat: \"SRAT not used\") and the guest gets one node"
+                }
+            };
+            cx.push(
+                Severity::Error,
+                "pxm-unmappable",
+                Some(off),
+                format!(
+                    "{} entry has proximity domain {used}: kernels with MAX_NUMNODES <= 256 cannot map PXMs >= {MAX_PXM_DOMAINS} (MAX_PXM_DOMAINS) and {effect}; only kernels with NODES_SHIFT > 8 (e.g. Debian amd64, NODES_SHIFT=10: PXM < 1024) accept it",
+                    e.type_name()
+                ),
+            );
+        }
+    }
 }
 
 fn lint_unknown_srat(cx: &mut Ctx, typ: u8, len: usize, off: usize) {
@@ -671,6 +677,39 @@ fn srat_pxms(srat: &Srat) -> Vec<u32> {
 fn lint_slit(cx: &mut Ctx, slit: &Slit, srat: Option<&Srat>) {
     let n = slit.locality_count();
     let matrix = crate::acpi::slit::MATRIX_OFFSET;
+    lint_slit_values(cx, slit);
+    if n == 0 {
+        cx.push(
+            Severity::Warning,
+            "slit-empty",
+            Some(header::HEADER_LEN),
+            "the SLIT has no localities".into(),
+        );
+    }
+    if !slit.trailing.0.is_empty() {
+        cx.push(
+            Severity::Warning,
+            "slit-trailing-bytes",
+            Some(matrix + n * n),
+            format!("{} bytes after the {n}x{n} matrix", slit.trailing.0.len()),
+        );
+    }
+    let Some(srat) = srat else {
+        cx.push(
+            Severity::Info,
+            "no-srat",
+            None,
+            "no SRAT among the inputs: the cross-checks against the SRAT were skipped (Linux ignores a SLIT when there is no SRAT)".into(),
+        );
+        return;
+    };
+    lint_slit_vs_srat(cx, slit, srat);
+}
+
+/// The first invalid distance (Linux's slit_valid()) and asymmetric pairs.
+fn lint_slit_values(cx: &mut Ctx, slit: &Slit) {
+    let n = slit.locality_count();
+    let matrix = crate::acpi::slit::MATRIX_OFFSET;
     'outer: for (i, row) in slit.distances.iter().enumerate() {
         for (j, &v) in row.iter().enumerate() {
             let bad = if i == j {
@@ -717,31 +756,11 @@ fn lint_slit(cx: &mut Ctx, slit: &Slit, srat: Option<&Srat>) {
             ),
         );
     }
-    if n == 0 {
-        cx.push(
-            Severity::Warning,
-            "slit-empty",
-            Some(header::HEADER_LEN),
-            "the SLIT has no localities".into(),
-        );
-    }
-    if !slit.trailing.0.is_empty() {
-        cx.push(
-            Severity::Warning,
-            "slit-trailing-bytes",
-            Some(matrix + n * n),
-            format!("{} bytes after the {n}x{n} matrix", slit.trailing.0.len()),
-        );
-    }
-    let Some(srat) = srat else {
-        cx.push(
-            Severity::Info,
-            "no-srat",
-            None,
-            "no SRAT among the inputs: the cross-checks against the SRAT were skipped (Linux ignores a SLIT when there is no SRAT)".into(),
-        );
-        return;
-    };
+}
+
+/// The SLIT's localities against the SRAT's proximity domains.
+fn lint_slit_vs_srat(cx: &mut Ctx, slit: &Slit, srat: &Srat) {
+    let n = slit.locality_count();
     let pxms = srat_pxms(srat);
     if pxms.len() != n {
         cx.push(

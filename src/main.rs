@@ -1,3 +1,38 @@
+//! The `vnuma` program: parses the command line, runs the command, prints an
+//! error with its causes and picks the exit status. The work lives in the
+//! library; `cli` holds the argument definitions.
+
+mod cli;
+
+use clap::Parser;
+
+/// Parses `std::env::args`, runs the command, prints errors (the whole chain)
+/// and exits with 0 on success, 1 on any error (usage errors included), or the
+/// status a command chose.
 fn main() {
-    std::process::exit(vnuma::cli::main());
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Bad arguments are bad input like any other: exit status 1.
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Prints an error and its causes as `vnuma: error: …` / `  caused by: …`.
+fn report_error(e: &anyhow::Error) {
+    eprintln!("vnuma: error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
 }

@@ -9,7 +9,7 @@
 
 use crate::acpi::SratEntry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::acpi::{Srat, Table};
 use crate::front::file::TopologyFile;
@@ -43,17 +43,63 @@ pub struct GuestView {
     pub tables: BTreeMap<String, Vec<u8>>,
 }
 
-fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+/// Why a guest's sysfs tree cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// A file cannot be read.
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// A node list (`online`, `cpulist` …) does not parse.
+    #[error("{}: {message}", path.display())]
+    List {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A `distance` file holds something that is not a number.
+    #[error("{}: bad distance \"{value}\"", path.display())]
+    Distance {
+        /// The file.
+        path: PathBuf,
+        /// The word that is not a distance.
+        value: String,
+    },
 }
 
-fn read_list(path: &Path) -> anyhow::Result<Vec<u32>> {
-    parse_list(&read(path)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+fn read(path: &Path) -> Result<String, VerifyError> {
+    std::fs::read_to_string(path).map_err(|error| VerifyError::Read {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+fn read_list(path: &Path) -> Result<Vec<u32>, VerifyError> {
+    parse_list(&read(path)?).map_err(|message| VerifyError::List {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+fn read_distance(path: &Path) -> Result<Vec<u32>, VerifyError> {
+    read(path)?
+        .split_whitespace()
+        .map(|x| {
+            x.parse::<u32>().map_err(|_| VerifyError::Distance {
+                path: path.to_path_buf(),
+                value: x.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Reads the guest view under a sysfs root (normally `/sys`).
-pub fn read_sysfs(root: &Path) -> anyhow::Result<GuestView> {
+pub fn read_sysfs(root: &Path) -> Result<GuestView, VerifyError> {
     let nd = root.join("devices/system/node");
     let mut v = GuestView {
         online: read_list(&nd.join("online"))?,
@@ -67,15 +113,7 @@ pub fn read_sysfs(root: &Path) -> anyhow::Result<GuestView> {
     }
     for &n in &v.online {
         let dir = nd.join(format!("node{n}"));
-        let distance_path = dir.join("distance");
-        let distance = read(&distance_path)?
-            .split_whitespace()
-            .map(|x| {
-                x.parse::<u32>().map_err(|_| {
-                    anyhow::anyhow!("{}: bad distance \"{x}\"", distance_path.display())
-                })
-            })
-            .collect::<anyhow::Result<Vec<u32>>>()?;
+        let distance = read_distance(&dir.join("distance"))?;
         let cpus = read_list(&dir.join("cpulist"))?;
         let meminfo = read(&dir.join("meminfo")).unwrap_or_default();
         let mem_total_kib = meminfo.lines().find_map(|l| {
@@ -144,6 +182,10 @@ fn set_line(name: &str, v: &[u32]) -> String {
 
 /// Compares a guest view with the plan. `planned` holds the planned tables
 /// (signature → bytes); those present are compared with the guest's.
+///
+/// The checks, in order: the tables ([`check_tables`]), the node sets
+/// (`online`, `has_cpu`, `has_memory`, `has_generic_initiator`), the arm `virt`
+/// EDK2 flash, then each node's distances, CPUs and memory.
 pub fn compare(
     f: &TopologyFile,
     planned: &BTreeMap<String, Vec<u8>>,
@@ -151,101 +193,178 @@ pub fn compare(
     opts: &Options,
 ) -> Report {
     let mut r = Report::default();
-    let t = &f.topology;
+    if opts.compare_tables {
+        check_tables(planned, guest, &mut r.diffs);
+    }
+    let srat_bytes = guest.tables.get("SRAT").or_else(|| planned.get("SRAT"));
+    let plan = Plan::new(f, srat_bytes);
+    if let Some(line) = plan.order_line() {
+        r.summary.push(line);
+    }
+    let expected = plan.expected_sets();
+    check_node_sets(&expected, guest, &mut r);
+    check_edk2_flash(&plan, &expected, guest, srat_bytes, &mut r.diffs);
+    for (&l, view) in &guest.nodes {
+        let Some(pxm) = plan.pxm_of(l) else {
+            continue;
+        };
+        r.summary.push(node_line(l, pxm, view));
+        check_distances(&plan, l, pxm, view, &guest.online, &mut r.diffs);
+        check_cpus(&plan, l, pxm, view, &mut r.diffs);
+        check_memory(&plan, l, pxm, view, opts, &mut r.diffs);
+    }
+    r
+}
 
-    // --- tables
+/// Compares the planned SRAT, SLIT and HMAT with the guest's (see [`diff_tables`]).
+pub fn check_tables(
+    planned: &BTreeMap<String, Vec<u8>>,
+    guest: &GuestView,
+    diffs: &mut Vec<String>,
+) {
     for sig in ["SRAT", "SLIT", "HMAT"] {
-        if !opts.compare_tables {
-            break;
-        }
         match (planned.get(sig), guest.tables.get(sig)) {
-            (Some(p), Some(g)) => diff_tables(sig, p, g, &mut r.diffs),
-            (Some(_), None) => r
-                .diffs
-                .push(format!("{sig}: planned, but the guest has none")),
-            (None, Some(_)) => r
-                .diffs
-                .push(format!("{sig}: the guest has one, none was planned")),
+            (Some(p), Some(g)) => diff_tables(sig, p, g, diffs),
+            (Some(_), None) => diffs.push(format!("{sig}: planned, but the guest has none")),
+            (None, Some(_)) => diffs.push(format!("{sig}: the guest has one, none was planned")),
             (None, None) => {}
         }
     }
+}
 
-    // --- PXM -> Linux node
-    let srat_bytes = guest.tables.get("SRAT").or_else(|| planned.get("SRAT"));
-    let order: Vec<u32> = match srat_bytes.map(|b| Srat::decode(b)) {
-        Some(Ok(s)) => linux_node_order(&s),
-        _ => (0..u32::try_from(t.nodes.len()).unwrap_or(0)).collect(),
-    };
-    let to_linux = |pxm: u32| linux_node_of(&order, pxm);
-    if order
-        .iter()
-        .enumerate()
-        .any(|(i, &p)| usize::try_from(p).ok() != Some(i))
-    {
-        r.summary.push(format!(
-            "linux node <- pxm: {}",
-            order
-                .iter()
-                .enumerate()
-                .map(|(i, p)| format!("{i}<-{p}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
+/// The plan as the guest should see it: the topology and Linux's numbering of
+/// its proximity domains.
+struct Plan<'a> {
+    f: &'a TopologyFile,
+    /// Linux node → proximity domain.
+    order: Vec<u32>,
+    /// Number of nodes in the topology.
+    node_count: u32,
+}
+
+/// The node sets the guest should show (Linux node ids).
+struct ExpectedSets {
+    online: BTreeSet<u32>,
+    cpu: BTreeSet<u32>,
+    mem: BTreeSet<u32>,
+    gi: BTreeSet<u32>,
+    /// Nodes that may or may not be online (e.g. a node whose only memory is
+    /// the hotplug region).
+    dont_care_online: BTreeSet<u32>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(f: &'a TopologyFile, srat: Option<&Vec<u8>>) -> Self {
+        let t = &f.topology;
+        let order: Vec<u32> = match srat.map(|b| Srat::decode(b)) {
+            Some(Ok(s)) => linux_node_order(&s),
+            _ => (0..u32::try_from(t.nodes.len()).unwrap_or(0)).collect(),
+        };
+        Plan {
+            f,
+            order,
+            node_count: u32::try_from(t.nodes.len()).unwrap_or(0),
+        }
     }
 
-    // --- expected node picture (by PXM, then mapped)
-    let node_count = u32::try_from(t.nodes.len()).unwrap_or(0);
-    let present_nodes = f.present_cpu_nodes();
-    let mut exp_cpu = BTreeSet::new();
-    let mut exp_mem = BTreeSet::new();
-    let mut exp_gi = BTreeSet::new();
-    let mut exp_online = BTreeSet::new();
-    let mut dont_care_online = BTreeSet::new();
-    if node_count == 0 {
-        exp_online.insert(0);
-        exp_cpu.insert(0);
-        exp_mem.insert(0);
+    /// The summary line of a numbering other than the identity.
+    fn order_line(&self) -> Option<String> {
+        let identity = self
+            .order
+            .iter()
+            .enumerate()
+            .all(|(i, &p)| usize::try_from(p).ok() == Some(i));
+        (!identity).then(|| {
+            format!(
+                "linux node <- pxm: {}",
+                self.order
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("{i}<-{p}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
     }
-    for pxm in 0..node_count {
-        let Some(l) = to_linux(pxm) else { continue };
-        let node = t.nodes.get(pxm as usize);
-        let has_mem = node.is_some_and(|n| n.mem > 0);
-        let has_possible_cpu = t.cpus.iter().any(|c| c.node == pxm);
-        let has_gi = t.generic_initiators.iter().any(|g| g.node == pxm);
-        if present_nodes.contains(&pxm) {
-            exp_cpu.insert(l);
-        }
-        if has_mem {
-            exp_mem.insert(l);
-        }
-        if has_gi {
-            exp_gi.insert(l);
-        }
-        if has_mem || has_possible_cpu || has_gi {
-            exp_online.insert(l);
-        } else {
-            // e.g. a node whose only memory is the hotplug region
-            dont_care_online.insert(l);
-        }
+
+    fn pxm_to_linux(&self, pxm: u32) -> Option<u32> {
+        linux_node_of(&self.order, pxm)
     }
+
+    fn linux_to_pxm(&self, l: u32) -> Option<u32> {
+        self.order.get(l as usize).copied()
+    }
+
+    /// The proximity domain of Linux node `l` (node 0 when the topology has no nodes).
+    fn pxm_of(&self, l: u32) -> Option<u32> {
+        self.linux_to_pxm(l)
+            .or(if self.node_count == 0 { Some(0) } else { None })
+    }
+
+    fn expected_sets(&self) -> ExpectedSets {
+        let t = &self.f.topology;
+        let present_nodes = self.f.present_cpu_nodes();
+        let mut e = ExpectedSets {
+            online: BTreeSet::new(),
+            cpu: BTreeSet::new(),
+            mem: BTreeSet::new(),
+            gi: BTreeSet::new(),
+            dont_care_online: BTreeSet::new(),
+        };
+        if self.node_count == 0 {
+            e.online.insert(0);
+            e.cpu.insert(0);
+            e.mem.insert(0);
+        }
+        for pxm in 0..self.node_count {
+            let Some(l) = self.pxm_to_linux(pxm) else {
+                continue;
+            };
+            let has_mem = t.nodes.get(pxm as usize).is_some_and(|n| n.mem > 0);
+            let has_possible_cpu = t.cpus.iter().any(|c| c.node == pxm);
+            let has_gi = t.generic_initiators.iter().any(|g| g.node == pxm);
+            if present_nodes.contains(&pxm) {
+                e.cpu.insert(l);
+            }
+            if has_mem {
+                e.mem.insert(l);
+            }
+            if has_gi {
+                e.gi.insert(l);
+            }
+            if has_mem || has_possible_cpu || has_gi {
+                e.online.insert(l);
+            } else {
+                e.dont_care_online.insert(l);
+            }
+        }
+        e
+    }
+}
+
+/// Compares `online`, `has_cpu`, `has_memory` and `has_generic_initiator`.
+fn check_node_sets(e: &ExpectedSets, guest: &GuestView, r: &mut Report) {
     let online_got: BTreeSet<u32> = guest.online.iter().copied().collect();
-    let online_cmp: BTreeSet<u32> = online_got.difference(&dont_care_online).copied().collect();
+    let online_cmp: BTreeSet<u32> = online_got
+        .difference(&e.dont_care_online)
+        .copied()
+        .collect();
     type Row<'a> = (&'a str, &'a BTreeSet<u32>, Option<BTreeSet<u32>>);
     let sets: [Row; 4] = [
-        ("online", &exp_online, Some(online_cmp)),
+        ("online", &e.online, Some(online_cmp)),
         (
             "has_cpu",
-            &exp_cpu,
+            &e.cpu,
             Some(guest.has_cpu.iter().copied().collect()),
         ),
         (
             "has_memory",
-            &exp_mem,
+            &e.mem,
             Some(guest.has_memory.iter().copied().collect()),
         ),
         (
             "has_generic_initiator",
-            &exp_gi,
+            &e.gi,
             guest
                 .has_generic_initiator
                 .as_ref()
@@ -273,101 +392,123 @@ pub fn compare(
             None => {}
         }
     }
+}
 
-    // --- arm virt + EDK2: memory no SRAT entry covers makes Linux drop NUMA
-    if t.machine == crate::topology::MachineKind::Virt
-        && exp_online.len() > 1
+/// arm `virt` + EDK2: memory no SRAT entry covers makes Linux drop NUMA.
+fn check_edk2_flash(
+    plan: &Plan<'_>,
+    e: &ExpectedSets,
+    guest: &GuestView,
+    srat: Option<&Vec<u8>>,
+    diffs: &mut Vec<String>,
+) {
+    let flash = crate::machine::memory::ARM_VIRT_FLASH1_BASE;
+    if plan.f.topology.machine == crate::topology::MachineKind::Virt
+        && e.online.len() > 1
         && guest.online.len() == 1
-        && !srat_covers(srat_bytes, crate::machine::memory::ARM_VIRT_FLASH1_BASE)
+        && !srat_covers(srat, flash)
     {
-        r.diffs.push(format!(
+        diffs.push(format!(
             "only one node online: the SRAT has no memory entry for EDK2's variable-store flash \
-             [{:#x}, +64 MiB), so Linux dropped NUMA (machine.firmware = \"edk2\", the virt \
-             default, plans that entry; QEMU's own SRAT lacks it)",
-            crate::machine::memory::ARM_VIRT_FLASH1_BASE
+             [{flash:#x}, +64 MiB), so Linux dropped NUMA (machine.firmware = \"edk2\", the virt \
+             default, plans that entry; QEMU's own SRAT lacks it)"
         ));
     }
+}
 
-    // --- per node
-    let from_linux = |l: u32| order.get(l as usize).copied();
-    let online: Vec<u32> = guest.online.clone();
-    for (&l, view) in &guest.nodes {
-        let Some(pxm) = from_linux(l).or(if node_count == 0 { Some(0) } else { None }) else {
-            continue;
-        };
-        // distance
-        let want_dist: Vec<u32> = online
+/// The summary line of one node.
+fn node_line(l: u32, pxm: u32, view: &NodeView) -> String {
+    format!(
+        "node{l} (pxm {pxm}): distance {} cpulist {} MemTotal {} kB",
+        view.distance
             .iter()
-            .map(|&m| {
-                let q = from_linux(m).unwrap_or(m);
-                match &t.distances {
-                    Some(d) => d
-                        .get(pxm as usize)
-                        .and_then(|row| row.get(q as usize))
-                        .map_or(0, |&v| u32::from(v)),
-                    None => {
-                        if m == l {
-                            10
-                        } else {
-                            20
-                        }
-                    }
-                }
-            })
-            .collect();
-        r.summary.push(format!(
-            "node{l} (pxm {pxm}): distance {} cpulist {} MemTotal {} kB",
-            view.distance
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-            format_list(&view.cpus),
-            view.mem_total_kib.map_or("?".into(), |m| m.to_string())
-        ));
-        if view.distance != want_dist {
-            r.diffs.push(format!(
-                "node{l} distance: expected {:?}, guest shows {:?}",
-                want_dist, view.distance
-            ));
-        }
-        // CPUs: Linux numbers present CPUs in MADT order = CPU index order.
-        let want_cpus: Vec<u32> = if node_count == 0 {
-            (0..f.smp.cpus).collect()
-        } else {
-            f.present_cpus_of(pxm)
-        };
-        if view.cpus != want_cpus {
-            r.diffs.push(format!(
-                "node{l} cpulist: expected {}, guest shows {}",
-                format_list(&want_cpus),
-                format_list(&view.cpus)
-            ));
-        }
-        // Memory: within tolerance below the planned size.
-        let planned = if node_count == 0 {
-            t.memory.ram_size
-        } else {
-            t.nodes.get(pxm as usize).map_or(0, |n| n.mem)
-        };
-        if let Some(kib) = view.mem_total_kib {
-            let got = kib.saturating_mul(1024);
-            let slack = ((planned as f64 * opts.mem_fraction) as u64).max(opts.mem_bytes);
-            let ok = if planned == 0 {
-                got == 0
-            } else {
-                got <= planned && got + slack >= planned
-            };
-            if !ok {
-                r.diffs.push(format!(
-                    "node{l} MemTotal: expected {} kB (minus up to {} kB reserved), guest shows {kib} kB",
-                    planned / 1024,
-                    if planned == 0 { 0 } else { slack / 1024 }
-                ));
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        format_list(&view.cpus),
+        view.mem_total_kib.map_or("?".into(), |m| m.to_string())
+    )
+}
+
+/// Node `l`'s `distance` row against the planned distances (10/20 without any).
+fn check_distances(
+    plan: &Plan<'_>,
+    l: u32,
+    pxm: u32,
+    view: &NodeView,
+    online: &[u32],
+    diffs: &mut Vec<String>,
+) {
+    let want_dist: Vec<u32> = online
+        .iter()
+        .map(|&m| {
+            let q = plan.linux_to_pxm(m).unwrap_or(m);
+            match &plan.f.topology.distances {
+                Some(d) => d
+                    .get(pxm as usize)
+                    .and_then(|row| row.get(q as usize))
+                    .map_or(0, |&v| u32::from(v)),
+                None if m == l => 10,
+                None => 20,
             }
-        }
+        })
+        .collect();
+    if view.distance != want_dist {
+        diffs.push(format!(
+            "node{l} distance: expected {:?}, guest shows {:?}",
+            want_dist, view.distance
+        ));
     }
-    r
+}
+
+/// Node `l`'s `cpulist`: Linux numbers present CPUs in MADT order = CPU index order.
+fn check_cpus(plan: &Plan<'_>, l: u32, pxm: u32, view: &NodeView, diffs: &mut Vec<String>) {
+    let want_cpus: Vec<u32> = if plan.node_count == 0 {
+        (0..plan.f.smp.cpus).collect()
+    } else {
+        plan.f.present_cpus_of(pxm)
+    };
+    if view.cpus != want_cpus {
+        diffs.push(format!(
+            "node{l} cpulist: expected {}, guest shows {}",
+            format_list(&want_cpus),
+            format_list(&view.cpus)
+        ));
+    }
+}
+
+/// Node `l`'s MemTotal: within tolerance below the planned size.
+fn check_memory(
+    plan: &Plan<'_>,
+    l: u32,
+    pxm: u32,
+    view: &NodeView,
+    opts: &Options,
+    diffs: &mut Vec<String>,
+) {
+    let t = &plan.f.topology;
+    let planned = if plan.node_count == 0 {
+        t.memory.ram_size
+    } else {
+        t.nodes.get(pxm as usize).map_or(0, |n| n.mem)
+    };
+    let Some(kib) = view.mem_total_kib else {
+        return;
+    };
+    let got = kib.saturating_mul(1024);
+    let slack = ((planned as f64 * opts.mem_fraction) as u64).max(opts.mem_bytes);
+    let ok = if planned == 0 {
+        got == 0
+    } else {
+        got <= planned && got.saturating_add(slack) >= planned
+    };
+    if !ok {
+        diffs.push(format!(
+            "node{l} MemTotal: expected {} kB (minus up to {} kB reserved), guest shows {kib} kB",
+            planned / 1024,
+            if planned == 0 { 0 } else { slack / 1024 }
+        ));
+    }
 }
 
 /// Whether an SRAT (bytes) has an enabled memory entry containing `addr`.
@@ -471,5 +612,30 @@ pub fn diff_tables(sig: &str, planned: &[u8], got: &[u8], diffs: &mut Vec<String
             planned.len(),
             got.len()
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_memory_tolerance_is_no_panic() {
+        // A tolerance past u64 (`--mem-tolerance 1e30`) once overflowed `got + slack`.
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let f = crate::front::file::load(&root.join("examples/grace-hopper.toml")).unwrap();
+        let guest = read_sysfs(&root.join("tests/fixtures/verify/gh-qemu-native")).unwrap();
+        for mem_fraction in [1e30, f64::INFINITY, f64::NAN, -1.0, 0.0] {
+            let opts = Options {
+                mem_fraction,
+                compare_tables: false,
+                ..Options::default()
+            };
+            let r = compare(&f, &BTreeMap::new(), &guest, &opts);
+            if mem_fraction >= 1.0 {
+                // Everything up to the planned size is within tolerance.
+                assert!(!r.diffs.iter().any(|d| d.contains("MemTotal")), "{r:?}");
+            }
+        }
     }
 }

@@ -6,8 +6,16 @@
 //!     blobs with corrupted Length / structure Length / huge counts never
 //!     panic; errors carry an offset inside the input and name the table.
 //!     Whatever decodes re-encodes to exactly the input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
+
+use common::fix_length_and_checksum;
 
 use std::path::PathBuf;
 
@@ -455,18 +463,6 @@ fn decode_all_ways(bytes: &[u8], sig: &str) {
     }
 }
 
-/// Sets the Length field to the buffer length and fixes the checksum.
-fn fix_up(mut v: Vec<u8>) -> Vec<u8> {
-    if v.len() >= 36 {
-        let len = u32::try_from(v.len()).unwrap();
-        v[4..8].copy_from_slice(&len.to_le_bytes());
-        v[9] = 0;
-        let s = v.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-        v[9] = 0u8.wrapping_sub(s);
-    }
-    v
-}
-
 fn golden_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![common::golden_dir()];
@@ -585,7 +581,7 @@ proptest! {
         let mut v = sig.as_bytes().to_vec();
         v.extend_from_slice(&[0; 32]);
         v.extend_from_slice(&body);
-        let mut v = fix_up(v);
+        let mut v = fix_length_and_checksum(v);
         if !fix_checksum {
             v[9] = v[9].wrapping_add(1);
         }
@@ -613,7 +609,7 @@ proptest! {
             }
             v.extend_from_slice(&payload);
         }
-        decode_all_ways(&fix_up(v), sig);
+        decode_all_ways(&fix_length_and_checksum(v), sig);
     }
 
     /// Golden blobs with one random byte changed (Length/checksum then fixed up
@@ -625,7 +621,7 @@ proptest! {
         let mut v = b.clone();
         let p = pos.index(v.len());
         v[p] = val;
-        let v = if fix { fix_up(v) } else { v };
+        let v = if fix { fix_length_and_checksum(v) } else { v };
         decode_all_ways(&v, sig);
     }
 
@@ -673,7 +669,7 @@ fn every_truncation_of_every_golden_blob() {
             }
             decode_all_ways(cut, &sig);
             // With Length and checksum patched, decoding reaches the cut structure.
-            decode_all_ways(&fix_up(cut.to_vec()), &sig);
+            decode_all_ways(&fix_length_and_checksum(cut.to_vec()), &sig);
         }
     }
 }
@@ -684,11 +680,11 @@ fn truncated_structure_errors_point_into_the_table() {
     // error names the entry's offset.
     let b = std::fs::read(common::golden_dir().join("x86/q35/SRAT.numamem")).unwrap();
     let offs = Srat::decode(&b).unwrap().entry_offsets();
-    let cut = fix_up(b[..offs[1] + 1].to_vec());
+    let cut = fix_length_and_checksum(b[..offs[1] + 1].to_vec());
     let e = Srat::decode(&cut).unwrap_err();
     assert_eq!(e.offset, offs[1], "{e}");
     assert!(matches!(e.kind, DecodeErrorKind::Truncated { .. }), "{e}");
-    let cut = fix_up(b[..offs[1] + 5].to_vec());
+    let cut = fix_length_and_checksum(b[..offs[1] + 5].to_vec());
     let e = Srat::decode(&cut).unwrap_err();
     assert_eq!(e.offset, offs[1], "{e}");
     assert!(
@@ -709,7 +705,7 @@ fn golden_with_corrupted_structure_lengths() {
                 ] {
                     let mut v = b.clone();
                     v[off + 1] = len;
-                    decode_all_ways(&fix_up(v.clone()), &sig);
+                    decode_all_ways(&fix_length_and_checksum(v.clone()), &sig);
                     decode_all_ways(&v, &sig);
                     checked += 1;
                 }
@@ -732,7 +728,7 @@ fn golden_with_corrupted_structure_lengths() {
                 ] {
                     let mut v = b.clone();
                     v[off + 4..off + 8].copy_from_slice(&len.to_le_bytes());
-                    decode_all_ways(&fix_up(v.clone()), &sig);
+                    decode_all_ways(&fix_length_and_checksum(v.clone()), &sig);
                     decode_all_ways(&v, &sig);
                     checked += 1;
                 }
@@ -768,7 +764,7 @@ fn hmat_huge_initiator_target_counts() {
                         let mut v = b.clone();
                         v[off + 12..off + 16].copy_from_slice(&ni.to_le_bytes());
                         v[off + 16..off + 20].copy_from_slice(&nt.to_le_bytes());
-                        let v = fix_up(v);
+                        let v = fix_length_and_checksum(v);
                         let e = Hmat::decode(&v).unwrap_err();
                         check_err(&e, v.len(), "HMAT");
                         assert_eq!(e.offset, off + 12, "{e}");
@@ -781,7 +777,7 @@ fn hmat_huge_initiator_target_counts() {
                     for n in [1u16, 0x7fff, 0xffff] {
                         let mut v = b.clone();
                         v[off + 30..off + 32].copy_from_slice(&n.to_le_bytes());
-                        let v = fix_up(v);
+                        let v = fix_length_and_checksum(v);
                         let e = Hmat::decode(&v).unwrap_err();
                         check_err(&e, v.len(), "HMAT");
                         assert_eq!(e.offset, off + 30, "{e}");
@@ -814,7 +810,7 @@ fn slit_huge_locality_counts() {
         ] {
             let mut v = b.clone();
             v[36..44].copy_from_slice(&n.to_le_bytes());
-            let v = fix_up(v);
+            let v = fix_length_and_checksum(v);
             let e = Slit::decode(&v).unwrap_err();
             check_err(&e, v.len(), "SLIT");
             assert_eq!(e.offset, 36, "{e}");

@@ -12,17 +12,21 @@
 //! vmlinuz-arm64, busybox-arm64; or VNUMA_GUEST_KERNEL, VNUMA_GUEST_KERNEL_ARM64,
 //! VNUMA_GUEST_BUSYBOX_ARM64), `.ci/setup` (QEMU, AAVMF, busybox, cpio). In CI
 //! (`CI` set) a missing piece fails the tests; locally they are skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
+
+use common::root;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A file the tests need: `env` or the default path; `None` (skip) when missing
 /// locally, a failure in CI.
@@ -88,11 +92,9 @@ fn ready() -> Option<PathBuf> {
     Some(k)
 }
 
+/// Runs `vnuma ARGS`, which must succeed, and returns its standard output.
 fn vnuma(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::vnuma(args);
     assert!(
         out.status.success(),
         "vnuma {args:?}: {}",
@@ -229,7 +231,7 @@ fn sysfs_from_log(log: &str, dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// `vnuma verify --sysfs` on the host: (exit code, output).
 fn host_verify(topology: &Path, sysfs: &Path, verify_args: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+    let out = Command::new(common::vnuma_bin())
         .arg("verify")
         .arg("--expect")
         .arg(topology)

@@ -6,21 +6,18 @@
 //! the PCI buses on x86).
 //!
 //! Every `examples/*.toml` is covered (`every_example_is_covered`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::{root, vnuma};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn vnuma(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnuma"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::path::Path;
+use std::process::Output;
 
 fn ok(out: &Output, what: &str) {
     assert!(

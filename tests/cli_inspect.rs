@@ -1,6 +1,14 @@
 //! `vnuma inspect` and `vnuma encode`, driven through the binary. Expected
 //! values come from QEMU's golden blobs and MANIFEST.md "Decoded contents".
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
+
+use common::{fix_checksum, vnuma};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -9,13 +17,6 @@ use serde_json::Value;
 
 fn golden(rel: &str) -> PathBuf {
     common::golden_dir().join(rel)
-}
-
-fn vnuma(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnuma"))
-        .args(args)
-        .output()
-        .expect("run vnuma")
 }
 
 fn stdout(o: &Output) -> String {
@@ -39,13 +40,6 @@ fn all_golden() -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-/// Makes the bytes sum to zero again after a change (byte 9 is the checksum).
-fn fix_checksum(b: &mut [u8]) {
-    b[9] = 0;
-    let sum = b.iter().fold(0u8, |a, x| a.wrapping_add(*x));
-    b[9] = 0u8.wrapping_sub(sum);
 }
 
 const GX: &str = "x86/q35/SRAT.acpihmat-generic-x";
@@ -317,7 +311,7 @@ fn encode_reads_stdin() {
         golden("x86/q35/SLIT.cphp").to_str().unwrap(),
     ]);
     let d = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+    let mut child = Command::new(common::vnuma_bin())
         .args(["encode", "-", "-o", d.path().to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,16 +1,17 @@
 //! `vnuma qemu` as a program: QEMU's rejections (exit 1, QEMU's message with `vnuma`
 //! as the program name, compared with the live QEMU 10.0.2 when installed), the
 //! output directory (only the tables QEMU builds, stale ones removed), and --json.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 
-use std::process::{Command, Output};
+use common::vnuma;
 
-fn vnuma(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnuma"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
 /// QEMU rejections and their exact text (spec §4.4 / §5.2), program name `qemu-system-x86_64`.
 const REJECTED: &[(&str, &str)] = &[

@@ -21,6 +21,12 @@
 //! The base seed is printed; every failure prints its own seed and the one command that
 //! reproduces it: `VNUMA_DIFF_SEED=<seed> VNUMA_DIFF_CASES=1 cargo test --release --test differential`.
 //! Case counts: `VNUMA_DIFF_CASES` (valid, default 200), `VNUMA_DIFF_INVALID` (default 60).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "differential/cases.rs"]
 mod cases;

@@ -14,6 +14,12 @@
 //! the GI indices in emission order. Ids are random (seeded), 2..40 GIs, 1..3 backends.
 //! QOM inserts the GI objects (early objects) into `/objects` before the memory
 //! backends (late objects), both in command-line order.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use vnuma::front::qemu::glib_hash::iteration_order;
 

@@ -1,4 +1,10 @@
 //! Every QEMU golden blob decodes and re-encodes byte for byte.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 use std::path::PathBuf;
 use vnuma::acpi::Table;

@@ -11,6 +11,12 @@
 //! iasl 20200925 knows SRAT types 0-5, SLIT and HMAT types 0-2; it reports SRAT
 //! types 6 (Generic Port) and 7 (RINTC) as unknown: for those only the
 //! structure's offset, Type and Length are compared.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -1,4 +1,10 @@
 //! `vnuma initrd` archives read back by GNU cpio (the outside oracle).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 
 use std::process::Command;
@@ -117,7 +123,7 @@ fn initrd_from_a_table_directory() {
     std::fs::write(tables.join("SRAT.aml"), golden("SRAT.acpihmat")).unwrap();
     let cpio = d.path().join("a.cpio");
     let run = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        Command::new(common::vnuma_bin())
             .args(["initrd", "--tables"])
             .arg(&tables)
             .arg("-o")

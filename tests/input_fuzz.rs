@@ -1,12 +1,17 @@
 //! No input reaches a panic: topology files (random edits of every example) and
 //! guest sysfs trees (random edits of a tree captured from a live guest). Each
 //! case must end in `Ok` or in an error that names where the problem is.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod common;
+
+use common::root;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn examples() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::fs::read_dir(root().join("examples"))
@@ -156,7 +161,7 @@ proptest! {
         } else {
             std::fs::write(f, SYSFS_JUNK[j]).unwrap();
         }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vnuma"))
+        let out = std::process::Command::new(common::vnuma_bin())
             .args(["verify", "--expect"])
             .arg(root().join("examples/grace-hopper.toml"))
             .args(["--order", "qemu", "--sysfs"])

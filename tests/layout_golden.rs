@@ -2,6 +2,12 @@
 //! NUMA case of QEMU's bios-tables-test, byte for byte. The topologies are written
 //! by hand from the command lines in `tests/data/qemu-golden/MANIFEST.md`; the
 //! expected bytes are QEMU's own golden blobs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 
 use common::topo;

@@ -5,6 +5,12 @@
 //! example's generic-initiator hash order, and arm virt with generic initiators.
 //! The expected blobs and the exact command lines are in `tests/data/layout-live/`
 //! (`regenerate.sh` documents how they were measured).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -16,9 +22,7 @@ use vnuma::machine::tables::build_tables;
 use vnuma::topology::*;
 
 fn blob(name: &str) -> Vec<u8> {
-    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/layout-live")
-        .join(name);
+    let p = common::root().join("tests/data/layout-live").join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -31,7 +35,7 @@ fn check(t: &Topology, case: &str) {
     let want: Vec<&str> = ["SRAT", "SLIT", "HMAT"]
         .into_iter()
         .filter(|s| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            common::root()
                 .join(format!("tests/data/layout-live/{case}.{s}"))
                 .exists()
         })

@@ -2,6 +2,12 @@
 //! x86 (pc, q35) and aarch64 (virt) case of `tests/data/qemu-golden/MANIFEST.md`
 //! is run through the live QEMU 10 with the test's exact parameters, and the
 //! SRAT/SLIT/HMAT it dumps must equal the golden files byte for byte.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -280,7 +286,7 @@ fn grace_hopper_example_matches_live_qemu() {
     if !common::have_tool("qemu-system-x86_64") {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/grace-hopper");
+    let dir = common::root().join("examples/grace-hopper");
     let args = vnuma::live::dump::read_args_file(&dir.join("qemu-args.txt")).expect("args file");
     let d = dump(&DumpRequest::new(args)).expect("dump");
     let srat = std::fs::read(dir.join("tables/SRAT.dat")).expect("SRAT.dat");
@@ -308,7 +314,7 @@ fn cli_writes_numa_tables_and_passes_rejections_through() {
     if !common::have_tool("qemu-system-x86_64") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_vnuma");
+    let bin = common::vnuma_bin();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("t");
     let run = |extra: &[&str]| {

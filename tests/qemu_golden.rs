@@ -1,6 +1,12 @@
 //! `vnuma qemu` (the binary) turns every QEMU bios-tables-test NUMA case's exact
 //! command line (`tests/data/qemu-golden/MANIFEST.md`) into QEMU's golden blobs,
 //! byte for byte, and writes exactly the tables QEMU builds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
 
 use std::path::Path;
@@ -54,7 +60,7 @@ fn l1() -> String {
 /// blobs: exactly the tables named in `expect` (`(file in DIR, golden path)`).
 fn run_case(arch: &str, args: &str, expect: &[(&str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+    let out = Command::new(common::vnuma_bin())
         .args(["qemu", "--arch", arch, "-o"])
         .arg(dir.path())
         .arg("--")

@@ -1,21 +1,25 @@
 //! `vnuma verify` against a sysfs tree captured from a live guest: Linux 6.12 booted
 //! under QEMU 10.0.2 with the Grace Hopper example's native options
 //! (`tests/boot/run-guest.sh` with VNUMA_BOOT_DUMP=1). Its SRAT/SLIT are QEMU's.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod common;
+
+use common::root;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/verify/gh-qemu-native")
 }
 
 fn verify(sysfs: &Path, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+    let out = Command::new(common::vnuma_bin())
         .arg("verify")
         .arg("--expect")
         .arg(root().join("examples/grace-hopper.toml"))
@@ -99,7 +103,7 @@ fn unreadable_sysfs_is_an_error_not_a_panic() {
 
 /// `vnuma verify` of a captured arm64 tree against a topology file.
 fn verify_arm(tree: &str, topology: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vnuma"))
+    let out = Command::new(common::vnuma_bin())
         .arg("verify")
         .arg("--expect")
         .arg(topology)

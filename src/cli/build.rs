@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::build::{MANAGED_FILES, Order, build_output};
-use crate::front::file;
+use vnuma::build::{MANAGED_FILES, Order, build_output};
+use vnuma::front::file;
 
 /// Long help of `vnuma build`.
 pub const LONG_ABOUT: &str = "Build SRAT, SLIT and HMAT from a topology file (TOML, docs/topology.md) \
@@ -56,9 +56,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
     let out = build_output(&f, args.order, &args.output)?;
     let files = &out.files;
-    crate::fsutil::write_files_atomic(&args.output, files)
+    vnuma::fsutil::write_files_atomic(&args.output, files)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
-    crate::fsutil::remove_stale(&args.output, &MANAGED_FILES, files).map_err(|e| {
+    vnuma::fsutil::remove_stale(&args.output, &MANAGED_FILES, files).map_err(|e| {
         anyhow::anyhow!(
             "cannot remove a stale file in {}: {e}",
             args.output.display()
@@ -87,40 +87,29 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("{}", shell_lines(bin, native));
     }
     println!();
-    match &out.acpitable {
-        Some(a) => {
-            println!("# any x86 QEMU: the same VM without -numa, tables injected:");
-            if f.topology
-                .memory
-                .max_ram
-                .is_some_and(|m| m > f.topology.memory.ram_size)
-            {
-                println!(
-                    "# warning: maxmem > memory makes QEMU build its own SRAT, which Linux then uses"
-                );
-            }
-            println!("{}", shell_lines(bin, a));
-            if f.topology.memory.above_4g_at_1tib {
-                println!(
-                    "# note: RAM above 4 GiB starts at 1 TiB here, as with QEMU's default (AMD-vendor) CPU; an Intel -cpu moves it to 4 GiB and the tables no longer match"
-                );
-            }
+    let notes = &out.notes;
+    if let Some(a) = &out.acpitable {
+        println!("# any x86 QEMU: the same VM without -numa, tables injected:");
+        for w in &notes.acpitable_warnings {
+            println!("# warning: {w}");
         }
-        None => println!(
-            "# {}: no -acpitable on this target; use `vnuma initrd` (Linux initrd table upgrade)",
-            f.topology.machine.name()
-        ),
+        println!("{}", shell_lines(bin, a));
+        for n in &notes.acpitable_notes {
+            println!("# note: {n}");
+        }
+    }
+    if let Some(n) = &notes.no_acpitable {
+        println!("# {n}");
     }
     println!();
     println!(
         "# Linux initrd table upgrade (`vnuma initrd`, prepended to the initramfs): the VM \
          without -numa ({}/qemu-initrd.args){}:",
         args.output.display(),
-        if f.firmware_flash.is_some() {
-            ", booted through EDK2 (AAVMF)"
-        } else {
-            ""
-        }
+        notes
+            .initrd_boot
+            .as_ref()
+            .map_or(String::new(), |b| format!(", {b}"))
     );
     println!("{}", shell_lines(bin, plain));
     Ok(0)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::report;
+use vnuma::report;
 
 /// Long help of `vnuma encode`.
 pub const LONG_ABOUT: &str = "Write binary ACPI tables from the JSON that `vnuma inspect --json` prints.\n\n\
@@ -26,40 +26,6 @@ pub struct Args {
     /// Output directory (created if missing).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
-}
-
-/// A file-name-safe version of a signature.
-fn file_stem(sig: &str) -> String {
-    let s: String = sig
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() { "TABLE".into() } else { s }
-}
-
-/// Output file names for signatures in order: `SIG.dat`, then `SIG-1.dat`, `SIG-2.dat`...
-pub fn file_names(signatures: &[String]) -> Vec<String> {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    signatures
-        .iter()
-        .map(|sig| {
-            let stem = file_stem(sig);
-            let n = seen.entry(stem.clone()).or_insert(0);
-            let name = if *n == 0 {
-                format!("{stem}.dat")
-            } else {
-                format!("{stem}-{n}.dat")
-            };
-            *n += 1;
-            name
-        })
-        .collect()
 }
 
 /// Runs `vnuma encode`.
@@ -83,12 +49,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if tables.is_empty() {
         anyhow::bail!("{where_} holds no table");
     }
-    let names = file_names(&tables.iter().map(|t| t.signature()).collect::<Vec<_>>());
+    let names =
+        vnuma::fsutil::table_file_names(&tables.iter().map(|t| t.signature()).collect::<Vec<_>>());
     let files: Vec<(String, Vec<u8>)> = names
         .into_iter()
         .zip(tables.iter().map(|t| t.encode()))
         .collect();
-    crate::fsutil::write_files_atomic(&args.output, &files)
+    vnuma::fsutil::write_files_atomic(&args.output, &files)
         .with_context(|| format!("cannot write the tables into {}", args.output.display()))?;
     for (name, bytes) in &files {
         eprintln!(

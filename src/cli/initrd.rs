@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::build::{Order, plan_tables};
-use crate::front::file;
-use crate::initrd::table_upgrade_cpio;
+use vnuma::build::{Order, table_set};
+use vnuma::front::file;
+use vnuma::initrd::table_upgrade_cpio;
 
 /// Write an uncompressed cpio with kernel/firmware/acpi/{SRAT,SLIT,HMAT}.aml, to
 /// prepend to an initramfs (Linux CONFIG_ACPI_TABLE_UPGRADE).
@@ -32,25 +32,21 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let tables: Vec<Vec<u8>> = match (&args.tables, &args.topology) {
-        (Some(dir), _) => crate::report::load_table_set(dir)?
+        (Some(dir), _) => vnuma::report::load_table_set(dir)?
             .into_iter()
             .map(|(_, b)| b)
             .collect(),
-        (None, Some(t)) => {
-            let f = file::load(t)?;
-            plan_tables(&f, args.order)?
-                .files()
-                .into_iter()
-                .map(|(_, b)| b)
-                .collect()
-        }
+        (None, Some(t)) => table_set(&file::load(t)?, args.order)?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect(),
         (None, None) => anyhow::bail!("give a topology file or --tables DIR"),
     };
     if tables.is_empty() {
         anyhow::bail!("the topology has no NUMA nodes: there is no table to install");
     }
     let archive = table_upgrade_cpio(&tables, Some(args.oem_revision))?;
-    crate::fsutil::write_atomic(&args.output, &archive)
+    vnuma::fsutil::write_atomic(&args.output, &archive)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
     println!(
         "wrote {} ({} bytes, {} tables, OEM revision {}); prepend it to the initramfs:",

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::report;
+use vnuma::report;
 
 /// Long help of `vnuma inspect`.
 pub const LONG_ABOUT: &str = "Decode SRAT/SLIT/HMAT tables, check them, and show the Linux node each proximity domain becomes.\n\n\
@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if args.strict && rep.has_errors() {
         eprintln!(
             "vnuma: error: {} error finding(s) (--strict)",
-            rep.count(crate::lint::Severity::Error)
+            rep.count(vnuma::lint::Severity::Error)
         );
         return Ok(1);
     }

@@ -1,16 +1,15 @@
-//! The command-line layer: argument parsing only; the work lives in the library.
+//! The command-line layer: argument definitions and calls into the library.
 //! Each subcommand has its own file with an `Args` struct and a `run` function.
 
-pub mod build;
-pub mod initrd;
-pub mod verify;
+mod build;
+mod encode;
+mod initrd;
+mod inspect;
+mod qemu;
+mod qemu_dump;
+mod verify;
 
 use clap::{Parser, Subcommand};
-
-pub mod encode;
-pub mod inspect;
-pub mod qemu;
-pub mod qemu_dump;
 
 /// Virtual NUMA topologies with accelerators: ACPI SRAT/SLIT/HMAT tools.
 #[derive(Parser, Debug)]
@@ -47,36 +46,8 @@ pub enum Command {
 /// Outcome of a command: the process exit code.
 pub type ExitCode = i32;
 
-/// Parses `std::env::args`, runs the command, prints errors (the whole chain)
-/// and returns the exit status: 0 success, 1 any error (usage errors included).
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            // Bad arguments are bad input like any other: exit status 1.
-            let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
-            return code;
-        }
-    };
-    match run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            report_error(&e);
-            1
-        }
-    }
-}
-
-/// Prints an error and its causes as `vnuma: error: …` / `  caused by: …`.
-pub fn report_error(e: &anyhow::Error) {
-    eprintln!("vnuma: error: {e}");
-    for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
-}
-
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the command; an error is printed by `main`.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Encode(a) => encode::run(a),

@@ -4,8 +4,9 @@
 use anyhow::Context;
 use std::path::PathBuf;
 
-use crate::front::qemu::parse::Arch;
-use crate::front::qemu::report::{QemuReportError, qemu_report};
+use vnuma::front::qemu::parse::Arch;
+use vnuma::front::qemu::report::{QemuReportError, qemu_report};
+use vnuma::machine::tables::TABLE_FILES;
 
 /// Long help of `vnuma qemu`.
 pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU 10.0.2 builds for a command line, \
@@ -56,9 +57,6 @@ pub struct Args {
     pub qemu_args: Vec<String>,
 }
 
-/// Table file names `vnuma qemu` manages in the output directory.
-const TABLE_FILES: [&str; 3] = ["SRAT.dat", "SLIT.dat", "HMAT.dat"];
-
 /// Runs `vnuma qemu`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let arch = args.arch.map(|a| match a {
@@ -67,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     });
     let mut qemu_args = Vec::new();
     if let Some(f) = &args.args_file {
-        qemu_args = crate::live::dump::read_args_file(f)
+        qemu_args = vnuma::live::dump::read_args_file(f)
             .with_context(|| format!("reading --args-file {}", f.display()))?;
     }
     qemu_args.extend(args.qemu_args.iter().cloned());
@@ -87,9 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let files = report.tables.files();
     if let Some(dir) = &args.output {
-        crate::fsutil::write_files_atomic(dir, &files)
+        vnuma::fsutil::write_files_atomic(dir, &files)
             .map_err(|e| anyhow::anyhow!("cannot write tables into {}: {e}", dir.display()))?;
-        crate::fsutil::remove_stale(dir, &TABLE_FILES, &files).map_err(|e| {
+        vnuma::fsutil::remove_stale(dir, &TABLE_FILES, &files).map_err(|e| {
             anyhow::anyhow!("cannot remove a stale table in {}: {e}", dir.display())
         })?;
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::live::dump::{Arch, DumpError, DumpRequest, dump, read_args_file};
+use vnuma::live::dump::{Arch, DumpError, DumpRequest, dump, read_args_file};
 
 /// Run QEMU (without booting a guest) and write the SRAT/SLIT/HMAT it builds.
 ///
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "BIN")]
     pub qemu: Option<PathBuf>,
     /// Target (default: from -machine/-M in the QEMU arguments).
-    #[arg(long, value_name = "x86_64|aarch64", value_parser = parse_arch)]
+    #[arg(long, value_name = "x86_64|aarch64")]
     pub arch: Option<Arch>,
     /// Write every table QEMU built, not only SRAT, SLIT and HMAT.
     #[arg(long)]
@@ -40,10 +40,6 @@ pub struct Args {
     /// QEMU arguments, after `--`.
     #[arg(last = true, value_name = "QEMU-ARGS", allow_hyphen_values = true)]
     pub qemu_args: Vec<String>,
-}
-
-fn parse_arch(s: &str) -> Result<Arch, String> {
-    s.parse()
 }
 
 /// Runs the command; returns the process exit status.
@@ -88,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         );
         return Ok(0);
     }
-    crate::fsutil::write_files_atomic(&args.output, &files)
+    vnuma::fsutil::write_files_atomic(&args.output, &files)
         .with_context(|| format!("writing tables to {}", args.output.display()))?;
     for (name, bytes) in &files {
         println!(

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::build::{Order, plan_tables};
-use crate::front::file;
-use crate::verify::{Options, compare, read_sysfs};
+use vnuma::build::{Order, table_set};
+use vnuma::front::file;
+use vnuma::verify::{Options, compare, read_sysfs};
 
 /// Check that the running Linux shows the planned NUMA topology and tables.
 #[derive(clap::Args, Debug)]
@@ -44,13 +44,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let planned: BTreeMap<String, Vec<u8>> = if args.no_tables {
         BTreeMap::new()
     } else if let Some(dir) = &args.tables {
-        crate::report::load_table_set(dir)?.into_iter().collect()
+        vnuma::report::load_table_set(dir)?.into_iter().collect()
     } else {
-        plan_tables(&f, args.order)?
-            .files()
-            .into_iter()
-            .map(|(n, b)| (n.trim_end_matches(".dat").to_string(), b))
-            .collect()
+        table_set(&f, args.order)?.into_iter().collect()
     };
     let guest = read_sysfs(&args.sysfs)?;
     let opts = Options {

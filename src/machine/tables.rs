@@ -20,6 +20,9 @@ pub struct Tables {
     pub hmat: Option<Hmat>,
 }
 
+/// The file names [`Tables::files`] can give, in table order.
+pub const TABLE_FILES: [&str; 3] = ["SRAT.dat", "SLIT.dat", "HMAT.dat"];
+
 impl Tables {
     /// The encoded tables as `(file name, bytes)` pairs, in table order:
     /// `SRAT.dat`, `SLIT.dat`, `HMAT.dat` (only those present).
@@ -354,8 +357,29 @@ fn cache_attributes(total_levels: u32, c: &crate::topology::HmatCache) -> u32 {
 pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
     let mut hmat = Hmat::new();
     hmat.header = header(t, *b"HMAT", 2);
+    hmat.structures = mpda_structures(t)?;
+    // QEMU lists initiators among the declared nodes only (a generic initiator
+    // object may name a node that was never declared; QEMU rejects that elsewhere).
+    let initiators: Vec<u32> = t
+        .initiator_nodes()
+        .into_iter()
+        .filter(|&n| usize::try_from(n).is_ok_and(|n| n < t.nodes.len()))
+        .collect();
+    let n_targets = u32::try_from(t.nodes.len())
+        .map_err(|_| LayoutError::invalid("nodes", "too many nodes"))?;
+    check_hmat_lb(t, &initiators)?;
+    let targets: Vec<u32> = (0..n_targets).collect();
+    hmat.structures
+        .extend(locality_structures(t, &initiators, &targets));
+    check_hmat_caches(t)?;
+    hmat.structures.extend(cache_structures(t, n_targets));
+    Ok(hmat)
+}
+
+/// One Memory Proximity Domain Attributes structure per node with memory.
+fn mpda_structures(t: &Topology) -> Result<Vec<HmatStructure>, LayoutError> {
     let cpu_nodes = t.cpu_nodes();
-    let s = &mut hmat.structures;
+    let mut s = Vec::new();
     for (i, n) in t.nodes.iter().enumerate() {
         if n.mem == 0 {
             continue;
@@ -379,16 +403,11 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             reserved4: 0,
         });
     }
-    // QEMU lists initiators among the declared nodes only (a generic initiator
-    // object may name a node that was never declared; QEMU rejects that elsewhere).
-    let initiators: Vec<u32> = t
-        .initiator_nodes()
-        .into_iter()
-        .filter(|&n| usize::try_from(n).is_ok_and(|n| n < t.nodes.len()))
-        .collect();
-    let n_targets = u32::try_from(t.nodes.len())
-        .map_err(|_| LayoutError::invalid("nodes", "too many nodes"))?;
-    let targets: Vec<u32> = (0..n_targets).collect();
+    Ok(s)
+}
+
+/// Every `hmat_lb` names an initiator proximity domain and an existing target.
+fn check_hmat_lb(t: &Topology, initiators: &[u32]) -> Result<(), LayoutError> {
     for (k, lb) in t.hmat_lb.iter().enumerate() {
         let field = format!("hmat_lb[{k}]");
         if !initiators.contains(&lb.initiator) {
@@ -402,6 +421,13 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
         }
         check_node(t, format!("{field}.target"), lb.target)?;
     }
+    Ok(())
+}
+
+/// One System Locality Latency and Bandwidth Information structure per
+/// (hierarchy, data type) that has `hmat_lb` entries, in QEMU's order.
+fn locality_structures(t: &Topology, initiators: &[u32], targets: &[u32]) -> Vec<HmatStructure> {
+    let mut s = Vec::new();
     for h in HIERARCHIES {
         for d in DATA_TYPES {
             let list: Vec<&HmatLb> = t
@@ -429,8 +455,8 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
                 data_type: data_type_value(d),
                 min_transfer_size: 0,
                 entry_base_unit: entry_base_unit(d, base),
-                initiators: initiators.clone(),
-                targets: targets.clone(),
+                initiators: initiators.to_vec(),
+                targets: targets.to_vec(),
                 entries,
                 reserved0: 0,
                 reserved1: 0,
@@ -439,6 +465,12 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             }));
         }
     }
+    s
+}
+
+/// Every `hmat_caches` entry names an existing node, a level 1..=3, and no
+/// (node, level) twice (QEMU's messages).
+fn check_hmat_caches(t: &Topology) -> Result<(), LayoutError> {
     for (k, c) in t.hmat_caches.iter().enumerate() {
         let field = format!("hmat_caches[{k}]");
         check_node(t, format!("{field}.node"), c.node)?;
@@ -451,8 +483,9 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
                 ),
             ));
         }
-        if t.hmat_caches[..k]
+        if t.hmat_caches
             .iter()
+            .take(k)
             .any(|o| o.node == c.node && o.level == c.level)
         {
             return Err(LayoutError::invalid(
@@ -464,6 +497,12 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// The Memory Side Cache Information structures, by node, then level.
+fn cache_structures(t: &Topology, n_targets: u32) -> Vec<HmatStructure> {
+    let mut s = Vec::new();
     for node in 0..n_targets {
         let mut caches: Vec<&crate::topology::HmatCache> =
             t.hmat_caches.iter().filter(|c| c.node == node).collect();
@@ -482,7 +521,7 @@ pub fn build_hmat(t: &Topology) -> Result<Hmat, LayoutError> {
             });
         }
     }
-    Ok(hmat)
+    s
 }
 
 #[cfg(test)]

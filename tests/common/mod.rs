@@ -1,12 +1,57 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The repository root (`CARGO_MANIFEST_DIR`).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of the `vnuma` binary cargo built for the tests.
+pub fn vnuma_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vnuma")
+}
+
+/// Runs `vnuma ARGS` and returns its output (whatever the exit status).
+pub fn vnuma(args: &[&str]) -> Output {
+    Command::new(vnuma_bin())
+        .args(args)
+        .output()
+        .expect("run vnuma")
+}
+
+/// Makes the bytes of an ACPI table sum to zero again after a change (byte 9 is
+/// the checksum).
+pub fn fix_checksum(b: &mut [u8]) {
+    b[9] = 0;
+    let sum = b.iter().fold(0u8, |a, x| a.wrapping_add(*x));
+    b[9] = 0u8.wrapping_sub(sum);
+}
+
+/// Sets the Length field (offset 4) of an ACPI table to the buffer length and
+/// fixes the checksum; a buffer shorter than the 36-byte header is returned
+/// unchanged.
+pub fn fix_length_and_checksum(mut v: Vec<u8>) -> Vec<u8> {
+    if v.len() >= 36 {
+        let len = u32::try_from(v.len()).unwrap();
+        v[4..8].copy_from_slice(&len.to_le_bytes());
+        fix_checksum(&mut v);
+    }
+    v
+}
 
 /// `tests/data`: everything the tests read lives in the repository (provenance in
 /// each folder's README).
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+    root().join("tests/data")
 }
 
 /// QEMU 10.0.2's own test blobs with their MANIFEST (`tests/data/qemu-golden`).
