@@ -44,6 +44,7 @@ pub struct Args {
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse()
+        .map_err(|e: crate::front::qemu::UnknownArch| e.to_string())
 }
 
 /// Runs the command; returns the process exit status.

@@ -893,7 +893,7 @@ fn resolve(ctx: &Ctx, raw: RawFile) -> Result<TopologyFile, FileError> {
         true,
     ) {
         tree.add(&spec)
-            .map_err(|m| ctx.err(mspan.clone(), "pci", m))?;
+            .map_err(|m| ctx.err(mspan.clone(), "pci", m.to_string()))?;
     }
     let mut pci: Vec<PciDevice> = Vec::new();
     let mut tree_index: Vec<Option<usize>> = Vec::new();
@@ -1200,13 +1200,13 @@ fn device_spec(
     }
     if let Some(v) = o.get("bus_nr") {
         spec.bus_nr = lexer::parse_u64(v)
-            .and_then(|n| u8::try_from(n).ok())
+            .and_then(|n| crate::machine::pci::bus_nr(n).ok())
             .ok_or_else(|| bad(format!("bus_nr=\"{v}\" is not a bus number 0..255")))?;
     }
     if let Some(v) = o.get("bus-reserve") {
         spec.bus_reserve = Some(
             lexer::parse_u64(v)
-                .and_then(|n| u32::try_from(n).ok())
+                .and_then(|n| crate::machine::pci::bus_reserve(n).ok())
                 .ok_or_else(|| bad(format!("bus-reserve=\"{v}\" is not a number")))?,
         );
     }
@@ -1246,7 +1246,7 @@ fn resolve_smp(
     // QEMU's own rules and messages (`machine_parse_smp_config`).
     SmpTopology::resolve(machine, &config).map_err(|msg| {
         let span = raw.map_or(machine_span, |c| c.count.span());
-        ctx.err(span, "cpus", msg)
+        ctx.err(span, "cpus", msg.to_string())
     })
 }
 

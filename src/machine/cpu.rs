@@ -6,6 +6,76 @@
 
 use crate::topology::MachineKind;
 
+/// Why a CPU topology is refused (QEMU's `machine_parse_smp_config` text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmpError {
+    /// A parameter is 0.
+    #[error("Invalid CPU topology: CPU topology parameters must be greater than zero")]
+    Zero,
+    /// A level above 1 the machine does not have.
+    #[error("{level} > 1 not supported by this machine's CPU topology")]
+    Unsupported {
+        /// The level (`dies`, `clusters`, …).
+        level: &'static str,
+    },
+    /// The product of the levels is not maxcpus.
+    #[error(
+        "Invalid CPU topology: product of the hierarchy must match maxcpus: {hierarchy} != maxcpus ({maxcpus})"
+    )]
+    ProductMismatch {
+        /// The levels as QEMU prints them.
+        hierarchy: String,
+        /// maxcpus.
+        maxcpus: u64,
+    },
+    /// maxcpus below the CPU count.
+    #[error(
+        "Invalid CPU topology: maxcpus must be equal to or greater than smp: {hierarchy} == maxcpus ({maxcpus}) < smp_cpus ({cpus})"
+    )]
+    MaxBelowCpus {
+        /// The levels as QEMU prints them.
+        hierarchy: String,
+        /// maxcpus.
+        maxcpus: u64,
+        /// The CPU count.
+        cpus: u64,
+    },
+    /// More CPUs than the machine supports.
+    #[error("Invalid SMP CPUs {maxcpus}. The max CPUs supported by machine '{machine}' is {max}")]
+    TooMany {
+        /// maxcpus.
+        maxcpus: u64,
+        /// The machine type name.
+        machine: &'static str,
+        /// Its limit.
+        max: u64,
+    },
+}
+
+/// Why CPUs cannot be mapped to a node (QEMU's `machine_set_cpu_numa_node` text);
+/// `E` is the `on_match` callback's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CpuMapError<E> {
+    /// The selector gives an id the board's CPUs do not have.
+    #[error("{id} is not supported")]
+    Unsupported {
+        /// The property (`die-id`, …).
+        id: &'static str,
+    },
+    /// A matched CPU is already on another node.
+    #[error("CPU is already assigned to node-id: {node}")]
+    AlreadyAssigned {
+        /// Its node.
+        node: u32,
+    },
+    /// No CPU matches.
+    #[error("no match found")]
+    NoMatch,
+    /// The callback refused a matched CPU.
+    #[error("{0}")]
+    Rejected(E),
+}
+
 /// `-smp` values as given (None: not given). Used by [`SmpTopology::resolve`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SmpConfig {
@@ -75,23 +145,20 @@ impl SmpTopology {
 
     /// Resolves `-smp` like QEMU 10's `machine_parse_smp_config` (machine types ≥ 6.2:
     /// cores are preferred over sockets). The error is QEMU's message text.
-    pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, String> {
+    pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, SmpError> {
         let all = [
             c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores,
             c.threads, c.maxcpus,
         ];
         if all.contains(&Some(0)) {
-            return Err(
-                "Invalid CPU topology: CPU topology parameters must be greater than zero".into(),
-            );
+            return Err(SmpError::Zero);
         }
         let x86 = kind.is_x86();
         let (dies_ok, clusters_ok, modules_ok) = (x86, !x86, x86);
         // QEMU keeps these values as unsigned int; values that do not fit are
         // rejected by the property visitor before this point.
         let get = |v: Option<u64>| v.unwrap_or(0);
-        let unsupported =
-            |name: &str| format!("{name} > 1 not supported by this machine's CPU topology");
+        let unsupported = |level: &'static str| SmpError::Unsupported { level };
         if !modules_ok && get(c.modules) > 1 {
             return Err(unsupported("modules"));
         }
@@ -166,14 +233,14 @@ impl SmpTopology {
             s
         };
         if total != Some(maxcpus) {
-            return Err(format!(
-                "Invalid CPU topology: product of the hierarchy must match maxcpus: {hierarchy} != maxcpus ({maxcpus})"
-            ));
+            return Err(SmpError::ProductMismatch { hierarchy, maxcpus });
         }
         if maxcpus < cpus {
-            return Err(format!(
-                "Invalid CPU topology: maxcpus must be equal to or greater than smp: {hierarchy} == maxcpus ({maxcpus}) < smp_cpus ({cpus})"
-            ));
+            return Err(SmpError::MaxBelowCpus {
+                hierarchy,
+                maxcpus,
+                cpus,
+            });
         }
         let (machine_name, machine_max) = match kind {
             MachineKind::Q35 => ("pc-q35-10.0", 4096),
@@ -181,9 +248,11 @@ impl SmpTopology {
             MachineKind::Virt => ("virt-10.0", 512),
         };
         if maxcpus > machine_max {
-            return Err(format!(
-                "Invalid SMP CPUs {maxcpus}. The max CPUs supported by machine '{machine_name}' is {machine_max}"
-            ));
+            return Err(SmpError::TooMany {
+                maxcpus,
+                machine: machine_name,
+                max: machine_max,
+            });
         }
         let u = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Ok(SmpTopology {
@@ -374,8 +443,8 @@ impl CpuSelector {
     }
 
     /// The first id given that the board does not have (QEMU's check order), as
-    /// the error text "`<name> is not supported`".
-    pub fn unsupported(&self, slot: &CpuSlot) -> Option<String> {
+    /// its property name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    pub fn unsupported(&self, slot: &CpuSlot) -> Option<&'static str> {
         let p = &slot.props;
         let checks = [
             ("drawer-id", self.drawer_id.is_some(), false),
@@ -394,7 +463,7 @@ impl CpuSelector {
         checks
             .iter()
             .find(|(_, given, has)| *given && !*has)
-            .map(|(n, _, _)| format!("{n} is not supported"))
+            .map(|(n, _, _)| *n)
     }
 
     /// Whether the slot matches every id given.
@@ -415,22 +484,26 @@ impl CpuSelector {
 
 /// Assigns `node` to every slot matching `sel` (QEMU `machine_set_cpu_numa_node`
 /// without the HMAT part). Returns the indexes of matched slots, or QEMU's error text.
-pub fn map_cpus(slots: &mut [CpuSlot], sel: &CpuSelector, node: u32) -> Result<Vec<u32>, String> {
+pub fn map_cpus(
+    slots: &mut [CpuSlot],
+    sel: &CpuSelector,
+    node: u32,
+) -> Result<Vec<u32>, CpuMapError<std::convert::Infallible>> {
     map_cpus_checked(slots, sel, node, |_| Ok(()))
 }
 
 /// Like [`map_cpus`], calling `on_match` after each matched slot was assigned (QEMU's
 /// HMAT initiator check runs there); its error aborts the mapping.
-pub fn map_cpus_checked(
+pub fn map_cpus_checked<E>(
     slots: &mut [CpuSlot],
     sel: &CpuSelector,
     node: u32,
-    mut on_match: impl FnMut(&CpuSlot) -> Result<(), String>,
-) -> Result<Vec<u32>, String> {
+    mut on_match: impl FnMut(&CpuSlot) -> Result<(), E>,
+) -> Result<Vec<u32>, CpuMapError<E>> {
     let mut matched = Vec::new();
     for slot in slots.iter_mut() {
-        if let Some(e) = sel.unsupported(slot) {
-            return Err(e);
+        if let Some(id) = sel.unsupported(slot) {
+            return Err(CpuMapError::Unsupported { id });
         }
         if !sel.matches(slot) {
             continue;
@@ -438,14 +511,14 @@ pub fn map_cpus_checked(
         if let Some(n) = slot.node
             && n != node
         {
-            return Err(format!("CPU is already assigned to node-id: {n}"));
+            return Err(CpuMapError::AlreadyAssigned { node: n });
         }
         slot.node = Some(node);
         matched.push(slot.index);
-        on_match(slot)?;
+        on_match(slot).map_err(CpuMapError::Rejected)?;
     }
     if matched.is_empty() {
-        return Err("no match found".into());
+        return Err(CpuMapError::NoMatch);
     }
     Ok(matched)
 }
