@@ -52,6 +52,50 @@ pub enum SmpError {
     },
 }
 
+/// The zero and unsupported-level checks (QEMU's order).
+fn check_levels(kind: MachineKind, c: &SmpConfig) -> Result<(), SmpError> {
+    let all = [
+        c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores, c.threads,
+        c.maxcpus,
+    ];
+    if all.contains(&Some(0)) {
+        return Err(SmpError::Zero);
+    }
+    let x86 = kind.is_x86();
+    let above_one = |v: Option<u64>| v.unwrap_or(0) > 1;
+    let checks = [
+        (!x86, c.modules, "modules"),
+        (x86, c.clusters, "clusters"),
+        (!x86, c.dies, "dies"),
+        (true, c.books, "books"),
+        (true, c.drawers, "drawers"),
+    ];
+    match checks
+        .iter()
+        .find(|(refused, v, _)| *refused && above_one(*v))
+    {
+        Some((_, _, level)) => Err(SmpError::Unsupported { level }),
+        None => Ok(()),
+    }
+}
+
+/// The machine type's CPU limit.
+fn check_machine_max(kind: MachineKind, maxcpus: u64) -> Result<(), SmpError> {
+    let (machine, max) = match kind {
+        MachineKind::Q35 => ("pc-q35-10.0", 4096),
+        MachineKind::Pc => ("pc-i440fx-10.0", 255),
+        MachineKind::Virt => ("virt-10.0", 512),
+    };
+    if maxcpus > max {
+        return Err(SmpError::TooMany {
+            maxcpus,
+            machine,
+            max,
+        });
+    }
+    Ok(())
+}
+
 /// Why CPUs cannot be mapped to a node (QEMU's `machine_set_cpu_numa_node` text);
 /// `E` is the `on_match` callback's error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,34 +190,12 @@ impl SmpTopology {
     /// Resolves `-smp` like QEMU 10's `machine_parse_smp_config` (machine types ≥ 6.2:
     /// cores are preferred over sockets). The error is QEMU's message text.
     pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, SmpError> {
-        let all = [
-            c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores,
-            c.threads, c.maxcpus,
-        ];
-        if all.contains(&Some(0)) {
-            return Err(SmpError::Zero);
-        }
+        check_levels(kind, c)?;
         let x86 = kind.is_x86();
         let (dies_ok, clusters_ok, modules_ok) = (x86, !x86, x86);
         // QEMU keeps these values as unsigned int; values that do not fit are
         // rejected by the property visitor before this point.
         let get = |v: Option<u64>| v.unwrap_or(0);
-        let unsupported = |level: &'static str| SmpError::Unsupported { level };
-        if !modules_ok && get(c.modules) > 1 {
-            return Err(unsupported("modules"));
-        }
-        if !clusters_ok && get(c.clusters) > 1 {
-            return Err(unsupported("clusters"));
-        }
-        if !dies_ok && get(c.dies) > 1 {
-            return Err(unsupported("dies"));
-        }
-        if get(c.books) > 1 {
-            return Err(unsupported("books"));
-        }
-        if get(c.drawers) > 1 {
-            return Err(unsupported("drawers"));
-        }
         let modules = get(c.modules).max(1);
         let clusters = get(c.clusters).max(1);
         let dies = get(c.dies).max(1);
@@ -218,20 +240,20 @@ impl SmpTopology {
         if cpus == 0 {
             cpus = maxcpus;
         }
-        let hierarchy = {
-            let mut s = format!("sockets ({sockets})");
-            if dies_ok {
-                s.push_str(&format!(" * dies ({dies})"));
-            }
-            if clusters_ok {
-                s.push_str(&format!(" * clusters ({clusters})"));
-            }
-            if modules_ok {
-                s.push_str(&format!(" * modules ({modules})"));
-            }
-            s.push_str(&format!(" * cores ({cores}) * threads ({threads})"));
-            s
-        };
+        let levels = [
+            (true, "sockets", sockets),
+            (dies_ok, "dies", dies),
+            (clusters_ok, "clusters", clusters),
+            (modules_ok, "modules", modules),
+            (true, "cores", cores),
+            (true, "threads", threads),
+        ];
+        let hierarchy = levels
+            .iter()
+            .filter(|(shown, _, _)| *shown)
+            .map(|(_, name, v)| format!("{name} ({v})"))
+            .collect::<Vec<_>>()
+            .join(" * ");
         if total != Some(maxcpus) {
             return Err(SmpError::ProductMismatch { hierarchy, maxcpus });
         }
@@ -242,18 +264,7 @@ impl SmpTopology {
                 cpus,
             });
         }
-        let (machine_name, machine_max) = match kind {
-            MachineKind::Q35 => ("pc-q35-10.0", 4096),
-            MachineKind::Pc => ("pc-i440fx-10.0", 255),
-            MachineKind::Virt => ("virt-10.0", 512),
-        };
-        if maxcpus > machine_max {
-            return Err(SmpError::TooMany {
-                maxcpus,
-                machine: machine_name,
-                max: machine_max,
-            });
-        }
+        check_machine_max(kind, maxcpus)?;
         let u = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Ok(SmpTopology {
             cpus: u(cpus),
@@ -585,7 +596,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * dies (1) * modules (1) * cores (1) * threads (1) != maxcpus (4)"
         );
     }

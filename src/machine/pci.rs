@@ -435,6 +435,41 @@ impl PciTree {
                 host: pxb.driver.clone(),
             });
         }
+        let devfn = self.pick_devfn(spec, bus)?;
+        let idx = self.devices.len();
+        let express = self.buses.get(bus).is_some_and(|b| b.express);
+        let kind = if is_bridge(&spec.driver) {
+            let name = spec.id.clone().unwrap_or_default();
+            self.buses.push(PciBus {
+                name,
+                fixed_number: None,
+                parent: Some(idx),
+                cxl: false,
+                express: spec.driver != "pci-bridge" && spec.driver != "pcie-pci-bridge",
+            });
+            DeviceKind::Bridge {
+                secondary: self.buses.len() - 1,
+            }
+        } else if is_extra_root(&spec.driver) {
+            self.add_extra_root(spec, bus, idx, express)?
+        } else {
+            DeviceKind::Endpoint
+        };
+        self.devices.push(PciDevice {
+            driver: spec.driver.clone(),
+            id: spec.id.clone(),
+            bus,
+            devfn,
+            multifunction: spec.multifunction,
+            kind,
+            bus_reserve: spec.bus_reserve,
+        });
+        Ok(idx)
+    }
+
+    /// The devfn for a new device on `bus`: the one asked for (when free and the
+    /// multifunction rules allow it), else the first free slot's function 0.
+    fn pick_devfn(&self, spec: &DeviceSpec, bus: usize) -> Result<u8, PciError> {
         let devfn = match spec.devfn {
             Some(devfn) => {
                 if let Some(o) = self.at(bus, devfn) {
@@ -467,63 +502,46 @@ impl PciTree {
         {
             return Err(PciError::FunctionZeroSingle { slot, func: f });
         }
-        let idx = self.devices.len();
-        let express = self.buses.get(bus).is_some_and(|b| b.express);
-        let kind = if is_bridge(&spec.driver) {
-            let name = spec.id.clone().unwrap_or_default();
-            self.buses.push(PciBus {
-                name,
-                fixed_number: None,
-                parent: Some(idx),
-                cxl: false,
-                express: spec.driver != "pci-bridge" && spec.driver != "pcie-pci-bridge",
-            });
-            DeviceKind::Bridge {
-                secondary: self.buses.len() - 1,
-            }
-        } else if is_extra_root(&spec.driver) {
-            // pxb_register_bus: only on a root bus without a parent device (the
-            // host bus), and no child bus of it may have the number already: pxb
-            // roots their bus_nr, bridge secondaries 0 (firmware has not run).
-            if bus != 0 {
-                return Err(PciError::PxbNotOnRoot);
-            }
-            let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
-                let on_host = b
-                    .parent
-                    .and_then(|p| self.devices.get(p))
-                    .is_some_and(|d| d.bus == 0);
-                on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
-            });
-            if taken {
-                return Err(PciError::BusNrInUse {
-                    bus_nr: spec.bus_nr,
-                });
-            }
-            let name = spec.id.clone().unwrap_or_default();
-            self.buses.push(PciBus {
-                name,
-                fixed_number: Some(spec.bus_nr),
-                parent: Some(idx),
-                cxl: spec.driver == "pxb-cxl",
-                express: spec.driver != "pxb" && express,
-            });
-            DeviceKind::ExtraRoot {
-                root: self.buses.len() - 1,
-            }
-        } else {
-            DeviceKind::Endpoint
-        };
-        self.devices.push(PciDevice {
-            driver: spec.driver.clone(),
-            id: spec.id.clone(),
-            bus,
-            devfn,
-            multifunction: spec.multifunction,
-            kind,
-            bus_reserve: spec.bus_reserve,
+        Ok(devfn)
+    }
+
+    /// A `pxb*`: its new root bus.
+    fn add_extra_root(
+        &mut self,
+        spec: &DeviceSpec,
+        bus: usize,
+        idx: usize,
+        express: bool,
+    ) -> Result<DeviceKind, PciError> {
+        // pxb_register_bus: only on a root bus without a parent device (the
+        // host bus), and no child bus of it may have the number already: pxb
+        // roots their bus_nr, bridge secondaries 0 (firmware has not run).
+        if bus != 0 {
+            return Err(PciError::PxbNotOnRoot);
+        }
+        let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
+            let on_host = b
+                .parent
+                .and_then(|p| self.devices.get(p))
+                .is_some_and(|d| d.bus == 0);
+            on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
         });
-        Ok(idx)
+        if taken {
+            return Err(PciError::BusNrInUse {
+                bus_nr: spec.bus_nr,
+            });
+        }
+        let name = spec.id.clone().unwrap_or_default();
+        self.buses.push(PciBus {
+            name,
+            fixed_number: Some(spec.bus_nr),
+            parent: Some(idx),
+            cxl: spec.driver == "pxb-cxl",
+            express: spec.driver != "pxb" && express,
+        });
+        Ok(DeviceKind::ExtraRoot {
+            root: self.buses.len() - 1,
+        })
     }
 
     /// Firmware bus numbers for every bus (index-aligned with [`PciTree::buses`]).
@@ -847,7 +865,8 @@ mod tests {
         t.add(&pxb).unwrap();
         assert_eq!(
             t.add(&spec("pci-testdev", None, Some("pxb"), None))
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"
         );
         t.add(&spec("pcie-root-port", Some("rp2"), Some("pxb"), None))
@@ -878,7 +897,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             t.add(&spec("pci-testdev", None, None, Some("03.1")))
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "PCI: single function device can't be populated in function 3.1"
         );
     }

@@ -402,16 +402,17 @@ pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
     if int_end == 0 {
         return None;
     }
-    let whole: u64 = s[..int_end].parse().ok()?;
+    let whole: u64 = s.get(..int_end)?.parse().ok()?;
     let mut pos = int_end;
     let mut frac: Option<&str> = None;
     if b.get(pos) == Some(&b'.') {
         let fstart = pos + 1;
-        let fend = b[fstart..]
+        let fend = b
+            .get(fstart..)?
             .iter()
             .position(|c| !c.is_ascii_digit())
             .map_or(b.len(), |p| fstart + p);
-        frac = Some(&s[fstart..fend]);
+        frac = Some(s.get(fstart..fend)?);
         pos = fend;
     }
     let (mul, explicit) = match b.get(pos) {

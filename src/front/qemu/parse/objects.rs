@@ -134,7 +134,7 @@ pub(super) fn validate_object(o: &CmdOption, p: Opts) -> Result<ObjectDef, QemuE
         let gi_v5 = qom_type == "acpi-generic-initiator" && !p.has("node") && p.has("host-nodes");
         if let Some(m) = mandatory
             .iter()
-            .find(|m| !(gi_v5 && **m == "node") && !p.has(m))
+            .find(|m| (!gi_v5 || **m != "node") && !p.has(m))
         {
             return Err(o.error(format!("Parameter '{m}' is missing")));
         }
