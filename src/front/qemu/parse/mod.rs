@@ -23,11 +23,11 @@
 //! order, all labelled with the object id. QEMU 10 itself rejects it
 //! (`Parameter 'node' is missing`).
 //!
-//! The phases live in one module each, called in that order by `parse_inner`:
-//! [`options`] (argv, by kind) → [`machine`] (type, properties, `-smp`) and
-//! [`objects`] (`-object`) → [`memory`] (`-m`, backends, board RAM) → [`numa`]
-//! (`-numa node/cpu/dist`) → [`hmat`] (`hmat-lb`, `hmat-cache`) → [`devices`]
-//! (`-device`, PCI placement, GI/GP resolution) → [`assemble`] ([`Topology`]).
+//! The phases live in one private module each, called in that order by
+//! `parse_inner`: `options` (argv, by kind) → `machine` (type, properties,
+//! `-smp`) and `objects` (`-object`) → `memory` (`-m`, backends, board RAM) →
+//! `numa` (`-numa node/cpu/dist`) → `hmat` (`hmat-lb`, `hmat-cache`) → `devices`
+//! (`-device`, PCI placement, GI/GP resolution) → `assemble` ([`Topology`]).
 //!
 //! Machine types: `pc`, `q35`, `virt` and versioned names ≥ 6.2 (`pc-q35-10.0`,
 //! `pc-i440fx-9.2`, `virt-10.0`); they are all treated with QEMU 10.0's rules.
