@@ -60,7 +60,7 @@ pub enum VerifyError {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        message: String,
+        message: crate::syntax::ListError,
     },
     /// A `distance` file holds something that is not a number.
     #[error("{}: bad distance \"{value}\"", path.display())]

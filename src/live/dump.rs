@@ -499,7 +499,8 @@ pub fn split_blob(blob: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DumpError> {
         }
         let len = rest
             .get(4..8)
-            .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]))
+            .and_then(|l| <[u8; 4]>::try_from(l).ok())
+            .map(u32::from_le_bytes)
             .and_then(|l| usize::try_from(l).ok())
             .ok_or_else(|| DumpError::BadBlob(format!("truncated table header at offset {end}")))?;
         if len < HEADER_LEN || len > rest.len() {

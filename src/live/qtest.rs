@@ -21,6 +21,14 @@ impl std::fmt::Display for ProtocolError {
 
 type Result<T> = std::result::Result<T, ProtocolError>;
 
+/// The 4 bytes at `at` of a device answer (an error when it is too short).
+fn word(b: &[u8], at: usize) -> Result<[u8; 4]> {
+    at.checked_add(4)
+        .and_then(|end| b.get(at..end))
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .ok_or_else(|| ProtocolError(format!("short answer: {} bytes, need {}", b.len(), at + 4)))
+}
+
 /// Most commands sent before their answers are read (keeps both pipes far from full).
 const MAX_BATCH: usize = 256;
 
@@ -217,7 +225,7 @@ impl<R: BufRead, W: Write> Machine<R, W> {
             }
         }
         let id = m.fw_cfg_read_pio(FW_CFG_ID, 4)?;
-        let features = u32::from_le_bytes([id[0], id[1], id[2], id[3]]);
+        let features = u32::from_le_bytes(word(&id, 0)?);
         m.dma = features & 2 != 0;
         Ok(m)
     }
@@ -287,7 +295,7 @@ impl<R: BufRead, W: Write> Machine<R, W> {
             }
         }
         let st = self.qt.read_mem(desc, 4)?;
-        let status = u32::from_be_bytes([st[0], st[1], st[2], st[3]]);
+        let status = u32::from_be_bytes(word(&st, 0)?);
         if status & DMA_CTL_ERROR != 0 || status != 0 {
             return Err(ProtocolError(format!(
                 "fw_cfg DMA read of item {key:#x} failed (control {status:#x})"
@@ -299,7 +307,7 @@ impl<R: BufRead, W: Write> Machine<R, W> {
     /// Reads the fw_cfg file directory.
     pub(crate) fn fw_cfg_files(&mut self) -> Result<Vec<FwCfgFile>> {
         let head = self.fw_cfg_read(FW_CFG_FILE_DIR, 4)?;
-        let count = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let count = u32::from_be_bytes(word(&head, 0)?);
         if count > 4096 {
             return Err(ProtocolError(format!(
                 "fw_cfg directory claims {count} files"
@@ -309,12 +317,13 @@ impl<R: BufRead, W: Write> Machine<R, W> {
         let dir = self.fw_cfg_read(FW_CFG_FILE_DIR, 4 + 64 * n)?;
         let mut files = Vec::with_capacity(n);
         for e in dir.get(4..).unwrap_or(&[]).chunks_exact(64) {
-            let size = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
-            let select = u16::from_be_bytes([e[4], e[5]]);
-            let raw = &e[8..64];
-            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            let size = u32::from_be_bytes(word(e, 0)?);
+            let [s0, s1, ..] = word(e, 4)?;
+            let select = u16::from_be_bytes([s0, s1]);
+            let raw = e.get(8..).unwrap_or_default();
+            let name = raw.split(|&b| b == 0).next().unwrap_or_default();
             files.push(FwCfgFile {
-                name: String::from_utf8_lossy(&raw[..end]).into_owned(),
+                name: String::from_utf8_lossy(name).into_owned(),
                 select,
                 size,
             });

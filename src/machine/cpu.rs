@@ -6,6 +6,120 @@
 
 use crate::topology::MachineKind;
 
+/// Why a CPU topology is refused (QEMU's `machine_parse_smp_config` text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmpError {
+    /// A parameter is 0.
+    #[error("Invalid CPU topology: CPU topology parameters must be greater than zero")]
+    Zero,
+    /// A level above 1 the machine does not have.
+    #[error("{level} > 1 not supported by this machine's CPU topology")]
+    Unsupported {
+        /// The level (`dies`, `clusters`, …).
+        level: &'static str,
+    },
+    /// The product of the levels is not maxcpus.
+    #[error(
+        "Invalid CPU topology: product of the hierarchy must match maxcpus: {hierarchy} != maxcpus ({maxcpus})"
+    )]
+    ProductMismatch {
+        /// The levels as QEMU prints them.
+        hierarchy: String,
+        /// maxcpus.
+        maxcpus: u64,
+    },
+    /// maxcpus below the CPU count.
+    #[error(
+        "Invalid CPU topology: maxcpus must be equal to or greater than smp: {hierarchy} == maxcpus ({maxcpus}) < smp_cpus ({cpus})"
+    )]
+    MaxBelowCpus {
+        /// The levels as QEMU prints them.
+        hierarchy: String,
+        /// maxcpus.
+        maxcpus: u64,
+        /// The CPU count.
+        cpus: u64,
+    },
+    /// More CPUs than the machine supports.
+    #[error("Invalid SMP CPUs {maxcpus}. The max CPUs supported by machine '{machine}' is {max}")]
+    TooMany {
+        /// maxcpus.
+        maxcpus: u64,
+        /// The machine type name.
+        machine: &'static str,
+        /// Its limit.
+        max: u64,
+    },
+}
+
+/// The zero and unsupported-level checks (QEMU's order).
+fn check_levels(kind: MachineKind, c: &SmpConfig) -> Result<(), SmpError> {
+    let all = [
+        c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores, c.threads,
+        c.maxcpus,
+    ];
+    if all.contains(&Some(0)) {
+        return Err(SmpError::Zero);
+    }
+    let x86 = kind.is_x86();
+    let above_one = |v: Option<u64>| v.unwrap_or(0) > 1;
+    let checks = [
+        (!x86, c.modules, "modules"),
+        (x86, c.clusters, "clusters"),
+        (!x86, c.dies, "dies"),
+        (true, c.books, "books"),
+        (true, c.drawers, "drawers"),
+    ];
+    match checks
+        .iter()
+        .find(|(refused, v, _)| *refused && above_one(*v))
+    {
+        Some((_, _, level)) => Err(SmpError::Unsupported { level }),
+        None => Ok(()),
+    }
+}
+
+/// The machine type's CPU limit.
+fn check_machine_max(kind: MachineKind, maxcpus: u64) -> Result<(), SmpError> {
+    let (machine, max) = match kind {
+        MachineKind::Q35 => ("pc-q35-10.0", 4096),
+        MachineKind::Pc => ("pc-i440fx-10.0", 255),
+        MachineKind::Virt => ("virt-10.0", 512),
+    };
+    if maxcpus > max {
+        return Err(SmpError::TooMany {
+            maxcpus,
+            machine,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Why CPUs cannot be mapped to a node (QEMU's `machine_set_cpu_numa_node` text);
+/// `E` is the `on_match` callback's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CpuMapError<E> {
+    /// The selector gives an id the board's CPUs do not have.
+    #[error("{id} is not supported")]
+    Unsupported {
+        /// The property (`die-id`, …).
+        id: &'static str,
+    },
+    /// A matched CPU is already on another node.
+    #[error("CPU is already assigned to node-id: {node}")]
+    AlreadyAssigned {
+        /// Its node.
+        node: u32,
+    },
+    /// No CPU matches.
+    #[error("no match found")]
+    NoMatch,
+    /// The callback refused a matched CPU.
+    #[error("{0}")]
+    Rejected(E),
+}
+
 /// `-smp` values as given (None: not given). Used by [`SmpTopology::resolve`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SmpConfig {
@@ -75,38 +189,13 @@ impl SmpTopology {
 
     /// Resolves `-smp` like QEMU 10's `machine_parse_smp_config` (machine types ≥ 6.2:
     /// cores are preferred over sockets). The error is QEMU's message text.
-    pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, String> {
-        let all = [
-            c.cpus, c.drawers, c.books, c.sockets, c.dies, c.clusters, c.modules, c.cores,
-            c.threads, c.maxcpus,
-        ];
-        if all.contains(&Some(0)) {
-            return Err(
-                "Invalid CPU topology: CPU topology parameters must be greater than zero".into(),
-            );
-        }
+    pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, SmpError> {
+        check_levels(kind, c)?;
         let x86 = kind.is_x86();
         let (dies_ok, clusters_ok, modules_ok) = (x86, !x86, x86);
         // QEMU keeps these values as unsigned int; values that do not fit are
         // rejected by the property visitor before this point.
         let get = |v: Option<u64>| v.unwrap_or(0);
-        let unsupported =
-            |name: &str| format!("{name} > 1 not supported by this machine's CPU topology");
-        if !modules_ok && get(c.modules) > 1 {
-            return Err(unsupported("modules"));
-        }
-        if !clusters_ok && get(c.clusters) > 1 {
-            return Err(unsupported("clusters"));
-        }
-        if !dies_ok && get(c.dies) > 1 {
-            return Err(unsupported("dies"));
-        }
-        if get(c.books) > 1 {
-            return Err(unsupported("books"));
-        }
-        if get(c.drawers) > 1 {
-            return Err(unsupported("drawers"));
-        }
         let modules = get(c.modules).max(1);
         let clusters = get(c.clusters).max(1);
         let dies = get(c.dies).max(1);
@@ -151,40 +240,31 @@ impl SmpTopology {
         if cpus == 0 {
             cpus = maxcpus;
         }
-        let hierarchy = {
-            let mut s = format!("sockets ({sockets})");
-            if dies_ok {
-                s.push_str(&format!(" * dies ({dies})"));
-            }
-            if clusters_ok {
-                s.push_str(&format!(" * clusters ({clusters})"));
-            }
-            if modules_ok {
-                s.push_str(&format!(" * modules ({modules})"));
-            }
-            s.push_str(&format!(" * cores ({cores}) * threads ({threads})"));
-            s
-        };
+        let levels = [
+            (true, "sockets", sockets),
+            (dies_ok, "dies", dies),
+            (clusters_ok, "clusters", clusters),
+            (modules_ok, "modules", modules),
+            (true, "cores", cores),
+            (true, "threads", threads),
+        ];
+        let hierarchy = levels
+            .iter()
+            .filter(|(shown, _, _)| *shown)
+            .map(|(_, name, v)| format!("{name} ({v})"))
+            .collect::<Vec<_>>()
+            .join(" * ");
         if total != Some(maxcpus) {
-            return Err(format!(
-                "Invalid CPU topology: product of the hierarchy must match maxcpus: {hierarchy} != maxcpus ({maxcpus})"
-            ));
+            return Err(SmpError::ProductMismatch { hierarchy, maxcpus });
         }
         if maxcpus < cpus {
-            return Err(format!(
-                "Invalid CPU topology: maxcpus must be equal to or greater than smp: {hierarchy} == maxcpus ({maxcpus}) < smp_cpus ({cpus})"
-            ));
+            return Err(SmpError::MaxBelowCpus {
+                hierarchy,
+                maxcpus,
+                cpus,
+            });
         }
-        let (machine_name, machine_max) = match kind {
-            MachineKind::Q35 => ("pc-q35-10.0", 4096),
-            MachineKind::Pc => ("pc-i440fx-10.0", 255),
-            MachineKind::Virt => ("virt-10.0", 512),
-        };
-        if maxcpus > machine_max {
-            return Err(format!(
-                "Invalid SMP CPUs {maxcpus}. The max CPUs supported by machine '{machine_name}' is {machine_max}"
-            ));
-        }
+        check_machine_max(kind, maxcpus)?;
         let u = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Ok(SmpTopology {
             cpus: u(cpus),
@@ -374,8 +454,8 @@ impl CpuSelector {
     }
 
     /// The first id given that the board does not have (QEMU's check order), as
-    /// the error text "`<name> is not supported`".
-    pub fn unsupported(&self, slot: &CpuSlot) -> Option<String> {
+    /// its property name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    pub fn unsupported(&self, slot: &CpuSlot) -> Option<&'static str> {
         let p = &slot.props;
         let checks = [
             ("drawer-id", self.drawer_id.is_some(), false),
@@ -394,7 +474,7 @@ impl CpuSelector {
         checks
             .iter()
             .find(|(_, given, has)| *given && !*has)
-            .map(|(n, _, _)| format!("{n} is not supported"))
+            .map(|(n, _, _)| *n)
     }
 
     /// Whether the slot matches every id given.
@@ -415,22 +495,26 @@ impl CpuSelector {
 
 /// Assigns `node` to every slot matching `sel` (QEMU `machine_set_cpu_numa_node`
 /// without the HMAT part). Returns the indexes of matched slots, or QEMU's error text.
-pub fn map_cpus(slots: &mut [CpuSlot], sel: &CpuSelector, node: u32) -> Result<Vec<u32>, String> {
+pub fn map_cpus(
+    slots: &mut [CpuSlot],
+    sel: &CpuSelector,
+    node: u32,
+) -> Result<Vec<u32>, CpuMapError<std::convert::Infallible>> {
     map_cpus_checked(slots, sel, node, |_| Ok(()))
 }
 
 /// Like [`map_cpus`], calling `on_match` after each matched slot was assigned (QEMU's
 /// HMAT initiator check runs there); its error aborts the mapping.
-pub fn map_cpus_checked(
+pub fn map_cpus_checked<E>(
     slots: &mut [CpuSlot],
     sel: &CpuSelector,
     node: u32,
-    mut on_match: impl FnMut(&CpuSlot) -> Result<(), String>,
-) -> Result<Vec<u32>, String> {
+    mut on_match: impl FnMut(&CpuSlot) -> Result<(), E>,
+) -> Result<Vec<u32>, CpuMapError<E>> {
     let mut matched = Vec::new();
     for slot in slots.iter_mut() {
-        if let Some(e) = sel.unsupported(slot) {
-            return Err(e);
+        if let Some(id) = sel.unsupported(slot) {
+            return Err(CpuMapError::Unsupported { id });
         }
         if !sel.matches(slot) {
             continue;
@@ -438,14 +522,14 @@ pub fn map_cpus_checked(
         if let Some(n) = slot.node
             && n != node
         {
-            return Err(format!("CPU is already assigned to node-id: {n}"));
+            return Err(CpuMapError::AlreadyAssigned { node: n });
         }
         slot.node = Some(node);
         matched.push(slot.index);
-        on_match(slot)?;
+        on_match(slot).map_err(CpuMapError::Rejected)?;
     }
     if matched.is_empty() {
-        return Err("no match found".into());
+        return Err(CpuMapError::NoMatch);
     }
     Ok(matched)
 }
@@ -512,7 +596,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * dies (1) * modules (1) * cores (1) * threads (1) != maxcpus (4)"
         );
     }

@@ -104,6 +104,97 @@ fn add(a: u64, b: u64, field: &str) -> Result<u64, LayoutError> {
         .ok_or_else(|| LayoutError::invalid(field, "memory size overflows 64 bits"))
 }
 
+/// pc: low memory is clamped to 3 GiB when RAM reaches `max-ram-below-4g`.
+const PC_LOWMEM_CAP: u64 = 0xC000_0000;
+
+/// q35's low-memory size before the `max-ram-below-4g` cap (pc_q35_init): 2 GiB
+/// when RAM ≥ 2.75 GiB, else 2.75 GiB.
+fn q35_lowmem(ram: u64) -> u64 {
+    if ram >= 0xB000_0000 {
+        0x8000_0000
+    } else {
+        0xB000_0000
+    }
+}
+
+/// q35's effective `max-ram-below-4g` (0 means "not set": 4 GiB).
+fn q35_max_ram_below_4g(m: Option<u64>) -> u64 {
+    m.filter(|&m| m != 0).unwrap_or(4 * GIB)
+}
+
+/// pc's effective `max-ram-below-4g` (0 means "not set": 3.5 GiB).
+fn pc_max_ram_below_4g(m: Option<u64>) -> u64 {
+    m.filter(|&m| m != 0).unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G)
+}
+
+/// What QEMU says of a `max-ram-below-4g` value when it is set
+/// (`x86_machine_set_max_ram_below_4g`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxRamBelow4g {
+    /// Accepted.
+    Ok,
+    /// Above 4 GiB: refused.
+    Above4G,
+    /// Below 1 MiB: accepted with a warning (firmware may not work).
+    Below1M,
+}
+
+/// Checks a `max-ram-below-4g` value (at most 4 GiB; a warning below 1 MiB).
+pub fn check_max_ram_below_4g(size: u64) -> MaxRamBelow4g {
+    if size > 4 * GIB {
+        MaxRamBelow4g::Above4G
+    } else if size < MIB {
+        MaxRamBelow4g::Below1M
+    } else {
+        MaxRamBelow4g::Ok
+    }
+}
+
+/// A performance warning QEMU prints for the x86 RAM split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RamSplitWarning {
+    /// pc_init1: RAM reaches `max-ram-below-4g`, whose (3 GiB-capped) value is not
+    /// a multiple of 1 GiB. Holds the effective `max-ram-below-4g`.
+    PcNotGibAligned {
+        /// The effective `max-ram-below-4g`.
+        max_ram_below_4g: u64,
+    },
+    /// pc_q35_init: `max-ram-below-4g` caps low memory, RAM is more than twice it
+    /// and it is not a multiple of 1 GiB.
+    Q35PoorPerformance {
+        /// The effective `max-ram-below-4g`.
+        max_ram_below_4g: u64,
+    },
+}
+
+/// The RAM split's performance warning for `machine`, if QEMU prints one.
+pub fn x86_ram_split_warning(
+    machine: MachineKind,
+    ram_size: u64,
+    max_ram_below_4g: Option<u64>,
+) -> Option<RamSplitWarning> {
+    match machine {
+        MachineKind::Pc => {
+            let mrb = pc_max_ram_below_4g(max_ram_below_4g);
+            (ram_size >= mrb && mrb.min(PC_LOWMEM_CAP) & (GIB - 1) != 0).then_some(
+                RamSplitWarning::PcNotGibAligned {
+                    max_ram_below_4g: mrb,
+                },
+            )
+        }
+        MachineKind::Q35 => {
+            let mrb = q35_max_ram_below_4g(max_ram_below_4g);
+            (q35_lowmem(ram_size) > mrb
+                && ram_size.saturating_sub(mrb) > mrb
+                && mrb & (GIB - 1) != 0)
+                .then_some(RamSplitWarning::Q35PoorPerformance {
+                    max_ram_below_4g: mrb,
+                })
+        }
+        MachineKind::Virt => None,
+    }
+}
+
 impl X86RamSplit {
     /// QEMU's split for `machine` (`pc` or `q35`) and the memory sizes.
     ///
@@ -116,24 +207,11 @@ impl X86RamSplit {
     pub fn compute(machine: MachineKind, mem: &MemoryConfig) -> Result<Self, LayoutError> {
         let ram = mem.ram_size;
         let lowmem = match machine {
-            MachineKind::Q35 => {
-                let l: u64 = if ram >= 0xB000_0000 {
-                    0x8000_0000
-                } else {
-                    0xB000_0000
-                };
-                // 0 means "not set" (pc_q35_init).
-                let max = mem.max_ram_below_4g.filter(|&m| m != 0).unwrap_or(4 * GIB);
-                l.min(max)
-            }
+            MachineKind::Q35 => q35_lowmem(ram).min(q35_max_ram_below_4g(mem.max_ram_below_4g)),
             MachineKind::Pc => {
-                // 0 means "not set" (pc_init1).
-                let max = mem
-                    .max_ram_below_4g
-                    .filter(|&m| m != 0)
-                    .unwrap_or(PC_DEFAULT_MAX_RAM_BELOW_4G);
+                let max = pc_max_ram_below_4g(mem.max_ram_below_4g);
                 if ram >= max {
-                    max.min(0xC000_0000)
+                    max.min(PC_LOWMEM_CAP)
                 } else {
                     max
                 }
@@ -146,7 +224,7 @@ impl X86RamSplit {
             }
         };
         if let Some(m) = mem.max_ram_below_4g
-            && m > 4 * GIB
+            && check_max_ram_below_4g(m) == MaxRamBelow4g::Above4G
         {
             return Err(LayoutError::invalid(
                 "memory.max_ram_below_4g",

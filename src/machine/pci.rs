@@ -12,6 +12,95 @@
 
 use crate::topology::MachineKind;
 
+/// Why QEMU refuses to plug a device (QEMU's text), or firmware cannot number the buses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PciError {
+    /// `bus=` names no bus.
+    #[error("Bus '{bus}' not found")]
+    BusNotFound {
+        /// The bus name given.
+        bus: String,
+    },
+    /// Only bridges may sit on an extra root bus.
+    #[error("PCI: Only PCI/PCIe bridges can be plugged into {host}")]
+    OnlyBridges {
+        /// The extra host bridge's driver.
+        host: String,
+    },
+    /// The requested function is taken.
+    #[error(
+        "PCI: slot {} function {} not available for {driver}, in use by {user},id={}",
+        devfn >> 3,
+        devfn & 7,
+        user_id.as_deref().unwrap_or("(null)")
+    )]
+    FunctionInUse {
+        /// The requested devfn.
+        devfn: u8,
+        /// The new device's driver.
+        driver: String,
+        /// The driver of the device already there.
+        user: String,
+        /// Its id, if any.
+        user_id: Option<String>,
+    },
+    /// No free slot on the bus.
+    #[error("PCI: no slot/function available for {driver}, all in use or reserved")]
+    BusFull {
+        /// The new device's driver.
+        driver: String,
+    },
+    /// A non-zero function in a slot whose function 0 is single-function.
+    #[error("PCI: single function device can't be populated in function {slot:x}.{func:x}")]
+    SingleFunction {
+        /// The slot.
+        slot: u8,
+        /// The function.
+        func: u8,
+    },
+    /// A single-function function 0 where other functions are populated.
+    #[error(
+        "PCI: {slot:x}.0 indicates single function, but {slot:x}.{func:x} is already populated."
+    )]
+    FunctionZeroSingle {
+        /// The slot.
+        slot: u8,
+        /// The populated function.
+        func: u8,
+    },
+    /// A `pxb*` not on the host bus.
+    #[error("PXB devices can be attached only to root bus")]
+    PxbNotOnRoot,
+    /// A `pxb*` `bus_nr` already used by another root bus.
+    #[error("Bus {bus_nr} is already in use")]
+    BusNrInUse {
+        /// The bus number.
+        bus_nr: u8,
+    },
+    /// Firmware bus numbering would not terminate.
+    #[error(
+        "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
+         (a bridge below an extra root bus with bus_nr 255?); QEMU starts but \
+         SeaBIOS loops"
+    )]
+    BusNumberingLoops,
+}
+
+/// A `bus_nr` / `bus-reserve` value out of its property's range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("bus number value out of range")]
+pub struct BusNrError;
+
+/// A pxb's `bus_nr` (a uint8 property): 0..=255.
+pub fn bus_nr(n: u64) -> Result<u8, BusNrError> {
+    u8::try_from(n).map_err(|_| BusNrError)
+}
+
+/// A root port's `bus-reserve` (a uint32 property).
+pub fn bus_reserve(n: u64) -> Result<u32, BusNrError> {
+    u32::try_from(n).map_err(|_| BusNrError)
+}
+
 /// What kind of device a node of the tree is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceKind {
@@ -332,62 +421,21 @@ impl PciTree {
 
     /// Plugs a device like QEMU's `do_pci_register_device` + multifunction checks.
     /// Returns its index, or QEMU's error text.
-    pub fn add(&mut self, spec: &DeviceSpec) -> Result<usize, String> {
+    pub fn add(&mut self, spec: &DeviceSpec) -> Result<usize, PciError> {
         let bus = match &spec.bus {
             None => self.default_bus(),
             Some(b) => self
                 .find_bus(b)
-                .ok_or_else(|| format!("Bus '{b}' not found"))?,
+                .ok_or_else(|| PciError::BusNotFound { bus: b.clone() })?,
         };
         if let Some(pxb) = self.extra_root_device(bus)
             && !is_bridge(&spec.driver)
         {
-            return Err(format!(
-                "PCI: Only PCI/PCIe bridges can be plugged into {}",
-                pxb.driver
-            ));
+            return Err(PciError::OnlyBridges {
+                host: pxb.driver.clone(),
+            });
         }
-        let devfn = match spec.devfn {
-            Some(devfn) => {
-                if let Some(o) = self.at(bus, devfn) {
-                    return Err(format!(
-                        "PCI: slot {} function {} not available for {}, in use by {},id={}",
-                        devfn >> 3,
-                        devfn & 7,
-                        spec.driver,
-                        o.driver,
-                        o.id.as_deref().unwrap_or("(null)")
-                    ));
-                }
-                devfn
-            }
-            None => (0u8..32)
-                .map(|s| s << 3)
-                .find(|&d| self.at(bus, d).is_none())
-                .ok_or_else(|| {
-                    format!(
-                        "PCI: no slot/function available for {}, all in use or reserved",
-                        spec.driver
-                    )
-                })?,
-        };
-        let slot = devfn >> 3;
-        let func = devfn & 7;
-        if func != 0 {
-            if let Some(f0) = self.at(bus, slot << 3)
-                && !f0.multifunction
-            {
-                return Err(format!(
-                    "PCI: single function device can't be populated in function {slot:x}.{func:x}"
-                ));
-            }
-        } else if !spec.multifunction
-            && let Some(f) = (1u8..8).find(|f| self.at(bus, slot << 3 | f).is_some())
-        {
-            return Err(format!(
-                "PCI: {slot:x}.0 indicates single function, but {slot:x}.{f:x} is already populated."
-            ));
-        }
+        let devfn = self.pick_devfn(spec, bus)?;
         let idx = self.devices.len();
         let express = self.buses.get(bus).is_some_and(|b| b.express);
         let kind = if is_bridge(&spec.driver) {
@@ -403,33 +451,7 @@ impl PciTree {
                 secondary: self.buses.len() - 1,
             }
         } else if is_extra_root(&spec.driver) {
-            // pxb_register_bus: only on a root bus without a parent device (the
-            // host bus), and no child bus of it may have the number already: pxb
-            // roots their bus_nr, bridge secondaries 0 (firmware has not run).
-            if bus != 0 {
-                return Err("PXB devices can be attached only to root bus".into());
-            }
-            let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
-                let on_host = b
-                    .parent
-                    .and_then(|p| self.devices.get(p))
-                    .is_some_and(|d| d.bus == 0);
-                on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
-            });
-            if taken {
-                return Err(format!("Bus {} is already in use", spec.bus_nr));
-            }
-            let name = spec.id.clone().unwrap_or_default();
-            self.buses.push(PciBus {
-                name,
-                fixed_number: Some(spec.bus_nr),
-                parent: Some(idx),
-                cxl: spec.driver == "pxb-cxl",
-                express: spec.driver != "pxb" && express,
-            });
-            DeviceKind::ExtraRoot {
-                root: self.buses.len() - 1,
-            }
+            self.add_extra_root(spec, bus, idx, express)?
         } else {
             DeviceKind::Endpoint
         };
@@ -443,6 +465,83 @@ impl PciTree {
             bus_reserve: spec.bus_reserve,
         });
         Ok(idx)
+    }
+
+    /// The devfn for a new device on `bus`: the one asked for (when free and the
+    /// multifunction rules allow it), else the first free slot's function 0.
+    fn pick_devfn(&self, spec: &DeviceSpec, bus: usize) -> Result<u8, PciError> {
+        let devfn = match spec.devfn {
+            Some(devfn) => {
+                if let Some(o) = self.at(bus, devfn) {
+                    return Err(PciError::FunctionInUse {
+                        devfn,
+                        driver: spec.driver.clone(),
+                        user: o.driver.clone(),
+                        user_id: o.id.clone(),
+                    });
+                }
+                devfn
+            }
+            None => (0u8..32)
+                .map(|s| s << 3)
+                .find(|&d| self.at(bus, d).is_none())
+                .ok_or_else(|| PciError::BusFull {
+                    driver: spec.driver.clone(),
+                })?,
+        };
+        let slot = devfn >> 3;
+        let func = devfn & 7;
+        if func != 0 {
+            if let Some(f0) = self.at(bus, slot << 3)
+                && !f0.multifunction
+            {
+                return Err(PciError::SingleFunction { slot, func });
+            }
+        } else if !spec.multifunction
+            && let Some(f) = (1u8..8).find(|f| self.at(bus, slot << 3 | f).is_some())
+        {
+            return Err(PciError::FunctionZeroSingle { slot, func: f });
+        }
+        Ok(devfn)
+    }
+
+    /// A `pxb*`: its new root bus.
+    fn add_extra_root(
+        &mut self,
+        spec: &DeviceSpec,
+        bus: usize,
+        idx: usize,
+        express: bool,
+    ) -> Result<DeviceKind, PciError> {
+        // pxb_register_bus: only on a root bus without a parent device (the
+        // host bus), and no child bus of it may have the number already: pxb
+        // roots their bus_nr, bridge secondaries 0 (firmware has not run).
+        if bus != 0 {
+            return Err(PciError::PxbNotOnRoot);
+        }
+        let taken = self.buses.iter().enumerate().skip(1).any(|(i, b)| {
+            let on_host = b
+                .parent
+                .and_then(|p| self.devices.get(p))
+                .is_some_and(|d| d.bus == 0);
+            on_host && b.fixed_number.unwrap_or(0) == spec.bus_nr && i != bus
+        });
+        if taken {
+            return Err(PciError::BusNrInUse {
+                bus_nr: spec.bus_nr,
+            });
+        }
+        let name = spec.id.clone().unwrap_or_default();
+        self.buses.push(PciBus {
+            name,
+            fixed_number: Some(spec.bus_nr),
+            parent: Some(idx),
+            cxl: spec.driver == "pxb-cxl",
+            express: spec.driver != "pxb" && express,
+        });
+        Ok(DeviceKind::ExtraRoot {
+            root: self.buses.len() - 1,
+        })
     }
 
     /// Firmware bus numbers for every bus (index-aligned with [`PciTree::buses`]).
@@ -463,15 +562,10 @@ impl PciTree {
 
     /// [`PciTree::bus_numbers`], or an error when firmware bus numbering would
     /// not terminate (QEMU starts, but its firmware loops).
-    pub fn try_bus_numbers(&self) -> Result<Vec<u8>, String> {
+    pub fn try_bus_numbers(&self) -> Result<Vec<u8>, PciError> {
         match self.simulate() {
             (nums, false) => Ok(nums),
-            (_, true) => Err(
-                "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
-                 (a bridge below an extra root bus with bus_nr 255?); QEMU starts but \
-                 SeaBIOS loops"
-                    .into(),
-            ),
+            (_, true) => Err(PciError::BusNumberingLoops),
         }
     }
 
@@ -771,7 +865,8 @@ mod tests {
         t.add(&pxb).unwrap();
         assert_eq!(
             t.add(&spec("pci-testdev", None, Some("pxb"), None))
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "PCI: Only PCI/PCIe bridges can be plugged into pxb-pcie"
         );
         t.add(&spec("pcie-root-port", Some("rp2"), Some("pxb"), None))
@@ -802,7 +897,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             t.add(&spec("pci-testdev", None, None, Some("03.1")))
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "PCI: single function device can't be populated in function 3.1"
         );
     }

@@ -94,7 +94,7 @@ impl Resolver<'_> {
         };
         SmpTopology::resolve(self.machine, &config).map_err(|msg| {
             let span = raw.map_or(self.mspan.clone(), |c| c.count.span());
-            self.err(span, "cpus", msg)
+            self.err(span, "cpus", msg.to_string())
         })
     }
 

@@ -53,7 +53,7 @@ impl Resolver<'_> {
             .any(mpci::is_vga);
         for spec in mpci::default_devices(self.machine, !has_vga, true) {
             tree.add(&spec)
-                .map_err(|m| self.err(self.mspan.clone(), "pci", m))?;
+                .map_err(|m| self.err(self.mspan.clone(), "pci", m.to_string()))?;
         }
         Ok(tree)
     }
@@ -294,13 +294,13 @@ fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), Props
     }
     if let Some(v) = get("bus_nr") {
         spec.bus_nr = syntax::parse_uint(v)
-            .and_then(|n| u8::try_from(n).ok())
+            .and_then(|n| crate::machine::pci::bus_nr(n).ok())
             .ok_or_else(|| PropsError::BusNr(v.to_string()))?;
     }
     if let Some(v) = get("bus-reserve") {
         spec.bus_reserve = Some(
             syntax::parse_uint(v)
-                .and_then(|n| u32::try_from(n).ok())
+                .and_then(|n| crate::machine::pci::bus_reserve(n).ok())
                 .ok_or_else(|| PropsError::BusReserve(v.to_string()))?,
         );
     }

@@ -94,20 +94,33 @@ impl GHashModel {
         if h <= TOMBSTONE { 2 } else { h }
     }
 
+    /// Bucket `i`'s hash word (buckets past the end read as unused).
+    fn hash_at(&self, i: usize) -> u32 {
+        self.hashes.get(i).copied().unwrap_or(UNUSED)
+    }
+
+    /// Sets bucket `i`'s hash word and entry (no-op past the end).
+    fn set_bucket(&mut self, i: usize, hash: u32, entry: Option<(String, usize)>) {
+        if let (Some(h), Some(s)) = (self.hashes.get_mut(i), self.slots.get_mut(i)) {
+            *h = hash;
+            *s = entry;
+        }
+    }
+
     /// `g_hash_table_lookup_node`: the bucket holding `key`, or the first tombstone
     /// met on the probe path, or the first unused bucket.
     fn lookup(&self, key: &str, hash: u32) -> usize {
         let mut idx = self.home(hash);
         let mut step = 0usize;
         let mut first_tombstone = None;
-        while self.hashes[idx] != UNUSED {
-            if self.hashes[idx] == hash {
-                if let Some((k, _)) = &self.slots[idx]
+        while self.hash_at(idx) != UNUSED {
+            if self.hash_at(idx) == hash {
+                if let Some(Some((k, _))) = self.slots.get(idx)
                     && k == key
                 {
                     return idx;
                 }
-            } else if self.hashes[idx] == TOMBSTONE && first_tombstone.is_none() {
+            } else if self.hash_at(idx) == TOMBSTONE && first_tombstone.is_none() {
                 first_tombstone = Some(idx);
             }
             step += 1;
@@ -121,12 +134,11 @@ impl GHashModel {
     pub fn insert(&mut self, key: &str, tag: usize) -> bool {
         let hash = Self::key_hash(key);
         let idx = self.lookup(key, hash);
-        let old = self.hashes[idx];
+        let old = self.hash_at(idx);
         if old > TOMBSTONE {
             return false;
         }
-        self.hashes[idx] = hash;
-        self.slots[idx] = Some((key.to_string(), tag));
+        self.set_bucket(idx, hash, Some((key.to_string(), tag)));
         self.nnodes += 1;
         if old == UNUSED {
             self.noccupied += 1;
@@ -139,11 +151,10 @@ impl GHashModel {
     pub fn remove(&mut self, key: &str) -> bool {
         let hash = Self::key_hash(key);
         let idx = self.lookup(key, hash);
-        if self.hashes[idx] <= TOMBSTONE {
+        if self.hash_at(idx) <= TOMBSTONE {
             return false;
         }
-        self.hashes[idx] = TOMBSTONE;
-        self.slots[idx] = None;
+        self.set_bucket(idx, TOMBSTONE, None);
         self.nnodes -= 1;
         self.maybe_resize();
         true
@@ -157,6 +168,7 @@ impl GHashModel {
         }
     }
 
+    /// `g_hash_table_resize` (in place, `resize_set`-style with a placed bitmap).
     fn resize(&mut self) {
         let old_size = self.size();
         // set_shift_from_size(nnodes * 1.333): number of significant bits of the
@@ -170,41 +182,60 @@ impl GHashModel {
             self.slots.resize(new_size, None);
         }
         let mut placed = vec![false; new_size.max(old_size)];
-        let mask = new_size - 1;
         for i in 0..old_size {
-            let mut node_hash = self.hashes[i];
+            let node_hash = self.hash_at(i);
             if node_hash <= TOMBSTONE {
-                self.hashes[i] = UNUSED;
+                self.set_bucket(i, UNUSED, None);
                 continue;
             }
-            if placed[i] {
+            if placed.get(i).copied().unwrap_or(true) {
                 continue;
             }
-            self.hashes[i] = UNUSED;
-            let mut entry = self.slots[i].take();
-            loop {
-                let mut h = self.home(node_hash);
-                let mut step = 0usize;
-                while placed[h] {
-                    step += 1;
-                    h = (h + step) & mask;
-                }
-                placed[h] = true;
-                let replaced = self.hashes[h];
-                self.hashes[h] = node_hash;
-                let evicted = std::mem::replace(&mut self.slots[h], entry);
-                if replaced <= TOMBSTONE {
-                    break;
-                }
-                node_hash = replaced;
-                entry = evicted;
-            }
+            let entry = self.slots.get_mut(i).and_then(Option::take);
+            self.set_bucket(i, UNUSED, None);
+            self.reinsert_chain(&mut placed, new_size - 1, node_hash, entry);
         }
         if new_size < old_size {
             self.hashes.truncate(new_size);
             self.slots.truncate(new_size);
         }
         self.noccupied = self.nnodes;
+    }
+
+    /// Places one entry at its new home, then the entry it evicts, and so on
+    /// until an empty bucket is reached.
+    fn reinsert_chain(
+        &mut self,
+        placed: &mut [bool],
+        mask: usize,
+        mut node_hash: u32,
+        mut entry: Option<(String, usize)>,
+    ) {
+        loop {
+            let mut h = self.home(node_hash);
+            let mut step = 0usize;
+            while placed.get(h).copied().unwrap_or(false) {
+                step += 1;
+                h = (h + step) & mask;
+            }
+            if let Some(p) = placed.get_mut(h) {
+                *p = true;
+            }
+            let replaced = self.hash_at(h);
+            let evicted = self
+                .slots
+                .get_mut(h)
+                .map(|s| std::mem::replace(s, entry))
+                .unwrap_or_default();
+            if let Some(x) = self.hashes.get_mut(h) {
+                *x = node_hash;
+            }
+            if replaced <= TOMBSTONE {
+                break;
+            }
+            node_hash = replaced;
+            entry = evicted;
+        }
     }
 
     /// The tags of the entries in iteration (bucket index) order.

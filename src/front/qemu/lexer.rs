@@ -309,33 +309,42 @@ pub fn parse_opts(s: &str, implied: Option<&str>) -> Opts {
     opts
 }
 
+/// Why a keyval string is refused (QEMU's text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyvalError {
+    /// An element without `=` after the first.
+    #[error("Expected '=' after parameter '{0}'")]
+    ExpectedEquals(String),
+    /// An empty key (`=v`).
+    #[error("Invalid parameter ''")]
+    EmptyKey,
+}
+
 /// Parses a keyval string (`-object`, `-machine`): like [`parse_opts`] but an element
 /// without `=` after the first is an error (`Expected '=' after parameter 'foo'`).
-pub fn parse_keyval(s: &str, implied: Option<&str>) -> Result<Opts, String> {
+pub fn parse_keyval(s: &str, implied: Option<&str>) -> Result<Opts, KeyvalError> {
     let mut opts = Opts::default();
     let mut rest = s;
     let mut first = true;
     while !rest.is_empty() {
         let len = rest.find(['=', ',']).unwrap_or(rest.len());
-        if rest.as_bytes().get(len) != Some(&b'=') {
+        let (key, tail) = rest.split_at_checked(len).unwrap_or((rest, ""));
+        if let Some(after_eq) = tail.strip_prefix('=') {
+            if key.is_empty() {
+                return Err(KeyvalError::EmptyKey);
+            }
+            let (v, r) = take_value(after_eq);
+            opts.pairs.push((key.to_string(), v));
+            rest = r;
+        } else {
             match (first, implied) {
-                (true, Some(key)) => {
+                (true, Some(implied_key)) => {
                     let (v, r) = take_value(rest);
-                    opts.pairs.push((key.into(), v));
+                    opts.pairs.push((implied_key.into(), v));
                     rest = r;
                 }
-                _ => {
-                    return Err(format!("Expected '=' after parameter '{}'", &rest[..len]));
-                }
+                _ => return Err(KeyvalError::ExpectedEquals(key.to_string())),
             }
-        } else {
-            let key = rest[..len].to_string();
-            if key.is_empty() {
-                return Err("Invalid parameter ''".into());
-            }
-            let (v, r) = take_value(&rest[len + 1..]);
-            opts.pairs.push((key, v));
-            rest = r;
         }
         first = false;
     }
@@ -393,16 +402,17 @@ pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
     if int_end == 0 {
         return None;
     }
-    let whole: u64 = s[..int_end].parse().ok()?;
+    let whole: u64 = s.get(..int_end)?.parse().ok()?;
     let mut pos = int_end;
     let mut frac: Option<&str> = None;
     if b.get(pos) == Some(&b'.') {
         let fstart = pos + 1;
-        let fend = b[fstart..]
+        let fend = b
+            .get(fstart..)?
             .iter()
             .position(|c| !c.is_ascii_digit())
             .map_or(b.len(), |p| fstart + p);
-        frac = Some(&s[fstart..fend]);
+        frac = Some(s.get(fstart..fend)?);
         pos = fend;
     }
     let (mul, explicit) = match b.get(pos) {

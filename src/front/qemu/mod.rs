@@ -49,13 +49,18 @@ impl std::fmt::Display for Arch {
     }
 }
 
+/// An arch name vnuma does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown arch `{0}` (expected x86_64 or aarch64)")]
+pub struct UnknownArch(pub String);
+
 impl std::str::FromStr for Arch {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Arch, String> {
+    type Err = UnknownArch;
+    fn from_str(s: &str) -> Result<Arch, UnknownArch> {
         match s {
             "x86_64" | "x86-64" | "x86" => Ok(Arch::X86_64),
             "aarch64" | "arm64" => Ok(Arch::Aarch64),
-            _ => Err(format!("unknown arch `{s}` (expected x86_64 or aarch64)")),
+            _ => Err(UnknownArch(s.to_string())),
         }
     }
 }

@@ -1,0 +1,292 @@
+//! Devices: QEMU's default devices, the memory map, `-device` in command-line
+//! order (DIMMs placed in device memory, PCI devices by [`crate::machine::pci`]),
+//! then the ACPI table build's generic initiator / port resolution.
+
+use super::super::error::QemuError;
+use super::super::lexer::{self, CmdOption, Opts};
+use super::memory::{default_ram_id, dimm_node_ok, memory_map, node_count};
+use super::objects::is_late_object;
+use super::{Dimm, GiInfo, GpInfo, State, hash_order, idx};
+use crate::machine::memory::{DimmPlacer, DimmRequest, MIB};
+use crate::machine::pci::{self, BusNrError, DeviceKind, DeviceSpec, PciTree};
+use crate::topology::{MachineKind, MemoryConfig};
+
+/// What the devices phase built.
+pub(super) struct Devices {
+    /// The PCI tree (default and user devices).
+    pub(super) pci: PciTree,
+    /// DIMMs in creation order.
+    pub(super) dimms: Vec<Dimm>,
+    /// Ids of all user devices, in `-device` order.
+    pub(super) device_ids: Vec<String>,
+    /// The memory configuration (with the AMD relocation decided).
+    pub(super) memory: MemoryConfig,
+}
+
+/// The default devices, the memory map, then every `-device`.
+pub(super) fn plug_devices(st: &mut State<'_>) -> Result<Devices, QemuError> {
+    let kind = st.machine.kind;
+    let mut pci = PciTree::new(kind);
+    if !st.cmd.nodefaults {
+        for spec in pci::default_devices(kind, !st.cmd.vga_none, st.cmd.default_nic) {
+            pci.add(&spec)
+                .map_err(|e| QemuError::program(e.to_string()))?;
+        }
+    }
+    let (memory, mut placer) = memory_map(st)?;
+    let mut devs = Devices {
+        pci,
+        dimms: Vec::new(),
+        device_ids: Vec::new(),
+        memory,
+    };
+    let mut has_pxb_cxl = false;
+    let devices = std::mem::take(&mut st.cmd.devices);
+    for (o, d) in &devices {
+        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, o, d)?;
+    }
+    st.cmd.devices = devices;
+    if has_pxb_cxl && !st.props.cxl {
+        return Err(QemuError::program("CXL host bridges present, but cxl=off"));
+    }
+    Ok(devs)
+}
+
+/// One `-device`; returns whether it is a `pxb-cxl`.
+fn plug_device(
+    st: &mut State<'_>,
+    devs: &mut Devices,
+    placer: &mut Option<DimmPlacer>,
+    o: &CmdOption,
+    d: &Opts,
+) -> Result<bool, QemuError> {
+    let driver = d.get("driver").unwrap_or_default();
+    if let Some(i) = d.get("id") {
+        if devs.device_ids.iter().any(|x| x == i) {
+            return Err(o.error(format!("Duplicate ID '{i}' for device")));
+        }
+        devs.device_ids.push(i.to_string());
+    }
+    match driver {
+        "pc-dimm" | "nvdimm" => {
+            let dimm = plug_dimm(st, devs, placer, o, d)?;
+            devs.dimms.push(dimm);
+        }
+        "" => return Err(o.error("Parameter 'driver' is missing")),
+        _ if pci::is_pci_driver(driver) => {
+            if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
+                return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
+            }
+            let spec = pci_spec(o, d, driver)?;
+            devs.pci.add(&spec).map_err(|e| o.error(e.to_string()))?;
+            return Ok(driver == "pxb-cxl");
+        }
+        _ => st.cmd.ignored.push(o.location()),
+    }
+    Ok(false)
+}
+
+/// A `pc-dimm` / `nvdimm`: QEMU's pre-plug checks, then its address.
+fn plug_dimm(
+    st: &State<'_>,
+    devs: &Devices,
+    placer: &mut Option<DimmPlacer>,
+    o: &CmdOption,
+    d: &Opts,
+) -> Result<Dimm, QemuError> {
+    let driver = d.get("driver").unwrap_or_default();
+    let nv = driver == "nvdimm";
+    if st.machine.kind == MachineKind::Virt && !(st.cmd.firmware && st.props.acpi) {
+        // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
+        return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
+    }
+    if nv && !st.props.nvdimm {
+        return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
+    }
+    let Some(placer) = placer.as_mut() else {
+        return Err(o.error("no slots where allocated, please specify the 'slots' option"));
+    };
+    // pc_dimm_get_free_slot: pc-dimms and NVDIMMs share the slots.
+    if u64::try_from(devs.dimms.len()).unwrap_or(u64::MAX) >= st.ram.slots {
+        return Err(o.error("no free slots available"));
+    }
+    let Some(md) = d.get("memdev") else {
+        return Err(o.error("'memdev' property must be set"));
+    };
+    let size = st.backends.get(md).copied().ok_or_else(|| {
+        o.error(format!(
+            "Property '{driver}.memdev' can't find value '{md}'"
+        ))
+    })?;
+    let node = d.get("node").and_then(lexer::parse_u64).unwrap_or(0);
+    if !dimm_node_ok(st, node) {
+        return Err(o.error(format!(
+            "'DIMM property node has value {node}' which exceeds the number of numa nodes: {}",
+            node_count(st).max(1)
+        )));
+    }
+    let id = d.get("id").map(str::to_string);
+    // QEMU aligns to the backend's region alignment: 2 MiB for anonymous RAM on
+    // Linux hosts.
+    let addr = placer
+        .place(&DimmRequest {
+            id: id.clone().unwrap_or_default(),
+            size,
+            addr: None,
+            align: 2 * MIB,
+        })
+        .map_err(|e| o.error(e.message()))?;
+    Ok(Dimm {
+        id,
+        nvdimm: nv,
+        memdev: md.to_string(),
+        node: u32::try_from(node).unwrap_or(0),
+        addr,
+        size,
+    })
+}
+
+/// A PCI `-device`'s properties (addr, multifunction, bus_nr, bus-reserve).
+fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuError> {
+    let devfn = match d.get("addr") {
+        Some(a) => Some(pci::parse_devfn(a).ok_or_else(|| {
+            o.error(format!("Property '{driver}.addr' doesn't take value '{a}'"))
+        })?),
+        None => None,
+    };
+    let multifunction = match d.get("multifunction") {
+        Some(v) => lexer::parse_bool(v)
+            .ok_or_else(|| o.error("Parameter 'multifunction' expects 'on' or 'off'"))?,
+        None => false,
+    };
+    let bad = |key: &str, v: &str| {
+        o.error(format!(
+            "Property '{driver}.{key}' doesn't take value '{v}'"
+        ))
+    };
+    let bus_nr = match d.get("bus_nr") {
+        Some(v) => (lexer::parse_u64(v).ok_or(BusNrError))
+            .and_then(pci::bus_nr)
+            .map_err(|BusNrError| bad("bus_nr", v))?,
+        None => 0,
+    };
+    let bus_reserve = match d.get("bus-reserve") {
+        Some(v) => Some(
+            (lexer::parse_u64(v).ok_or(BusNrError))
+                .and_then(pci::bus_reserve)
+                .map_err(|BusNrError| bad("bus-reserve", v))?,
+        ),
+        None => None,
+    };
+    Ok(DeviceSpec {
+        driver: driver.to_string(),
+        id: d.get("id").map(str::to_string),
+        bus: d.get("bus").map(str::to_string),
+        devfn,
+        multifunction,
+        bus_nr,
+        bus_reserve,
+    })
+}
+
+/// The generic initiators and ports as the ACPI table build emits them (only
+/// with ACPI on and ≥ 1 node): every GI (node check, then device check) in
+/// `/objects` iteration order, then every GP.
+pub(super) fn acpi_affinities(
+    st: &State<'_>,
+    devs: &Devices,
+) -> Result<(Vec<GiInfo>, Vec<GpInfo>), QemuError> {
+    let bus_numbers = devs
+        .pci
+        .try_bus_numbers()
+        .map_err(|e| QemuError::program(e.to_string()))?;
+    if !(st.props.acpi && st.numa.num_nodes > 0) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let ordered = objects_order(st);
+    let mut gis = Vec::new();
+    for oid in &ordered {
+        let Some(gi) = st.objects.gis.iter().find(|g| g.id == *oid) else {
+            continue;
+        };
+        for &node in &gi.nodes {
+            if idx(u64::from(node)) >= st.numa.num_nodes {
+                return Err(QemuError::bare(format!(
+                    "acpi-generic-initiator: Specified node {node} is invalid."
+                )));
+            }
+            let pd = resolve_pci_device(&devs.pci, &gi.pci_dev).ok_or_else(|| {
+                QemuError::bare("acpi-generic-initiator: Specified device must be a PCI device.")
+            })?;
+            gis.push(GiInfo {
+                object_id: oid.clone(),
+                pci_dev: gi.pci_dev.clone(),
+                node,
+                bus: bus_numbers.get(pd.bus).copied().unwrap_or(0),
+                devfn: pd.devfn,
+            });
+        }
+    }
+    let mut gps = Vec::new();
+    for oid in &ordered {
+        let Some(gp) = st.objects.gps.iter().find(|g| g.id == *oid) else {
+            continue;
+        };
+        if idx(u64::from(gp.node)) >= st.numa.num_nodes {
+            return Err(QemuError::bare(format!(
+                "acpi-generic-port: node {} is invalid.",
+                gp.node
+            )));
+        }
+        let uid = resolve_cxl_bus(&devs.pci, &gp.pci_bus).ok_or_else(|| {
+            QemuError::bare("acpi-generic-port: device must be a CXL host bridge.")
+        })?;
+        gps.push(GpInfo {
+            object_id: oid.clone(),
+            pci_bus: gp.pci_bus.clone(),
+            node: gp.node,
+            uid,
+        });
+    }
+    Ok((gis, gps))
+}
+
+/// The ids in `/objects` iteration order (spec §4.6): the hash table of the
+/// early objects, the late ones, and the default RAM backend when QEMU creates it.
+fn objects_order(st: &State<'_>) -> Vec<String> {
+    let objects = &st.cmd.objects;
+    let mut keys: Vec<&str> = (st.objects.early.iter())
+        .filter_map(|&i| objects.get(i))
+        .map(|o| o.id.as_str())
+        .collect();
+    keys.extend(
+        objects
+            .iter()
+            .filter(|o| is_late_object(&o.qom_type))
+            .map(|o| o.id.as_str()),
+    );
+    if !st.numa.have_memdevs && st.props.memory_backend.is_none() {
+        keys.push(default_ram_id(st.machine.kind));
+    }
+    hash_order(&keys)
+        .iter()
+        .filter_map(|i| keys.get(*i).map(|k| k.to_string()))
+        .collect()
+}
+
+/// Resolves a GI `pci-dev=` value: a device id, or `/machine/peripheral/<id>`.
+fn resolve_pci_device<'a>(pci: &'a PciTree, s: &str) -> Option<&'a pci::PciDevice> {
+    let id = s.strip_prefix("/machine/peripheral/").unwrap_or(s);
+    pci.devices.get(pci.find_device(id)?)
+}
+
+/// Resolves a GP `pci-bus=` value to a pxb-cxl root bus; its `_UID` (`bus_nr`).
+fn resolve_cxl_bus(pci: &PciTree, s: &str) -> Option<u32> {
+    let bus = pci.buses.get(pci.find_bus(s)?)?;
+    (bus.cxl
+        && matches!(
+            bus.parent.and_then(|p| pci.devices.get(p)).map(|d| &d.kind),
+            Some(DeviceKind::ExtraRoot { .. })
+        ))
+    .then(|| u32::from(bus.fixed_number.unwrap_or(0)))
+}

@@ -1,0 +1,308 @@
+//! The machine: type (`-machine type=`), properties (`-machine k=v`), `-smp`.
+//! Rules on values are [`crate::machine`]'s; this module words QEMU's messages.
+
+use super::super::error::QemuError;
+use super::super::lexer::{self, Opts};
+use super::options::CmdLine;
+use super::{Arch, MachineSel};
+use crate::machine::cpu::{SmpConfig, SmpTopology};
+use crate::machine::memory::{self as memmap, MaxRamBelow4g};
+use crate::topology::MachineKind;
+
+/// Machine properties we interpret.
+#[derive(Default)]
+pub(super) struct MachineProps {
+    pub(super) hmat: bool,
+    pub(super) nvdimm: bool,
+    pub(super) cxl: bool,
+    pub(super) acpi: bool,
+    pub(super) max_ram_below_4g: Option<u64>,
+    pub(super) oem_id: Option<String>,
+    pub(super) oem_table_id: Option<String>,
+    pub(super) memory_backend: Option<String>,
+}
+
+/// Machine properties QEMU knows that do not shape the NUMA tables.
+const IGNORED_PROPS: &[&str] = &[
+    "accel",
+    "kernel-irqchip",
+    "nvdimm-persistence",
+    "smm",
+    "vmport",
+    "pit",
+    "hpet",
+    "usb",
+    "graphics",
+    "dump-guest-core",
+    "mem-merge",
+    "suppress-vmdesc",
+    "firmware",
+    "pflash0",
+    "pflash1",
+    "sata",
+    "i8042",
+    "smbios-entry-point-type",
+    "default-bus-bypass-iommu",
+    "bus-lock-ratelimit",
+    "confidential-guest-support",
+    "memory-encryption",
+    "dt-compatible",
+    "dumpdtb",
+    "phandle-start",
+    "append",
+    "kernel",
+    "initrd",
+    "dtb",
+    "boot",
+    "smp",
+    "gic-version",
+    "its",
+    "iommu",
+    "secure",
+    "virtualization",
+    "highmem",
+    "highmem-redists",
+    "highmem-ecam",
+    "highmem-mmio",
+    "highmem-mmio-size",
+    "compact-highmem",
+    "ras",
+    "mte",
+    "x-oem-revision",
+    "fdc",
+    "sgx-epc",
+    "cxl-fmw",
+    "ipmi",
+    "dtb-randomness",
+    "acpi-pcihp",
+    "x-remote",
+    "oem-id",
+    "oem-table-id",
+    "hvf",
+    "tcg",
+    "kvm-type",
+    "pcie-mmio-high",
+];
+
+/// The machine kind and resolved type name of `-machine type=`.
+fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
+    let versioned = |prefix: &str| -> Option<String> {
+        let v = name.strip_prefix(prefix)?;
+        let (a, b) = v.split_once('.')?;
+        let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+        ((a, b) >= (6, 2) && (a, b) <= (10, 0)).then(|| name.to_string())
+    };
+    match arch {
+        Arch::X86_64 => match name {
+            "pc" => Some((MachineKind::Pc, "pc-i440fx-10.0".into())),
+            "q35" => Some((MachineKind::Q35, "pc-q35-10.0".into())),
+            _ => versioned("pc-q35-")
+                .map(|n| (MachineKind::Q35, n))
+                .or_else(|| versioned("pc-i440fx-").map(|n| (MachineKind::Pc, n))),
+        },
+        Arch::Aarch64 => match name {
+            "virt" => Some((MachineKind::Virt, "virt-10.0".into())),
+            _ => versioned("virt-").map(|n| (MachineKind::Virt, n)),
+        },
+    }
+}
+
+/// CPU models without long mode (QEMU checks their address space differently).
+pub(super) fn is_32bit_cpu_model(model: &str) -> bool {
+    [
+        "qemu32", "kvm32", "486", "pentium", "pentium2", "pentium3", "coreduo", "athlon", "n270",
+    ]
+    .contains(&model.to_ascii_lowercase().as_str())
+}
+
+/// Intel CPU models (QEMU's vendor: GenuineIntel).
+pub(super) fn is_intel_cpu_model(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    [
+        "skylake",
+        "cascadelake",
+        "icelake",
+        "haswell",
+        "broadwell",
+        "sandybridge",
+        "ivybridge",
+        "nehalem",
+        "westmere",
+        "penryn",
+        "conroe",
+        "cooperlake",
+        "snowridge",
+        "sapphirerapids",
+        "graniterapids",
+        "sierraforest",
+        "clearwaterforest",
+        "denverton",
+        "knightsmill",
+        "core2duo",
+        "coreduo",
+        "pentium",
+        "n270",
+        "kvm64",
+        "kvm32",
+        "486",
+        "qemu32",
+    ]
+    .iter()
+    .any(|p| m.starts_with(p))
+}
+
+/// Machine creation: the arch (given, or from the type) and the machine type.
+pub(super) fn create(cmd: &CmdLine, arch: Option<Arch>) -> Result<MachineSel, QemuError> {
+    let mtype = last_pair(&cmd.machine_pairs, "type");
+    let arch = arch.unwrap_or(match mtype {
+        Some(t) if t.starts_with("virt") => Arch::Aarch64,
+        _ => Arch::X86_64,
+    });
+    let (kind, machine_type) = match mtype {
+        None => match arch {
+            Arch::X86_64 => (MachineKind::Pc, "pc-i440fx-10.0".to_string()),
+            Arch::Aarch64 => {
+                return Err(QemuError::program(
+                    "No machine specified, and there is no default\nUse -machine help to list supported machines",
+                ));
+            }
+        },
+        Some(t) => machine_kind_of(t, arch).ok_or_else(|| {
+            QemuError::program(format!(
+                "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
+            ))
+        })?,
+    };
+    Ok(MachineSel {
+        arch,
+        kind,
+        machine_type,
+    })
+}
+
+/// The last value given for `key`.
+fn last_pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(a, _)| a == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Sets the machine properties (the last value of each key, last key first, as
+/// QEMU's keyval dict iterates), with QEMU's property checks.
+pub(super) fn properties(
+    cmd: &mut CmdLine,
+    machine: &MachineSel,
+    warnings: &mut Vec<QemuError>,
+) -> Result<MachineProps, QemuError> {
+    let mut mp = MachineProps {
+        acpi: true,
+        ..Default::default()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, v) in cmd.machine_pairs.iter().rev() {
+        if !seen.insert(k.as_str()) {
+            continue;
+        }
+        if !set_property(&mut mp, machine, k, v, warnings)? {
+            if !IGNORED_PROPS.contains(&k.as_str()) {
+                return Err(QemuError::program(format!(
+                    "Property '{}-machine.{k}' not found",
+                    machine.machine_type
+                )));
+            }
+            cmd.ignored.push(format!("-machine {k}={v}"));
+        }
+    }
+    Ok(mp)
+}
+
+/// Sets one interpreted property; `false` when `k` is not one.
+fn set_property(
+    mp: &mut MachineProps,
+    machine: &MachineSel,
+    k: &str,
+    v: &str,
+    warnings: &mut Vec<QemuError>,
+) -> Result<bool, QemuError> {
+    let boolp = |v: &str| {
+        lexer::parse_bool(v)
+            .ok_or_else(|| QemuError::program(format!("Parameter '{k}' expects 'on' or 'off'")))
+    };
+    let kind = machine.kind;
+    match k {
+        "type" => {}
+        "hmat" => mp.hmat = boolp(v)?,
+        "nvdimm" => mp.nvdimm = boolp(v)?,
+        "cxl" if kind.is_x86() => mp.cxl = boolp(v)?,
+        "acpi" => {
+            mp.acpi = match v {
+                "auto" => true,
+                _ => lexer::parse_bool(v).ok_or_else(|| {
+                    QemuError::program(format!("Parameter '{k}' does not accept value '{v}'"))
+                })?,
+            }
+        }
+        "max-ram-below-4g" if kind.is_x86() => {
+            mp.max_ram_below_4g = Some(max_ram_below_4g(k, v, warnings)?);
+        }
+        "x-oem-id" => mp.oem_id = Some(oem_text(k, v, 6)?),
+        "x-oem-table-id" => mp.oem_table_id = Some(oem_text(k, v, 8)?),
+        "memory-backend" => mp.memory_backend = Some(v.to_string()),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `max-ram-below-4g`: x86_machine_set_max_ram_below_4g, at property-set time
+/// (before NUMA), by [`memmap::check_max_ram_below_4g`]'s rule.
+fn max_ram_below_4g(k: &str, v: &str, warnings: &mut Vec<QemuError>) -> Result<u64, QemuError> {
+    let size = lexer::parse_size(v)
+        .ok_or_else(|| QemuError::program(format!("Parameter '{k}' expects a size value")))?;
+    match memmap::check_max_ram_below_4g(size) {
+        MaxRamBelow4g::Ok => {}
+        MaxRamBelow4g::Above4G => {
+            return Err(QemuError::program(format!(
+                "Machine option 'max-ram-below-4g={size}' expects size less than or equal to 4G"
+            )));
+        }
+        MaxRamBelow4g::Below1M => warnings.push(QemuError::program(format!(
+            "warning: Only {size} bytes of RAM below the 4GiB boundary,BIOS may not work with less than 1MiB"
+        ))),
+    }
+    Ok(size)
+}
+
+/// `x-oem-id` / `x-oem-table-id`: at most `max` bytes.
+fn oem_text(k: &str, v: &str, max: usize) -> Result<String, QemuError> {
+    if v.len() > max {
+        return Err(QemuError::program(format!(
+            "User specified {k} value is bigger than {max} bytes in size"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// `-smp`: the values, then [`SmpTopology::resolve`] (QEMU's rules and messages).
+pub(super) fn smp(smp_opts: &Opts, kind: MachineKind) -> Result<SmpTopology, QemuError> {
+    let mut sc = SmpConfig::default();
+    for (k, v) in &smp_opts.pairs {
+        let n = lexer::parse_u64(v)
+            .ok_or_else(|| QemuError::program(format!("Parameter 'smp.{k}' expects integer")))?;
+        let slot = match k.as_str() {
+            "cpus" => &mut sc.cpus,
+            "maxcpus" => &mut sc.maxcpus,
+            "drawers" => &mut sc.drawers,
+            "books" => &mut sc.books,
+            "sockets" => &mut sc.sockets,
+            "dies" => &mut sc.dies,
+            "clusters" => &mut sc.clusters,
+            "modules" => &mut sc.modules,
+            "cores" => &mut sc.cores,
+            _ => &mut sc.threads,
+        };
+        *slot = Some(n);
+    }
+    SmpTopology::resolve(kind, &sc).map_err(|e| QemuError::program(e.to_string()))
+}

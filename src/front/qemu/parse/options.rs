@@ -1,0 +1,177 @@
+//! Phase 1: the argv pass, in command-line order. Every option is looked up and
+//! its syntax checked (QemuOpts, `-m` values, `-object` QAPI properties, duplicate
+//! object ids); the options are sorted by kind for the later phases.
+
+use super::super::error::QemuError;
+use super::super::lexer::{self, CmdOption, Opts};
+use super::objects::{ObjectDef, validate_object};
+use crate::machine::memory::MIB;
+use crate::machine::pci;
+
+/// The command line sorted by option kind.
+#[derive(Default)]
+pub(super) struct CmdLine {
+    /// `-machine` key/value pairs, all of them in order.
+    pub(super) machine_pairs: Vec<(String, String)>,
+    /// `-m` pairs (all `-m` options merged).
+    pub(super) mem_opts: Opts,
+    /// `-smp` pairs (all `-smp` options merged).
+    pub(super) smp_opts: Opts,
+    /// `-numa` options in order.
+    pub(super) numa_opts: Vec<(CmdOption, Opts)>,
+    /// `-object` definitions in order.
+    pub(super) objects: Vec<ObjectDef>,
+    /// `-device` options in order.
+    pub(super) devices: Vec<(CmdOption, Opts)>,
+    /// `-cpu` model.
+    pub(super) cpu_model: Option<String>,
+    /// `-cpu …,vendor=`.
+    pub(super) cpu_vendor: Option<String>,
+    /// `-cpu …,phys-bits=`.
+    pub(super) cpu_phys_bits: Option<String>,
+    /// Firmware loaded (`-bios`, `-pflash`, `-drive if=pflash`): virt creates its
+    /// ACPI GED (memory hotplug) only then.
+    pub(super) firmware: bool,
+    /// `-nodefaults`.
+    pub(super) nodefaults: bool,
+    /// No default VGA (`-vga none` or a VGA `-device`).
+    pub(super) vga_none: bool,
+    /// The default NIC is created (no `-net`/`-netdev`/`-nic`).
+    pub(super) default_nic: bool,
+    /// Options that do not shape the NUMA tables.
+    pub(super) ignored: Vec<String>,
+}
+
+/// QEMU's syntax error for an `-m` size value.
+const SIZE_SYNTAX: &str = "expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.";
+
+/// The `-smp` keys QEMU knows.
+const SMP_KEYS: &[&str] = &[
+    "cpus", "maxcpus", "drawers", "books", "sockets", "dies", "clusters", "modules", "cores",
+    "threads",
+];
+
+/// Runs the argv pass.
+pub(super) fn collect(
+    args: &[String],
+    warnings: &mut Vec<QemuError>,
+) -> Result<CmdLine, QemuError> {
+    let opts = lexer::split_args(args)?;
+    let mut cmd = CmdLine {
+        default_nic: true,
+        ..CmdLine::default()
+    };
+    for o in &opts {
+        cmd.add(o, warnings)?;
+    }
+    Ok(cmd)
+}
+
+/// Records QemuOpts' own warnings for `o`.
+fn push_warnings(w: &mut Vec<QemuError>, o: &CmdOption, opts: &Opts) {
+    w.extend(opts.warnings.iter().map(|t| o.error(t.clone())));
+}
+
+/// Parses `arg` as QemuOpts with `implied` as the implied key, keeping the warnings.
+fn opts_of(o: &CmdOption, arg: &str, implied: &str, w: &mut Vec<QemuError>) -> Opts {
+    let parsed = lexer::parse_opts(arg, Some(implied));
+    push_warnings(w, o, &parsed);
+    parsed
+}
+
+impl CmdLine {
+    /// Sorts one option in.
+    fn add(&mut self, o: &CmdOption, warnings: &mut Vec<QemuError>) -> Result<(), QemuError> {
+        let arg = o.arg.clone().unwrap_or_default();
+        match o.name.as_str() {
+            "machine" => {
+                let kv =
+                    lexer::parse_keyval(&arg, Some("type")).map_err(|e| o.error(e.to_string()))?;
+                self.machine_pairs.extend(kv.pairs);
+            }
+            "m" => self.add_memory(o, opts_of(o, &arg, "size", warnings))?,
+            "smp" => {
+                let s = opts_of(o, &arg, "cpus", warnings);
+                if let Some(k) = s.unknown_key(SMP_KEYS) {
+                    return Err(o.error(format!("Invalid parameter '{k}'")));
+                }
+                self.smp_opts.pairs.extend(s.pairs);
+            }
+            "numa" => {
+                let n = opts_of(o, &arg, "type", warnings);
+                self.numa_opts.push((o.clone(), n));
+            }
+            "object" => {
+                let def = validate_object(o, opts_of(o, &arg, "qom-type", warnings))?;
+                if self.objects.iter().any(|x| x.id == def.id) {
+                    return Err(o.error(format!("Duplicate ID '{}' for object", def.id)));
+                }
+                self.objects.push(def);
+            }
+            "device" => {
+                let d = opts_of(o, &arg, "driver", warnings);
+                if d.get("driver").is_some_and(pci::is_vga) {
+                    self.vga_none = true;
+                }
+                self.devices.push((o.clone(), d));
+            }
+            "cpu" => self.add_cpu(&arg),
+            _ => self.add_other(o, &arg),
+        }
+        Ok(())
+    }
+
+    /// `-m`: keys and value syntax.
+    fn add_memory(&mut self, o: &CmdOption, m: Opts) -> Result<(), QemuError> {
+        if let Some(k) = m.unknown_key(&["size", "slots", "maxmem"]) {
+            return Err(o.error(format!("Invalid parameter '{k}'")));
+        }
+        for (k, v) in &m.pairs {
+            let bad = match k.as_str() {
+                "size" => lexer::parse_size_with(v, MIB).is_none(),
+                "maxmem" => lexer::parse_size(v).is_none(),
+                "slots" if lexer::parse_u64(v).is_none() => {
+                    return Err(o.error("Parameter 'slots' expects a number"));
+                }
+                _ => false,
+            };
+            if bad {
+                return Err(o.error(format!("Parameter '{k}' {SIZE_SYNTAX}")));
+            }
+        }
+        self.mem_opts.pairs.extend(m.pairs);
+        Ok(())
+    }
+
+    /// `-cpu model,vendor=…,phys-bits=…`.
+    fn add_cpu(&mut self, arg: &str) {
+        let mut parts = arg.split(',');
+        self.cpu_model = parts.next().map(str::to_string);
+        for p in parts {
+            if let Some(v) = p.strip_prefix("vendor=") {
+                self.cpu_vendor = Some(v.to_string());
+            }
+            if let Some(v) = p.strip_prefix("phys-bits=") {
+                self.cpu_phys_bits = Some(v.to_string());
+            }
+        }
+    }
+
+    /// Options that only matter through a flag (firmware, defaults), or not at all.
+    fn add_other(&mut self, o: &CmdOption, arg: &str) {
+        match o.name.as_str() {
+            "nodefaults" => {
+                self.nodefaults = true;
+                return;
+            }
+            "bios" | "pflash" => self.firmware = true,
+            "drive" if lexer::parse_opts(arg, None).get("if") == Some("pflash") => {
+                self.firmware = true;
+            }
+            "vga" if arg == "none" => self.vga_none = true,
+            "net" | "netdev" | "nic" => self.default_nic = false,
+            _ => {}
+        }
+        self.ignored.push(o.location());
+    }
+}
