@@ -3,7 +3,7 @@
 //! [`crate::topology::Topology`].
 //!
 //! * [`qemu`]: a QEMU command line (QEMU's option syntax and its exact error text).
-//! * [`file`]: the declarative topology file (TOML) of `vnuma build`.
+//! * [`file`](mod@file): the declarative topology file (TOML) of `vnuma build`.
 
 pub mod file;
 pub mod qemu;
