@@ -1,0 +1,106 @@
+//! The fuzz harnesses, shared by the cargo-fuzz targets (`fuzz/fuzz_targets/*.rs`) and by
+//! the stable replay test (`tests/fuzz_replay.rs`), which runs every committed corpus and
+//! regression input through the same functions on every `cargo test`.
+#![allow(dead_code)]
+
+use vnuma::lint::{LoadedTable, lint};
+use vnuma::report::{findings_text, json_report, table_text};
+use vnuma_acpi::{Hmat, Slit, Srat, Table};
+
+/// Every harness, by target name (the corpus folder's name).
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("table_decode", table_decode),
+    ("roundtrip", roundtrip),
+    ("json_encode", json_encode),
+    ("inspect", inspect),
+    ("qemu_args", qemu_args),
+    ("topology_toml", topology_toml),
+];
+
+/// Every decoder on arbitrary bytes: no panic, and an error's offset lies inside the input.
+pub fn table_decode(data: &[u8]) {
+    let checks = [
+        Table::decode(data).err(),
+        Srat::decode(data).err(),
+        Slit::decode(data).err(),
+        Hmat::decode(data).err(),
+    ];
+    for e in checks.into_iter().flatten() {
+        assert!(e.offset <= data.len(), "offset {} past {} bytes", e.offset, data.len());
+    }
+    let _ = vnuma_acpi::split_tables(data);
+}
+
+/// decode → encode → decode gives the same table, and re-encoding is byte-stable.
+pub fn roundtrip(data: &[u8]) {
+    if let Ok(t) = Table::decode(data) {
+        let bytes = t.encode();
+        let again = Table::decode(&bytes).expect("an encoded table decodes");
+        // Length and checksum are recomputed on encode; everything else survives.
+        let mut a = t.clone();
+        let mut b = again.clone();
+        for h in [a.header_mut(), b.header_mut()] {
+            h.length = 0;
+            h.checksum = 0;
+        }
+        assert_eq!(a, b);
+        assert_eq!(again.encode(), bytes);
+    }
+}
+
+/// The JSON form of `vnuma encode`: arbitrary JSON never panics; what is accepted encodes
+/// into a table that decodes again.
+pub fn json_encode(data: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    if let Ok(t) = Table::from_json(v) {
+        let bytes = t.encode();
+        assert!(Table::decode(&bytes).is_ok(), "accepted JSON encodes to undecodable bytes");
+    }
+}
+
+/// What `vnuma inspect` does with table files: decode, lint (the findings and the Linux
+/// node numbering), the iasl-style text and the JSON view. A blob of several tables is
+/// split at each header's Length, as a table directory would hold them.
+pub fn inspect(data: &[u8]) {
+    let tables: Vec<LoadedTable> = match vnuma_acpi::split_tables(data) {
+        Ok(parts) if !parts.is_empty() => parts
+            .into_iter()
+            .map(|(_, b)| LoadedTable::decode(None, b.to_vec()))
+            .collect(),
+        _ => vec![LoadedTable::decode(None, data.to_vec())],
+    };
+    let report = lint(&tables);
+    for t in &tables {
+        let _ = table_text(t);
+    }
+    let _ = findings_text(&report);
+    let _ = json_report(&tables, &report);
+}
+
+/// The QEMU command-line front end: arguments are the input split at NUL or newline bytes
+/// (both option syntaxes, as `--args-file` would give them). Never a panic; an accepted
+/// command line becomes tables.
+pub fn qemu_args(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let args: Vec<String> = text
+        .split(['\0', '\n'])
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect();
+    if args.len() > 256 {
+        return;
+    }
+    let _ = vnuma::front::qemu::report::qemu_report(&args, None);
+}
+
+/// The topology file front end (`vnuma build`): arbitrary text never panics.
+pub fn topology_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = vnuma::front::file::parse_str(text, "fuzz.toml");
+}
