@@ -7,8 +7,11 @@ use vnuma::lint::{LoadedTable, lint};
 use vnuma::report::{findings_text, json_report, table_text};
 use vnuma_acpi::{Hmat, Slit, Srat, Table};
 
+/// A harness: panics when a property breaks.
+pub type Harness = fn(&[u8]);
+
 /// Every harness, by target name (the corpus folder's name).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("table_decode", table_decode),
     ("roundtrip", roundtrip),
     ("json_encode", json_encode),
@@ -26,7 +29,12 @@ pub fn table_decode(data: &[u8]) {
         Hmat::decode(data).err(),
     ];
     for e in checks.into_iter().flatten() {
-        assert!(e.offset <= data.len(), "offset {} past {} bytes", e.offset, data.len());
+        assert!(
+            e.offset <= data.len(),
+            "offset {} past {} bytes",
+            e.offset,
+            data.len()
+        );
     }
     let _ = vnuma_acpi::split_tables(data);
 }
@@ -56,7 +64,10 @@ pub fn json_encode(data: &[u8]) {
     };
     if let Ok(t) = Table::from_json(v) {
         let bytes = t.encode();
-        assert!(Table::decode(&bytes).is_ok(), "accepted JSON encodes to undecodable bytes");
+        assert!(
+            Table::decode(&bytes).is_ok(),
+            "accepted JSON encodes to undecodable bytes"
+        );
     }
 }
 

@@ -3,11 +3,16 @@
 //! (`tests/data/fuzz/<target>/`), plus the seed inputs (QEMU's golden blobs for the table
 //! targets, the example topology files, the example QEMU command lines). A harness panics
 //! on a broken property, which fails this test with the input's path.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
+mod common;
 #[path = "../fuzz/harness.rs"]
 mod harness;
-mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -56,7 +61,10 @@ fn every_kept_fuzz_input_passes_its_harness() {
         let mut inputs = seeds(name);
         let seeded = inputs.len();
         files_under(&data.join(name), &mut inputs);
-        assert!(seeded > 0 || *name == "json_encode", "{name}: no seed inputs found");
+        assert!(
+            seeded > 0 || *name == "json_encode",
+            "{name}: no seed inputs found"
+        );
         for p in &inputs {
             let bytes = std::fs::read(p).unwrap();
             let r = std::panic::catch_unwind(|| harness(&bytes));
