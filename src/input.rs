@@ -277,11 +277,21 @@ mod tests {
         std::fs::write(&p, vec![0u8; 10]).unwrap();
         assert_eq!(read_bounded(&p, InputKind::Sysfs).unwrap().len(), 10);
         assert_eq!(read_bounded_from(&[0u8; 10][..], 9).unwrap(), None);
-        assert_eq!(read_bounded_from(&[0u8; 10][..], 10).unwrap().unwrap().len(), 10);
+        assert_eq!(
+            read_bounded_from(&[0u8; 10][..], 10)
+                .unwrap()
+                .unwrap()
+                .len(),
+            10
+        );
         let e = read_bounded(d.path(), InputKind::Table).unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");
         let e = read_bounded(Path::new("/dev/zero"), InputKind::Table).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
-        assert!(read_bounded(&d.path().join("none"), InputKind::Table).unwrap_err().is_not_found());
+        assert!(
+            read_bounded(&d.path().join("none"), InputKind::Table)
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }

@@ -768,7 +768,11 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
         let rest_errors = errors.saturating_sub(listed_errors).min(rest);
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         cx.omit(Severity::Error, "memory-overlap", count(rest_errors));
-        cx.omit(Severity::Warning, "memory-overlap", count(rest - rest_errors));
+        cx.omit(
+            Severity::Warning,
+            "memory-overlap",
+            count(rest - rest_errors),
+        );
         open.push(Reverse((b.end, j)));
         if is_boot_ram(b) {
             open_ram += 1;

@@ -99,7 +99,9 @@ pub enum ReportError {
         signature: String,
     },
     /// The JSON input starts with a UTF-8 byte-order mark, which JSON forbids (RFC 8259 §8.1).
-    #[error("input starts with a UTF-8 byte-order mark (bytes EF BB BF), which JSON does not allow: remove it")]
+    #[error(
+        "input starts with a UTF-8 byte-order mark (bytes EF BB BF), which JSON does not allow: remove it"
+    )]
     JsonBom,
     /// The input of `tables_from_json` is not JSON.
     #[error("input is not valid JSON")]

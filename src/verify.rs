@@ -112,7 +112,12 @@ fn read(path: &Path) -> Result<String, VerifyError> {
 /// Parses a sysfs list of Linux ids below `max` (`online`, `has_cpu`: node ids
 /// below [`crate::input::MAX_LINUX_NODES`]; `cpulist`: CPU ids below
 /// [`crate::input::MAX_LINUX_CPUS`]). `path` names the file in errors.
-pub fn parse_id_list(path: &Path, text: &str, what: &'static str, max: u32) -> Result<Vec<u32>, VerifyError> {
+pub fn parse_id_list(
+    path: &Path,
+    text: &str,
+    what: &'static str,
+    max: u32,
+) -> Result<Vec<u32>, VerifyError> {
     let v = crate::syntax::parse_list(text, max as usize).map_err(|message| VerifyError::List {
         path: path.to_path_buf(),
         message,
