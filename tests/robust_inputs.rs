@@ -527,3 +527,49 @@ fn unreadable_table_is_not_blamed_on_the_guest() {
     );
     assert!(text.contains("need root?"), "{text}");
 }
+
+/// Findings past the cap keep their worst severity: 20 overlapping ranges of PXM 0
+/// (190 same-node pairs, warnings) and one more of PXM 1 over all of them (20
+/// pairs of different nodes' boot RAM, errors). 210 pairs: 100 listed, the 110
+/// others (all 20 errors among them) summarised as an error.
+#[test]
+fn summary_keeps_the_worst_severity() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("SRAT");
+    let mut entries: Vec<Vec<u8>> = (0..20u64).map(|i| mem(0, i * 4096, 1 << 40)).collect();
+    entries.push(mem(1, 20 * 4096, 1 << 40));
+    std::fs::write(&p, srat(&entries)).unwrap();
+    let r = run_limited(&["inspect", s(&p)], SMALL_AS, None);
+    let out = r.out();
+    let line = out
+        .lines()
+        .find(|l| l.contains("… and 110 more memory-overlap findings"))
+        .unwrap_or_else(|| panic!("no summary in\n{out}"));
+    assert!(line.trim_start().starts_with("error"), "{line}");
+}
+
+/// The sysfs parsers take any bytes without panicking (what a fuzz target calls).
+#[test]
+fn sysfs_parsers_take_any_bytes() {
+    use proptest::prelude::*;
+    let path = Path::new("/sys/devices/system/node/online");
+    proptest!(ProptestConfig::with_cases(2000), |(b in proptest::collection::vec(any::<u8>(), 0..256))| {
+        let text = String::from_utf8_lossy(&b);
+        let _ = vnuma::verify::parse_id_list(path, &text, "node", vnuma::input::MAX_LINUX_NODES);
+        let _ = vnuma::verify::parse_distance(path, &text);
+        let _ = vnuma::verify::parse_meminfo(path, &text);
+    });
+    for (text, ok) in [
+        ("0-3,8\n", true),
+        ("1024\n", false),
+        ("0-1023\n", true),
+        ("0-1024\n", false),
+    ] {
+        let r = vnuma::verify::parse_id_list(path, text, "node", vnuma::input::MAX_LINUX_NODES);
+        assert_eq!(r.is_ok(), ok, "{text:?}: {r:?}");
+    }
+    assert_eq!(
+        vnuma::verify::parse_meminfo(path, "Node 3 MemTotal:  524288 kB\n").unwrap(),
+        524288
+    );
+}
