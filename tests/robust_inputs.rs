@@ -553,7 +553,12 @@ fn summary_keeps_the_worst_severity() {
 fn sysfs_parsers_take_any_bytes() {
     use proptest::prelude::*;
     let path = Path::new("/sys/devices/system/node/online");
-    proptest!(ProptestConfig::with_cases(2000), |(b in proptest::collection::vec(any::<u8>(), 0..256))| {
+    let config = ProptestConfig {
+        cases: 2000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(b in proptest::collection::vec(any::<u8>(), 0..256))| {
         let text = String::from_utf8_lossy(&b);
         let _ = vnuma::verify::parse_id_list(path, &text, "node", vnuma::input::MAX_LINUX_NODES);
         let _ = vnuma::verify::parse_distance(path, &text);
