@@ -22,6 +22,7 @@
 //! | Linux CPU ids / cpulists | [`MAX_LINUX_CPUS`] |
 //! | findings of one code | [`MAX_FINDINGS_PER_CODE`] |
 //! | input echoed in a message | [`MAX_ECHO_CHARS`] characters |
+//! | a message quoting input | [`MAX_MESSAGE_CHARS`] characters |
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,10 @@ pub const MAX_LINUX_CPUS: u32 = 8192;
 pub const MAX_FINDINGS_PER_CODE: usize = 100;
 /// Characters of input a message echoes; longer values are cut with "…".
 pub const MAX_ECHO_CHARS: usize = 80;
+
+/// Characters of one error message that quotes input (e.g. a topology file's
+/// `key: "value" is not …`); longer messages lose their middle to "…".
+pub const MAX_MESSAGE_CHARS: usize = 400;
 
 /// What kind of input a file is: decides its limit and names it in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +261,20 @@ pub fn echo(s: &str) -> String {
     }
 }
 
+/// A message for display: at most [`MAX_MESSAGE_CHARS`] characters; a longer
+/// one keeps its first 240 and last 120 characters (the explanation that follows
+/// an echoed value) around "… (N bytes cut) …".
+pub fn cap_message(s: String) -> String {
+    let n = s.chars().count();
+    if n <= MAX_MESSAGE_CHARS {
+        return s;
+    }
+    let head: String = s.chars().take(240).collect();
+    let tail: String = s.chars().skip(n - 120).collect();
+    let cut = s.len() - head.len() - tail.len();
+    format!("{head}… ({cut} bytes cut) …{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +287,18 @@ mod tests {
         assert!(e.starts_with(&"x".repeat(80)) && e.contains("…") && e.contains("200 bytes"));
         let wide = "é".repeat(100);
         assert!(echo(&wide).starts_with(&"é".repeat(80)));
+    }
+
+    #[test]
+    fn long_messages_lose_their_middle() {
+        let m = format!("\"{}\" is not a size", "9".repeat(10_000));
+        let c = cap_message(m);
+        assert!(c.chars().count() < MAX_MESSAGE_CHARS + 40, "{c}");
+        assert!(
+            c.ends_with("\" is not a size") && c.contains("bytes cut"),
+            "{c}"
+        );
+        assert_eq!(cap_message("short".into()), "short");
     }
 
     #[test]

@@ -578,3 +578,26 @@ fn sysfs_parsers_take_any_bytes() {
         524288
     );
 }
+
+/// A topology file past 4 MiB is refused from its size; a 100 KB value in one is
+/// echoed cut, so the message stays short and still names file, line and column.
+#[test]
+fn topology_limits() {
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("big.toml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(4 * MIB + 1).unwrap();
+    let out = d.path().join("b");
+    let r = run_limited(&["build", s(&big), "-o", s(&out)], SMALL_AS, None);
+    assert_refused(&r, &big, "larger than 4194304 bytes");
+
+    let long = d.path().join("long.toml");
+    let value = "9".repeat(100_000);
+    std::fs::write(
+        &long,
+        format!("[machine]\ntype = \"q35\"\n[[node]]\nmemory = \"{value}Q\"\n"),
+    )
+    .unwrap();
+    let r = run_limited(&["build", s(&long), "-o", s(&out)], SMALL_AS, None);
+    assert_refused(&r, &long, &format!("{}:4:", long.display()));
+}

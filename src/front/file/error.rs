@@ -75,8 +75,8 @@ impl Ctx<'_> {
             file: self.file.to_string(),
             line,
             column,
-            key: key.into(),
-            message: msg.into(),
+            key: crate::input::cap_message(key.into()),
+            message: crate::input::cap_message(msg.into()),
         }
     }
 
