@@ -6,6 +6,14 @@
 //! topology file and its planned tables. Linux's numbering of the SRAT's
 //! proximity domains ([`crate::linux::linux_node_order`]) is applied, so any
 //! entry order verifies.
+//!
+//! Reading and parsing are apart: [`read_sysfs`] reads each file bounded by
+//! [`crate::input`] (a sysfs file at most [`crate::input::MAX_SYSFS_BYTES`], a
+//! table at most [`crate::input::MAX_TABLE_BYTES`], no FIFO or device), and the
+//! text goes to [`parse_id_list`], [`parse_distance`] and [`parse_meminfo`], which
+//! a fuzz target can call on any bytes. What cannot be read is never blamed on the
+//! guest: a missing or malformed file is an error naming it, and a table that
+//! exists but cannot be read (e.g. by a non-root user) is a difference saying so.
 
 use crate::acpi::SratEntry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +58,8 @@ pub struct GuestView {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// A file cannot be read.
+    /// A file cannot be read (no longer produced by [`read_sysfs`], whose reads
+    /// give [`VerifyError::Input`]; kept for callers that match it).
     #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
