@@ -11,6 +11,7 @@
 //! * [`machine`]: machine profiles (q35, pc, virt): memory maps, CPU ids, bus numbering,
 //!   and the tables a topology becomes.
 //! * [`live`]: the live QEMU as an oracle (`qemu-dump`).
+//! * [`input`]: limits on input and bounded readers.
 //! * [`syntax`]: value syntax both front ends share (QEMU sizes, number lists).
 //! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
@@ -25,6 +26,7 @@ pub mod build;
 pub mod front;
 pub mod fsutil;
 pub mod initrd;
+pub mod input;
 pub mod lint;
 pub mod linux;
 pub mod live;

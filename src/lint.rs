@@ -39,6 +39,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::input::MAX_FINDINGS_PER_CODE;
+
 use crate::acpi::header::{self, byte_sum};
 use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE, MEM_NON_VOLATILE, PciHandle};
 use crate::acpi::{DecodeError, DeviceHandle, Hmat, HmatStructure, Slit, Srat, SratEntry, Table};
@@ -182,9 +184,26 @@ struct Ctx<'a> {
     findings: Vec<Finding>,
     table: Option<String>,
     source: Option<&'a str>,
+    /// Findings listed so far, per code.
+    listed: BTreeMap<&'static str, usize>,
+    /// Findings not listed (past [`MAX_FINDINGS_PER_CODE`]), per code.
+    omitted: BTreeMap<&'static str, Omitted>,
+}
+
+/// The findings of one code left out of the list.
+struct Omitted {
+    count: u64,
+    worst: Severity,
+    table: Option<String>,
+    source: Option<String>,
 }
 
 impl Ctx<'_> {
+    /// Findings of `code` that may still be listed.
+    fn room(&self, code: &'static str) -> usize {
+        MAX_FINDINGS_PER_CODE.saturating_sub(self.listed.get(code).copied().unwrap_or(0))
+    }
+
     fn push(
         &mut self,
         severity: Severity,
@@ -192,6 +211,11 @@ impl Ctx<'_> {
         offset: Option<usize>,
         message: String,
     ) {
+        if self.room(code) == 0 {
+            self.omit(severity, code, 1);
+            return;
+        }
+        *self.listed.entry(code).or_default() += 1;
         self.findings.push(Finding {
             severity,
             code,
@@ -201,6 +225,41 @@ impl Ctx<'_> {
             offset,
         });
     }
+
+    /// Counts `count` findings of `code` that are not listed.
+    fn omit(&mut self, severity: Severity, code: &'static str, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let o = self.omitted.entry(code).or_insert_with(|| Omitted {
+            count: 0,
+            worst: severity,
+            table: self.table.clone(),
+            source: self.source.map(str::to_owned),
+        });
+        o.count = o.count.saturating_add(count);
+        o.worst = o.worst.max(severity);
+    }
+
+    /// The findings, with one summary per code that had more than
+    /// [`MAX_FINDINGS_PER_CODE`] (severity: the worst of those left out).
+    fn finish(self) -> Vec<Finding> {
+        let mut findings = self.findings;
+        for (code, o) in self.omitted {
+            findings.push(Finding {
+                severity: o.worst,
+                code,
+                message: format!(
+                    "… and {} more {code} findings (only the first {MAX_FINDINGS_PER_CODE} are listed; the worst of the rest is {})",
+                    o.count, o.worst
+                ),
+                table: o.table,
+                source: o.source,
+                offset: None,
+            });
+        }
+        findings
+    }
 }
 
 /// Checks every table and models what Linux 6.12 makes of them.
@@ -209,6 +268,8 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
         findings: Vec::new(),
         table: None,
         source: None,
+        listed: BTreeMap::new(),
+        omitted: BTreeMap::new(),
     };
     // The first SRAT is the one Linux uses (acpi_table_parse takes instance 0).
     let first_srat = tables.iter().find_map(|t| match &t.table {
@@ -222,12 +283,25 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
         let table = match &t.table {
             Ok(table) => table,
             Err(e) => {
-                cx.push(
-                    Severity::Error,
-                    "decode-error",
-                    Some(e.offset),
-                    format!("table does not decode: {e}"),
-                );
+                let from = t
+                    .source
+                    .as_deref()
+                    .map_or(String::new(), |s| format!(" ({s})"));
+                let message = if t.bytes.len() < header::HEADER_LEN {
+                    format!(
+                        "table does not decode: the input{from} is {}, at offset {}: an ACPI table starts with a {}-byte header",
+                        if t.bytes.is_empty() {
+                            "empty (0 bytes, no signature)".to_string()
+                        } else {
+                            format!("only {} bytes long", t.bytes.len())
+                        },
+                        t.bytes.len(),
+                        header::HEADER_LEN
+                    )
+                } else {
+                    format!("table does not decode: {e}")
+                };
+                cx.push(Severity::Error, "decode-error", Some(e.offset), message);
                 continue;
             }
         };
@@ -282,7 +356,7 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
         None => Vec::new(),
     };
     Report {
-        findings: cx.findings,
+        findings: cx.finish(),
         guest_nodes,
     }
 }
@@ -629,33 +703,57 @@ struct MemRange {
     offset: usize,
 }
 
+/// Whether a range is boot RAM (neither hot-pluggable nor non-volatile).
+fn is_boot_ram(m: &MemRange) -> bool {
+    m.flags & (MEM_HOT_PLUGGABLE | MEM_NON_VOLATILE) == 0
+}
+
+/// One finding per overlapping pair of ranges, in O(n log n + listed findings):
+/// a sweep over the ranges sorted by base keeps the ranges still open in a heap
+/// (by end) and counts the open boot-RAM ranges per PXM, so the pairs past
+/// [`MAX_FINDINGS_PER_CODE`] are counted (and their worst severity known)
+/// without being enumerated.
 fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     mem.sort_by_key(|m| (m.base, m.end));
-    for (i, a) in mem.iter().enumerate() {
-        for b in mem.iter().skip(i + 1) {
-            if b.base >= a.end {
+    let mut open: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+    let mut open_ram: usize = 0;
+    let mut open_ram_of: BTreeMap<u32, usize> = BTreeMap::new();
+    for (j, b) in mem.iter().enumerate() {
+        while let Some(&Reverse((end, i))) = open.peek() {
+            if end > b.base {
                 break;
             }
-            let not_ram = (a.flags | b.flags) & (MEM_HOT_PLUGGABLE | MEM_NON_VOLATILE) != 0;
-            let (sev, what) = if a.pxm == b.pxm {
-                (
-                    Severity::Warning,
-                    "Linux merges ranges of the same node".to_string(),
-                )
-            } else if not_ram {
-                (
-                    Severity::Warning,
-                    "one of them is hot-pluggable or non-volatile: harmless while no boot RAM lies in the overlap (Linux sets such ranges aside), fatal to NUMA set-up otherwise".to_string(),
-                )
-            } else {
-                (
-                    Severity::Error,
-                    format!(
-                        "they belong to different nodes (PXM {} and {}): Linux's NUMA set-up fails (\"overlaps with node\") and the guest gets one node",
-                        a.pxm, b.pxm
-                    ),
-                )
-            };
+            open.pop();
+            if let Some(a) = mem.get(i)
+                && is_boot_ram(a)
+            {
+                open_ram = open_ram.saturating_sub(1);
+                if let Some(n) = open_ram_of.get_mut(&a.pxm) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        let overlaps = open.len();
+        let errors = if is_boot_ram(b) {
+            open_ram.saturating_sub(open_ram_of.get(&b.pxm).copied().unwrap_or(0))
+        } else {
+            0
+        };
+        let mut listed_errors = 0;
+        let mut earlier: Vec<usize> = open
+            .iter()
+            .map(|Reverse((_, i))| *i)
+            .take(cx.room("memory-overlap"))
+            .collect();
+        earlier.sort_unstable();
+        for &i in &earlier {
+            let Some(a) = mem.get(i) else { continue };
+            let (sev, what) = overlap_finding(a, b);
+            if sev == Severity::Error {
+                listed_errors += 1;
+            }
             cx.push(
                 sev,
                 "memory-overlap",
@@ -666,12 +764,55 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
                 ),
             );
         }
+        let rest = overlaps.saturating_sub(earlier.len());
+        let rest_errors = errors.saturating_sub(listed_errors).min(rest);
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        cx.omit(Severity::Error, "memory-overlap", count(rest_errors));
+        cx.omit(
+            Severity::Warning,
+            "memory-overlap",
+            count(rest - rest_errors),
+        );
+        open.push(Reverse((b.end, j)));
+        if is_boot_ram(b) {
+            open_ram += 1;
+            *open_ram_of.entry(b.pxm).or_default() += 1;
+        }
+    }
+}
+
+/// The severity and explanation of ranges `a` and `b` overlapping.
+fn overlap_finding(a: &MemRange, b: &MemRange) -> (Severity, String) {
+    if a.pxm == b.pxm {
+        (
+            Severity::Warning,
+            "Linux merges ranges of the same node".to_string(),
+        )
+    } else if !is_boot_ram(a) || !is_boot_ram(b) {
+        (
+            Severity::Warning,
+            "one of them is hot-pluggable or non-volatile: harmless while no boot RAM lies in the overlap (Linux sets such ranges aside), fatal to NUMA set-up otherwise".to_string(),
+        )
+    } else {
+        (
+            Severity::Error,
+            format!(
+                "they belong to different nodes (PXM {} and {}): Linux's NUMA set-up fails (\"overlaps with node\") and the guest gets one node",
+                a.pxm, b.pxm
+            ),
+        )
     }
 }
 
 /// The PXMs named by any SRAT entry.
 fn srat_pxms(srat: &Srat) -> Vec<u32> {
-    srat.proximity_domains_in_order()
+    // What `Srat::proximity_domains_in_order` gives, in O(n log n) instead of O(n · PXMs).
+    let mut seen = std::collections::BTreeSet::new();
+    srat.entries
+        .iter()
+        .filter_map(SratEntry::proximity_domain)
+        .filter(|&p| seen.insert(p))
+        .collect()
 }
 
 fn lint_slit(cx: &mut Ctx, slit: &Slit, srat: Option<&Srat>) {
@@ -762,6 +903,7 @@ fn lint_slit_values(cx: &mut Ctx, slit: &Slit) {
 fn lint_slit_vs_srat(cx: &mut Ctx, slit: &Slit, srat: &Srat) {
     let n = slit.locality_count();
     let pxms = srat_pxms(srat);
+    let pxm_set: std::collections::BTreeSet<u32> = pxms.iter().copied().collect();
     if pxms.len() != n {
         cx.push(
             Severity::Warning,
@@ -774,7 +916,7 @@ fn lint_slit_vs_srat(cx: &mut Ctx, slit: &Slit, srat: &Srat) {
         );
     }
     let absent: Vec<String> = (0..n)
-        .filter(|&i| u32::try_from(i).map_or(true, |i| !pxms.contains(&i)))
+        .filter(|&i| u32::try_from(i).map_or(true, |i| !pxm_set.contains(&i)))
         .map(|i| i.to_string())
         .collect();
     if !absent.is_empty() {
@@ -823,7 +965,8 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
         ),
     }
     let offsets = hmat.structure_offsets();
-    let pxms = srat.map(srat_pxms);
+    let pxms: Option<std::collections::BTreeSet<u32>> =
+        srat.map(|s| srat_pxms(s).into_iter().collect());
     if pxms.is_none() {
         cx.push(
             Severity::Info,

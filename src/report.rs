@@ -53,6 +53,9 @@ pub enum ReportError {
         /// A hint for the reader (empty, or starting with a space).
         hint: &'static str,
     },
+    /// A file is not a regular file, too large or unreadable (see [`crate::input`]).
+    #[error(transparent)]
+    Input(crate::input::InputError),
     /// A directory could not be listed.
     #[error("cannot list directory {}: {error}", path.display())]
     ListDir {
@@ -95,6 +98,11 @@ pub enum ReportError {
         /// The signature.
         signature: String,
     },
+    /// The JSON input starts with a UTF-8 byte-order mark, which JSON forbids (RFC 8259 §8.1).
+    #[error(
+        "input starts with a UTF-8 byte-order mark (bytes EF BB BF), which JSON does not allow: remove it"
+    )]
+    JsonBom,
     /// The input of `tables_from_json` is not JSON.
     #[error("input is not valid JSON")]
     InvalidJson(#[source] serde_json::Error),
@@ -151,22 +159,10 @@ pub fn is_table_file_name(name: &str) -> bool {
     (rest.is_empty() || !digits.is_empty()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Reads one file, with an error naming it and the OS reason.
+/// Reads one table file, bounded by [`crate::input::MAX_TABLE_BYTES`] and refusing
+/// FIFOs, devices and sockets, with an error naming it and the reason.
 fn read_file(path: &Path) -> Result<Vec<u8>, ReportError> {
-    std::fs::read(path).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied
-            && path.starts_with("/sys/firmware/acpi/tables")
-        {
-            " (the ACPI tables under /sys/firmware/acpi/tables are readable by root only)"
-        } else {
-            ""
-        };
-        ReportError::Read {
-            path: path.to_path_buf(),
-            error: e,
-            hint,
-        }
-    })
+    crate::input::read_bounded(path, crate::input::InputKind::Table).map_err(ReportError::Input)
 }
 
 /// The table files `vnuma inspect` reads for `paths`: a file is taken as
@@ -318,6 +314,9 @@ impl JsonTable {
 /// Reads tables from JSON: the document [`json_report`] writes, a bare array
 /// of tables, or one table object. Errors name the table index and the field.
 pub fn tables_from_json(text: &str) -> Result<Vec<JsonTable>, ReportError> {
+    if text.starts_with('\u{feff}') {
+        return Err(ReportError::JsonBom);
+    }
     let v: Value = serde_json::from_str(text).map_err(ReportError::InvalidJson)?;
     let items = match v {
         Value::Object(mut m) if m.contains_key("tables") => match m.remove("tables") {

@@ -103,7 +103,8 @@ pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     parse_size_with(s, 1)
 }
 
-/// Why a string is not a number list.
+/// Why a string is not a number list. Echoed input (elements, lists) is cut to
+/// [`crate::input::MAX_ECHO_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListError {
     /// An element between commas is empty (`"1,,2"`).
@@ -149,13 +150,13 @@ pub fn parse_range(element: &str) -> Result<(u32, u32), ListError> {
     let (a, b) = part.split_once('-').unwrap_or((part, part));
     let num = |x: &str| {
         x.trim().parse::<u32>().map_err(|_| ListError::NotANumber {
-            element: part.to_string(),
+            element: crate::input::echo(part),
         })
     };
     let (a, b) = (num(a)?, num(b)?);
     if b < a {
         return Err(ListError::Reversed {
-            element: part.to_string(),
+            element: crate::input::echo(part),
         });
     }
     Ok((a, b))
@@ -167,19 +168,19 @@ pub fn parse_range(element: &str) -> Result<(u32, u32), ListError> {
 /// numbers long.
 pub fn parse_qemu_range(element: &str) -> Result<(u64, u64), ListError> {
     let not_a_number = || ListError::NotANumber {
-        element: element.to_string(),
+        element: crate::input::echo(element),
     };
     let (a, b) = element.split_once('-').unwrap_or((element, element));
     let a = parse_uint(a).ok_or_else(not_a_number)?;
     let b = parse_uint(b).ok_or_else(not_a_number)?;
     if b < a {
         return Err(ListError::Reversed {
-            element: element.to_string(),
+            element: crate::input::echo(element),
         });
     }
     if b - a >= MAX_LIST_LEN as u64 {
         return Err(ListError::TooLong {
-            element: element.to_string(),
+            element: crate::input::echo(element),
         });
     }
     Ok((a, b))
@@ -199,21 +200,21 @@ pub fn parse_list(s: &str, max_len: usize) -> Result<Vec<u32>, ListError> {
     for part in list.split(',') {
         if part.trim().is_empty() {
             return Err(ListError::EmptyElement {
-                list: list.to_string(),
+                list: crate::input::echo(list),
             });
         }
         let (a, b) = parse_range(part)?;
         let len = usize::try_from(b - a).map_or(usize::MAX, |n| n.saturating_add(1));
         if out.len().saturating_add(len) > max_len {
             return Err(ListError::TooLong {
-                element: part.trim().to_string(),
+                element: crate::input::echo(part.trim()),
             });
         }
         for v in a..=b {
             if !seen.insert(v) {
                 return Err(ListError::Duplicate {
                     value: v,
-                    list: list.to_string(),
+                    list: crate::input::echo(list),
                 });
             }
             out.push(v);

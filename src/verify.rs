@@ -6,6 +6,14 @@
 //! topology file and its planned tables. Linux's numbering of the SRAT's
 //! proximity domains ([`crate::linux::linux_node_order`]) is applied, so any
 //! entry order verifies.
+//!
+//! Reading and parsing are apart: [`read_sysfs`] reads each file bounded by
+//! [`crate::input`] (a sysfs file at most [`crate::input::MAX_SYSFS_BYTES`], a
+//! table at most [`crate::input::MAX_TABLE_BYTES`], no FIFO or device), and the
+//! text goes to [`parse_id_list`], [`parse_distance`] and [`parse_meminfo`], which
+//! a fuzz target can call on any bytes. What cannot be read is never blamed on the
+//! guest: a missing or malformed file is an error naming it, and a table that
+//! exists but cannot be read (e.g. by a non-root user) is a difference saying so.
 
 use crate::acpi::SratEntry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::acpi::{Srat, Table};
 use crate::front::file::TopologyFile;
-use crate::linux::{format_list, linux_node_of, linux_node_order, parse_list};
+use crate::linux::{format_list, linux_node_of, linux_node_order};
 
 /// What Linux shows for one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,12 +49,17 @@ pub struct GuestView {
     pub nodes: BTreeMap<u32, NodeView>,
     /// Tables found under `firmware/acpi/tables` (signature → bytes).
     pub tables: BTreeMap<String, Vec<u8>>,
+    /// Tables that exist under `firmware/acpi/tables` but could not be read
+    /// (signature → why, naming the path; e.g. permission denied to a non-root user).
+    pub unreadable_tables: BTreeMap<String, String>,
 }
 
 /// Why a guest's sysfs tree cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
-    /// A file cannot be read.
+    /// A file cannot be read (no longer produced by [`read_sysfs`], whose reads
+    /// give [`VerifyError::Input`]; kept for callers that match it).
     #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
@@ -54,6 +67,10 @@ pub enum VerifyError {
         /// What went wrong.
         error: std::io::Error,
     },
+    /// A file cannot be read: missing, unreadable (the message says "need
+    /// root?"), not a regular file, or larger than [`crate::input::MAX_SYSFS_BYTES`].
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// A node list (`online`, `cpulist` …) does not parse.
     #[error("{}: {message}", path.display())]
     List {
@@ -62,64 +79,145 @@ pub enum VerifyError {
         /// What is wrong with it.
         message: crate::syntax::ListError,
     },
-    /// A `distance` file holds something that is not a number.
+    /// A list names an id Linux cannot have (node ids below
+    /// [`crate::input::MAX_LINUX_NODES`], CPU ids below [`crate::input::MAX_LINUX_CPUS`]).
+    #[error("{}: {value} is not a possible Linux {what} id (they are below {max})", path.display())]
+    IdTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// "node" or "CPU".
+        what: &'static str,
+        /// The id.
+        value: u32,
+        /// The bound.
+        max: u32,
+    },
+    /// A `distance` file holds something that is not a number, or more numbers
+    /// than Linux has nodes.
     #[error("{}: bad distance \"{value}\"", path.display())]
     Distance {
         /// The file.
         path: PathBuf,
-        /// The word that is not a distance.
+        /// The word that is not a distance (cut to [`crate::input::MAX_ECHO_CHARS`]).
         value: String,
+    },
+    /// A node's `meminfo` has no readable `MemTotal` line.
+    #[error("{}: {reason}", path.display())]
+    Meminfo {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
 }
 
 fn read(path: &Path) -> Result<String, VerifyError> {
-    std::fs::read_to_string(path).map_err(|error| VerifyError::Read {
-        path: path.to_path_buf(),
-        error,
-    })
+    Ok(crate::input::read_text(
+        path,
+        crate::input::InputKind::Sysfs,
+    )?)
 }
 
-fn read_list(path: &Path) -> Result<Vec<u32>, VerifyError> {
-    parse_list(&read(path)?).map_err(|message| VerifyError::List {
+/// Parses a sysfs list of Linux ids below `max` (`online`, `has_cpu`: node ids
+/// below [`crate::input::MAX_LINUX_NODES`]; `cpulist`: CPU ids below
+/// [`crate::input::MAX_LINUX_CPUS`]). `path` names the file in errors.
+pub fn parse_id_list(
+    path: &Path,
+    text: &str,
+    what: &'static str,
+    max: u32,
+) -> Result<Vec<u32>, VerifyError> {
+    let v = crate::syntax::parse_list(text, max as usize).map_err(|message| VerifyError::List {
         path: path.to_path_buf(),
         message,
-    })
+    })?;
+    if let Some(&value) = v.iter().find(|&&x| x >= max) {
+        return Err(VerifyError::IdTooLarge {
+            path: path.to_path_buf(),
+            what,
+            value,
+            max,
+        });
+    }
+    Ok(v)
 }
 
-fn read_distance(path: &Path) -> Result<Vec<u32>, VerifyError> {
-    read(path)?
-        .split_whitespace()
+fn read_node_list(path: &Path) -> Result<Vec<u32>, VerifyError> {
+    parse_id_list(path, &read(path)?, "node", crate::input::MAX_LINUX_NODES)
+}
+
+/// Parses a node's `distance` file: at most [`crate::input::MAX_LINUX_NODES`]
+/// decimal numbers. `path` names the file in errors.
+pub fn parse_distance(path: &Path, text: &str) -> Result<Vec<u32>, VerifyError> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > crate::input::MAX_LINUX_NODES as usize {
+        return Err(VerifyError::Distance {
+            path: path.to_path_buf(),
+            value: format!(
+                "{} numbers (Linux has at most {} nodes)",
+                words.len(),
+                crate::input::MAX_LINUX_NODES
+            ),
+        });
+    }
+    words
+        .into_iter()
         .map(|x| {
             x.parse::<u32>().map_err(|_| VerifyError::Distance {
                 path: path.to_path_buf(),
-                value: x.to_string(),
+                value: crate::input::echo(x),
             })
         })
         .collect()
 }
 
-/// Reads the guest view under a sysfs root (normally `/sys`).
+/// Parses a node's `meminfo`: its `MemTotal` in KiB. A missing line or a value
+/// that is not a number of kB (negative, garbage) is an error naming `path`.
+pub fn parse_meminfo(path: &Path, text: &str) -> Result<u64, VerifyError> {
+    let err = |reason: String| VerifyError::Meminfo {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let rest = text
+        .lines()
+        .find_map(|l| l.split_once("MemTotal:").map(|(_, r)| r))
+        .ok_or_else(|| err("no MemTotal line".into()))?;
+    let value = rest.trim();
+    let number = value.strip_suffix("kB").unwrap_or(value).trim();
+    number.parse::<u64>().map_err(|_| {
+        err(format!(
+            "MemTotal \"{}\" is not a number of kB",
+            crate::input::echo(value)
+        ))
+    })
+}
+
+/// Reads the guest view under a sysfs root (normally `/sys`). Every file is read
+/// bounded ([`crate::input`]); the text is parsed by [`parse_id_list`],
+/// [`parse_distance`] and [`parse_meminfo`]. A table under
+/// `firmware/acpi/tables` that exists but cannot be read is recorded in
+/// [`GuestView::unreadable_tables`] (the comparison then fails naming it).
 pub fn read_sysfs(root: &Path) -> Result<GuestView, VerifyError> {
     let nd = root.join("devices/system/node");
     let mut v = GuestView {
-        online: read_list(&nd.join("online"))?,
-        has_cpu: read_list(&nd.join("has_cpu"))?,
-        has_memory: read_list(&nd.join("has_memory"))?,
+        online: read_node_list(&nd.join("online"))?,
+        has_cpu: read_node_list(&nd.join("has_cpu"))?,
+        has_memory: read_node_list(&nd.join("has_memory"))?,
         ..Default::default()
     };
-    let gi = nd.join("has_generic_initiator");
-    if gi.exists() {
-        v.has_generic_initiator = Some(read_list(&gi)?);
+    match read_node_list(&nd.join("has_generic_initiator")) {
+        Ok(l) => v.has_generic_initiator = Some(l),
+        Err(VerifyError::Input(e)) if e.is_not_found() => {}
+        Err(e) => return Err(e),
     }
     for &n in &v.online {
         let dir = nd.join(format!("node{n}"));
-        let distance = read_distance(&dir.join("distance"))?;
-        let cpus = read_list(&dir.join("cpulist"))?;
-        let meminfo = read(&dir.join("meminfo")).unwrap_or_default();
-        let mem_total_kib = meminfo.lines().find_map(|l| {
-            let (_, rest) = l.split_once("MemTotal:")?;
-            rest.trim().trim_end_matches("kB").trim().parse().ok()
-        });
+        let path = dir.join("distance");
+        let distance = parse_distance(&path, &read(&path)?)?;
+        let path = dir.join("cpulist");
+        let cpus = parse_id_list(&path, &read(&path)?, "CPU", crate::input::MAX_LINUX_CPUS)?;
+        let path = dir.join("meminfo");
+        let mem_total_kib = Some(parse_meminfo(&path, &read(&path)?)?);
         v.nodes.insert(
             n,
             NodeView {
@@ -131,8 +229,14 @@ pub fn read_sysfs(root: &Path) -> Result<GuestView, VerifyError> {
     }
     let td = root.join("firmware/acpi/tables");
     for sig in ["SRAT", "SLIT", "HMAT"] {
-        if let Ok(b) = std::fs::read(td.join(sig)) {
-            v.tables.insert(sig.to_string(), b);
+        match crate::input::read_bounded(&td.join(sig), crate::input::InputKind::Table) {
+            Ok(b) => {
+                v.tables.insert(sig.to_string(), b);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                v.unreadable_tables.insert(sig.to_string(), e.to_string());
+            }
         }
     }
     Ok(v)
@@ -223,6 +327,11 @@ pub fn check_tables(
     diffs: &mut Vec<String>,
 ) {
     for sig in ["SRAT", "SLIT", "HMAT"] {
+        if let Some(why) = guest.unreadable_tables.get(sig) {
+            // Never blame the guest for what vnuma could not read.
+            diffs.push(format!("{sig}: {why}"));
+            continue;
+        }
         match (planned.get(sig), guest.tables.get(sig)) {
             (Some(p), Some(g)) => diff_tables(sig, p, g, diffs),
             (Some(_), None) => diffs.push(format!("{sig}: planned, but the guest has none")),

@@ -1,6 +1,5 @@
 //! `vnuma encode`: the JSON of `vnuma inspect --json` back to binary tables.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -31,14 +30,22 @@ pub struct Args {
 /// Runs `vnuma encode`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let text = if args.input.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read standard input")?;
-        s
+        let limit = vnuma::input::MAX_JSON_BYTES;
+        let bytes = vnuma::input::read_bounded_from(std::io::stdin().lock(), limit)
+            .context("cannot read standard input")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "standard input is larger than {limit} bytes, the limit for a JSON input"
+                )
+            })?;
+        String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "standard input: not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?
     } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input.display()))?
+        vnuma::input::read_text(&args.input, vnuma::input::InputKind::Json)?
     };
     let where_ = if args.input.as_os_str() == "-" {
         "standard input".to_string()

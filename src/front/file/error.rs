@@ -32,6 +32,9 @@ pub enum LoadError {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// The file is not a regular file, too large or not UTF-8 (see [`crate::input`]).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// The file is not a valid topology.
     #[error(transparent)]
     Invalid(#[from] FileError),
@@ -72,8 +75,8 @@ impl Ctx<'_> {
             file: self.file.to_string(),
             line,
             column,
-            key: key.into(),
-            message: msg.into(),
+            key: crate::input::cap_message(key.into()),
+            message: crate::input::cap_message(msg.into()),
         }
     }
 

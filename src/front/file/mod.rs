@@ -142,12 +142,10 @@ impl TopologyFile {
     }
 }
 
-/// Reads and parses a topology file.
+/// Reads and parses a topology file (at most [`crate::input::MAX_TOPOLOGY_BYTES`],
+/// a regular file).
 pub fn load(path: &Path) -> Result<TopologyFile, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
-        path: path.display().to_string(),
-        error,
-    })?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Topology)?;
     Ok(parse_str(&text, &path.display().to_string())?)
 }
 
