@@ -68,11 +68,7 @@ pub enum OutputError {
 
 fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> OutputError + use<> {
     let path = path.to_path_buf();
-    move |source| OutputError::Io {
-        path,
-        op,
-        source,
-    }
+    move |source| OutputError::Io { path, op, source }
 }
 
 fn rustix_io(e: rustix::io::Errno) -> std::io::Error {
@@ -98,7 +94,8 @@ pub fn is_vnuma_file(name: &str) -> bool {
         Some(_) => return false,
         None => stem,
     };
-    sig == "TABLE" || (sig.len() == 4 && sig.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    sig == "TABLE"
+        || (sig.len() == 4 && sig.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
 fn random_suffix() -> String {
@@ -283,7 +280,9 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
     // A symlink to a directory: publish at the directory it names.
     let dir_real = match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(dir) {
-            Ok(t) if t.is_dir() => std::fs::canonicalize(dir).map_err(io(dir, "resolve the link"))?,
+            Ok(t) if t.is_dir() => {
+                std::fs::canonicalize(dir).map_err(io(dir, "resolve the link"))?
+            }
             Ok(t) => {
                 return Err(OutputError::Refused {
                     path: dir.into(),
@@ -328,7 +327,10 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
             if e.file_type().is_ok_and(|t| t.is_file()) {
                 carry.push(e.file_name());
             } else {
-                return Err(OutputError::Foreign { dir: dir.into(), entry: n });
+                return Err(OutputError::Foreign {
+                    dir: dir.into(),
+                    entry: n,
+                });
             }
         }
     }
@@ -349,8 +351,10 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
         let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.mode() & 0o7777));
     }
     for n in &carry {
-        std::fs::hard_link(target.join(n), tmp.join(n))
-            .map_err(io(&target.join(n), "carry the file into the new set (hard link)"))?;
+        std::fs::hard_link(target.join(n), tmp.join(n)).map_err(io(
+            &target.join(n),
+            "carry the file into the new set (hard link)",
+        ))?;
     }
     for (n, data) in files {
         create_file(&tmp.join(n), data, 0o644)?;
@@ -371,12 +375,18 @@ impl StagedDir {
                 &self.target,
                 rustix::fs::RenameFlags::EXCHANGE,
             )
-            .map_err(|e| io(&self.target, "swap in the new set (renameat2 RENAME_EXCHANGE)")(rustix_io(e)))?;
+            .map_err(|e| {
+                io(
+                    &self.target,
+                    "swap in the new set (renameat2 RENAME_EXCHANGE)",
+                )(rustix_io(e))
+            })?;
             // `tmp` now holds the earlier set.
             self.done = true;
             dispose(&self.tmp, &self.target);
         } else {
-            std::fs::rename(&self.tmp, &self.target).map_err(io(&self.target, "publish the set"))?;
+            std::fs::rename(&self.tmp, &self.target)
+                .map_err(io(&self.target, "publish the set"))?;
             self.done = true;
         }
         sync_dir(&self.parent)
@@ -407,7 +417,9 @@ pub struct StagedFile {
 pub fn check_output_file(path: &Path) -> Result<PathBuf, OutputError> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(path) {
-            Ok(t) if t.is_file() => std::fs::canonicalize(path).map_err(io(path, "resolve the link")),
+            Ok(t) if t.is_file() => {
+                std::fs::canonicalize(path).map_err(io(path, "resolve the link"))
+            }
             Ok(t) => Err(OutputError::Refused {
                 path: path.into(),
                 kind: not_written(&format!("a symbolic link to {}", kind_of(&t.file_type()))),
@@ -476,13 +488,17 @@ fn to_io(e: OutputError) -> std::io::Error {
 
 /// Writes `data` to `path` atomically ([`stage_file`] then commit).
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    stage_file(path, data).and_then(StagedFile::commit).map_err(to_io)
+    stage_file(path, data)
+        .and_then(StagedFile::commit)
+        .map_err(to_io)
 }
 
 /// Writes a set of files as the content of `dir`, all or nothing
 /// ([`stage_dir`] then commit).
 pub fn write_files_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    stage_dir(dir, files).and_then(StagedDir::commit).map_err(to_io)
+    stage_dir(dir, files)
+        .and_then(StagedDir::commit)
+        .map_err(to_io)
 }
 
 /// Removes the files among `managed` that `written` does not contain. With

@@ -86,7 +86,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     outln!(s);
     let notes = &out.notes;
     if let Some(a) = &out.acpitable {
-        outln!(s, "# any x86 QEMU: the same VM without -numa, tables injected:");
+        outln!(
+            s,
+            "# any x86 QEMU: the same VM without -numa, tables injected:"
+        );
         for w in &notes.acpitable_warnings {
             outln!(s, "# warning: {w}");
         }

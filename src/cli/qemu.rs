@@ -116,7 +116,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 dir.display()
             ));
         } else {
-            super::out::errln(format!("vnuma: wrote {} to {}", names.join(", "), dir.display()));
+            super::out::errln(format!(
+                "vnuma: wrote {} to {}",
+                names.join(", "),
+                dir.display()
+            ));
         }
     }
     Ok(0)
