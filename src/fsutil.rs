@@ -277,6 +277,12 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
     for (n, _) in files {
         check_name(n)?;
     }
+    if dir.as_os_str() == "-" {
+        return Err(OutputError::Refused {
+            path: dir.into(),
+            kind: "is not a directory: `-` (standard output) cannot hold a set of files; give a directory".into(),
+        });
+    }
     // A symlink to a directory: publish at the directory it names.
     let dir_real = match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(dir) {

@@ -15,7 +15,15 @@ fn main() {
         Err(e) => {
             // Bad arguments are bad input like any other: exit status 1.
             let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
+            // --help/--version on a closed or full stdout: status 1 (quiet on EPIPE).
+            let code = match e.print() {
+                Ok(()) => code,
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => 1,
+                Err(err) => {
+                    cli::out::errln(format!("vnuma: error: cannot write standard output: {err}"));
+                    1
+                }
+            };
             std::process::exit(code);
         }
     };
