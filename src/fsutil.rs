@@ -614,6 +614,66 @@ mod tests {
     }
 
     #[test]
+    fn vnuma_file_names() {
+        for n in [
+            "SRAT.dat",
+            "SLIT-1.dat",
+            "TABLE.dat",
+            "S_T_.dat",
+            "qemu-native.args",
+        ] {
+            assert!(is_vnuma_file(n), "{n}");
+        }
+        for n in [
+            "notes.txt",
+            "notes.dat",
+            "SRAT-.dat",
+            "SRAT-x.dat",
+            "qemu.args",
+            "SRAT",
+        ] {
+            assert!(!is_vnuma_file(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn staged_set_is_invisible_until_commit_and_dropped_cleanly() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("out");
+        let set = vec![("SRAT.dat".to_string(), b"new".to_vec())];
+        let s = stage_dir(&dir, &set).unwrap();
+        assert!(!dir.exists());
+        drop(s);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+        stage_dir(&dir, &set).unwrap().commit().unwrap();
+        assert_eq!(std::fs::read(dir.join("SRAT.dat")).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn output_file_checks() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(check_output_file(Path::new("/dev/null")).is_err());
+        assert!(check_output_file(d.path()).is_err());
+        let f = d.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        let l = d.path().join("l");
+        std::os::unix::fs::symlink(&f, &l).unwrap();
+        assert_eq!(
+            check_output_file(&l).unwrap(),
+            std::fs::canonicalize(&f).unwrap()
+        );
+        write_atomic(&l, b"y").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"y");
+        assert!(
+            std::fs::symlink_metadata(&l)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
     fn failed_set_leaves_nothing() {
         let d = tempfile::tempdir().unwrap();
         let files = vec![
