@@ -11,7 +11,7 @@ use crate::linux::list_runs;
 use crate::machine::LayoutError;
 use crate::machine::cpu::SmpTopology;
 use crate::machine::memory::MemoryMap;
-use crate::machine::tables::{Tables, build_tables};
+use crate::machine::tables::{Tables, build_tables, check_hmat_lb_fits};
 use crate::topology::{Affinity, MachineKind, Topology};
 
 /// Why a topology file cannot be turned into tables.
@@ -35,6 +35,29 @@ pub enum BuildError {
         file: String,
         /// What is wrong.
         error: LayoutError,
+    },
+    /// A printed command line would not mean what the topology says: an
+    /// argument holds a line break or other control character (it would start a
+    /// new option in the argument file), or reads back differently from the file.
+    #[error(
+        "{file}: {name}: the argument {arg:?} cannot be written as one line of an argument file"
+    )]
+    ArgsFile {
+        /// The topology file.
+        file: String,
+        /// The argument file.
+        name: String,
+        /// The argument.
+        arg: String,
+    },
+    /// QEMU would refuse the native command line (vnuma's QEMU front end, the one
+    /// `vnuma qemu` uses, says so before anything is written).
+    #[error("{file}: QEMU would refuse the native command line (qemu-native.args): {message}")]
+    QemuRefuses {
+        /// The topology file.
+        file: String,
+        /// QEMU's message.
+        message: String,
     },
     /// The tables would not describe the VM's real RAM.
     #[error("{file}: {error}")]
@@ -152,10 +175,12 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> Result<Topology, Buil
 /// profile's memory map and injected into a VM that has exactly that RAM.
 pub fn plan_tables(f: &TopologyFile, order: Order) -> Result<Tables, BuildError> {
     let t = ordered_topology(f, order)?;
-    let mut tables = build_tables(&t).map_err(|error| BuildError::Tables {
-        file: f.file.clone(),
-        error,
-    })?;
+    let mut tables = check_hmat_lb_fits(&t)
+        .and_then(|()| build_tables(&t))
+        .map_err(|error| BuildError::Tables {
+            file: f.file.clone(),
+            error,
+        })?;
     MemoryMap::for_topology(&t)
         .and_then(|m| m.check_describes_ram(&t))
         .map_err(|error| BuildError::Ram {
@@ -618,6 +643,12 @@ pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> Result<BuildO
     let native = qemu_native_args(f);
     let initrd = qemu_plain_args(f);
     let acpitable = qemu_acpitable_args(f, dir, &names);
+    check_args_file(f, "qemu-native.args", &native)?;
+    check_args_file(f, "qemu-initrd.args", &initrd)?;
+    if let Some(a) = &acpitable {
+        check_args_file(f, "qemu-acpitable.args", a)?;
+    }
+    check_native_accepted(f, &native)?;
     let lines = |a: &[String]| (a.join("\n") + "\n").into_bytes();
     files.push(("qemu-native.args".into(), lines(&native)));
     files.push(("qemu-initrd.args".into(), lines(&initrd)));
@@ -637,4 +668,44 @@ pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> Result<BuildO
         initrd,
         notes: build_notes(f),
     })
+}
+
+/// Each argument is one line that [`crate::live::dump::parse_args_file`] reads
+/// back as the option and value meant.
+fn check_args_file(f: &TopologyFile, name: &str, args: &[String]) -> Result<(), BuildError> {
+    for a in args {
+        let want: Vec<String> = match a.split_once(' ') {
+            Some((o, v)) => vec![o.to_string(), v.to_string()],
+            None => vec![a.clone()],
+        };
+        if a.chars().any(char::is_control) || crate::live::dump::parse_args_file(a) != want {
+            return Err(BuildError::ArgsFile {
+                file: f.file.clone(),
+                name: name.to_string(),
+                arg: a.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs the native command line through vnuma's QEMU front end (the model of
+/// QEMU 10's option parsing and machine code): a topology whose native
+/// options QEMU would refuse is refused before anything is written.
+fn check_native_accepted(f: &TopologyFile, native: &[String]) -> Result<(), BuildError> {
+    use crate::front::qemu::parse::Arch;
+    use crate::front::qemu::report::{QemuReportError, qemu_report};
+    let (arch, program) = if f.topology.machine.is_x86() {
+        (Arch::X86_64, "qemu-system-x86_64")
+    } else {
+        (Arch::Aarch64, "qemu-system-aarch64")
+    };
+    let argv = crate::live::dump::parse_args_file(&native.join("\n"));
+    match qemu_report(&argv, Some(arch)).1 {
+        Err(QemuReportError::Qemu(e)) => Err(BuildError::QemuRefuses {
+            file: f.file.clone(),
+            message: e.render(program),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use vnuma::build::{MANAGED_FILES, Order, build_output};
+use vnuma::build::{Order, build_output};
 use vnuma::front::file;
+
+use super::out::outln;
 
 /// Long help of `vnuma build`.
 pub const LONG_ABOUT: &str = "Build SRAT, SLIT and HMAT from a topology file (TOML, docs/topology.md) \
@@ -51,58 +53,57 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
     s
 }
 
-/// Runs the command.
+/// Runs the command: the set is staged, the report written to stdout, and only
+/// then the set published (a closed or full stdout publishes nothing).
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
     let out = build_output(&f, args.order, &args.output)?;
     let files = &out.files;
-    vnuma::fsutil::write_files_atomic(&args.output, files)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
-    vnuma::fsutil::remove_stale(&args.output, &MANAGED_FILES, files).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot remove a stale file in {}: {e}",
-            args.output.display()
-        )
-    })?;
+    let staged = vnuma::fsutil::stage_dir(&args.output, files)?;
     let (bin, native, gaps, plain) = (out.program, &out.native, &out.gaps, &out.initrd);
+    let mut s = String::new();
     for (name, data) in files {
-        println!(
+        outln!(
+            s,
             "wrote {} ({} bytes)",
             args.output.join(name).display(),
             data.len()
         );
     }
-    println!();
-    println!(
+    outln!(s);
+    outln!(
+        s,
         "# QEMU >= 9.0, native options ({}/qemu-native.args):",
         args.output.display()
     );
-    if gaps.is_empty() {
-        println!("{}", shell_lines(bin, native));
-    } else {
-        println!("# not expressible natively (use the injected tables):");
+    if !gaps.is_empty() {
+        outln!(s, "# not expressible natively (use the injected tables):");
         for g in gaps {
-            println!("#   {g}");
+            outln!(s, "#   {g}");
         }
-        println!("{}", shell_lines(bin, native));
     }
-    println!();
+    outln!(s, "{}", shell_lines(bin, native));
+    outln!(s);
     let notes = &out.notes;
     if let Some(a) = &out.acpitable {
-        println!("# any x86 QEMU: the same VM without -numa, tables injected:");
+        outln!(
+            s,
+            "# any x86 QEMU: the same VM without -numa, tables injected:"
+        );
         for w in &notes.acpitable_warnings {
-            println!("# warning: {w}");
+            outln!(s, "# warning: {w}");
         }
-        println!("{}", shell_lines(bin, a));
+        outln!(s, "{}", shell_lines(bin, a));
         for n in &notes.acpitable_notes {
-            println!("# note: {n}");
+            outln!(s, "# note: {n}");
         }
     }
     if let Some(n) = &notes.no_acpitable {
-        println!("# {n}");
+        outln!(s, "# {n}");
     }
-    println!();
-    println!(
+    outln!(s);
+    outln!(
+        s,
         "# Linux initrd table upgrade (`vnuma initrd`, prepended to the initramfs): the VM \
          without -numa ({}/qemu-initrd.args){}:",
         args.output.display(),
@@ -111,6 +112,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             .as_ref()
             .map_or(String::new(), |b| format!(", {b}"))
     );
-    println!("{}", shell_lines(bin, plain));
+    outln!(s, "{}", shell_lines(bin, plain));
+    super::out::stdout(s)?;
+    staged.commit()?;
     Ok(0)
 }

@@ -14,7 +14,8 @@ table object. Each table is written to DIR as <SIGNATURE>.dat (SRAT.dat, SLIT.da
 when several tables share a signature the second is <SIG>-1.dat, the third <SIG>-2.dat, and so \
 on, in input order. Length and Checksum are recomputed; the length/checksum/checksum_valid \
 fields of the JSON are ignored. A table given as \"raw\" hex (one that inspect could not \
-decode) is written unchanged. All files are written atomically: either all appear or none.";
+decode) is written unchanged. All files are written atomically: either all appear or none, and DIR then holds no table \
+file of an earlier run (docs/ROBUSTNESS.md, Outputs).";
 
 /// Arguments of `vnuma encode`.
 #[derive(clap::Args, Debug)]
@@ -62,14 +63,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .into_iter()
         .zip(tables.iter().map(|t| t.encode()))
         .collect();
-    vnuma::fsutil::write_files_atomic(&args.output, &files)
-        .with_context(|| format!("cannot write the tables into {}", args.output.display()))?;
+    let staged = vnuma::fsutil::stage_dir(&args.output, &files)?;
+    let mut s = String::new();
     for (name, bytes) in &files {
-        eprintln!(
-            "wrote {} ({} bytes)",
+        s.push_str(&format!(
+            "wrote {} ({} bytes)\n",
             args.output.join(name).display(),
             bytes.len()
-        );
+        ));
     }
+    staged.commit()?;
+    super::out::err(s);
     Ok(0)
 }

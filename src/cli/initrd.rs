@@ -17,7 +17,8 @@ pub struct Args {
     /// `vnuma build` writes them) instead of building them.
     #[arg(long, conflicts_with = "topology")]
     pub tables: Option<PathBuf>,
-    /// Output archive.
+    /// Output archive (`-`: standard output). Device nodes, FIFOs, sockets and
+    /// directories are refused.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
     /// OEM revision written into every table. Linux replaces a firmware table only
@@ -46,18 +47,24 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         anyhow::bail!("the topology has no NUMA nodes: there is no table to install");
     }
     let archive = table_upgrade_cpio(&tables, Some(args.oem_revision))?;
-    vnuma::fsutil::write_atomic(&args.output, &archive)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
-    println!(
-        "wrote {} ({} bytes, {} tables, OEM revision {}); prepend it to the initramfs:",
-        args.output.display(),
+    let summary = format!(
+        "{} bytes, {} tables, OEM revision {}",
         archive.len(),
         tables.len(),
         args.oem_revision
     );
-    println!(
-        "  cat {} initrd.img > initrd-numa.img",
+    if args.output.as_os_str() == "-" {
+        // The archive itself goes to stdout; the note to stderr.
+        super::out::stdout(&archive)?;
+        super::out::errln(format!("wrote the archive to standard output ({summary})"));
+        return Ok(0);
+    }
+    let staged = vnuma::fsutil::stage_file(&args.output, &archive)?;
+    super::out::stdout(format!(
+        "wrote {} ({summary}); prepend it to the initramfs:\n  cat {} initrd.img > initrd-numa.img\n",
+        args.output.display(),
         args.output.display()
-    );
+    ))?;
+    staged.commit()?;
     Ok(0)
 }

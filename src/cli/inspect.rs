@@ -36,22 +36,24 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let (tables, rep) = report::inspect(&args.paths)?;
     if args.json {
         let doc = report::json_report(&tables, &rep);
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        let mut s = serde_json::to_string_pretty(&doc)?;
+        s.push('\n');
+        super::out::stdout(s)?;
     } else {
-        print!("{}", report::text_report(&tables, &rep));
+        super::out::stdout(report::text_report(&tables, &rep))?;
     }
     let undecodable = tables.iter().filter(|t| t.table.is_err()).count();
     if undecodable > 0 {
-        eprintln!(
+        super::out::errln(format!(
             "vnuma: error: {undecodable} table(s) did not decode (see the decode-error findings)"
-        );
+        ));
         return Ok(1);
     }
     if args.strict && rep.has_errors() {
-        eprintln!(
+        super::out::errln(format!(
             "vnuma: error: {} error finding(s) (--strict)",
             rep.count(vnuma::lint::Severity::Error)
-        );
+        ));
         return Ok(1);
     }
     Ok(0)

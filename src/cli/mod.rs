@@ -5,6 +5,7 @@ mod build;
 mod encode;
 mod initrd;
 mod inspect;
+pub mod out;
 mod qemu;
 mod qemu_dump;
 mod verify;

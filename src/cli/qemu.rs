@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use vnuma::front::qemu::parse::Arch;
 use vnuma::front::qemu::report::{QemuReportError, qemu_report};
-use vnuma::machine::tables::TABLE_FILES;
 
 /// Long help of `vnuma qemu`.
 pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU 10.0.2 builds for a command line, \
@@ -71,12 +70,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     qemu_args.extend(args.qemu_args.iter().cloned());
     let (warnings, report) = qemu_report(&qemu_args, arch);
     for w in &warnings {
-        eprintln!("{}", w.render("vnuma"));
+        super::out::errln(w.render("vnuma"));
     }
     let report = match report {
         Ok(r) => r,
         Err(QemuReportError::Qemu(e)) => {
-            eprintln!("{}", e.render("vnuma"));
+            super::out::errln(e.render("vnuma"));
             return Ok(1);
         }
         Err(e @ QemuReportError::Layout(_)) => {
@@ -84,36 +83,44 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     };
     let files = report.tables.files();
-    if let Some(dir) = &args.output {
-        vnuma::fsutil::write_files_atomic(dir, &files)
-            .map_err(|e| anyhow::anyhow!("cannot write tables into {}: {e}", dir.display()))?;
-        vnuma::fsutil::remove_stale(dir, &TABLE_FILES, &files).map_err(|e| {
-            anyhow::anyhow!("cannot remove a stale table in {}: {e}", dir.display())
-        })?;
-        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        if names.is_empty() {
-            eprintln!(
-                "vnuma: QEMU would build no NUMA tables; nothing written to {}",
-                dir.display()
-            );
-        } else {
-            eprintln!("vnuma: wrote {} to {}", names.join(", "), dir.display());
-        }
-    }
+    // Staged first, published after the view reached stdout.
+    let staged = match &args.output {
+        Some(dir) => Some(vnuma::fsutil::stage_dir(dir, &files)?),
+        None => None,
+    };
     let ignored = &report.parsed.ignored;
     if args.json {
         let mut v = report.json_value()?;
         if let (true, Some(obj)) = (args.verbose, v.as_object_mut()) {
             obj.insert("ignored_options".into(), serde_json::json!(ignored));
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        let mut s = serde_json::to_string_pretty(&v)?;
+        s.push('\n');
+        super::out::stdout(s)?;
     } else {
-        print!("{}", report.render_text(args.verbose));
+        let mut s = report.render_text(args.verbose);
         if args.verbose && !ignored.is_empty() {
-            println!("options that do not shape the NUMA tables (ignored):");
+            s.push_str("options that do not shape the NUMA tables (ignored):\n");
             for o in ignored {
-                println!("  {o}");
+                s.push_str(&format!("  {o}\n"));
             }
+        }
+        super::out::stdout(s)?;
+    }
+    if let (Some(staged), Some(dir)) = (staged, &args.output) {
+        staged.commit()?;
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        if names.is_empty() {
+            super::out::errln(format!(
+                "vnuma: QEMU would build no NUMA tables; nothing written to {} (it holds no table file)",
+                dir.display()
+            ));
+        } else {
+            super::out::errln(format!(
+                "vnuma: wrote {} to {}",
+                names.join(", "),
+                dir.display()
+            ));
         }
     }
     Ok(0)

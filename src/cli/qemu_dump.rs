@@ -62,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let d = match dump(&req) {
         Ok(d) => d,
         Err(DumpError::Rejected { status, stderr }) => {
-            eprint!("{stderr}");
+            super::out::err(stderr);
             return Ok(if status == 0 { 1 } else { status });
         }
         Err(e) => return Err(e.into()),
@@ -79,19 +79,21 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             .collect()
     };
     if files.is_empty() {
-        println!(
-            "QEMU built no SRAT, SLIT or HMAT (the machine has no NUMA nodes); nothing written"
-        );
+        super::out::stdout(
+            "QEMU built no SRAT, SLIT or HMAT (the machine has no NUMA nodes); nothing written\n",
+        )?;
         return Ok(0);
     }
-    vnuma::fsutil::write_files_atomic(&args.output, &files)
-        .with_context(|| format!("writing tables to {}", args.output.display()))?;
+    let staged = vnuma::fsutil::stage_dir(&args.output, &files)?;
+    let mut s = String::new();
     for (name, bytes) in &files {
-        println!(
-            "{} ({} bytes)",
+        s.push_str(&format!(
+            "{} ({} bytes)\n",
             args.output.join(name).display(),
             bytes.len()
-        );
+        ));
     }
+    super::out::stdout(s)?;
+    staged.commit()?;
     Ok(0)
 }

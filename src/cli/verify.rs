@@ -7,6 +7,8 @@ use vnuma::build::{Order, table_set};
 use vnuma::front::file;
 use vnuma::verify::{Options, compare, read_sysfs};
 
+use super::out::outln;
+
 /// Check that the running Linux shows the planned NUMA topology and tables.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -55,19 +57,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ..Options::default()
     };
     let report = compare(&f, &planned, &guest, &opts);
+    let mut s = String::new();
     for l in &report.summary {
-        println!("{l}");
+        outln!(s, "{l}");
     }
     let tables: Vec<&str> = guest.tables.keys().map(String::as_str).collect();
-    println!("tables: {}", tables.join(" "));
+    outln!(s, "tables: {}", tables.join(" "));
     if report.ok() {
-        println!("vnuma verify: PASS ({} matches the guest)", f.file);
+        outln!(s, "vnuma verify: PASS ({} matches the guest)", f.file);
+        super::out::stdout(s)?;
         Ok(0)
     } else {
-        println!("vnuma verify: FAIL ({} differences)", report.diffs.len());
+        outln!(s, "vnuma verify: FAIL ({} differences)", report.diffs.len());
         for d in &report.diffs {
-            println!("  {d}");
+            outln!(s, "  {d}");
         }
+        super::out::stdout(s)?;
         Ok(1)
     }
 }

@@ -424,6 +424,79 @@ fn check_hmat_lb(t: &Topology, initiators: &[u32]) -> Result<(), LayoutError> {
     Ok(())
 }
 
+/// Every `hmat_lb` value can be written as QEMU writes it: QEMU picks one base
+/// per (hierarchy, data type) list ([`lb_base`]), stores `value / base` in a
+/// 16-bit entry and the base as a 32-bit Entry Base Unit, all silently wrapping.
+/// A value whose entry would exceed 65534 (65535 means "unreachable"), a
+/// latency base whose unit (base·1000 ps) passes 2^32−1, and a bandwidth base
+/// under 1 MiB/s (unit 0) or whose unit (base / 1 MiB) passes 2^32−1 are
+/// refused here: the front ends that model QEMU (`vnuma qemu`) keep the
+/// wrapping, the topology file front end (`vnuma build`) calls this first.
+pub fn check_hmat_lb_fits(t: &Topology) -> Result<(), LayoutError> {
+    for h in HIERARCHIES {
+        for d in DATA_TYPES {
+            let list: Vec<(usize, &HmatLb)> = t
+                .hmat_lb
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.hierarchy == h && l.data_type == d)
+                .collect();
+            let values: Vec<u64> = list.iter().map(|(_, l)| l.value).collect();
+            if values.iter().all(|&v| v == 0) {
+                continue;
+            }
+            let base = lb_base(d, &values);
+            let (unit, unit_name) = if d.is_latency() {
+                (u128::from(base) * 1000, "ps")
+            } else {
+                (u128::from(base) / (1 << 20), "MB/s")
+            };
+            let first = list
+                .iter()
+                .find(|(_, l)| l.value != 0)
+                .map_or(0, |(k, _)| *k);
+            let field = format!("hmat_lb[{first}].value");
+            if unit == 0 {
+                return Err(LayoutError::invalid(
+                    field,
+                    format!(
+                        "{} bandwidths must be multiples of 1 MiB/s: QEMU's base for this list is {base} B/s, an Entry Base Unit of 0 MB/s",
+                        d.name()
+                    ),
+                ));
+            }
+            if unit > u128::from(u32::MAX) {
+                return Err(LayoutError::invalid(
+                    field,
+                    format!(
+                        "{}: QEMU's base for this list ({base} {}) is an Entry Base Unit of {unit} {unit_name}, \
+                         more than its 32-bit field holds (QEMU would write it wrapped)",
+                        d.name(),
+                        if d.is_latency() { "ns" } else { "B/s" }
+                    ),
+                ));
+            }
+            for (k, l) in &list {
+                let q = l.value.checked_div(base).unwrap_or(0);
+                if q >= 0xFFFF {
+                    return Err(LayoutError::invalid(
+                        format!("hmat_lb[{k}].value"),
+                        format!(
+                            "{} {} is {q} times the list's base {base} (the smallest unit QEMU picks for the {} values of this list); \
+                             a 16-bit HMAT entry holds at most 65534 (QEMU would write it wrapped). \
+                             Use values closer together or with common trailing zeros",
+                            d.name(),
+                            l.value,
+                            values.len()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One System Locality Latency and Bandwidth Information structure per
 /// (hierarchy, data type) that has `hmat_lb` entries, in QEMU's order.
 fn locality_structures(t: &Topology, initiators: &[u32], targets: &[u32]) -> Vec<HmatStructure> {

@@ -68,11 +68,13 @@ impl Resolver<'_> {
         let rp = p.get_ref();
         let key = |k: &str| format!("pci[{i}].{k}");
         let id = rp.id.get_ref().clone();
-        if id.is_empty() || id.contains([',', '=', ' ']) {
+        if !id_wellformed(&id) {
             return Err(self.err(
                 rp.id.span(),
                 key("id"),
-                format!("\"{id}\" is not a valid id"),
+                format!(
+                    "{id:?} is not a valid id (QEMU wants a letter, then letters, digits, '-', '.' or '_')"
+                ),
             ));
         }
         if earlier.iter().any(|d| d.id == id) {
@@ -246,6 +248,27 @@ impl Resolver<'_> {
             devfn: entry.devfn,
             ..DeviceSpec::default()
         };
+        if let Some(bus) = &rp.bus
+            && !id_wellformed(bus)
+        {
+            return Err(self.err(
+                p.span(),
+                format!("pci[{i}].bus"),
+                format!("{bus:?} is not a bus name (an id: a letter, then letters, digits, '-', '.' or '_')"),
+            ));
+        }
+        if let Some(props) = &rp.props
+            && let Some(c) = props.chars().find(|c| c.is_control())
+        {
+            // A newline would start a new option in the argument files.
+            return Err(self.err(
+                p.span(),
+                format!("pci[{i}].props"),
+                format!(
+                    "{props:?} holds the control character {c:?}; QEMU properties are one line"
+                ),
+            ));
+        }
         if let Some(props) = &rp.props {
             apply_placement_props(&mut spec, props)
                 .map_err(|e| self.err(p.span(), format!("pci[{i}].props"), e.to_string()))?;
@@ -305,4 +328,11 @@ fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), Props
         );
     }
     Ok(())
+}
+
+/// QEMU's `id_wellformed`: a letter, then letters, digits, `-`, `.` or `_`.
+pub(crate) fn id_wellformed(id: &str) -> bool {
+    let mut c = id.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && c.all(|x| x.is_ascii_alphanumeric() || matches!(x, '-' | '.' | '_'))
 }
