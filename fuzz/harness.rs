@@ -18,6 +18,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("inspect", inspect),
     ("qemu_args", qemu_args),
     ("topology_toml", topology_toml),
+    ("sysfs", sysfs),
 ];
 
 /// Every decoder on arbitrary bytes: no panic, and an error's offset lies inside the input.
@@ -114,4 +115,22 @@ pub fn topology_toml(data: &[u8]) {
         return;
     };
     let _ = vnuma::front::file::parse_str(text, "fuzz.toml");
+}
+
+/// The guest sysfs parsers of `vnuma verify`: the input is split at 0x1e bytes into a
+/// node list (`online`), a `distance` row and a `meminfo`; each parser either accepts
+/// or names the file, never panics, and its result stays within the documented limits.
+pub fn sysfs(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\u{1e}');
+    let path = std::path::Path::new("/sys/devices/system/node/online");
+    let max = vnuma::input::MAX_LINUX_NODES;
+    let list = parts.next().unwrap_or("");
+    if let Ok(ids) = vnuma::verify::parse_id_list(path, list, "online", max) {
+        assert!(ids.len() <= max as usize && ids.iter().all(|&i| i < max));
+    }
+    if let Ok(row) = vnuma::verify::parse_distance(path, parts.next().unwrap_or("")) {
+        assert!(row.len() <= vnuma::input::MAX_LINUX_NODES as usize);
+    }
+    let _ = vnuma::verify::parse_meminfo(path, parts.next().unwrap_or(""));
 }

@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 runs=${1:-10000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(table_decode roundtrip json_encode inspect qemu_args topology_toml)
+[ ${#targets[@]} -gt 0 ] || targets=(table_decode roundtrip json_encode inspect qemu_args topology_toml sysfs)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O >/dev/null
@@ -26,9 +26,15 @@ seed() {
     case $t in
     table_decode|roundtrip|inspect)
         find "$data/qemu-golden" "$data/layout-live" -type f ! -name '*.md' ! -name '*.sh' \
-            -exec cp -t "$d" {} + ;;
+            | while read -r f; do cp "$f" "$d/$(echo "${f#"$data"/}" | tr / _)"; done ;;
     topology_toml) cp "$root"/examples/*.toml "$d" ;;
     qemu_args) cp "$root"/examples/grace-hopper/qemu-args.txt "$d"/gh.txt ;;
+    sysfs)
+        for t in "$root"/tests/fixtures/verify/*/devices/system/node; do
+            n=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$t")")")")")
+            { cat "$t/online"; printf '\x1e'; cat "$t/node0/distance"; printf '\x1e';
+              cat "$t/node0/meminfo"; } > "$d/$n" 2>/dev/null || true
+        done ;;
     json_encode)
         (cd "$root" && cargo build --release -q)
         for f in "$data"/qemu-golden/*/*/*; do

@@ -44,6 +44,17 @@ fn seeds(target: &str) -> Vec<PathBuf> {
             files_under(&root.join("examples"), &mut out);
             out.retain(|p| p.extension().is_some_and(|e| e == "toml"));
         }
+        "sysfs" => {
+            for t in ["gh-qemu-native", "arm-virt-edk2-initrd"] {
+                let n = root
+                    .join("tests/fixtures/verify")
+                    .join(t)
+                    .join("devices/system/node");
+                out.push(n.join("online"));
+                out.push(n.join("node0/distance"));
+                out.push(n.join("node0/meminfo"));
+            }
+        }
         "qemu_args" => {
             files_under(&root.join("examples"), &mut out);
             out.retain(|p| p.extension().is_some_and(|e| e == "txt"));
