@@ -15,6 +15,7 @@
 //! `vnuma encode` reads this document back (see [`tables_from_json`]).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::mem::offset_of;
 use std::path::{Path, PathBuf};
 
@@ -253,17 +254,7 @@ pub fn load_table_set(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError>
 /// The JSON object of one table (see the module docs).
 pub fn table_json(t: &LoadedTable) -> Value {
     match &t.table {
-        Ok(table) => {
-            let mut v = serde_json::to_value(table).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut v {
-                let mut out = serde_json::Map::new();
-                out.insert("source".into(), json!(t.source));
-                out.insert("checksum_valid".into(), json!(t.checksum_valid()));
-                out.append(m);
-                v = Value::Object(out);
-            }
-            v
-        }
+        Ok(table) => decoded_table_json(t, table),
         Err(e) => json!({
             "source": t.source,
             "signature": t.signature(),
@@ -274,6 +265,20 @@ pub fn table_json(t: &LoadedTable) -> Value {
     }
 }
 
+/// The JSON object of a decoded `table` loaded as `t` (`t.table` or a copy of
+/// it whose large matrices were left out, see [`write_json_report`]).
+fn decoded_table_json(t: &LoadedTable, table: &Table) -> Value {
+    let mut v = serde_json::to_value(table).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        let mut out = serde_json::Map::new();
+        out.insert("source".into(), json!(t.source));
+        out.insert("checksum_valid".into(), json!(t.checksum_valid()));
+        out.append(m);
+        v = Value::Object(out);
+    }
+    v
+}
+
 /// The whole JSON document: tables, findings and guest nodes.
 pub fn json_report(tables: &[LoadedTable], report: &Report) -> Value {
     json!({
@@ -281,6 +286,198 @@ pub fn json_report(tables: &[LoadedTable], report: &Report) -> Value {
         "findings": report.findings,
         "guest_nodes": report.guest_nodes,
     })
+}
+
+/// Writes `serde_json::to_string_pretty(&json_report(tables, report))` to `w`
+/// (the same bytes, no newline at the end) without building that string nor
+/// the `Value` of a SLIT matrix or an HMAT locality matrix: those are streamed
+/// straight from the decoded tables, in chunks of 64 KiB. Everything else goes
+/// through `serde_json::Value`, so key order and escaping are serde_json's.
+pub fn write_json_report<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    tables: &[LoadedTable],
+    report: &Report,
+) -> std::io::Result<()> {
+    let mut w = w;
+    let mut out = Text::new(&mut w);
+    // The document with an empty `tables` array, so the keys come in serde_json's order.
+    let doc = json!({
+        "tables": [],
+        "findings": report.findings,
+        "guest_nodes": report.guest_nodes,
+    });
+    if let Value::Object(m) = &doc {
+        json_object(&mut out, m, 0, |out, key, v, depth| {
+            if key != "tables" {
+                return false;
+            }
+            let _ = v;
+            json_array(&mut *out, tables, depth, |out, t, depth| {
+                json_loaded_table(out, t, depth)
+            });
+            true
+        });
+    } else {
+        json_value(&mut out, &doc, 0);
+    }
+    out.finish()
+}
+
+/// One table of the JSON document; SLIT and HMAT matrices are streamed.
+fn json_loaded_table(out: &mut Text, t: &LoadedTable, depth: usize) {
+    let Ok(table) = &t.table else {
+        json_value(out, &table_json(t), depth);
+        return;
+    };
+    match table {
+        Table::Slit(s) => {
+            let shell = Table::Slit(Slit {
+                header: s.header.clone(),
+                distances: Vec::new(),
+                trailing: s.trailing.clone(),
+            });
+            let v = decoded_table_json(t, &shell);
+            let Value::Object(m) = &v else {
+                json_value(out, &v, depth);
+                return;
+            };
+            json_object(out, m, depth, |out, key, _, depth| {
+                if key != "distances" {
+                    return false;
+                }
+                json_matrix(out, &s.distances, depth);
+                true
+            });
+        }
+        Table::Hmat(h) => {
+            let mut shell = h.clone();
+            for st in &mut shell.structures {
+                if let HmatStructure::LocalityLatencyBandwidth(l) = st {
+                    l.entries = Vec::new();
+                }
+            }
+            let v = decoded_table_json(t, &Table::Hmat(shell));
+            let Value::Object(m) = &v else {
+                json_value(out, &v, depth);
+                return;
+            };
+            json_object(out, m, depth, |out, key, v, depth| {
+                let (true, Value::Array(items)) = (key == "structures", v) else {
+                    return false;
+                };
+                let pairs: Vec<_> = items.iter().zip(&h.structures).collect();
+                json_array(out, &pairs, depth, |out, (item, st), depth| {
+                    let (Value::Object(m), HmatStructure::LocalityLatencyBandwidth(l)) = (item, st)
+                    else {
+                        json_value(out, item, depth);
+                        return;
+                    };
+                    json_object(out, m, depth, |out, key, _, depth| {
+                        if key != "entries" {
+                            return false;
+                        }
+                        json_matrix(out, &l.entries, depth);
+                        true
+                    });
+                });
+                true
+            });
+        }
+        _ => json_value(out, &table_json(t), depth),
+    }
+}
+
+/// Two spaces per level, as serde_json's pretty printer indents.
+fn json_indent(out: &mut Text, depth: usize) {
+    out.s.resize(out.s.len() + 2 * depth, b' ');
+}
+
+/// A JSON array of `items` at nesting `depth`, each written by `item`.
+fn json_array<T>(
+    out: &mut Text,
+    items: &[T],
+    depth: usize,
+    mut item: impl FnMut(&mut Text, &T, usize),
+) {
+    if items.is_empty() {
+        out.s.extend_from_slice(b"[]");
+        return;
+    }
+    out.s.extend_from_slice(b"[\n");
+    for (k, it) in items.iter().enumerate() {
+        if k > 0 {
+            out.s.extend_from_slice(b",\n");
+        }
+        json_indent(out, depth + 1);
+        item(out, it, depth + 1);
+        out.maybe_flush();
+    }
+    out.s.push(b'\n');
+    json_indent(out, depth);
+    out.s.push(b']');
+}
+
+/// A JSON object at nesting `depth`; `special` may write a member's value
+/// itself (and return true), else the value is written as it is.
+fn json_object(
+    out: &mut Text,
+    m: &serde_json::Map<String, Value>,
+    depth: usize,
+    mut special: impl FnMut(&mut Text, &str, &Value, usize) -> bool,
+) {
+    if m.is_empty() {
+        out.s.extend_from_slice(b"{}");
+        return;
+    }
+    out.s.extend_from_slice(b"{\n");
+    for (k, (key, v)) in m.iter().enumerate() {
+        if k > 0 {
+            out.s.extend_from_slice(b",\n");
+        }
+        json_indent(out, depth + 1);
+        let _ = serde_json::to_writer(&mut out.s, key);
+        out.s.extend_from_slice(b": ");
+        if !special(out, key, v, depth + 1) {
+            json_value(out, v, depth + 1);
+        }
+        out.maybe_flush();
+    }
+    out.s.push(b'\n');
+    json_indent(out, depth);
+    out.s.push(b'}');
+}
+
+/// Any JSON value, pretty-printed at nesting `depth` as serde_json does.
+fn json_value(out: &mut Text, v: &Value, depth: usize) {
+    match v {
+        Value::Array(a) => json_array(out, a, depth, json_value),
+        Value::Object(m) => json_object(out, m, depth, |_, _, _, _| false),
+        leaf => {
+            let _ = serde_json::to_writer(&mut out.s, leaf);
+        }
+    }
+}
+
+/// A matrix of unsigned integers (SLIT distances, HMAT entries) as nested arrays.
+fn json_matrix<T: Copy + Into<u64>>(out: &mut Text, rows: &[Vec<T>], depth: usize) {
+    json_array(out, rows, depth, |out, row, depth| {
+        if row.is_empty() {
+            out.s.extend_from_slice(b"[]");
+            return;
+        }
+        out.s.reserve(row.len() * (2 * depth + 8) + 2 * depth + 4);
+        out.s.extend_from_slice(b"[\n");
+        for (k, &v) in row.iter().enumerate() {
+            if k > 0 {
+                out.s.extend_from_slice(b",\n");
+            }
+            json_indent(out, depth + 1);
+            push_uint(&mut out.s, v.into(), 10, 0, b' ');
+        }
+        out.s.push(b'\n');
+        json_indent(out, depth);
+        out.s.push(b']');
+    });
 }
 
 /// One table read back from JSON: decoded, or raw bytes kept whole.
@@ -364,8 +561,16 @@ fn table_from_json(item: Value) -> Result<JsonTable, TableJsonError> {
 
 // ---------------------------------------------------------------- text
 
-struct Text {
-    s: String,
+/// The text view being written: lines go into `s`, which is handed to the
+/// writer `w` whenever it holds [`Text::CHUNK`] bytes, so that a large table
+/// never sits in memory as one string. The first write error is kept in `err`
+/// (later output is dropped) and returned at the end.
+struct Text<'w> {
+    s: Vec<u8>,
+    /// Scratch for field names built on the fly (HMAT entries).
+    name: String,
+    w: &'w mut dyn std::io::Write,
+    err: Option<std::io::Error>,
 }
 
 /// The offset and the size of a field of a layout struct, e.g.
@@ -382,9 +587,75 @@ fn field_size<T, F>(_get: fn(&T) -> &F) -> usize {
     size_of::<F>()
 }
 
-impl Text {
+impl<'w> Text<'w> {
+    /// Bytes collected before they are handed to the writer.
+    const CHUNK: usize = 1 << 16;
+
+    fn new(w: &'w mut dyn std::io::Write) -> Self {
+        Text {
+            s: Vec::with_capacity(Self::CHUNK + 4096),
+            name: String::new(),
+            w,
+            err: None,
+        }
+    }
+
+    /// Hands the collected bytes to the writer.
+    fn flush(&mut self) {
+        if self.err.is_none()
+            && let Err(e) = self.w.write_all(&self.s)
+        {
+            self.err = Some(e);
+        }
+        self.s.clear();
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.s.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    /// Flushes and returns the first write error.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.flush();
+        self.err.map_or(Ok(()), Err)
+    }
+
+    /// `[{off:03X}h {off:04} {len:3}] {name:>36} : ` without the formatting machinery.
+    fn prefix(&mut self, off: usize, len: usize, name: &str) {
+        let s = &mut self.s;
+        s.push(b'[');
+        push_uint(s, off as u64, 16, 3, b'0');
+        s.extend_from_slice(b"h ");
+        push_uint(s, off as u64, 10, 4, b'0');
+        s.push(b' ');
+        push_uint(s, len as u64, 10, 3, b' ');
+        s.extend_from_slice(b"] ");
+        let w = name.chars().count();
+        s.resize(s.len() + 36usize.saturating_sub(w), b' ');
+        s.extend_from_slice(name.as_bytes());
+        s.extend_from_slice(b" : ");
+    }
+
     fn field(&mut self, off: usize, len: usize, name: &str, value: impl std::fmt::Display) {
-        let _ = writeln!(self.s, "[{off:03X}h {off:04} {len:3}] {name:>36} : {value}");
+        self.prefix(off, len, name);
+        let _ = writeln!(self.s, "{value}");
+        self.maybe_flush();
+    }
+    /// A field whose name is built from `name` (no String per line).
+    fn field_named(
+        &mut self,
+        off: usize,
+        len: usize,
+        name: std::fmt::Arguments<'_>,
+        value: impl std::fmt::Display,
+    ) {
+        let mut n = std::mem::take(&mut self.name);
+        n.clear();
+        let _ = std::fmt::Write::write_fmt(&mut n, name);
+        self.field(off, len, &n, value);
+        self.name = n;
     }
     /// A field of a layout struct that starts at `base`: `(offset, len)` from [`at!`].
     fn at(
@@ -400,21 +671,53 @@ impl Text {
         let _ = writeln!(self.s, "{:15} {name:>36} : {value}", "");
     }
     fn blank(&mut self) {
-        self.s.push('\n');
+        self.s.push(b'\n');
+        self.maybe_flush();
     }
 }
 
-fn x8(v: u8) -> String {
-    format!("0x{v:02X} ({v})")
+/// Appends `v` in `radix` (10 or 16, upper-case digits), right-aligned in
+/// `width` columns padded with `pad` (as `{v:0width$X}` / `{v:width$}` print it).
+fn push_uint(s: &mut Vec<u8>, mut v: u64, radix: u64, width: usize, pad: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let (Some(slot), Some(d)) = (buf.get_mut(i), DIGITS.get((v % radix) as usize)) {
+            *slot = *d;
+        }
+        v /= radix;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    let digits = buf.get(i..).unwrap_or_default();
+    s.resize(s.len() + width.saturating_sub(digits.len()), pad);
+    s.extend_from_slice(digits);
 }
-fn x16(v: u16) -> String {
-    format!("0x{v:04X} ({v})")
+
+/// A value shown by a closure: formatting happens when it is written, into the
+/// output, with no String in between.
+struct Lazy<F>(F);
+
+impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (self.0)(f)
+    }
 }
-fn x32(v: u32) -> String {
-    format!("0x{v:08X} ({v})")
+
+fn x8(v: u8) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:02X} ({v})"))
 }
-fn x64(v: u64) -> String {
-    format!("0x{v:016X}")
+fn x16(v: u16) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:04X} ({v})"))
+}
+fn x32(v: u32) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:08X} ({v})"))
+}
+fn x64(v: u64) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:016X}"))
 }
 fn hex_bytes(b: &[u8]) -> String {
     b.iter()
@@ -468,13 +771,13 @@ fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) 
         0,
         at!(RawHeader, signature),
         "Signature",
-        format!("{} [{name}]", h.signature),
+        format_args!("{} [{name}]", h.signature),
     );
     out.at(
         0,
         at!(RawHeader, length),
         "Table Length",
-        format!("0x{:08X} ({})", h.length, h.length),
+        format_args!("0x{:08X} ({})", h.length, h.length),
     );
     out.at(0, at!(RawHeader, revision), "Revision", x8(h.revision));
     let ck = if t.checksum_valid() {
@@ -489,7 +792,7 @@ fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) 
         0,
         at!(RawHeader, checksum),
         "Checksum",
-        format!("0x{:02X} ({ck})", h.checksum),
+        format_args!("0x{:02X} ({ck})", h.checksum),
     );
     out.at(0, at!(RawHeader, oem_id), "Oem ID", h.oem_id);
     out.at(
@@ -555,14 +858,14 @@ fn srat_text(out: &mut Text, s: &Srat) {
             o,
             at!(RawMemory, typ),
             "Subtable Type",
-            format!("0x{t:02X} [{}]", srat_type_name(t)),
+            format_args!("0x{t:02X} [{}]", srat_type_name(t)),
         );
         let len = e.encoded_len();
         out.at(
             o,
             at!(RawMemory, length),
             "Length",
-            format!("0x{len:02X} ({len})"),
+            format_args!("0x{len:02X} ({len})"),
         );
         match e {
             SratEntry::LocalApic { .. } => srat_local_apic_text(out, o, e),
@@ -616,7 +919,7 @@ fn srat_local_apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, proximity_domain_lo),
         "Proximity Domain Low(8)",
-        format!("0x{p0:02X}"),
+        format_args!("0x{p0:02X}"),
     );
     out.at(o, at!(R, apic_id), "Apic ID", x8(*apic_id));
     out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
@@ -625,7 +928,7 @@ fn srat_local_apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, proximity_domain_hi),
         "Proximity Domain High(24)",
-        format!("0x{p3:02X}{p2:02X}{p1:02X}"),
+        format_args!("0x{p3:02X}{p2:02X}{p1:02X}"),
     );
     out.note("Proximity Domain", x32(*proximity_domain));
     out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
@@ -655,14 +958,14 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(o, at!(R, base_address), "Base Address", x64(*base_address));
     out.at(
         o,
         at!(R, range_length),
         "Address Length",
-        format!(
+        format_args!(
             "{} ({}, end 0x{:X})",
             x64(*length),
             size(*length),
@@ -673,7 +976,7 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
     let names = flag_names(
         *flags,
@@ -687,7 +990,7 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, flags),
         "Flags",
-        format!("0x{flags:08X} ({names})"),
+        format_args!("0x{flags:08X} ({names})"),
     );
     out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
 }
@@ -709,7 +1012,7 @@ fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(
         o,
@@ -724,7 +1027,7 @@ fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
 }
 
@@ -771,7 +1074,12 @@ fn srat_gic_its_text(out: &mut Text, o: usize, e: &SratEntry) {
         "Proximity Domain",
         x32(*proximity_domain),
     );
-    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(
+        o,
+        at!(R, reserved),
+        "Reserved",
+        format_args!("0x{reserved:04X}"),
+    );
     out.at(o, at!(R, its_id), "ITS ID", x32(*its_id));
 }
 
@@ -787,7 +1095,12 @@ fn srat_rintc_text(out: &mut Text, o: usize, e: &SratEntry) {
         return;
     };
     type R = RawRintc;
-    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(
+        o,
+        at!(R, reserved),
+        "Reserved",
+        format_args!("0x{reserved:04X}"),
+    );
     out.at(
         o,
         at!(R, proximity_domain),
@@ -810,7 +1123,7 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{:02X}", g.reserved1),
+        format_args!("0x{:02X}", g.reserved1),
     );
     let ht = g.device_handle.handle_type();
     let htn = match ht {
@@ -822,7 +1135,7 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, device_handle_type),
         "Device Handle Type",
-        format!("0x{ht:02X} ({htn})"),
+        format_args!("0x{ht:02X} ({htn})"),
     );
     out.at(
         o,
@@ -842,13 +1155,13 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, flags),
         "Flags",
-        format!("0x{:08X} ({names})", g.flags),
+        format_args!("0x{:08X} ({names})", g.flags),
     );
     out.at(
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{:08X}", g.reserved2),
+        format_args!("0x{:08X}", g.reserved2),
     );
 }
 
@@ -863,7 +1176,7 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 h,
                 at!(P, devfn),
                 "PCI Device/Function",
-                format!(
+                format_args!(
                     "0x{:02X} (device {}, function {})",
                     p.devfn(),
                     p.device,
@@ -871,7 +1184,7 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 ),
             );
             out.at(h, at!(P, reserved), "Reserved", hex_bytes(&p.reserved));
-            out.note("Device Handle", format!("PCI {p}"));
+            out.note("Device Handle", format_args!("PCI {p}"));
         }
         DeviceHandle::Acpi(a) => {
             type A = RawAcpiHandle;
@@ -881,9 +1194,12 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 h,
                 at!(A, reserved),
                 "Reserved",
-                format!("0x{:08X}", a.reserved),
+                format_args!("0x{:08X}", a.reserved),
             );
-            out.note("Device Handle", format!("ACPI {} UID {}", a.hid, a.uid));
+            out.note(
+                "Device Handle",
+                format_args!("ACPI {} UID {}", a.hid, a.uid),
+            );
         }
         DeviceHandle::Raw { bytes, .. } => {
             let (_, n) = at!(RawGeneric, device_handle);
@@ -903,19 +1219,24 @@ fn slit_text(out: &mut Text, s: &Slit) {
         header::HEADER_LEN,
         at!(RawSlitBody, locality_count),
         "Localities",
-        format!("0x{n:016X} ({n})"),
+        format_args!("0x{n:016X} ({n})"),
     );
     let base = crate::acpi::slit::MATRIX_OFFSET;
+    let mut name = String::with_capacity(16);
     for (i, row) in s.distances.iter().enumerate() {
-        out.field(
-            base + i * n,
-            n,
-            &format!("Locality {i:>3}"),
-            row.iter()
-                .map(|v| format!("{v:3}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        name.clear();
+        let _ = write!(name, "Locality {i:>3}");
+        out.prefix(base + i * n, n, &name);
+        // `{v:3}` per cell, one space between cells, written byte by byte.
+        out.s.reserve(4 * row.len() + 1);
+        for (k, &v) in row.iter().enumerate() {
+            if k > 0 {
+                out.s.push(b' ');
+            }
+            push_uint(&mut out.s, u64::from(v), 10, 3, b' ');
+        }
+        out.s.push(b'\n');
+        out.maybe_flush();
     }
     if !s.trailing.0.is_empty() {
         out.field(
@@ -941,21 +1262,23 @@ fn hmat_type_name(t: u16) -> &'static str {
 
 /// An HMAT locality entry value in real units: latency in picoseconds
 /// (ns when whole), bandwidth in MB/s.
-fn lb_value(entry: u16, base: u64, dt: u8) -> String {
-    let v = u128::from(entry) * u128::from(base);
-    if entry == 0 {
-        "no information".into()
-    } else if data_type::is_latency(dt) {
-        if v % 1000 == 0 {
-            format!("{v} ps = {} ns", v / 1000)
+fn lb_value(entry: u16, base: u64, dt: u8) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| {
+        let v = u128::from(entry) * u128::from(base);
+        if entry == 0 {
+            f.write_str("no information")
+        } else if data_type::is_latency(dt) {
+            if v % 1000 == 0 {
+                write!(f, "{v} ps = {} ns", v / 1000)
+            } else {
+                write!(f, "{v} ps")
+            }
+        } else if data_type::is_bandwidth(dt) {
+            write!(f, "{v} MB/s")
         } else {
-            format!("{v} ps")
+            write!(f, "{v}")
         }
-    } else if data_type::is_bandwidth(dt) {
-        format!("{v} MB/s")
-    } else {
-        format!("{v}")
-    }
+    })
 }
 
 fn hmat_text(out: &mut Text, h: &Hmat) {
@@ -963,7 +1286,7 @@ fn hmat_text(out: &mut Text, h: &Hmat) {
         header::HEADER_LEN,
         size_of::<u32>(),
         "Reserved",
-        format!("0x{:08X}", h.reserved),
+        format_args!("0x{:08X}", h.reserved),
     );
     out.blank();
     for (s, o) in h.structures.iter().zip(h.structure_offsets()) {
@@ -973,7 +1296,7 @@ fn hmat_text(out: &mut Text, h: &Hmat) {
             o,
             at!(RawMpda, header.typ),
             "Structure Type",
-            format!("0x{t:04X} [{}]", hmat_type_name(t)),
+            format_args!("0x{t:04X} [{}]", hmat_type_name(t)),
         );
         let len = u32::try_from(s.encoded_len()).unwrap_or(u32::MAX);
         match s {
@@ -1002,7 +1325,7 @@ fn hmat_common_text(out: &mut Text, o: usize, reserved: u16, len: u32) {
         o,
         at!(RawMpda, header.reserved),
         "Reserved",
-        format!("0x{reserved:04X}"),
+        format_args!("0x{reserved:04X}"),
     );
     out.at(o, at!(RawMpda, header.length), "Length", x32(len));
 }
@@ -1028,12 +1351,17 @@ fn hmat_mpda_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
     } else {
         "initiator field not valid"
     };
-    out.at(o, at!(R, flags), "Flags", format!("0x{flags:04X} ({fl})"));
+    out.at(
+        o,
+        at!(R, flags),
+        "Flags",
+        format_args!("0x{flags:04X} ({fl})"),
+    );
     out.at(
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(
         o,
@@ -1051,7 +1379,7 @@ fn hmat_mpda_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
     out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
     out.at(o, at!(R, reserved4), "Reserved4", x64(*reserved4));
@@ -1068,7 +1396,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, flags),
         "Flags",
-        format!(
+        format_args!(
             "0x{:02X} (memory hierarchy: {hier}, access attributes {})",
             l.flags,
             (l.flags >> 4) & 3
@@ -1082,7 +1410,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, data_type),
         "Data Type",
-        format!("0x{:02X} ({dt})", l.data_type),
+        format_args!("0x{:02X} ({dt})", l.data_type),
     );
     out.at(
         o,
@@ -1094,7 +1422,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{:02X}", l.reserved1),
+        format_args!("0x{:02X}", l.reserved1),
     );
     let ni = l.initiators.len();
     let nt = l.targets.len();
@@ -1109,18 +1437,18 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{:08X}", l.reserved2),
+        format_args!("0x{:08X}", l.reserved2),
     );
     let unit = if data_type::is_latency(l.data_type) {
-        format!("{} ps", l.entry_base_unit)
+        format_args!("{} ps", l.entry_base_unit)
     } else {
-        format!("{} MB/s", l.entry_base_unit)
+        format_args!("{} MB/s", l.entry_base_unit)
     };
     out.at(
         o,
         at!(R, entry_base_unit),
         "Entry Base Unit",
-        format!("{} ({unit})", x64(l.entry_base_unit)),
+        format_args!("{} ({unit})", x64(l.entry_base_unit)),
     );
     locality_lists_text(out, o + size_of::<R>(), l);
 }
@@ -1154,11 +1482,11 @@ fn locality_lists_text(out: &mut Text, start: usize, l: &Locality) {
         for (k, v) in row.iter().enumerate() {
             let ip = l.initiators.get(i).copied().unwrap_or(0);
             let tp = l.targets.get(k).copied().unwrap_or(0);
-            out.field(
+            out.field_named(
                 eo + ENTRY * (i * nt + k),
                 ENTRY,
-                &format!("Entry [{ip} -> {tp}]"),
-                format!(
+                format_args!("Entry [{ip} -> {tp}]"),
+                format_args!(
                     "0x{v:04X} ({})",
                     lb_value(*v, l.entry_base_unit, l.data_type)
                 ),
@@ -1223,13 +1551,13 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:08X}"),
+        format_args!("0x{reserved1:08X}"),
     );
     out.at(
         o,
         at!(R, cache_size),
         "Memory Side Cache Size",
-        format!("{} ({})", x64(*cache_size), size(*cache_size)),
+        format_args!("{} ({})", x64(*cache_size), size(*cache_size)),
     );
     out.at(
         o,
@@ -1251,7 +1579,7 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
             start + HANDLE * k,
             HANDLE,
             "SMBIOS Handle",
-            format!("0x{hdl:04X}"),
+            format_args!("0x{hdl:04X}"),
         );
     }
     if !trailing.0.is_empty() {
@@ -1266,7 +1594,21 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
 
 /// The iasl-style text of one table.
 pub fn table_text(t: &LoadedTable) -> String {
-    let mut out = Text { s: String::new() };
+    let mut buf = Vec::new();
+    let mut out = Text::new(&mut buf);
+    write_table_text(&mut out, t);
+    // Writing into a Vec cannot fail.
+    let _ = out.finish();
+    into_string(buf)
+}
+
+/// The bytes the text view wrote (always UTF-8: only `str`s are written).
+fn into_string(buf: Vec<u8>) -> String {
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes the iasl-style text of one table into `out`.
+fn write_table_text(out: &mut Text, t: &LoadedTable) {
     let src = t.source.as_deref().unwrap_or("<input>");
     let _ = writeln!(
         out.s,
@@ -1276,25 +1618,20 @@ pub fn table_text(t: &LoadedTable) -> String {
     );
     match &t.table {
         Ok(Table::Srat(s)) => {
-            header_text(&mut out, t, &s.header, "System Resource Affinity Table");
-            srat_text(&mut out, s);
+            header_text(out, t, &s.header, "System Resource Affinity Table");
+            srat_text(out, s);
         }
         Ok(Table::Slit(s)) => {
-            header_text(&mut out, t, &s.header, "System Locality Information Table");
-            slit_text(&mut out, s);
+            header_text(out, t, &s.header, "System Locality Information Table");
+            slit_text(out, s);
         }
         Ok(Table::Hmat(h)) => {
-            header_text(
-                &mut out,
-                t,
-                &h.header,
-                "Heterogeneous Memory Attribute Table",
-            );
-            hmat_text(&mut out, h);
+            header_text(out, t, &h.header, "Heterogeneous Memory Attribute Table");
+            hmat_text(out, h);
         }
         // Table::Other, or a table a later codec decodes: the header, then raw bytes.
         Ok(other) => {
-            header_text(&mut out, t, other.header(), "not decoded");
+            header_text(out, t, other.header(), "not decoded");
             let body = t.bytes.get(header::HEADER_LEN..).unwrap_or_default();
             out.field(header::HEADER_LEN, body.len(), "Raw Data", hex_bytes(body));
             out.blank();
@@ -1303,7 +1640,7 @@ pub fn table_text(t: &LoadedTable) -> String {
             let _ = writeln!(out.s, "**** cannot decode: {e}\n");
         }
     }
-    out.s
+    out.maybe_flush();
 }
 
 /// The findings and guest node table as text.
@@ -1371,9 +1708,26 @@ pub fn findings_text(report: &Report) -> String {
 
 /// The whole text report: every table, then findings and guest nodes.
 pub fn text_report(tables: &[LoadedTable], report: &Report) -> String {
-    let mut s: String = tables.iter().map(table_text).collect();
-    s.push_str(&findings_text(report));
-    s
+    let mut buf = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_text_report(&mut buf, tables, report);
+    into_string(buf)
+}
+
+/// Writes the whole text report ([`text_report`]'s bytes) to `w`, a table at a
+/// time in chunks of 64 KiB, without building the report as one string.
+pub fn write_text_report<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    tables: &[LoadedTable],
+    report: &Report,
+) -> std::io::Result<()> {
+    let mut w = w;
+    let mut out = Text::new(&mut w);
+    for t in tables {
+        write_table_text(&mut out, t);
+    }
+    out.s.extend_from_slice(findings_text(report).as_bytes());
+    out.finish()
 }
 
 /// Loads, lints and returns both (convenience for the CLI).

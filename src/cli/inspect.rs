@@ -1,5 +1,6 @@
 //! `vnuma inspect`: decode, check and show ACPI NUMA tables.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use vnuma::report;
@@ -34,12 +35,17 @@ pub struct Args {
 /// Runs `vnuma inspect`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let (tables, rep) = report::inspect(&args.paths)?;
+    // Streamed to standard output (no report-sized string in memory).
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.json {
-        let doc = report::json_report(&tables, &rep);
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        report::write_json_report(&mut out, &tables, &rep)?;
+        out.write_all(b"\n")?;
     } else {
-        print!("{}", report::text_report(&tables, &rep));
+        report::write_text_report(&mut out, &tables, &rep)?;
     }
+    out.flush()?;
+    drop(out);
     let undecodable = tables.iter().filter(|t| t.table.is_err()).count();
     if undecodable > 0 {
         eprintln!(
