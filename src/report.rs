@@ -1736,3 +1736,99 @@ pub fn inspect(paths: &[PathBuf]) -> Result<(Vec<LoadedTable>, Report), ReportEr
     let report = lint(&tables);
     Ok((tables, report))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::acpi::Locality;
+
+    /// Every table file under `dir`, recursively.
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if is_table_file_name(&p.file_name().unwrap().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+
+    /// A SLIT and an HMAT with odd shapes (trailing bytes, ragged and empty
+    /// rows, a locality structure with no targets), encoded and decoded.
+    fn odd_tables() -> Vec<LoadedTable> {
+        let mut slit = Slit::new(vec![vec![10, 20, 255], vec![20, 10, 0], vec![1, 2, 3]]);
+        slit.trailing = crate::acpi::text::HexBytes(vec![1, 2, 3]);
+        let mut hmat = Hmat::new();
+        let l = Locality {
+            flags: 0,
+            data_type: 0,
+            min_transfer_size: 0,
+            entry_base_unit: 1000,
+            initiators: vec![0, 1],
+            targets: vec![2, 3, 4],
+            entries: vec![vec![1, 2, 3], vec![0, 65535, 7]],
+            reserved0: 0,
+            reserved1: 0,
+            reserved2: 0,
+            trailing: crate::acpi::text::HexBytes(vec![9]),
+        };
+        hmat.structures
+            .push(HmatStructure::LocalityLatencyBandwidth(l.clone()));
+        let mut empty = l;
+        empty.targets.clear();
+        empty.entries = vec![Vec::new(), Vec::new()];
+        empty.data_type = 3;
+        hmat.structures
+            .push(HmatStructure::LocalityLatencyBandwidth(empty));
+        let slit0 = Slit::new(Vec::new());
+        [
+            Table::Slit(slit).encode(),
+            Table::Hmat(hmat).encode(),
+            Table::Slit(slit0).encode(),
+        ]
+        .into_iter()
+        .map(|b| LoadedTable::decode(Some("odd \"quoted\"\tsource".into()), b))
+        .collect()
+    }
+
+    /// The streamed views are byte for byte what serde_json's pretty printer
+    /// makes of the `Value` document, and what the per-table text gives, on
+    /// every QEMU golden blob, the examples and odd shapes.
+    #[test]
+    fn streamed_views_equal_the_value_views() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        files(&root.join("tests/data/qemu-golden"), &mut paths);
+        files(&root.join("examples"), &mut paths);
+        assert!(paths.len() > 20, "{paths:?}");
+        let mut sets: Vec<Vec<LoadedTable>> = paths
+            .iter()
+            .map(|p| {
+                vec![LoadedTable::decode(
+                    Some(p.display().to_string()),
+                    std::fs::read(p).unwrap(),
+                )]
+            })
+            .collect();
+        let mut broken = std::fs::read(&paths[0]).unwrap();
+        broken.truncate(40);
+        sets.push(vec![LoadedTable::decode(None, broken)]);
+        sets.push(odd_tables());
+        sets.push(sets.iter().flatten().cloned().collect());
+        for set in &sets {
+            let rep = lint(set);
+            let mut json = Vec::new();
+            write_json_report(&mut json, set, &rep).unwrap();
+            let want = serde_json::to_string_pretty(&json_report(set, &rep)).unwrap();
+            assert_eq!(String::from_utf8(json).unwrap(), want);
+            let mut text = Vec::new();
+            write_text_report(&mut text, set, &rep).unwrap();
+            let mut want: String = set.iter().map(table_text).collect();
+            want.push_str(&findings_text(&rep));
+            assert_eq!(String::from_utf8(text).unwrap(), want);
+        }
+    }
+}
