@@ -465,14 +465,20 @@ fn json_matrix<T: Copy + Into<u64>>(out: &mut Text, rows: &[Vec<T>], depth: usiz
             out.s.extend_from_slice(b"[]");
             return;
         }
-        out.s.reserve(row.len() * (2 * depth + 8) + 2 * depth + 4);
-        out.s.extend_from_slice(b"[\n");
+        let ind = 2 * (depth + 1);
+        out.s.reserve(row.len() * (ind + 8) + 2 * depth + 4);
+        out.s.push(b'[');
         for (k, &v) in row.iter().enumerate() {
+            // ",\n" between cells, "\n" after "[", the indent, the digits: pushed
+            // a byte at a time into the reserved room (no memcpy call per cell).
             if k > 0 {
-                out.s.extend_from_slice(b",\n");
+                out.s.push(b',');
             }
-            json_indent(out, depth + 1);
-            push_uint(&mut out.s, v.into(), 10, 0, b' ');
+            out.s.push(b'\n');
+            for _ in 0..ind {
+                out.s.push(b' ');
+            }
+            push_dec(&mut out.s, v.into());
         }
         out.s.push(b'\n');
         json_indent(out, depth);
@@ -695,6 +701,24 @@ fn push_uint(s: &mut Vec<u8>, mut v: u64, radix: u64, width: usize, pad: u8) {
     let digits = buf.get(i..).unwrap_or_default();
     s.resize(s.len() + width.saturating_sub(digits.len()), pad);
     s.extend_from_slice(digits);
+}
+
+/// Appends `v` in decimal; values below 1000 (every SLIT cell, most HMAT
+/// entries) a byte at a time.
+fn push_dec(s: &mut Vec<u8>, v: u64) {
+    let d = |x: u64| b'0' + (x % 10) as u8;
+    if v < 10 {
+        s.push(d(v));
+    } else if v < 100 {
+        s.push(d(v / 10));
+        s.push(d(v));
+    } else if v < 1000 {
+        s.push(d(v / 100));
+        s.push(d(v / 10));
+        s.push(d(v));
+    } else {
+        push_uint(s, v, 10, 0, b' ');
+    }
 }
 
 /// A value shown by a closure: formatting happens when it is written, into the
@@ -1213,6 +1237,26 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
     }
 }
 
+/// `" {v:3}"` for every byte value: one SLIT cell of the text view and the
+/// space before it. Evaluated at compile time (an index out of range would
+/// fail the build, so the indexing cannot panic at run time).
+#[allow(clippy::indexing_slicing)]
+static SLIT_CELLS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let d = [(v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8];
+        t[v] = [
+            b' ',
+            if v >= 100 { b'0' + d[0] } else { b' ' },
+            if v >= 10 { b'0' + d[1] } else { b' ' },
+            b'0' + d[2],
+        ];
+        v += 1;
+    }
+    t
+};
+
 fn slit_text(out: &mut Text, s: &Slit) {
     let n = s.locality_count();
     out.at(
@@ -1227,13 +1271,16 @@ fn slit_text(out: &mut Text, s: &Slit) {
         name.clear();
         let _ = write!(name, "Locality {i:>3}");
         out.prefix(base + i * n, n, &name);
-        // `{v:3}` per cell, one space between cells, written byte by byte.
+        // `{v:3}` per cell, one space between cells: 4-byte cells from a table.
         out.s.reserve(4 * row.len() + 1);
-        for (k, &v) in row.iter().enumerate() {
-            if k > 0 {
-                out.s.push(b' ');
-            }
-            push_uint(&mut out.s, u64::from(v), 10, 3, b' ');
+        let mut cells = row.iter();
+        if let Some(&v) = cells.next() {
+            let [_, a, b, c] = SLIT_CELLS.get(usize::from(v)).copied().unwrap_or_default();
+            out.s.extend_from_slice(&[a, b, c]);
+        }
+        for &v in cells {
+            out.s
+                .extend_from_slice(&SLIT_CELLS.get(usize::from(v)).copied().unwrap_or_default());
         }
         out.s.push(b'\n');
         out.maybe_flush();
