@@ -766,21 +766,31 @@ fn size(v: u64) -> String {
     format!("{v} bytes")
 }
 
-fn flag_names(flags: u32, names: &[(u32, &str)]) -> String {
-    let mut out: Vec<String> = names
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    let known = names.iter().fold(0, |a, (b, _)| a | b);
-    if flags & !known != 0 {
-        out.push(format!("reserved bits 0x{:X}", flags & !known));
-    }
-    if out.is_empty() {
-        "none: Disabled".into()
-    } else {
-        out.join(", ")
-    }
+/// The names of the set `flags` bits, `, `-separated, then any reserved bits;
+/// `none: Disabled` when no bit is set. Written when displayed (no String).
+fn flag_names<'a>(flags: u32, names: &'a [(u32, &'a str)]) -> impl std::fmt::Display + 'a {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| {
+        let mut first = true;
+        for (_, n) in names.iter().filter(|(bit, _)| flags & bit != 0) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            f.write_str(n)?;
+            first = false;
+        }
+        let known = names.iter().fold(0, |a, (b, _)| a | b);
+        if flags & !known != 0 {
+            if !first {
+                f.write_str(", ")?;
+            }
+            write!(f, "reserved bits 0x{:X}", flags & !known)?;
+            first = false;
+        }
+        if first {
+            f.write_str("none: Disabled")?;
+        }
+        Ok(())
+    })
 }
 
 fn cpu_flags(flags: u32) -> String {
@@ -1692,45 +1702,54 @@ fn write_table_text(out: &mut Text, t: &LoadedTable) {
 
 /// The findings and guest node table as text.
 pub fn findings_text(report: &Report) -> String {
-    let mut s = String::new();
+    let mut buf = Vec::new();
+    write_findings(&mut buf, report);
+    into_string(buf)
+}
+
+/// Appends [`findings_text`] to `out`.
+fn write_findings(out: &mut Vec<u8>, report: &Report) {
     if report.findings.is_empty() {
-        s.push_str("Findings: none\n");
+        out.extend_from_slice(b"Findings: none\n");
     } else {
-        let _ = writeln!(s, "Findings:");
+        out.extend_from_slice(b"Findings:\n");
         for f in &report.findings {
-            let place = match (&f.table, f.offset) {
-                (Some(t), Some(o)) => format!("{t} @ 0x{o:03X} ({o})"),
-                (Some(t), None) => t.clone(),
-                (None, Some(o)) => format!("@ 0x{o:03X}"),
-                (None, None) => String::new(),
-            };
-            let src = f
-                .source
-                .as_deref()
-                .map(|s| format!(" [{s}]"))
-                .unwrap_or_default();
+            let place = Lazy(
+                |w: &mut std::fmt::Formatter<'_>| match (&f.table, f.offset) {
+                    (Some(t), Some(o)) => write!(w, "{t} @ 0x{o:03X} ({o})"),
+                    (Some(t), None) => w.write_str(t),
+                    (None, Some(o)) => write!(w, "@ 0x{o:03X}"),
+                    (None, None) => Ok(()),
+                },
+            );
+            let src = Lazy(
+                |w: &mut std::fmt::Formatter<'_>| match f.source.as_deref() {
+                    Some(s) => write!(w, " [{s}]"),
+                    None => Ok(()),
+                },
+            );
             let _ = writeln!(
-                s,
+                out,
                 "  {:<7} {}: {place}{src}: {}",
                 f.severity, f.code, f.message
             );
         }
     }
-    s.push('\n');
+    out.push(b'\n');
     if !report.guest_nodes.is_empty() {
         let _ = writeln!(
-            s,
+            out,
             "Guest nodes (Linux 6.12 numbering: processors and generic initiators in table order, then memory):"
         );
         let _ = writeln!(
-            s,
+            out,
             "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
             "PXM", "Node", "CPUs", "Memory", "Hotplug", "GI", "GP"
         );
         for g in &report.guest_nodes {
             let node = g.node.map_or("-".to_string(), |n| n.to_string());
             let _ = writeln!(
-                s,
+                out,
                 "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
                 g.pxm,
                 node,
@@ -1750,7 +1769,6 @@ pub fn findings_text(report: &Report) -> String {
             );
         }
     }
-    s
 }
 
 /// The whole text report: every table, then findings and guest nodes.
@@ -1773,7 +1791,7 @@ pub fn write_text_report<W: std::io::Write + ?Sized>(
     for t in tables {
         write_table_text(&mut out, t);
     }
-    out.s.extend_from_slice(findings_text(report).as_bytes());
+    write_findings(&mut out.s, report);
     out.finish()
 }
 
