@@ -300,25 +300,19 @@ pub fn write_json_report<W: std::io::Write + ?Sized>(
 ) -> std::io::Result<()> {
     let mut w = w;
     let mut out = Text::new(&mut w);
-    // The document with an empty `tables` array, so the keys come in serde_json's order.
-    let doc = json!({
-        "tables": [],
-        "findings": report.findings,
-        "guest_nodes": report.guest_nodes,
-    });
+    // The document with empty arrays, so the keys come in serde_json's order;
+    // the arrays are written an element at a time.
+    let doc = json!({ "tables": [], "findings": [], "guest_nodes": [] });
     if let Value::Object(m) = &doc {
-        json_object(&mut out, m, 0, |out, key, v, depth| {
-            if key != "tables" {
-                return false;
+        json_object(&mut out, m, 0, |out, key, _, depth| {
+            match key {
+                "tables" => json_array(out, tables, depth, json_loaded_table),
+                "findings" => json_array(out, &report.findings, depth, json_serialized),
+                "guest_nodes" => json_array(out, &report.guest_nodes, depth, json_serialized),
+                _ => return false,
             }
-            let _ = v;
-            json_array(&mut *out, tables, depth, |out, t, depth| {
-                json_loaded_table(out, t, depth)
-            });
             true
         });
-    } else {
-        json_value(&mut out, &doc, 0);
     }
     out.finish()
 }
@@ -349,42 +343,96 @@ fn json_loaded_table(out: &mut Text, t: &LoadedTable, depth: usize) {
                 true
             });
         }
-        Table::Hmat(h) => {
-            let mut shell = h.clone();
-            for st in &mut shell.structures {
-                if let HmatStructure::LocalityLatencyBandwidth(l) = st {
-                    l.entries = Vec::new();
-                }
-            }
-            let v = decoded_table_json(t, &Table::Hmat(shell));
-            let Value::Object(m) = &v else {
-                json_value(out, &v, depth);
-                return;
-            };
-            json_object(out, m, depth, |out, key, v, depth| {
-                let (true, Value::Array(items)) = (key == "structures", v) else {
+        Table::Srat(s) => {
+            let shell = Table::Srat(Srat {
+                header: s.header.clone(),
+                table_revision: s.table_revision,
+                reserved: s.reserved,
+                entries: Vec::new(),
+            });
+            json_table_shell(out, t, &shell, depth, |out, key, depth| {
+                if key != "entries" {
                     return false;
-                };
-                let pairs: Vec<_> = items.iter().zip(&h.structures).collect();
-                json_array(out, &pairs, depth, |out, (item, st), depth| {
-                    let (Value::Object(m), HmatStructure::LocalityLatencyBandwidth(l)) = (item, st)
-                    else {
-                        json_value(out, item, depth);
-                        return;
-                    };
-                    json_object(out, m, depth, |out, key, _, depth| {
-                        if key != "entries" {
-                            return false;
-                        }
-                        json_matrix(out, &l.entries, depth);
-                        true
-                    });
-                });
+                }
+                json_array(out, &s.entries, depth, json_serialized);
+                true
+            });
+        }
+        Table::Hmat(h) => {
+            let shell = Table::Hmat(Hmat {
+                header: h.header.clone(),
+                reserved: h.reserved,
+                structures: Vec::new(),
+            });
+            json_table_shell(out, t, &shell, depth, |out, key, depth| {
+                if key != "structures" {
+                    return false;
+                }
+                json_array(out, &h.structures, depth, json_hmat_structure);
                 true
             });
         }
         _ => json_value(out, &table_json(t), depth),
     }
+}
+
+/// A decoded table written from `shell` (a copy with its large arrays
+/// empty); `special` writes those arrays (and returns true for their keys).
+fn json_table_shell(
+    out: &mut Text,
+    t: &LoadedTable,
+    shell: &Table,
+    depth: usize,
+    mut special: impl FnMut(&mut Text, &str, usize) -> bool,
+) {
+    let v = decoded_table_json(t, shell);
+    match &v {
+        Value::Object(m) => {
+            json_object(out, m, depth, |out, key, _, depth| special(out, key, depth))
+        }
+        _ => json_value(out, &v, depth),
+    }
+}
+
+/// One HMAT structure; a locality structure's matrix is streamed.
+fn json_hmat_structure(out: &mut Text, st: &HmatStructure, depth: usize) {
+    let HmatStructure::LocalityLatencyBandwidth(l) = st else {
+        json_serialized(out, st, depth);
+        return;
+    };
+    let shell = HmatStructure::LocalityLatencyBandwidth(Locality {
+        flags: l.flags,
+        data_type: l.data_type,
+        min_transfer_size: l.min_transfer_size,
+        entry_base_unit: l.entry_base_unit,
+        initiators: l.initiators.clone(),
+        targets: l.targets.clone(),
+        entries: Vec::new(),
+        reserved0: l.reserved0,
+        reserved1: l.reserved1,
+        reserved2: l.reserved2,
+        trailing: l.trailing.clone(),
+    });
+    let v = serde_json::to_value(&shell).unwrap_or(Value::Null);
+    match &v {
+        Value::Object(m) => json_object(out, m, depth, |out, key, _, depth| {
+            if key != "entries" {
+                return false;
+            }
+            json_matrix(out, &l.entries, depth);
+            true
+        }),
+        _ => json_value(out, &v, depth),
+    }
+}
+
+/// Any serialisable item, through its `serde_json::Value` (one item at a time).
+fn json_serialized<T: serde::Serialize>(out: &mut Text, item: &T, depth: usize) {
+    json_value(
+        out,
+        &serde_json::to_value(item).unwrap_or(Value::Null),
+        depth,
+    );
 }
 
 /// Two spaces per level, as serde_json's pretty printer indents.
