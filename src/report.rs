@@ -13,6 +13,12 @@
 //! `{"source", "signature", "decode_error", "offset", "raw"}` with the raw
 //! bytes in hex, so `vnuma encode` can still write it back unchanged.
 //! `vnuma encode` reads this document back (see [`tables_from_json`]).
+//!
+//! Both views are written to any [`std::io::Write`] by [`write_text_report`]
+//! and [`write_json_report`] in 64 KiB chunks, without the report as one
+//! string, without a `String` per field or matrix cell and without a
+//! `serde_json::Value` of a whole table; [`text_report`] and [`json_report`]
+//! give the same bytes in memory.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
