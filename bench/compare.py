@@ -14,6 +14,7 @@ command printed (vnuma) or wrote (iasl's .dsl).
 
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,14 +36,18 @@ class Cmd:
         self.label, self.argv, self.cwd = label, argv, cwd
         self.out_file, self.out_is_stdout = out_file, out_is_stdout
         self.times = []
+        self.cpu = []  # user + sys seconds of the child, per run
         self.rss_kib = None
         self.out_bytes = None
 
     def run_once(self):
         stdout = open(self.out_file, "wb") if self.out_is_stdout else subprocess.DEVNULL
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(self.argv, cwd=self.cwd, stdout=stdout, stderr=subprocess.PIPE)
         dt = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
         if self.out_is_stdout:
             stdout.close()
         if p.returncode != 0:
@@ -68,11 +73,21 @@ class Cmd:
     def median(self):
         return statistics.median(self.times)
 
+    @property
+    def cpu_median(self):
+        return statistics.median(self.cpu)
+
+    @property
+    def spread(self):
+        """(max - min) / median of the wall times: how noisy this command was."""
+        return (max(self.times) - min(self.times)) / self.median
+
 
 def run_case(cmds):
     for c in cmds:  # warm-up (page cache, binary)
         c.run_once()
         c.times.clear()
+        c.cpu.clear()
     for _ in range(N):
         for c in cmds:
             c.run_once()
@@ -138,6 +153,17 @@ def inspect_section(cases):
         rt, rj = i.median / t.median, i.median / j.median
         print(f"* target: {label}: vnuma >= {target}x faster than iasl -d: text {rt:.1f}x "
               f"({verdict(rt >= target)}), json {rj:.1f}x ({verdict(rj >= target)})")
+    print()
+    print("CPU time (user + sys of the process, median of the same runs; less sensitive to other "
+          "load on the machine than wall time) and the wall-time spread ((max - min) / median):\n")
+    print("| input | vnuma text CPU ms | vnuma --json CPU ms | iasl -d CPU ms | iasl/text | iasl/json "
+          "| wall spread text / json / iasl |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for label, _, _ in cases:
+        t, j, i = results[label]
+        ct, cj, ci = (max(c.cpu_median, 1e-4) for c in (t, j, i))
+        print(f"| {label} | {ms(ct)} | {ms(cj)} | {ms(ci)} | {ci / ct:.1f}x | {ci / cj:.1f}x "
+              f"| {t.spread:.0%} / {j.spread:.0%} / {i.spread:.0%} |")
     print()
 
 

@@ -13,8 +13,15 @@
 //! `{"source", "signature", "decode_error", "offset", "raw"}` with the raw
 //! bytes in hex, so `vnuma encode` can still write it back unchanged.
 //! `vnuma encode` reads this document back (see [`tables_from_json`]).
+//!
+//! Both views are written to any [`std::io::Write`] by [`write_text_report`]
+//! and [`write_json_report`] in 64 KiB chunks, without the report as one
+//! string, without a `String` per field or matrix cell and without a
+//! `serde_json::Value` of a whole table; [`text_report`] and [`json_report`]
+//! give the same bytes in memory.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::mem::offset_of;
 use std::path::{Path, PathBuf};
 
@@ -249,17 +256,7 @@ pub fn load_table_set(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError>
 /// The JSON object of one table (see the module docs).
 pub fn table_json(t: &LoadedTable) -> Value {
     match &t.table {
-        Ok(table) => {
-            let mut v = serde_json::to_value(table).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut v {
-                let mut out = serde_json::Map::new();
-                out.insert("source".into(), json!(t.source));
-                out.insert("checksum_valid".into(), json!(t.checksum_valid()));
-                out.append(m);
-                v = Value::Object(out);
-            }
-            v
-        }
+        Ok(table) => decoded_table_json(t, table),
         Err(e) => json!({
             "source": t.source,
             "signature": t.signature(),
@@ -270,6 +267,20 @@ pub fn table_json(t: &LoadedTable) -> Value {
     }
 }
 
+/// The JSON object of a decoded `table` loaded as `t` (`t.table` or a copy of
+/// it whose large matrices were left out, see [`write_json_report`]).
+fn decoded_table_json(t: &LoadedTable, table: &Table) -> Value {
+    let mut v = serde_json::to_value(table).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        let mut out = serde_json::Map::new();
+        out.insert("source".into(), json!(t.source));
+        out.insert("checksum_valid".into(), json!(t.checksum_valid()));
+        out.append(m);
+        v = Value::Object(out);
+    }
+    v
+}
+
 /// The whole JSON document: tables, findings and guest nodes.
 pub fn json_report(tables: &[LoadedTable], report: &Report) -> Value {
     json!({
@@ -277,6 +288,252 @@ pub fn json_report(tables: &[LoadedTable], report: &Report) -> Value {
         "findings": report.findings,
         "guest_nodes": report.guest_nodes,
     })
+}
+
+/// Writes `serde_json::to_string_pretty(&json_report(tables, report))` to `w`
+/// (the same bytes, no newline at the end) without building that string nor
+/// the `Value` of a SLIT matrix or an HMAT locality matrix: those are streamed
+/// straight from the decoded tables, in chunks of 64 KiB. Everything else goes
+/// through `serde_json::Value`, so key order and escaping are serde_json's.
+pub fn write_json_report<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    tables: &[LoadedTable],
+    report: &Report,
+) -> std::io::Result<()> {
+    let mut w = w;
+    let mut out = Text::new(&mut w);
+    // The document with empty arrays, so the keys come in serde_json's order;
+    // the arrays are written an element at a time.
+    let doc = json!({ "tables": [], "findings": [], "guest_nodes": [] });
+    if let Value::Object(m) = &doc {
+        json_object(&mut out, m, 0, |out, key, _, depth| {
+            match key {
+                "tables" => json_array(out, tables, depth, json_loaded_table),
+                "findings" => json_array(out, &report.findings, depth, json_serialized),
+                "guest_nodes" => json_array(out, &report.guest_nodes, depth, json_serialized),
+                _ => return false,
+            }
+            true
+        });
+    }
+    out.finish()
+}
+
+/// One table of the JSON document; SLIT and HMAT matrices are streamed.
+fn json_loaded_table(out: &mut Text, t: &LoadedTable, depth: usize) {
+    let Ok(table) = &t.table else {
+        json_value(out, &table_json(t), depth);
+        return;
+    };
+    match table {
+        Table::Slit(s) => {
+            let shell = Table::Slit(Slit {
+                header: s.header.clone(),
+                distances: Vec::new(),
+                trailing: s.trailing.clone(),
+            });
+            let v = decoded_table_json(t, &shell);
+            let Value::Object(m) = &v else {
+                json_value(out, &v, depth);
+                return;
+            };
+            json_object(out, m, depth, |out, key, _, depth| {
+                if key != "distances" {
+                    return false;
+                }
+                json_matrix(out, &s.distances, depth);
+                true
+            });
+        }
+        Table::Srat(s) => {
+            let shell = Table::Srat(Srat {
+                header: s.header.clone(),
+                table_revision: s.table_revision,
+                reserved: s.reserved,
+                entries: Vec::new(),
+            });
+            json_table_shell(out, t, &shell, depth, |out, key, depth| {
+                if key != "entries" {
+                    return false;
+                }
+                json_array(out, &s.entries, depth, json_serialized);
+                true
+            });
+        }
+        Table::Hmat(h) => {
+            let shell = Table::Hmat(Hmat {
+                header: h.header.clone(),
+                reserved: h.reserved,
+                structures: Vec::new(),
+            });
+            json_table_shell(out, t, &shell, depth, |out, key, depth| {
+                if key != "structures" {
+                    return false;
+                }
+                json_array(out, &h.structures, depth, json_hmat_structure);
+                true
+            });
+        }
+        _ => json_value(out, &table_json(t), depth),
+    }
+}
+
+/// A decoded table written from `shell` (a copy with its large arrays
+/// empty); `special` writes those arrays (and returns true for their keys).
+fn json_table_shell(
+    out: &mut Text,
+    t: &LoadedTable,
+    shell: &Table,
+    depth: usize,
+    mut special: impl FnMut(&mut Text, &str, usize) -> bool,
+) {
+    let v = decoded_table_json(t, shell);
+    match &v {
+        Value::Object(m) => {
+            json_object(out, m, depth, |out, key, _, depth| special(out, key, depth))
+        }
+        _ => json_value(out, &v, depth),
+    }
+}
+
+/// One HMAT structure; a locality structure's matrix is streamed.
+fn json_hmat_structure(out: &mut Text, st: &HmatStructure, depth: usize) {
+    let HmatStructure::LocalityLatencyBandwidth(l) = st else {
+        json_serialized(out, st, depth);
+        return;
+    };
+    let shell = HmatStructure::LocalityLatencyBandwidth(Locality {
+        flags: l.flags,
+        data_type: l.data_type,
+        min_transfer_size: l.min_transfer_size,
+        entry_base_unit: l.entry_base_unit,
+        initiators: l.initiators.clone(),
+        targets: l.targets.clone(),
+        entries: Vec::new(),
+        reserved0: l.reserved0,
+        reserved1: l.reserved1,
+        reserved2: l.reserved2,
+        trailing: l.trailing.clone(),
+    });
+    let v = serde_json::to_value(&shell).unwrap_or(Value::Null);
+    match &v {
+        Value::Object(m) => json_object(out, m, depth, |out, key, _, depth| {
+            if key != "entries" {
+                return false;
+            }
+            json_matrix(out, &l.entries, depth);
+            true
+        }),
+        _ => json_value(out, &v, depth),
+    }
+}
+
+/// Any serialisable item, through its `serde_json::Value` (one item at a time).
+fn json_serialized<T: serde::Serialize>(out: &mut Text, item: &T, depth: usize) {
+    json_value(
+        out,
+        &serde_json::to_value(item).unwrap_or(Value::Null),
+        depth,
+    );
+}
+
+/// Two spaces per level, as serde_json's pretty printer indents.
+fn json_indent(out: &mut Text, depth: usize) {
+    out.s.resize(out.s.len() + 2 * depth, b' ');
+}
+
+/// A JSON array of `items` at nesting `depth`, each written by `item`.
+fn json_array<T>(
+    out: &mut Text,
+    items: &[T],
+    depth: usize,
+    mut item: impl FnMut(&mut Text, &T, usize),
+) {
+    if items.is_empty() {
+        out.s.extend_from_slice(b"[]");
+        return;
+    }
+    out.s.extend_from_slice(b"[\n");
+    for (k, it) in items.iter().enumerate() {
+        if k > 0 {
+            out.s.extend_from_slice(b",\n");
+        }
+        json_indent(out, depth + 1);
+        item(out, it, depth + 1);
+        out.maybe_flush();
+    }
+    out.s.push(b'\n');
+    json_indent(out, depth);
+    out.s.push(b']');
+}
+
+/// A JSON object at nesting `depth`; `special` may write a member's value
+/// itself (and return true), else the value is written as it is.
+fn json_object(
+    out: &mut Text,
+    m: &serde_json::Map<String, Value>,
+    depth: usize,
+    mut special: impl FnMut(&mut Text, &str, &Value, usize) -> bool,
+) {
+    if m.is_empty() {
+        out.s.extend_from_slice(b"{}");
+        return;
+    }
+    out.s.extend_from_slice(b"{\n");
+    for (k, (key, v)) in m.iter().enumerate() {
+        if k > 0 {
+            out.s.extend_from_slice(b",\n");
+        }
+        json_indent(out, depth + 1);
+        let _ = serde_json::to_writer(&mut out.s, key);
+        out.s.extend_from_slice(b": ");
+        if !special(out, key, v, depth + 1) {
+            json_value(out, v, depth + 1);
+        }
+        out.maybe_flush();
+    }
+    out.s.push(b'\n');
+    json_indent(out, depth);
+    out.s.push(b'}');
+}
+
+/// Any JSON value, pretty-printed at nesting `depth` as serde_json does.
+fn json_value(out: &mut Text, v: &Value, depth: usize) {
+    match v {
+        Value::Array(a) => json_array(out, a, depth, json_value),
+        Value::Object(m) => json_object(out, m, depth, |_, _, _, _| false),
+        leaf => {
+            let _ = serde_json::to_writer(&mut out.s, leaf);
+        }
+    }
+}
+
+/// A matrix of unsigned integers (SLIT distances, HMAT entries) as nested arrays.
+fn json_matrix<T: Copy + Into<u64>>(out: &mut Text, rows: &[Vec<T>], depth: usize) {
+    json_array(out, rows, depth, |out, row, depth| {
+        if row.is_empty() {
+            out.s.extend_from_slice(b"[]");
+            return;
+        }
+        let ind = 2 * (depth + 1);
+        out.s.reserve(row.len() * (ind + 8) + 2 * depth + 4);
+        out.s.push(b'[');
+        for (k, &v) in row.iter().enumerate() {
+            // ",\n" between cells, "\n" after "[", the indent, the digits: pushed
+            // a byte at a time into the reserved room (no memcpy call per cell).
+            if k > 0 {
+                out.s.push(b',');
+            }
+            out.s.push(b'\n');
+            for _ in 0..ind {
+                out.s.push(b' ');
+            }
+            push_dec(&mut out.s, v.into());
+        }
+        out.s.push(b'\n');
+        json_indent(out, depth);
+        out.s.push(b']');
+    });
 }
 
 /// One table read back from JSON: decoded, or raw bytes kept whole.
@@ -363,8 +620,16 @@ fn table_from_json(item: Value) -> Result<JsonTable, TableJsonError> {
 
 // ---------------------------------------------------------------- text
 
-struct Text {
-    s: String,
+/// The text view being written: lines go into `s`, which is handed to the
+/// writer `w` whenever it holds [`Text::CHUNK`] bytes, so that a large table
+/// never sits in memory as one string. The first write error is kept in `err`
+/// (later output is dropped) and returned at the end.
+struct Text<'w> {
+    s: Vec<u8>,
+    /// Scratch for field names built on the fly (HMAT entries).
+    name: String,
+    w: &'w mut dyn std::io::Write,
+    err: Option<std::io::Error>,
 }
 
 /// The offset and the size of a field of a layout struct, e.g.
@@ -381,9 +646,75 @@ fn field_size<T, F>(_get: fn(&T) -> &F) -> usize {
     size_of::<F>()
 }
 
-impl Text {
+impl<'w> Text<'w> {
+    /// Bytes collected before they are handed to the writer.
+    const CHUNK: usize = 1 << 16;
+
+    fn new(w: &'w mut dyn std::io::Write) -> Self {
+        Text {
+            s: Vec::with_capacity(Self::CHUNK + 4096),
+            name: String::new(),
+            w,
+            err: None,
+        }
+    }
+
+    /// Hands the collected bytes to the writer.
+    fn flush(&mut self) {
+        if self.err.is_none()
+            && let Err(e) = self.w.write_all(&self.s)
+        {
+            self.err = Some(e);
+        }
+        self.s.clear();
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.s.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    /// Flushes and returns the first write error.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.flush();
+        self.err.map_or(Ok(()), Err)
+    }
+
+    /// `[{off:03X}h {off:04} {len:3}] {name:>36} : ` without the formatting machinery.
+    fn prefix(&mut self, off: usize, len: usize, name: &str) {
+        let s = &mut self.s;
+        s.push(b'[');
+        push_uint(s, off as u64, 16, 3, b'0');
+        s.extend_from_slice(b"h ");
+        push_uint(s, off as u64, 10, 4, b'0');
+        s.push(b' ');
+        push_uint(s, len as u64, 10, 3, b' ');
+        s.extend_from_slice(b"] ");
+        let w = name.chars().count();
+        s.resize(s.len() + 36usize.saturating_sub(w), b' ');
+        s.extend_from_slice(name.as_bytes());
+        s.extend_from_slice(b" : ");
+    }
+
     fn field(&mut self, off: usize, len: usize, name: &str, value: impl std::fmt::Display) {
-        let _ = writeln!(self.s, "[{off:03X}h {off:04} {len:3}] {name:>36} : {value}");
+        self.prefix(off, len, name);
+        let _ = writeln!(self.s, "{value}");
+        self.maybe_flush();
+    }
+    /// A field whose name is built from `name` (no String per line).
+    fn field_named(
+        &mut self,
+        off: usize,
+        len: usize,
+        name: std::fmt::Arguments<'_>,
+        value: impl std::fmt::Display,
+    ) {
+        let mut n = std::mem::take(&mut self.name);
+        n.clear();
+        let _ = std::fmt::Write::write_fmt(&mut n, name);
+        self.field(off, len, &n, value);
+        self.name = n;
     }
     /// A field of a layout struct that starts at `base`: `(offset, len)` from [`at!`].
     fn at(
@@ -399,21 +730,71 @@ impl Text {
         let _ = writeln!(self.s, "{:15} {name:>36} : {value}", "");
     }
     fn blank(&mut self) {
-        self.s.push('\n');
+        self.s.push(b'\n');
+        self.maybe_flush();
     }
 }
 
-fn x8(v: u8) -> String {
-    format!("0x{v:02X} ({v})")
+/// Appends `v` in `radix` (10 or 16, upper-case digits), right-aligned in
+/// `width` columns padded with `pad` (as `{v:0width$X}` / `{v:width$}` print it).
+fn push_uint(s: &mut Vec<u8>, mut v: u64, radix: u64, width: usize, pad: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let (Some(slot), Some(d)) = (buf.get_mut(i), DIGITS.get((v % radix) as usize)) {
+            *slot = *d;
+        }
+        v /= radix;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    let digits = buf.get(i..).unwrap_or_default();
+    s.resize(s.len() + width.saturating_sub(digits.len()), pad);
+    s.extend_from_slice(digits);
 }
-fn x16(v: u16) -> String {
-    format!("0x{v:04X} ({v})")
+
+/// Appends `v` in decimal; values below 1000 (every SLIT cell, most HMAT
+/// entries) a byte at a time.
+fn push_dec(s: &mut Vec<u8>, v: u64) {
+    let d = |x: u64| b'0' + (x % 10) as u8;
+    if v < 10 {
+        s.push(d(v));
+    } else if v < 100 {
+        s.push(d(v / 10));
+        s.push(d(v));
+    } else if v < 1000 {
+        s.push(d(v / 100));
+        s.push(d(v / 10));
+        s.push(d(v));
+    } else {
+        push_uint(s, v, 10, 0, b' ');
+    }
 }
-fn x32(v: u32) -> String {
-    format!("0x{v:08X} ({v})")
+
+/// A value shown by a closure: formatting happens when it is written, into the
+/// output, with no String in between.
+struct Lazy<F>(F);
+
+impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (self.0)(f)
+    }
 }
-fn x64(v: u64) -> String {
-    format!("0x{v:016X}")
+
+fn x8(v: u8) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:02X} ({v})"))
+}
+fn x16(v: u16) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:04X} ({v})"))
+}
+fn x32(v: u32) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:08X} ({v})"))
+}
+fn x64(v: u64) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| write!(f, "0x{v:016X}"))
 }
 fn hex_bytes(b: &[u8]) -> String {
     b.iter()
@@ -438,21 +819,31 @@ fn size(v: u64) -> String {
     format!("{v} bytes")
 }
 
-fn flag_names(flags: u32, names: &[(u32, &str)]) -> String {
-    let mut out: Vec<String> = names
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    let known = names.iter().fold(0, |a, (b, _)| a | b);
-    if flags & !known != 0 {
-        out.push(format!("reserved bits 0x{:X}", flags & !known));
-    }
-    if out.is_empty() {
-        "none: Disabled".into()
-    } else {
-        out.join(", ")
-    }
+/// The names of the set `flags` bits, `, `-separated, then any reserved bits;
+/// `none: Disabled` when no bit is set. Written when displayed (no String).
+fn flag_names<'a>(flags: u32, names: &'a [(u32, &'a str)]) -> impl std::fmt::Display + 'a {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| {
+        let mut first = true;
+        for (_, n) in names.iter().filter(|(bit, _)| flags & bit != 0) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            f.write_str(n)?;
+            first = false;
+        }
+        let known = names.iter().fold(0, |a, (b, _)| a | b);
+        if flags & !known != 0 {
+            if !first {
+                f.write_str(", ")?;
+            }
+            write!(f, "reserved bits 0x{:X}", flags & !known)?;
+            first = false;
+        }
+        if first {
+            f.write_str("none: Disabled")?;
+        }
+        Ok(())
+    })
 }
 
 fn cpu_flags(flags: u32) -> String {
@@ -467,13 +858,13 @@ fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) 
         0,
         at!(RawHeader, signature),
         "Signature",
-        format!("{} [{name}]", h.signature),
+        format_args!("{} [{name}]", h.signature),
     );
     out.at(
         0,
         at!(RawHeader, length),
         "Table Length",
-        format!("0x{:08X} ({})", h.length, h.length),
+        format_args!("0x{:08X} ({})", h.length, h.length),
     );
     out.at(0, at!(RawHeader, revision), "Revision", x8(h.revision));
     let ck = if t.checksum_valid() {
@@ -488,7 +879,7 @@ fn header_text(out: &mut Text, t: &LoadedTable, h: &header::Header, name: &str) 
         0,
         at!(RawHeader, checksum),
         "Checksum",
-        format!("0x{:02X} ({ck})", h.checksum),
+        format_args!("0x{:02X} ({ck})", h.checksum),
     );
     out.at(0, at!(RawHeader, oem_id), "Oem ID", h.oem_id);
     out.at(
@@ -554,14 +945,14 @@ fn srat_text(out: &mut Text, s: &Srat) {
             o,
             at!(RawMemory, typ),
             "Subtable Type",
-            format!("0x{t:02X} [{}]", srat_type_name(t)),
+            format_args!("0x{t:02X} [{}]", srat_type_name(t)),
         );
         let len = e.encoded_len();
         out.at(
             o,
             at!(RawMemory, length),
             "Length",
-            format!("0x{len:02X} ({len})"),
+            format_args!("0x{len:02X} ({len})"),
         );
         match e {
             SratEntry::LocalApic { .. } => srat_local_apic_text(out, o, e),
@@ -615,7 +1006,7 @@ fn srat_local_apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, proximity_domain_lo),
         "Proximity Domain Low(8)",
-        format!("0x{p0:02X}"),
+        format_args!("0x{p0:02X}"),
     );
     out.at(o, at!(R, apic_id), "Apic ID", x8(*apic_id));
     out.at(o, at!(R, flags), "Flags", cpu_flags(*flags));
@@ -624,7 +1015,7 @@ fn srat_local_apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, proximity_domain_hi),
         "Proximity Domain High(24)",
-        format!("0x{p3:02X}{p2:02X}{p1:02X}"),
+        format_args!("0x{p3:02X}{p2:02X}{p1:02X}"),
     );
     out.note("Proximity Domain", x32(*proximity_domain));
     out.at(o, at!(R, clock_domain), "Clock Domain", x32(*clock_domain));
@@ -654,14 +1045,14 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(o, at!(R, base_address), "Base Address", x64(*base_address));
     out.at(
         o,
         at!(R, range_length),
         "Address Length",
-        format!(
+        format_args!(
             "{} ({}, end 0x{:X})",
             x64(*length),
             size(*length),
@@ -672,7 +1063,7 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
     let names = flag_names(
         *flags,
@@ -686,7 +1077,7 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, flags),
         "Flags",
-        format!("0x{flags:08X} ({names})"),
+        format_args!("0x{flags:08X} ({names})"),
     );
     out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
 }
@@ -708,7 +1099,7 @@ fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(
         o,
@@ -723,7 +1114,7 @@ fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
 }
 
@@ -770,7 +1161,12 @@ fn srat_gic_its_text(out: &mut Text, o: usize, e: &SratEntry) {
         "Proximity Domain",
         x32(*proximity_domain),
     );
-    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(
+        o,
+        at!(R, reserved),
+        "Reserved",
+        format_args!("0x{reserved:04X}"),
+    );
     out.at(o, at!(R, its_id), "ITS ID", x32(*its_id));
 }
 
@@ -786,7 +1182,12 @@ fn srat_rintc_text(out: &mut Text, o: usize, e: &SratEntry) {
         return;
     };
     type R = RawRintc;
-    out.at(o, at!(R, reserved), "Reserved", format!("0x{reserved:04X}"));
+    out.at(
+        o,
+        at!(R, reserved),
+        "Reserved",
+        format_args!("0x{reserved:04X}"),
+    );
     out.at(
         o,
         at!(R, proximity_domain),
@@ -809,7 +1210,7 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{:02X}", g.reserved1),
+        format_args!("0x{:02X}", g.reserved1),
     );
     let ht = g.device_handle.handle_type();
     let htn = match ht {
@@ -821,7 +1222,7 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, device_handle_type),
         "Device Handle Type",
-        format!("0x{ht:02X} ({htn})"),
+        format_args!("0x{ht:02X} ({htn})"),
     );
     out.at(
         o,
@@ -841,13 +1242,13 @@ fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
         o,
         at!(R, flags),
         "Flags",
-        format!("0x{:08X} ({names})", g.flags),
+        format_args!("0x{:08X} ({names})", g.flags),
     );
     out.at(
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{:08X}", g.reserved2),
+        format_args!("0x{:08X}", g.reserved2),
     );
 }
 
@@ -862,7 +1263,7 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 h,
                 at!(P, devfn),
                 "PCI Device/Function",
-                format!(
+                format_args!(
                     "0x{:02X} (device {}, function {})",
                     p.devfn(),
                     p.device,
@@ -870,7 +1271,7 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 ),
             );
             out.at(h, at!(P, reserved), "Reserved", hex_bytes(&p.reserved));
-            out.note("Device Handle", format!("PCI {p}"));
+            out.note("Device Handle", format_args!("PCI {p}"));
         }
         DeviceHandle::Acpi(a) => {
             type A = RawAcpiHandle;
@@ -880,9 +1281,12 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
                 h,
                 at!(A, reserved),
                 "Reserved",
-                format!("0x{:08X}", a.reserved),
+                format_args!("0x{:08X}", a.reserved),
             );
-            out.note("Device Handle", format!("ACPI {} UID {}", a.hid, a.uid));
+            out.note(
+                "Device Handle",
+                format_args!("ACPI {} UID {}", a.hid, a.uid),
+            );
         }
         DeviceHandle::Raw { bytes, .. } => {
             let (_, n) = at!(RawGeneric, device_handle);
@@ -896,25 +1300,53 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
     }
 }
 
+/// `" {v:3}"` for every byte value: one SLIT cell of the text view and the
+/// space before it. Evaluated at compile time (an index out of range would
+/// fail the build, so the indexing cannot panic at run time).
+#[allow(clippy::indexing_slicing)]
+static SLIT_CELLS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let d = [(v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8];
+        t[v] = [
+            b' ',
+            if v >= 100 { b'0' + d[0] } else { b' ' },
+            if v >= 10 { b'0' + d[1] } else { b' ' },
+            b'0' + d[2],
+        ];
+        v += 1;
+    }
+    t
+};
+
 fn slit_text(out: &mut Text, s: &Slit) {
     let n = s.locality_count();
     out.at(
         header::HEADER_LEN,
         at!(RawSlitBody, locality_count),
         "Localities",
-        format!("0x{n:016X} ({n})"),
+        format_args!("0x{n:016X} ({n})"),
     );
     let base = crate::acpi::slit::MATRIX_OFFSET;
+    let mut name = String::with_capacity(16);
     for (i, row) in s.distances.iter().enumerate() {
-        out.field(
-            base + i * n,
-            n,
-            &format!("Locality {i:>3}"),
-            row.iter()
-                .map(|v| format!("{v:3}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        name.clear();
+        let _ = write!(name, "Locality {i:>3}");
+        out.prefix(base + i * n, n, &name);
+        // `{v:3}` per cell, one space between cells: 4-byte cells from a table.
+        out.s.reserve(4 * row.len() + 1);
+        let mut cells = row.iter();
+        if let Some(&v) = cells.next() {
+            let [_, a, b, c] = SLIT_CELLS.get(usize::from(v)).copied().unwrap_or_default();
+            out.s.extend_from_slice(&[a, b, c]);
+        }
+        for &v in cells {
+            out.s
+                .extend_from_slice(&SLIT_CELLS.get(usize::from(v)).copied().unwrap_or_default());
+        }
+        out.s.push(b'\n');
+        out.maybe_flush();
     }
     if !s.trailing.0.is_empty() {
         out.field(
@@ -940,21 +1372,23 @@ fn hmat_type_name(t: u16) -> &'static str {
 
 /// An HMAT locality entry value in real units: latency in picoseconds
 /// (ns when whole), bandwidth in MB/s.
-fn lb_value(entry: u16, base: u64, dt: u8) -> String {
-    let v = u128::from(entry) * u128::from(base);
-    if entry == 0 {
-        "no information".into()
-    } else if data_type::is_latency(dt) {
-        if v % 1000 == 0 {
-            format!("{v} ps = {} ns", v / 1000)
+fn lb_value(entry: u16, base: u64, dt: u8) -> impl std::fmt::Display {
+    Lazy(move |f: &mut std::fmt::Formatter<'_>| {
+        let v = u128::from(entry) * u128::from(base);
+        if entry == 0 {
+            f.write_str("no information")
+        } else if data_type::is_latency(dt) {
+            if v % 1000 == 0 {
+                write!(f, "{v} ps = {} ns", v / 1000)
+            } else {
+                write!(f, "{v} ps")
+            }
+        } else if data_type::is_bandwidth(dt) {
+            write!(f, "{v} MB/s")
         } else {
-            format!("{v} ps")
+            write!(f, "{v}")
         }
-    } else if data_type::is_bandwidth(dt) {
-        format!("{v} MB/s")
-    } else {
-        format!("{v}")
-    }
+    })
 }
 
 fn hmat_text(out: &mut Text, h: &Hmat) {
@@ -962,7 +1396,7 @@ fn hmat_text(out: &mut Text, h: &Hmat) {
         header::HEADER_LEN,
         size_of::<u32>(),
         "Reserved",
-        format!("0x{:08X}", h.reserved),
+        format_args!("0x{:08X}", h.reserved),
     );
     out.blank();
     for (s, o) in h.structures.iter().zip(h.structure_offsets()) {
@@ -972,7 +1406,7 @@ fn hmat_text(out: &mut Text, h: &Hmat) {
             o,
             at!(RawMpda, header.typ),
             "Structure Type",
-            format!("0x{t:04X} [{}]", hmat_type_name(t)),
+            format_args!("0x{t:04X} [{}]", hmat_type_name(t)),
         );
         let len = u32::try_from(s.encoded_len()).unwrap_or(u32::MAX);
         match s {
@@ -1001,7 +1435,7 @@ fn hmat_common_text(out: &mut Text, o: usize, reserved: u16, len: u32) {
         o,
         at!(RawMpda, header.reserved),
         "Reserved",
-        format!("0x{reserved:04X}"),
+        format_args!("0x{reserved:04X}"),
     );
     out.at(o, at!(RawMpda, header.length), "Length", x32(len));
 }
@@ -1027,12 +1461,17 @@ fn hmat_mpda_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
     } else {
         "initiator field not valid"
     };
-    out.at(o, at!(R, flags), "Flags", format!("0x{flags:04X} ({fl})"));
+    out.at(
+        o,
+        at!(R, flags),
+        "Flags",
+        format_args!("0x{flags:04X} ({fl})"),
+    );
     out.at(
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:04X}"),
+        format_args!("0x{reserved1:04X}"),
     );
     out.at(
         o,
@@ -1050,7 +1489,7 @@ fn hmat_mpda_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{reserved2:08X}"),
+        format_args!("0x{reserved2:08X}"),
     );
     out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
     out.at(o, at!(R, reserved4), "Reserved4", x64(*reserved4));
@@ -1067,7 +1506,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, flags),
         "Flags",
-        format!(
+        format_args!(
             "0x{:02X} (memory hierarchy: {hier}, access attributes {})",
             l.flags,
             (l.flags >> 4) & 3
@@ -1081,7 +1520,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, data_type),
         "Data Type",
-        format!("0x{:02X} ({dt})", l.data_type),
+        format_args!("0x{:02X} ({dt})", l.data_type),
     );
     out.at(
         o,
@@ -1093,7 +1532,7 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{:02X}", l.reserved1),
+        format_args!("0x{:02X}", l.reserved1),
     );
     let ni = l.initiators.len();
     let nt = l.targets.len();
@@ -1108,18 +1547,18 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         o,
         at!(R, reserved2),
         "Reserved2",
-        format!("0x{:08X}", l.reserved2),
+        format_args!("0x{:08X}", l.reserved2),
     );
     let unit = if data_type::is_latency(l.data_type) {
-        format!("{} ps", l.entry_base_unit)
+        format_args!("{} ps", l.entry_base_unit)
     } else {
-        format!("{} MB/s", l.entry_base_unit)
+        format_args!("{} MB/s", l.entry_base_unit)
     };
     out.at(
         o,
         at!(R, entry_base_unit),
         "Entry Base Unit",
-        format!("{} ({unit})", x64(l.entry_base_unit)),
+        format_args!("{} ({unit})", x64(l.entry_base_unit)),
     );
     locality_lists_text(out, o + size_of::<R>(), l);
 }
@@ -1153,11 +1592,11 @@ fn locality_lists_text(out: &mut Text, start: usize, l: &Locality) {
         for (k, v) in row.iter().enumerate() {
             let ip = l.initiators.get(i).copied().unwrap_or(0);
             let tp = l.targets.get(k).copied().unwrap_or(0);
-            out.field(
+            out.field_named(
                 eo + ENTRY * (i * nt + k),
                 ENTRY,
-                &format!("Entry [{ip} -> {tp}]"),
-                format!(
+                format_args!("Entry [{ip} -> {tp}]"),
+                format_args!(
                     "0x{v:04X} ({})",
                     lb_value(*v, l.entry_base_unit, l.data_type)
                 ),
@@ -1222,13 +1661,13 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
         o,
         at!(R, reserved1),
         "Reserved1",
-        format!("0x{reserved1:08X}"),
+        format_args!("0x{reserved1:08X}"),
     );
     out.at(
         o,
         at!(R, cache_size),
         "Memory Side Cache Size",
-        format!("{} ({})", x64(*cache_size), size(*cache_size)),
+        format_args!("{} ({})", x64(*cache_size), size(*cache_size)),
     );
     out.at(
         o,
@@ -1250,7 +1689,7 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
             start + HANDLE * k,
             HANDLE,
             "SMBIOS Handle",
-            format!("0x{hdl:04X}"),
+            format_args!("0x{hdl:04X}"),
         );
     }
     if !trailing.0.is_empty() {
@@ -1265,7 +1704,21 @@ fn hmat_cache_text(out: &mut Text, o: usize, len: u32, s: &HmatStructure) {
 
 /// The iasl-style text of one table.
 pub fn table_text(t: &LoadedTable) -> String {
-    let mut out = Text { s: String::new() };
+    let mut buf = Vec::new();
+    let mut out = Text::new(&mut buf);
+    write_table_text(&mut out, t);
+    // Writing into a Vec cannot fail.
+    let _ = out.finish();
+    into_string(buf)
+}
+
+/// The bytes the text view wrote (always UTF-8: only `str`s are written).
+fn into_string(buf: Vec<u8>) -> String {
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes the iasl-style text of one table into `out`.
+fn write_table_text(out: &mut Text, t: &LoadedTable) {
     let src = t.source.as_deref().unwrap_or("<input>");
     let _ = writeln!(
         out.s,
@@ -1275,25 +1728,20 @@ pub fn table_text(t: &LoadedTable) -> String {
     );
     match &t.table {
         Ok(Table::Srat(s)) => {
-            header_text(&mut out, t, &s.header, "System Resource Affinity Table");
-            srat_text(&mut out, s);
+            header_text(out, t, &s.header, "System Resource Affinity Table");
+            srat_text(out, s);
         }
         Ok(Table::Slit(s)) => {
-            header_text(&mut out, t, &s.header, "System Locality Information Table");
-            slit_text(&mut out, s);
+            header_text(out, t, &s.header, "System Locality Information Table");
+            slit_text(out, s);
         }
         Ok(Table::Hmat(h)) => {
-            header_text(
-                &mut out,
-                t,
-                &h.header,
-                "Heterogeneous Memory Attribute Table",
-            );
-            hmat_text(&mut out, h);
+            header_text(out, t, &h.header, "Heterogeneous Memory Attribute Table");
+            hmat_text(out, h);
         }
         // Table::Other, or a table a later codec decodes: the header, then raw bytes.
         Ok(other) => {
-            header_text(&mut out, t, other.header(), "not decoded");
+            header_text(out, t, other.header(), "not decoded");
             let body = t.bytes.get(header::HEADER_LEN..).unwrap_or_default();
             out.field(header::HEADER_LEN, body.len(), "Raw Data", hex_bytes(body));
             out.blank();
@@ -1302,50 +1750,59 @@ pub fn table_text(t: &LoadedTable) -> String {
             let _ = writeln!(out.s, "**** cannot decode: {e}\n");
         }
     }
-    out.s
+    out.maybe_flush();
 }
 
 /// The findings and guest node table as text.
 pub fn findings_text(report: &Report) -> String {
-    let mut s = String::new();
+    let mut buf = Vec::new();
+    write_findings(&mut buf, report);
+    into_string(buf)
+}
+
+/// Appends [`findings_text`] to `out`.
+fn write_findings(out: &mut Vec<u8>, report: &Report) {
     if report.findings.is_empty() {
-        s.push_str("Findings: none\n");
+        out.extend_from_slice(b"Findings: none\n");
     } else {
-        let _ = writeln!(s, "Findings:");
+        out.extend_from_slice(b"Findings:\n");
         for f in &report.findings {
-            let place = match (&f.table, f.offset) {
-                (Some(t), Some(o)) => format!("{t} @ 0x{o:03X} ({o})"),
-                (Some(t), None) => t.clone(),
-                (None, Some(o)) => format!("@ 0x{o:03X}"),
-                (None, None) => String::new(),
-            };
-            let src = f
-                .source
-                .as_deref()
-                .map(|s| format!(" [{s}]"))
-                .unwrap_or_default();
+            let place = Lazy(
+                |w: &mut std::fmt::Formatter<'_>| match (&f.table, f.offset) {
+                    (Some(t), Some(o)) => write!(w, "{t} @ 0x{o:03X} ({o})"),
+                    (Some(t), None) => w.write_str(t),
+                    (None, Some(o)) => write!(w, "@ 0x{o:03X}"),
+                    (None, None) => Ok(()),
+                },
+            );
+            let src = Lazy(
+                |w: &mut std::fmt::Formatter<'_>| match f.source.as_deref() {
+                    Some(s) => write!(w, " [{s}]"),
+                    None => Ok(()),
+                },
+            );
             let _ = writeln!(
-                s,
+                out,
                 "  {:<7} {}: {place}{src}: {}",
                 f.severity, f.code, f.message
             );
         }
     }
-    s.push('\n');
+    out.push(b'\n');
     if !report.guest_nodes.is_empty() {
         let _ = writeln!(
-            s,
+            out,
             "Guest nodes (Linux 6.12 numbering: processors and generic initiators in table order, then memory):"
         );
         let _ = writeln!(
-            s,
+            out,
             "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
             "PXM", "Node", "CPUs", "Memory", "Hotplug", "GI", "GP"
         );
         for g in &report.guest_nodes {
             let node = g.node.map_or("-".to_string(), |n| n.to_string());
             let _ = writeln!(
-                s,
+                out,
                 "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
                 g.pxm,
                 node,
@@ -1365,14 +1822,30 @@ pub fn findings_text(report: &Report) -> String {
             );
         }
     }
-    s
 }
 
 /// The whole text report: every table, then findings and guest nodes.
 pub fn text_report(tables: &[LoadedTable], report: &Report) -> String {
-    let mut s: String = tables.iter().map(table_text).collect();
-    s.push_str(&findings_text(report));
-    s
+    let mut buf = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_text_report(&mut buf, tables, report);
+    into_string(buf)
+}
+
+/// Writes the whole text report ([`text_report`]'s bytes) to `w`, a table at a
+/// time in chunks of 64 KiB, without building the report as one string.
+pub fn write_text_report<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    tables: &[LoadedTable],
+    report: &Report,
+) -> std::io::Result<()> {
+    let mut w = w;
+    let mut out = Text::new(&mut w);
+    for t in tables {
+        write_table_text(&mut out, t);
+    }
+    write_findings(&mut out.s, report);
+    out.finish()
 }
 
 /// Loads, lints and returns both (convenience for the CLI).
@@ -1380,4 +1853,100 @@ pub fn inspect(paths: &[PathBuf]) -> Result<(Vec<LoadedTable>, Report), ReportEr
     let tables = load(paths)?;
     let report = lint(&tables);
     Ok((tables, report))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::acpi::Locality;
+
+    /// Every table file under `dir`, recursively.
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if is_table_file_name(&p.file_name().unwrap().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+
+    /// A SLIT and an HMAT with odd shapes (trailing bytes, ragged and empty
+    /// rows, a locality structure with no targets), encoded and decoded.
+    fn odd_tables() -> Vec<LoadedTable> {
+        let mut slit = Slit::new(vec![vec![10, 20, 255], vec![20, 10, 0], vec![1, 2, 3]]);
+        slit.trailing = crate::acpi::text::HexBytes(vec![1, 2, 3]);
+        let mut hmat = Hmat::new();
+        let l = Locality {
+            flags: 0,
+            data_type: 0,
+            min_transfer_size: 0,
+            entry_base_unit: 1000,
+            initiators: vec![0, 1],
+            targets: vec![2, 3, 4],
+            entries: vec![vec![1, 2, 3], vec![0, 65535, 7]],
+            reserved0: 0,
+            reserved1: 0,
+            reserved2: 0,
+            trailing: crate::acpi::text::HexBytes(vec![9]),
+        };
+        hmat.structures
+            .push(HmatStructure::LocalityLatencyBandwidth(l.clone()));
+        let mut empty = l;
+        empty.targets.clear();
+        empty.entries = vec![Vec::new(), Vec::new()];
+        empty.data_type = 3;
+        hmat.structures
+            .push(HmatStructure::LocalityLatencyBandwidth(empty));
+        let slit0 = Slit::new(Vec::new());
+        [
+            Table::Slit(slit).encode(),
+            Table::Hmat(hmat).encode(),
+            Table::Slit(slit0).encode(),
+        ]
+        .into_iter()
+        .map(|b| LoadedTable::decode(Some("odd \"quoted\"\tsource".into()), b))
+        .collect()
+    }
+
+    /// The streamed views are byte for byte what serde_json's pretty printer
+    /// makes of the `Value` document, and what the per-table text gives, on
+    /// every QEMU golden blob, the examples and odd shapes.
+    #[test]
+    fn streamed_views_equal_the_value_views() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        files(&root.join("tests/data/qemu-golden"), &mut paths);
+        files(&root.join("examples"), &mut paths);
+        assert!(paths.len() > 20, "{paths:?}");
+        let mut sets: Vec<Vec<LoadedTable>> = paths
+            .iter()
+            .map(|p| {
+                vec![LoadedTable::decode(
+                    Some(p.display().to_string()),
+                    std::fs::read(p).unwrap(),
+                )]
+            })
+            .collect();
+        let mut broken = std::fs::read(&paths[0]).unwrap();
+        broken.truncate(40);
+        sets.push(vec![LoadedTable::decode(None, broken)]);
+        sets.push(odd_tables());
+        sets.push(sets.iter().flatten().cloned().collect());
+        for set in &sets {
+            let rep = lint(set);
+            let mut json = Vec::new();
+            write_json_report(&mut json, set, &rep).unwrap();
+            let want = serde_json::to_string_pretty(&json_report(set, &rep)).unwrap();
+            assert_eq!(String::from_utf8(json).unwrap(), want);
+            let mut text = Vec::new();
+            write_text_report(&mut text, set, &rep).unwrap();
+            let mut want: String = set.iter().map(table_text).collect();
+            want.push_str(&findings_text(&rep));
+            assert_eq!(String::from_utf8(text).unwrap(), want);
+        }
+    }
 }

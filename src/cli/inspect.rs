@@ -34,14 +34,18 @@ pub struct Args {
 /// Runs `vnuma inspect`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let (tables, rep) = report::inspect(&args.paths)?;
-    if args.json {
-        let doc = report::json_report(&tables, &rep);
-        let mut s = serde_json::to_string_pretty(&doc)?;
-        s.push('\n');
-        super::out::stdout(s)?;
-    } else {
-        super::out::stdout(report::text_report(&tables, &rep))?;
-    }
+    // Streamed to standard output (no report-sized string in memory).
+    super::out::stream(|out| {
+        if args.json {
+            report::write_json_report(out, &tables, &rep)?;
+            out.write_all(
+                b"
+",
+            )
+        } else {
+            report::write_text_report(out, &tables, &rep)
+        }
+    })?;
     let undecodable = tables.iter().filter(|t| t.table.is_err()).count();
     if undecodable > 0 {
         super::out::errln(format!(

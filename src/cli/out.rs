@@ -25,6 +25,17 @@ pub fn stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     }
 }
 
+/// Streams to standard output through a 64 KiB buffer (no output-sized string in
+/// memory), with the same error mapping as [`stdout`].
+pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let mut o = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut o).and_then(|()| o.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write standard output")),
+    }
+}
+
 /// Writes `text` to standard error, ignoring failures.
 pub fn err(text: impl AsRef<[u8]>) {
     let mut e = std::io::stderr().lock();

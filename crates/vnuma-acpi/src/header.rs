@@ -196,9 +196,40 @@ pub struct TableWriter {
 impl TableWriter {
     /// Starts a table with `header` (its `length`/`checksum` are ignored).
     pub fn new(header: &Header) -> Self {
-        let mut buf = Vec::with_capacity(256);
+        Self::with_capacity(header, 256)
+    }
+
+    /// Starts a table with `header`, reserving room for `len` bytes in all
+    /// (header included), so that a writer told the exact length never grows.
+    pub fn with_capacity(header: &Header, len: usize) -> Self {
+        let mut buf = Vec::with_capacity(len.max(HEADER_LEN));
         buf.extend_from_slice(header.to_raw().as_bytes());
         TableWriter { buf }
+    }
+
+    /// Appends `count` copies of `byte`.
+    pub fn fill(&mut self, byte: u8, count: usize) {
+        self.buf.resize(self.buf.len().saturating_add(count), byte);
+    }
+
+    /// Appends `values` as little-endian u16s, a whole slice at once.
+    pub fn u16s(&mut self, values: &[u16]) {
+        #[cfg(target_endian = "little")]
+        self.buf.extend_from_slice(values.as_bytes());
+        #[cfg(not(target_endian = "little"))]
+        for v in values {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    /// Appends `values` as little-endian u32s, a whole slice at once.
+    pub fn u32s(&mut self, values: &[u32]) {
+        #[cfg(target_endian = "little")]
+        self.buf.extend_from_slice(values.as_bytes());
+        #[cfg(not(target_endian = "little"))]
+        for v in values {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
     }
 
     /// Appends raw bytes.

@@ -451,20 +451,16 @@ impl HmatStructure {
                     reserved2: U32::new(l.reserved2),
                     entry_base_unit: U64::new(l.entry_base_unit),
                 });
-                for pd in l.initiators.iter().chain(&l.targets) {
-                    w.bytes(&pd.to_le_bytes());
-                }
+                w.u32s(&l.initiators);
+                w.u32s(&l.targets);
                 // Row stride is the number of targets; missing cells are 0.
+                // Whole rows at once: cut to the target count, or padded with 0.
+                let nt = l.targets.len();
                 for i in 0..l.initiators.len() {
-                    for t in 0..l.targets.len() {
-                        let v = l
-                            .entries
-                            .get(i)
-                            .and_then(|r| r.get(t))
-                            .copied()
-                            .unwrap_or(0);
-                        w.bytes(&v.to_le_bytes());
-                    }
+                    let row = l.entries.get(i).map_or(&[][..], Vec::as_slice);
+                    let cells = row.get(..nt).unwrap_or(row);
+                    w.u16s(cells);
+                    w.fill(0, 2 * (nt - cells.len()));
                 }
                 w.bytes(&l.trailing.0);
             }
@@ -493,9 +489,8 @@ impl HmatStructure {
                         u16::try_from(smbios_handles.len()).unwrap_or(u16::MAX),
                     ),
                 });
-                for h in smbios_handles.iter().take(usize::from(u16::MAX)) {
-                    w.bytes(&h.to_le_bytes());
-                }
+                let n = smbios_handles.len().min(usize::from(u16::MAX));
+                w.u16s(smbios_handles.get(..n).unwrap_or(smbios_handles));
                 w.bytes(&trailing.0);
             }
             HmatStructure::Unknown { bytes, .. } => w.bytes(&bytes.0),
@@ -503,18 +498,28 @@ impl HmatStructure {
     }
 }
 
-/// Little-endian u32 values of `b` (whose length is a multiple of 4).
+/// Little-endian u32 values of `b` (whose length is a multiple of 4), read
+/// as one slice of zerocopy `U32`s.
 fn u32s(b: &[u8]) -> Vec<u32> {
-    b.chunks_exact(4)
-        .map(|c| U32::read_from_bytes(c).map_or(0, |v| v.get()))
-        .collect()
+    match <[U32]>::ref_from_bytes(b) {
+        Ok(v) => v.iter().map(|x| x.get()).collect(),
+        Err(_) => b
+            .chunks_exact(4)
+            .map(|c| U32::read_from_bytes(c).map_or(0, |v| v.get()))
+            .collect(),
+    }
 }
 
-/// Little-endian u16 values of `b` (whose length is a multiple of 2).
+/// Little-endian u16 values of `b` (whose length is a multiple of 2), read
+/// as one slice of zerocopy `U16`s.
 fn u16s(b: &[u8]) -> Vec<u16> {
-    b.chunks_exact(2)
-        .map(|c| U16::read_from_bytes(c).map_or(0, |v| v.get()))
-        .collect()
+    match <[U16]>::ref_from_bytes(b) {
+        Ok(v) => v.iter().map(|x| x.get()).collect(),
+        Err(_) => b
+            .chunks_exact(2)
+            .map(|c| U16::read_from_bytes(c).map_or(0, |v| v.get()))
+            .collect(),
+    }
 }
 
 /// Decodes a locality structure (`b`: exactly its Length bytes, at table offset `off`).
@@ -548,11 +553,13 @@ fn decode_locality(b: &[u8], off: usize) -> Result<HmatStructure, DecodeError> {
     let (matrix, trailing) = rest
         .split_at_checked(cells.checked_mul(2).ok_or_else(bad)?)
         .ok_or_else(bad)?;
-    let flat = u16s(matrix);
     let entries = if nt == 0 {
         alloc::vec![Vec::new(); ni]
     } else {
-        flat.chunks(nt).map(<[u16]>::to_vec).collect()
+        // One copy per row straight from the table bytes (no flat vector first).
+        let mut rows = Vec::with_capacity(ni);
+        rows.extend(matrix.chunks_exact(2 * nt).map(u16s));
+        rows
     };
     Ok(HmatStructure::LocalityLatencyBandwidth(Locality {
         flags: r.flags,
@@ -648,7 +655,11 @@ impl Hmat {
 
     /// Encodes the table; Length and Checksum are computed here.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = TableWriter::new(&self.header);
+        let len = self
+            .structures
+            .iter()
+            .fold(STRUCTURES_OFFSET, |a, s| a.saturating_add(s.encoded_len()));
+        let mut w = TableWriter::with_capacity(&self.header, len);
         w.raw(&U32::new(self.reserved));
         for s in &self.structures {
             s.encode(&mut w);

@@ -109,7 +109,9 @@ impl Slit {
         let distances = if n == 0 {
             Vec::new()
         } else {
-            matrix.chunks_exact(n).map(<[u8]>::to_vec).collect()
+            let mut rows = Vec::with_capacity(n);
+            rows.extend(matrix.chunks_exact(n).map(<[u8]>::to_vec));
+            rows
         };
         Ok(Slit {
             header,
@@ -122,14 +124,18 @@ impl Slit {
     /// 0xFF (unreachable), longer rows are cut, so the matrix is always square.
     pub fn encode(&self) -> Vec<u8> {
         let n = self.distances.len();
-        let mut w = TableWriter::new(&self.header);
+        let len = MATRIX_OFFSET
+            .saturating_add(n.saturating_mul(n))
+            .saturating_add(self.trailing.0.len());
+        let mut w = TableWriter::with_capacity(&self.header, len);
         w.raw(&RawSlitBody {
             locality_count: U64::new(u64::try_from(n).unwrap_or(u64::MAX)),
         });
+        // Whole rows at once: cut to n, or padded with 0xFF up to n.
         for row in &self.distances {
-            for j in 0..n {
-                w.bytes(&[row.get(j).copied().unwrap_or(0xff)]);
-            }
+            let cells = row.get(..n).unwrap_or(row);
+            w.bytes(cells);
+            w.fill(0xff, n - cells.len());
         }
         w.bytes(&self.trailing.0);
         w.finish()

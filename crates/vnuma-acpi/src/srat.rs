@@ -968,7 +968,17 @@ impl Srat {
 
     /// Decodes the affinity structures from `start` to the end of `bytes`.
     fn decode_entries(bytes: &[u8], start: usize) -> Result<Vec<SratEntry>, DecodeError> {
-        let mut entries = Vec::new();
+        // Count the structures first (one byte read each) so the vector is allocated once.
+        let mut count = 0usize;
+        let mut at = start;
+        while let Some(&len) = bytes.get(at.saturating_add(1)) {
+            if len < 2 {
+                break;
+            }
+            count += 1;
+            at = at.saturating_add(usize::from(len));
+        }
+        let mut entries = Vec::with_capacity(count);
         let mut off = start;
         while let Some(rest) = bytes.get(off..).filter(|r| !r.is_empty()) {
             let (typ, len) = match rest {
@@ -1007,7 +1017,11 @@ impl Srat {
 
     /// Encodes the table; Length and Checksum are computed here.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = TableWriter::new(&self.header);
+        let len = self
+            .entries
+            .iter()
+            .fold(ENTRIES_OFFSET, |a, e| a.saturating_add(e.encoded_len()));
+        let mut w = TableWriter::with_capacity(&self.header, len);
         w.raw(&RawSratBody {
             table_revision: U32::new(self.table_revision),
             reserved: U64::new(self.reserved),
