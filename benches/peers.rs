@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! vnuma's codec side by side with rust-vmm `acpi_tables` 0.2 (the table
 //! builder cloud-hypervisor and other rust-vmm VMMs use), at 1024 proximity
 //! domains: SLIT with 1024 localities, SRAT with 1024 Memory + 1024 PCI Generic

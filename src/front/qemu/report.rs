@@ -4,8 +4,10 @@
 use serde::Serialize;
 
 use super::error::QemuError;
+use super::json::{self, Json, JsonDialect};
 use super::lexer;
-use super::parse::{Arch, Parsed, parse_full};
+use super::parse::{Arch, Parsed, parse_versioned};
+use super::version::QemuVersion;
 use crate::machine::LayoutError;
 use crate::machine::guest::{GuestView, GuestWarning, NoSratCause, guest_view};
 use crate::machine::tables::{Tables, build_tables};
@@ -42,21 +44,37 @@ pub fn affinity_object_ids(args: &[String]) -> Vec<String> {
     opts.iter()
         .filter(|o| o.name == "object")
         .filter_map(|o| {
-            let kv = lexer::parse_keyval(o.arg.as_deref()?, Some("qom-type")).ok()?;
-            let t = kv.get("qom-type")?;
-            (t == "acpi-generic-initiator" || t == "acpi-generic-port")
-                .then(|| kv.get("id").unwrap_or("").to_string())
+            let arg = o.arg.as_deref()?;
+            let (t, id) = if arg.starts_with('{') {
+                let Ok(Json::Dict(d)) = json::parse(arg, JsonDialect::Qemu10) else {
+                    return None;
+                };
+                let s = |k: &str| match d.iter().find(|(x, _)| x == k) {
+                    Some((_, Json::Str(v))) => Some(v.clone()),
+                    _ => None,
+                };
+                (s("qom-type")?, s("id").unwrap_or_default())
+            } else {
+                let kv = lexer::parse_keyval(arg, Some("qom-type")).ok()?;
+                let t = kv.get("qom-type")?.to_string();
+                (t, kv.get("id").unwrap_or("").to_string())
+            };
+            (t == "acpi-generic-initiator" || t == "acpi-generic-port").then_some(id)
         })
         .collect()
 }
 
-/// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`).
+/// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`,
+/// `-machine pflash0=`).
 pub fn has_firmware(args: &[String]) -> bool {
     let Ok(opts) = lexer::split_args(args) else {
         return false;
     };
     opts.iter().any(|o| match o.name.as_str() {
         "bios" | "pflash" => true,
+        "machine" => o.arg.as_deref().is_some_and(|a| {
+            lexer::parse_keyval(a, Some("type")).is_ok_and(|kv| kv.has("pflash0"))
+        }),
         "drive" => o
             .arg
             .as_deref()
@@ -72,7 +90,16 @@ pub fn qemu_report(
     args: &[String],
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
-    let (warnings, parsed) = parse_full(args, arch);
+    qemu_report_versioned(args, arch, QemuVersion::V10_0)
+}
+
+/// Like [`qemu_report`], with the rules of QEMU `version`.
+pub fn qemu_report_versioned(
+    args: &[String],
+    arch: Option<Arch>,
+    version: QemuVersion,
+) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
+    let (warnings, parsed) = parse_versioned(args, arch, version);
     let parsed = match parsed {
         Ok(p) => p,
         Err(e) => return (warnings, Err(QemuReportError::Qemu(e))),
@@ -149,6 +176,10 @@ impl QemuReport {
         let mut v = serde_json::to_value(&self.view)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("warnings".into(), serde_json::json!(self.warnings()));
+            obj.insert(
+                "qemu_version".into(),
+                serde_json::json!(self.parsed.qemu_version),
+            );
         }
         Ok(v)
     }

@@ -3,6 +3,7 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{self, Opts};
+use super::super::version::Profile;
 use super::options::CmdLine;
 use super::{Arch, MachineSel};
 use crate::machine::cpu::{SmpConfig, SmpTopology};
@@ -85,23 +86,24 @@ const IGNORED_PROPS: &[&str] = &[
 ];
 
 /// The machine kind and resolved type name of `-machine type=`.
-fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
+fn machine_kind_of(name: &str, arch: Arch, latest: (u32, u32)) -> Option<(MachineKind, String)> {
     let versioned = |prefix: &str| -> Option<String> {
         let v = name.strip_prefix(prefix)?;
         let (a, b) = v.split_once('.')?;
         let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-        ((a, b) >= (6, 2) && (a, b) <= (10, 0)).then(|| name.to_string())
+        ((a, b) >= (6, 2) && (a, b) <= latest).then(|| name.to_string())
     };
+    let (ma, mi) = latest;
     match arch {
         Arch::X86_64 => match name {
-            "pc" => Some((MachineKind::Pc, "pc-i440fx-10.0".into())),
-            "q35" => Some((MachineKind::Q35, "pc-q35-10.0".into())),
+            "pc" => Some((MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}"))),
+            "q35" => Some((MachineKind::Q35, format!("pc-q35-{ma}.{mi}"))),
             _ => versioned("pc-q35-")
                 .map(|n| (MachineKind::Q35, n))
                 .or_else(|| versioned("pc-i440fx-").map(|n| (MachineKind::Pc, n))),
         },
         Arch::Aarch64 => match name {
-            "virt" => Some((MachineKind::Virt, "virt-10.0".into())),
+            "virt" => Some((MachineKind::Virt, format!("virt-{ma}.{mi}"))),
             _ => versioned("virt-").map(|n| (MachineKind::Virt, n)),
         },
     }
@@ -152,7 +154,12 @@ pub(super) fn is_intel_cpu_model(model: &str) -> bool {
 }
 
 /// Machine creation: the arch (given, or from the type) and the machine type.
-pub(super) fn create(cmd: &CmdLine, arch: Option<Arch>) -> Result<MachineSel, QemuError> {
+pub(super) fn create(
+    cmd: &CmdLine,
+    arch: Option<Arch>,
+    profile: &Profile,
+) -> Result<MachineSel, QemuError> {
+    let (ma, mi) = profile.latest_machine;
     let mtype = last_pair(&cmd.machine_pairs, "type");
     let arch = arch.unwrap_or(match mtype {
         Some(t) if t.starts_with("virt") => Arch::Aarch64,
@@ -160,14 +167,14 @@ pub(super) fn create(cmd: &CmdLine, arch: Option<Arch>) -> Result<MachineSel, Qe
     });
     let (kind, machine_type) = match mtype {
         None => match arch {
-            Arch::X86_64 => (MachineKind::Pc, "pc-i440fx-10.0".to_string()),
+            Arch::X86_64 => (MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}")),
             Arch::Aarch64 => {
                 return Err(QemuError::program(
                     "No machine specified, and there is no default\nUse -machine help to list supported machines",
                 ));
             }
         },
-        Some(t) => machine_kind_of(t, arch).ok_or_else(|| {
+        Some(t) => machine_kind_of(t, arch, profile.latest_machine).ok_or_else(|| {
             QemuError::program(format!(
                 "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
             ))
