@@ -309,6 +309,7 @@ mod tests {
             [
                 "A=1",
                 "/usr/bin/qemu-system-x86_64",
+                "-object",
                 r#"{"a":"b c"}"#,
                 "x\"y",
                 "a b"
