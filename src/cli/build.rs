@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use vnuma::build::{MANAGED_FILES, Order, build_output};
+use vnuma::build::{MANAGED_FILES, Order, build_output_for};
 use vnuma::front::file;
 
 /// Long help of `vnuma build`.
@@ -40,6 +40,11 @@ pub struct Args {
     /// native options: the tables equal QEMU's byte for byte).
     #[arg(long, value_enum, default_value_t = Order::Canonical)]
     pub order: Order,
+    /// Whose GI order --order qemu follows: 10.0, 11.1 (its default monitor is a
+    /// QOM object and moves the order for some id sets), or auto (the
+    /// qemu-system-* on PATH if modelled, else the newest).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub qemu_version: super::qemu::QemuVersionArg,
 }
 
 fn shell_lines(bin: &str, args: &[String]) -> String {
@@ -54,7 +59,12 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
-    let out = build_output(&f, args.order, &args.output)?;
+    let program = match f.topology.machine {
+        vnuma::topology::MachineKind::Virt => "qemu-system-aarch64",
+        _ => "qemu-system-x86_64",
+    };
+    let (version, _) = args.qemu_version.resolve(program);
+    let out = build_output_for(&f, args.order, version, &args.output)?;
     let files = &out.files;
     vnuma::fsutil::write_files_atomic(&args.output, files)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
@@ -74,8 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     println!();
     println!(
-        "# QEMU >= 9.0, native options ({}/qemu-native.args):",
-        args.output.display()
+        "# QEMU >= 9.0, native options ({}/qemu-native.args){}:",
+        args.output.display(),
+        if args.order == Order::Qemu {
+            format!(", GI order of QEMU {version}")
+        } else {
+            String::new()
+        }
     );
     if gaps.is_empty() {
         println!("{}", shell_lines(bin, native));
