@@ -171,3 +171,25 @@ fn explicit_monitor_is_an_object_in_11_1() {
         [7, 14, 6, 13, 5, 11, 4, 10, 3, 9, 2, 8, 12]
     );
 }
+
+/// libvirt's GI ids come from a counter: the warning names the order of the next
+/// ids, which must be the measured one (gi-order.txt, K=8: 6,5,4,3,2,8,9,7).
+#[test]
+fn counter_numbered_gi_ids_are_warned_with_the_next_order() {
+    let cmd = read_libvirt_log(&common::data_dir().join("libvirt/gh-q35.argv")).unwrap();
+    let (_, r) = qemu_report_versioned(&cmd.args, None, QemuVersion::V11_1);
+    let w = r.unwrap().warnings();
+    let w = w
+        .iter()
+        .find(|w| w.contains("libvirt's daemon-wide counter"))
+        .expect("warning");
+    assert!(
+        w.contains("gives SRAT order 7,6,5,4,3,9,2,8 but the same domain started with the next ids (gi8…) gives 6,5,4,3,2,8,9,7"),
+        "{w}"
+    );
+    // Hand-typed keyval GI objects with the same ids: no such warning.
+    let dir = common::data_dir().join("qemu-11.1");
+    let args = vnuma::live::dump::read_args_file(&dir.join("gi13-args.txt")).unwrap();
+    let (_, r) = qemu_report_versioned(&args, None, QemuVersion::V11_1);
+    assert!(!r.unwrap().warnings().iter().any(|w| w.contains("libvirt")));
+}
