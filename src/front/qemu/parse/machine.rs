@@ -208,8 +208,17 @@ pub(super) fn properties(
         ..Default::default()
     };
     let mut seen = std::collections::BTreeSet::new();
+    let mut fmw_checked = false;
     for (k, v) in cmd.machine_pairs.iter().rev() {
         if !seen.insert(k.as_str()) {
+            continue;
+        }
+        if k.starts_with("cxl-fmw.") && machine.kind == MachineKind::Q35 {
+            if !fmw_checked {
+                check_cxl_fmw(&cmd.machine_pairs)?;
+                fmw_checked = true;
+            }
+            cmd.ignored.push(format!("-machine {k}={v}"));
             continue;
         }
         if !set_property(&mut mp, machine, k, v, warnings)? {
@@ -223,6 +232,60 @@ pub(super) fn properties(
         }
     }
     Ok(mp)
+}
+
+/// The `cxl-fmw` list property (`cxl-fmw.N.targets.M=<pxb-cxl id>`,
+/// `cxl-fmw.N.size=`, `cxl-fmw.N.interleave-granularity=`), checked like QEMU's
+/// keyval list visitor (live QEMU 10.0.2 and 11.1.3: missing `targets`/`size`,
+/// unexpected members, a non-numeric index; no option location). The CXL fixed
+/// memory windows do not change SRAT/SLIT/HMAT (measured: the SRAT of a pxb-cxl
+/// line is byte-identical with and without a 4 GiB window, both versions).
+fn check_cxl_fmw(pairs: &[(String, String)]) -> Result<(), QemuError> {
+    let mut windows: std::collections::BTreeMap<u64, (bool, bool)> = Default::default();
+    for (k, v) in pairs {
+        let Some(rest) = k.strip_prefix("cxl-fmw.") else {
+            continue;
+        };
+        let (idx, member) = rest.split_once('.').unwrap_or((rest, ""));
+        let Ok(n) = idx.parse::<u64>() else {
+            return Err(QemuError::program(
+                "Invalid parameter type for 'cxl-fmw', expected: array",
+            ));
+        };
+        let w = windows.entry(n).or_default();
+        let (m0, _) = member.split_once('.').unwrap_or((member, ""));
+        match m0 {
+            "targets" => w.0 = true,
+            "size" | "interleave-granularity" => {
+                if lexer::parse_size(v).is_none() {
+                    return Err(QemuError::program(format!(
+                        "Parameter 'cxl-fmw.{n}.{m0}' expects a size value"
+                    )));
+                }
+                if m0 == "size" {
+                    w.1 = true;
+                }
+            }
+            _ => {
+                return Err(QemuError::program(format!(
+                    "Parameter 'cxl-fmw.{n}.{member}' is unexpected"
+                )));
+            }
+        }
+    }
+    for (n, (targets, size)) in windows {
+        if !targets {
+            return Err(QemuError::program(format!(
+                "Parameter 'cxl-fmw.{n}.targets' is missing"
+            )));
+        }
+        if !size {
+            return Err(QemuError::program(format!(
+                "Parameter 'cxl-fmw.{n}.size' is missing"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets one interpreted property; `false` when `k` is not one.
