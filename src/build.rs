@@ -117,8 +117,19 @@ fn has_driver(f: &TopologyFile, id: &str, driver: Option<&str>) -> bool {
         })
 }
 
-/// The topology with its GI/GP entries put in `order`.
+/// The topology with its GI/GP entries put in `order` (QEMU 10.0's for `qemu`).
 pub fn ordered_topology(f: &TopologyFile, order: Order) -> Result<Topology, BuildError> {
+    ordered_topology_for(f, order, crate::front::qemu::version::QemuVersion::V10_0)
+}
+
+/// [`ordered_topology`] with `--order qemu` following QEMU `version` (11.1: its
+/// default monitor is a `/objects` child too, the native options having no
+/// `-nodefaults`).
+pub fn ordered_topology_for(
+    f: &TopologyFile,
+    order: Order,
+    version: crate::front::qemu::version::QemuVersion,
+) -> Result<Topology, BuildError> {
     let mut t = f.topology.clone();
     match order {
         Order::Canonical => {
@@ -143,6 +154,7 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> Result<Topology, Buil
                     .filter(|(_, n)| n.mem > 0)
                     .map(|(i, _)| mem_id(i)),
             );
+            keys.extend(version.profile().monitor_object_ids(0, false, false));
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             let order = crate::front::qemu::glib_hash::iteration_order(&refs);
             let gis = std::mem::take(&mut t.generic_initiators);
@@ -174,7 +186,16 @@ pub fn ordered_topology(f: &TopologyFile, order: Order) -> Result<Topology, Buil
 /// [`MemoryMap::check_describes_ram`]): the tables are laid out on the machine
 /// profile's memory map and injected into a VM that has exactly that RAM.
 pub fn plan_tables(f: &TopologyFile, order: Order) -> Result<Tables, BuildError> {
-    let t = ordered_topology(f, order)?;
+    plan_tables_for(f, order, crate::front::qemu::version::QemuVersion::V10_0)
+}
+
+/// [`plan_tables`] with `--order qemu` following QEMU `version`.
+pub fn plan_tables_for(
+    f: &TopologyFile,
+    order: Order,
+    version: crate::front::qemu::version::QemuVersion,
+) -> Result<Tables, BuildError> {
+    let t = ordered_topology_for(f, order, version)?;
     let mut tables = check_hmat_lb_fits(&t)
         .and_then(|()| build_tables(&t))
         .map_err(|error| BuildError::Tables {
@@ -638,7 +659,22 @@ pub const MANAGED_FILES: [&str; 6] = [
 /// Plans the tables and the VMM command lines for `f`; `dir` is where the table
 /// files will be (the `-acpitable file=` paths point there).
 pub fn build_output(f: &TopologyFile, order: Order, dir: &Path) -> Result<BuildOutput, BuildError> {
-    let mut files = plan_tables(f, order)?.files();
+    build_output_for(
+        f,
+        order,
+        crate::front::qemu::version::QemuVersion::V10_0,
+        dir,
+    )
+}
+
+/// [`build_output`] with `--order qemu` following QEMU `version`.
+pub fn build_output_for(
+    f: &TopologyFile,
+    order: Order,
+    version: crate::front::qemu::version::QemuVersion,
+    dir: &Path,
+) -> Result<BuildOutput, BuildError> {
+    let mut files = plan_tables_for(f, order, version)?.files();
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     let native = qemu_native_args(f);
     let initrd = qemu_plain_args(f);

@@ -216,3 +216,256 @@ fn verbose_lists_ignored_options_and_args_file_is_read() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/args.txt"));
 }
+
+/// JSON `-object`/`-device` errors and QEMU's id rule, as QEMU 10.0.2 and 11.1.3
+/// print them (live, 2026-11-29: `qemu-system-x86_64 -nodefaults -machine q35 -m 1G
+/// OPTION TEXT`; 11.1.3 through /var/cache/vnuma-trixie/bin).
+const JSON_REJECTED: &[(&str, &str, &str, &str)] = &[
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m0","size":1073741824"#,
+        "JSON parse error, premature EOI",
+        "1:62: JSON parse error, premature end of input",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram" "id":"m0"}"#,
+        "JSON parse error, expected separator in dict",
+        "1:34: JSON parse error, expected ',' or '}'",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m0","size":1073741824} x"#,
+        "Expecting at most one JSON value",
+        "Expecting at most one JSON value",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m0","size":"1G"}"#,
+        "Parameter 'size' expects uint64",
+        "Parameter 'size' expects uint64",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m0","size":1073741824,"bogus":1}"#,
+        "Parameter 'bogus' is unexpected",
+        "Parameter 'bogus' is unexpected",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m0","size":1073741824,"prealloc":"on"}"#,
+        "Invalid parameter type for 'prealloc', expected: boolean",
+        "Invalid parameter type for 'prealloc', expected: boolean",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":5,"id":"m0"}"#,
+        "Invalid parameter type for 'qom-type', expected: string",
+        "Invalid parameter type for 'qom-type', expected: string",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"acpi-generic-initiator","id":"g0","pci-dev":"x","node":-1}"#,
+        "Parameter 'node' expects uint32_t",
+        "Parameter 'node' expects uint32_t",
+    ),
+    (
+        "-object",
+        r#"{"qom-type":"acpi-generic-initiator","id":"g","pci-dev":"x","node":"2"}"#,
+        "Parameter 'node' expects uint64",
+        "Parameter 'node' expects uint64",
+    ),
+    (
+        "-object",
+        "memory-backend-ram,id=0m,size=1G",
+        "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+        "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+    ),
+    (
+        "-device",
+        "pci-testdev,id=0d",
+        "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+        "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+    ),
+    (
+        "-device",
+        r#"{"driver":"pci-testdev","id":"0d"}"#,
+        "Invalid qdev ID '0d'",
+        "Invalid qdev ID '0d'",
+    ),
+    (
+        "-device",
+        r#"{"id":"d0"}"#,
+        "Parameter 'driver' is missing",
+        "Parameter 'driver' is missing",
+    ),
+    (
+        "-device",
+        r#"{"driver":"pci-testdev","id":"d0","addr":3}"#,
+        "PCI: single function device can't be populated in function 0.3",
+        "PCI: single function device can't be populated in function 0.3",
+    ),
+    (
+        "-device",
+        r#"{"driver":"pci-testdev","multifunction":"on"}"#,
+        "Invalid parameter type for 'multifunction', expected: boolean",
+        "Invalid parameter type for 'multifunction', expected: boolean",
+    ),
+];
+
+#[test]
+fn json_syntax_and_ids_as_each_qemu_version_words_them() {
+    for (opt, text, v10, v11) in JSON_REJECTED {
+        for (ver, want) in [("10.0", v10), ("11.1", v11)] {
+            let out = vnuma(&[
+                "qemu",
+                "--qemu-version",
+                ver,
+                "--",
+                "-nodefaults",
+                "-machine",
+                "q35",
+                "-m",
+                "1G",
+                opt,
+                text,
+            ]);
+            assert_eq!(out.status.code(), Some(1), "{ver} {text}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                stderr.trim_end(),
+                format!("vnuma: {opt} {text}: {want}"),
+                "{ver}"
+            );
+        }
+    }
+    // A JSON -object's bad id is reported when the object is created, without location.
+    let out = vnuma(&[
+        "qemu",
+        "--",
+        "-machine",
+        "q35",
+        "-m",
+        "1G",
+        "-object",
+        r#"{"qom-type":"memory-backend-ram","id":"m 0","size":1073741824}"#,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "vnuma: Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter."
+    );
+}
+
+#[test]
+fn args_file_is_bounded_and_errors_name_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("big.txt");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(vnuma::live::args::MAX_INPUT_BYTES + 1).unwrap();
+    let out = vnuma(&["qemu", "--args-file", big.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 67108864 bytes"));
+
+    for special in ["/dev/zero", d.path().to_str().unwrap()] {
+        let out = vnuma(&["qemu", "--args-file", special]);
+        assert_eq!(out.status.code(), Some(1), "{special}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not a regular file"),
+            "{special}"
+        );
+    }
+    let fifo = d.path().join("fifo");
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let out = vnuma(&["qemu", "--args-file", fifo.to_str().unwrap()]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    }
+    let nul = d.path().join("nul.txt");
+    std::fs::write(&nul, b"-machine q35\n-m 1G\x00\n").unwrap();
+    let out = vnuma(&["qemu", "--args-file", nul.to_str().unwrap()]);
+    let want = format!("{}:2: NUL byte", nul.display());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&want));
+    let nested = d.path().join("nested.txt");
+    std::fs::write(&nested, "-machine q35\n\n--args-file other.txt\n").unwrap();
+    let out = vnuma(&["qemu", "--args-file", nested.to_str().unwrap()]);
+    let want = format!("{}:3: --args-file cannot be nested", nested.display());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&want));
+}
+
+#[test]
+fn libvirt_log_gives_the_last_command_line() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("vm.log");
+    let argv = std::fs::read_to_string(common::data_dir().join("libvirt/gh-q35.argv")).unwrap();
+    let text = format!(
+        "2026-11-29 10:00:00.000+0000: starting up libvirt version: 12.9.0, qemu version: 11.1.3\n\
+         LC_ALL=C /usr/bin/qemu-system-x86_64 -machine q35 -m 1G\n\
+         2026-11-29 10:00:01.000+0000: shutting down, reason=destroyed\n\
+         2026-11-29 10:05:00.000+0000: starting up libvirt version: 12.9.0\n{}char device redirected to /dev/pts/3 (label charserial0)\n",
+        argv
+    );
+    std::fs::write(&log, text).unwrap();
+    let out = vnuma(&[
+        "qemu",
+        "--qemu-version",
+        "11.1",
+        "--json",
+        "--libvirt-log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 10);
+    assert_eq!(v["qemu_version"], "11.1");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":5: /usr/bin/qemu-system-x86_64"));
+}
+
+#[test]
+fn qemu_version_auto_follows_path() {
+    let d = tempfile::tempdir().unwrap();
+    let run = |path: &std::path::Path| {
+        Command::new(common::vnuma_bin())
+            .env("PATH", path)
+            .args(["qemu", "--", "-machine", "q35", "-m", "128M"])
+            .args([
+                "-object",
+                "memory-backend-ram,id=a,size=128M",
+                "-numa",
+                "node,memdev=a",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(d.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "\nQEMU 11.1 rules (no qemu-system-x86_64 on PATH; using the newest modelled version)\n"
+        ),
+        "{stdout}"
+    );
+    let fake = d.path().join("qemu-system-x86_64");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'QEMU emulator version 10.0.2 (fake)'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(d.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "\nQEMU 10.0 rules (qemu-system-x86_64 on PATH: QEMU emulator version 10.0.2 (fake))\n"
+        ),
+        "{stdout}"
+    );
+}

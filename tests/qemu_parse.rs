@@ -1467,3 +1467,46 @@ fn max_ram_below_4g_zero_means_default() {
         ]
     );
 }
+
+/// `-machine cxl-fmw.N.…` (live QEMU 10.0.2 and 11.1.3, 2026-11-29: these texts, no
+/// location; a valid window leaves the SRAT byte-identical, see check_cxl_fmw).
+#[test]
+fn cxl_fixed_memory_windows() {
+    let base = "-machine q35,cxl=on -m 1G -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0 -numa node -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 -object acpi-generic-port,id=gp0,pci-bus=cxl.1,node=1 -machine ";
+    for (m, want) in [
+        (
+            "cxl-fmw.0.size=4G",
+            Some("Parameter 'cxl-fmw.0.targets' is missing"),
+        ),
+        (
+            "cxl-fmw.0.targets.0=cxl.1",
+            Some("Parameter 'cxl-fmw.0.size' is missing"),
+        ),
+        (
+            "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.0.bogus=1",
+            Some("Parameter 'cxl-fmw.0.bogus' is unexpected"),
+        ),
+        (
+            "cxl-fmw.x.size=4G",
+            Some("Invalid parameter type for 'cxl-fmw', expected: array"),
+        ),
+        ("cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G", None),
+        (
+            "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=8k",
+            None,
+        ),
+    ] {
+        let args: Vec<String> = format!("{base}{m}")
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let with = parse(&args, None);
+        match want {
+            Some(w) => assert_eq!(with.unwrap_err().message, w, "{m}"),
+            None => {
+                let without = parse(&args[..args.len() - 2], None).unwrap();
+                assert_eq!(with.unwrap().topology, without.topology, "{m}");
+            }
+        }
+    }
+}

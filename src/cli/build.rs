@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use vnuma::build::{Order, build_output};
+use vnuma::build::{Order, build_output_for};
 use vnuma::front::file;
 
 use super::out::outln;
@@ -42,6 +42,11 @@ pub struct Args {
     /// native options: the tables equal QEMU's byte for byte).
     #[arg(long, value_enum, default_value_t = Order::Canonical)]
     pub order: Order,
+    /// Whose GI order --order qemu follows: 10.0, 11.1 (its default monitor is a
+    /// QOM object and moves the order for some id sets), or auto (the
+    /// qemu-system-* on PATH if modelled, else the newest).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub qemu_version: super::qemu::QemuVersionArg,
 }
 
 fn shell_lines(bin: &str, args: &[String]) -> String {
@@ -57,7 +62,12 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
 /// then the set published (a closed or full stdout publishes nothing).
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
-    let out = build_output(&f, args.order, &args.output)?;
+    let program = match f.topology.machine {
+        vnuma::topology::MachineKind::Virt => "qemu-system-aarch64",
+        _ => "qemu-system-x86_64",
+    };
+    let (version, _) = args.qemu_version.resolve(program);
+    let out = build_output_for(&f, args.order, version, &args.output)?;
     let files = &out.files;
     let staged = vnuma::fsutil::stage_dir(&args.output, files)?;
     let (bin, native, gaps, plain) = (out.program, &out.native, &out.gaps, &out.initrd);
@@ -73,8 +83,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     outln!(s);
     outln!(
         s,
-        "# QEMU >= 9.0, native options ({}/qemu-native.args):",
-        args.output.display()
+        "# QEMU >= 9.0, native options ({}/qemu-native.args){}:",
+        args.output.display(),
+        if args.order == Order::Qemu {
+            format!(", GI order of QEMU {version}")
+        } else {
+            String::new()
+        }
     );
     if !gaps.is_empty() {
         outln!(s, "# not expressible natively (use the injected tables):");

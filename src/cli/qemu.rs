@@ -1,15 +1,24 @@
-//! `vnuma qemu`: the NUMA tables QEMU 10.0.2 builds for a command line, written as
-//! files, and the guest's view of them.
+//! `vnuma qemu`: the NUMA tables QEMU (10.0 or 11.1 rules) builds for a command
+//! line, written as files, and the guest's view of them.
 
 use anyhow::Context;
 use std::path::PathBuf;
 
 use vnuma::front::qemu::parse::Arch;
-use vnuma::front::qemu::report::{QemuReportError, qemu_report};
+use vnuma::front::qemu::report::{QemuReportError, qemu_report_versioned};
+use vnuma::front::qemu::version::{QemuVersion, VersionSource, detect};
 
 /// Long help of `vnuma qemu`.
-pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU 10.0.2 builds for a command line, \
+pub const LONG_ABOUT: &str = "Compute the SRAT, SLIT and HMAT that QEMU builds for a command line, \
 byte for byte, without running QEMU.\n\n\
+--qemu-version chooses whose rules: 10.0 (measured 10.0.2), 11.1 (measured 11.1.3) or auto (the \
+qemu-system-* on PATH if it is one of these, else 11.1); the version used is printed. They differ \
+in the Generic Initiator order without -nodefaults (QEMU 11.1's default monitor is a QOM object) \
+and in the wording of JSON syntax errors.\n\n\
+The command line may come from --args-file (one option and its value per line) or \
+--libvirt-log (the last command line libvirt wrote into /var/log/libvirt/qemu/NAME.log); both \
+refuse files over 64 MiB and anything but regular files. -object and -device accept QEMU's JSON \
+syntax as libvirt writes it.\n\n\
 Give the QEMU options after `--`, e.g.\n  vnuma qemu -o out -- -machine q35 -smp 4,sockets=2 -m 1G ...\n\n\
 With -o DIR the tables QEMU would build are written there as SRAT.dat, SLIT.dat and HMAT.dat \
 (all or nothing; a table file QEMU would not build is removed from DIR). The guest's view is \
@@ -29,6 +38,44 @@ pub enum ArchArg {
     /// qemu-system-aarch64 (machine virt).
     #[value(name = "aarch64")]
     Aarch64,
+}
+
+/// Which QEMU version's rules to apply.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QemuVersionArg {
+    /// QEMU 10.0 (measured: 10.0.2).
+    #[value(name = "10.0")]
+    V10_0,
+    /// QEMU 11.1 (measured: 11.1.3).
+    #[value(name = "11.1")]
+    V11_1,
+    /// The version of the qemu-system-* on PATH if vnuma models it, else the newest.
+    Auto,
+}
+
+impl QemuVersionArg {
+    /// The version to model (running `program --version` for `auto`).
+    pub fn resolve(self, program: &str) -> (QemuVersion, VersionSource) {
+        match self {
+            QemuVersionArg::V10_0 => (QemuVersion::V10_0, VersionSource::Given),
+            QemuVersionArg::V11_1 => (QemuVersion::V11_1, VersionSource::Given),
+            QemuVersionArg::Auto => detect(program),
+        }
+    }
+}
+
+/// How the chosen version is described to the user.
+fn version_note(v: QemuVersion, src: &VersionSource, program: &str) -> String {
+    match src {
+        VersionSource::Given => format!("QEMU {v} rules (--qemu-version {v})"),
+        VersionSource::Detected(l) => format!("QEMU {v} rules ({program} on PATH: {l})"),
+        VersionSource::Fallback(Some(l)) => format!(
+            "QEMU {v} rules ({program} on PATH is not a modelled version: {l}; using the newest)"
+        ),
+        VersionSource::Fallback(None) => {
+            format!("QEMU {v} rules (no {program} on PATH; using the newest modelled version)")
+        }
+    }
 }
 
 /// Arguments of `vnuma qemu`.
@@ -51,6 +98,16 @@ pub struct Args {
     /// placed before any options given after `--`.
     #[arg(long, value_name = "FILE")]
     pub args_file: Option<PathBuf>,
+    /// Read the QEMU command line from a libvirt per-domain log
+    /// (/var/log/libvirt/qemu/NAME.log): its last `VAR=value … qemu-system-… ARGS`
+    /// line, split like a shell; placed before any options given after `--`.
+    #[arg(long, value_name = "FILE", conflicts_with = "args_file")]
+    pub libvirt_log: Option<PathBuf>,
+    /// Which QEMU version's rules to apply: 10.0, 11.1, or auto (the
+    /// qemu-system-* on PATH if modelled, else the newest). The version used is
+    /// printed (after the text view, before --verbose's ignored options; `qemu_version` in JSON).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub qemu_version: QemuVersionArg,
     /// The QEMU command-line options (after `--`).
     #[arg(last = true, value_name = "QEMU-ARGS", allow_hyphen_values = true)]
     pub qemu_args: Vec<String>,
@@ -58,7 +115,7 @@ pub struct Args {
 
 /// Runs `vnuma qemu`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let arch = args.arch.map(|a| match a {
+    let mut arch = args.arch.map(|a| match a {
         ArchArg::X86_64 => Arch::X86_64,
         ArchArg::Aarch64 => Arch::Aarch64,
     });
@@ -67,8 +124,28 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         qemu_args = vnuma::live::dump::read_args_file(f)
             .with_context(|| format!("reading --args-file {}", f.display()))?;
     }
+    if let Some(f) = &args.libvirt_log {
+        let cmd = vnuma::live::args::read_libvirt_log(f)
+            .with_context(|| format!("reading --libvirt-log {}", f.display()))?;
+        if arch.is_none() {
+            arch = binary_arch(&cmd.binary);
+        }
+        super::out::errln(format!(
+            "vnuma: {}:{}: {} with {} arguments",
+            f.display(),
+            cmd.line,
+            cmd.binary,
+            cmd.args.len()
+        ));
+        qemu_args = cmd.args;
+    }
     qemu_args.extend(args.qemu_args.iter().cloned());
-    let (warnings, report) = qemu_report(&qemu_args, arch);
+    let program_arch = arch
+        .or_else(|| vnuma::live::dump::machine_type(&qemu_args).and_then(|m| Arch::of_machine(&m)))
+        .unwrap_or(Arch::X86_64);
+    let (version, source) = args.qemu_version.resolve(program_arch.program());
+    let note = version_note(version, &source, program_arch.program());
+    let (warnings, report) = qemu_report_versioned(&qemu_args, arch, version);
     for w in &warnings {
         super::out::errln(w.render("vnuma"));
     }
@@ -91,14 +168,18 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let ignored = &report.parsed.ignored;
     if args.json {
         let mut v = report.json_value()?;
-        if let (true, Some(obj)) = (args.verbose, v.as_object_mut()) {
-            obj.insert("ignored_options".into(), serde_json::json!(ignored));
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("qemu_version_source".into(), serde_json::json!(source));
+            if args.verbose {
+                obj.insert("ignored_options".into(), serde_json::json!(ignored));
+            }
         }
         let mut s = serde_json::to_string_pretty(&v)?;
         s.push('\n');
         super::out::stdout(s)?;
     } else {
         let mut s = report.render_text(args.verbose);
+        s.push_str(&format!("{note}\n"));
         if args.verbose && !ignored.is_empty() {
             s.push_str("options that do not shape the NUMA tables (ignored):\n");
             for o in ignored {
@@ -124,4 +205,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The arch of a QEMU binary path (`…/qemu-system-aarch64`).
+fn binary_arch(binary: &str) -> Option<Arch> {
+    let base = binary.rsplit('/').next().unwrap_or(binary);
+    base.strip_prefix("qemu-system-")
+        .and_then(|a| a.parse().ok())
 }

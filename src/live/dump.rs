@@ -17,7 +17,7 @@
 //! PCI resource windows in the DSDT reflect an unprogrammed PCI bus.
 
 use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -552,10 +552,7 @@ pub fn parse_args_file(text: &str) -> Vec<String> {
     out
 }
 
-/// Reads and parses a QEMU arguments file (see [`parse_args_file`]).
-pub fn read_args_file(path: &Path) -> std::io::Result<Vec<String>> {
-    Ok(parse_args_file(&std::fs::read_to_string(path)?))
-}
+pub use super::args::read_args_file;
 
 #[cfg(test)]
 mod tests {

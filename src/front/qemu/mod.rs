@@ -3,9 +3,11 @@
 
 pub mod error;
 pub mod glib_hash;
+pub mod json;
 pub mod lexer;
 pub mod parse;
 pub mod report;
+pub mod version;
 
 /// The QEMU system emulator target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -4,8 +4,10 @@
 use serde::Serialize;
 
 use super::error::QemuError;
+use super::json::{self, Json, JsonDialect};
 use super::lexer;
-use super::parse::{Arch, Parsed, parse_full};
+use super::parse::{Arch, Parsed, parse_versioned};
+use super::version::QemuVersion;
 use crate::machine::LayoutError;
 use crate::machine::guest::{GuestView, GuestWarning, NoSratCause, guest_view};
 use crate::machine::tables::{Tables, build_tables};
@@ -20,6 +22,8 @@ pub struct QemuReport {
     pub tables: Tables,
     /// The guest's view.
     pub view: GuestView,
+    /// Warnings about the command line itself (worded), after the view's.
+    pub line_warnings: Vec<String>,
 }
 
 /// Why a command line gives no report.
@@ -42,21 +46,37 @@ pub fn affinity_object_ids(args: &[String]) -> Vec<String> {
     opts.iter()
         .filter(|o| o.name == "object")
         .filter_map(|o| {
-            let kv = lexer::parse_keyval(o.arg.as_deref()?, Some("qom-type")).ok()?;
-            let t = kv.get("qom-type")?;
-            (t == "acpi-generic-initiator" || t == "acpi-generic-port")
-                .then(|| kv.get("id").unwrap_or("").to_string())
+            let arg = o.arg.as_deref()?;
+            let (t, id) = if arg.starts_with('{') {
+                let Ok(Json::Dict(d)) = json::parse(arg, JsonDialect::Qemu10) else {
+                    return None;
+                };
+                let s = |k: &str| match d.iter().find(|(x, _)| x == k) {
+                    Some((_, Json::Str(v))) => Some(v.clone()),
+                    _ => None,
+                };
+                (s("qom-type")?, s("id").unwrap_or_default())
+            } else {
+                let kv = lexer::parse_keyval(arg, Some("qom-type")).ok()?;
+                let t = kv.get("qom-type")?.to_string();
+                (t, kv.get("id").unwrap_or("").to_string())
+            };
+            (t == "acpi-generic-initiator" || t == "acpi-generic-port").then_some(id)
         })
         .collect()
 }
 
-/// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`).
+/// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`,
+/// `-machine pflash0=`).
 pub fn has_firmware(args: &[String]) -> bool {
     let Ok(opts) = lexer::split_args(args) else {
         return false;
     };
     opts.iter().any(|o| match o.name.as_str() {
         "bios" | "pflash" => true,
+        "machine" => o.arg.as_deref().is_some_and(|a| {
+            lexer::parse_keyval(a, Some("type")).is_ok_and(|kv| kv.has("pflash0"))
+        }),
         "drive" => o
             .arg
             .as_deref()
@@ -72,7 +92,16 @@ pub fn qemu_report(
     args: &[String],
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
-    let (warnings, parsed) = parse_full(args, arch);
+    qemu_report_versioned(args, arch, QemuVersion::V10_0)
+}
+
+/// Like [`qemu_report`], with the rules of QEMU `version`.
+pub fn qemu_report_versioned(
+    args: &[String],
+    arch: Option<Arch>,
+    version: QemuVersion,
+) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
+    let (warnings, parsed) = parse_versioned(args, arch, version);
     let parsed = match parsed {
         Ok(p) => p,
         Err(e) => return (warnings, Err(QemuReportError::Qemu(e))),
@@ -112,14 +141,122 @@ pub fn qemu_report(
             firmware: has_firmware(args),
         });
     }
+    let line_warnings = counter_id_warning(args, arch, version, &parsed)
+        .into_iter()
+        .collect();
     (
         warnings,
         Ok(QemuReport {
             parsed,
             tables,
             view,
+            line_warnings,
         }),
     )
+}
+
+/// The number `N` of a GI id `gi<N>` as libvirt numbers them, if it is one.
+fn libvirt_gi_number(id: &str) -> Option<u64> {
+    let n = id.strip_prefix("gi")?;
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0')))
+        .then(|| n.parse().ok())
+        .flatten()
+}
+
+/// `args` with every GI id `gi<N>` renumbered `gi<N+k>` (keyval and JSON forms).
+fn shift_gi_ids(args: &[String], k: u64) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut prev_object = false;
+    for a in args {
+        let is_gi = prev_object && a.contains("acpi-generic-initiator");
+        prev_object = a == "-object" || a == "--object";
+        if !is_gi {
+            out.push(a.clone());
+            continue;
+        }
+        let shifted = if a.starts_with('{') {
+            shift_after(a, "\"id\":\"gi", k)
+        } else {
+            shift_after(a, "id=gi", k)
+        };
+        out.push(shifted);
+    }
+    out
+}
+
+/// Replaces the number right after the first `marker` by itself + `k`.
+fn shift_after(s: &str, marker: &str, k: u64) -> String {
+    let Some(pos) = s.find(marker) else {
+        return s.to_string();
+    };
+    let start = pos + marker.len();
+    let tail = s.get(start..).unwrap_or_default();
+    let len = tail.bytes().take_while(u8::is_ascii_digit).count();
+    match tail.get(..len).and_then(|d| d.parse::<u64>().ok()) {
+        Some(n) => format!(
+            "{}{}{}",
+            s.get(..start).unwrap_or_default(),
+            n.saturating_add(k),
+            tail.get(len..).unwrap_or_default()
+        ),
+        None => s.to_string(),
+    }
+}
+
+/// libvirt numbers GI objects `gi0`, `gi1`, … from a daemon-wide counter (and
+/// writes them in JSON syntax, which is how its lines are recognised), so the
+/// next start of the same domain has other ids, and QEMU, which emits the GIs in
+/// the hash order of the ids, another SRAT order. When every GI id is such a
+/// number and the order for the next counter value (ids shifted by the number of
+/// GIs, what libvirt gives the next conversion) differs, the warning names both.
+fn counter_id_warning(
+    args: &[String],
+    arch: Option<Arch>,
+    version: QemuVersion,
+    parsed: &Parsed,
+) -> Option<String> {
+    let gis = &parsed.generic_initiators;
+    // libvirt (12.9) writes its GI objects in JSON syntax; hand-typed ids are
+    // the user's own and stay put.
+    let json_gi = args.windows(2).any(|w| {
+        matches!(w, [o, v] if (o == "-object" || o == "--object")
+            && v.starts_with('{')
+            && v.contains("acpi-generic-initiator"))
+    });
+    if !json_gi
+        || gis.len() < 2
+        || !gis
+            .iter()
+            .all(|g| libvirt_gi_number(&g.object_id).is_some())
+    {
+        return None;
+    }
+    let k = u64::try_from(gis.len()).unwrap_or(u64::MAX);
+    let (_, next) = parse_versioned(&shift_gi_ids(args, k), arch, version);
+    let next = next.ok()?;
+    let nodes = |p: &Parsed| -> Vec<u32> { p.generic_initiators.iter().map(|g| g.node).collect() };
+    let (now, then) = (nodes(parsed), nodes(&next));
+    if now == then {
+        return None;
+    }
+    let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let first = gis
+        .iter()
+        .filter_map(|g| libvirt_gi_number(&g.object_id))
+        .min()
+        .unwrap_or(0);
+    Some(format!(
+        "the generic initiator ids (gi{first}…) look numbered by libvirt's daemon-wide counter: \
+         QEMU emits generic initiators in the hash order of their ids, so this line gives SRAT \
+         order {} but the same domain started with the next ids (gi{}…) gives {}, and the guest's \
+         node ids for these nodes change from start to start; pin them by giving the objects \
+         fixed ids (<qemu:commandline> -object acpi-generic-initiator instead of <acpi nodeset>) \
+         or by giving the guest a canonical SRAT (vnuma build --order canonical, then \
+         -acpitable or the initrd table upgrade)",
+        list(&now),
+        first.saturating_add(k),
+        list(&then)
+    ))
 }
 
 fn layout(e: LayoutError) -> QemuReportError {
@@ -127,9 +264,12 @@ fn layout(e: LayoutError) -> QemuReportError {
 }
 
 impl QemuReport {
-    /// The guest view's warnings in QEMU's terms ([`qemu_warning_text`]).
+    /// The guest view's warnings in QEMU's terms ([`qemu_warning_text`]), then
+    /// [`QemuReport::line_warnings`].
     pub fn warnings(&self) -> Vec<String> {
-        self.view.warnings.iter().map(qemu_warning_text).collect()
+        (self.view.warnings.iter().map(qemu_warning_text))
+            .chain(self.line_warnings.iter().cloned())
+            .collect()
     }
 
     /// The guest view as text ([`GuestView::render_text`]), then one
@@ -149,6 +289,10 @@ impl QemuReport {
         let mut v = serde_json::to_value(&self.view)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("warnings".into(), serde_json::json!(self.warnings()));
+            obj.insert(
+                "qemu_version".into(),
+                serde_json::json!(self.parsed.qemu_version),
+            );
         }
         Ok(v)
     }

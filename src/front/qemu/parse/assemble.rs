@@ -77,6 +77,7 @@ pub(super) fn assemble(
         dimms: devs.dimms,
         ignored: st.cmd.ignored,
         warnings: st.warnings.clone(),
+        qemu_version: st.profile.version,
     })
 }
 

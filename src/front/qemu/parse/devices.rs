@@ -62,10 +62,17 @@ fn plug_device(
 ) -> Result<bool, QemuError> {
     let driver = d.get("driver").unwrap_or_default();
     if let Some(i) = d.get("id") {
+        if !super::objects::id_wellformed(i) {
+            // Only a JSON -device gets here (keyval ids are checked in the argv pass).
+            return Err(o.error(format!("Invalid qdev ID '{i}'")));
+        }
         if devs.device_ids.iter().any(|x| x == i) {
             return Err(o.error(format!("Duplicate ID '{i}' for device")));
         }
         devs.device_ids.push(i.to_string());
+    }
+    if let (false, Some(e)) = (driver.is_empty(), d.get(super::options::DEFERRED_ERROR)) {
+        return Err(o.error(e));
     }
     match driver {
         "pc-dimm" | "nvdimm" => {
@@ -255,8 +262,10 @@ pub(super) fn acpi_affinities(
 /// early objects, the late ones, and the default RAM backend when QEMU creates it.
 fn objects_order(st: &State<'_>) -> Vec<String> {
     let objects = &st.cmd.objects;
+    let monitor = |o: &&super::objects::ObjectDef| st.profile.is_monitor_object(&o.qom_type);
     let mut keys: Vec<&str> = (st.objects.early.iter())
         .filter_map(|&i| objects.get(i))
+        .filter(|o| !monitor(o))
         .map(|o| o.id.as_str())
         .collect();
     keys.extend(
@@ -265,6 +274,10 @@ fn objects_order(st: &State<'_>) -> Vec<String> {
             .filter(|o| is_late_object(&o.qom_type))
             .map(|o| o.id.as_str()),
     );
+    keys.extend(objects.iter().filter(monitor).map(|o| o.id.as_str()));
+    let monitors =
+        (st.profile).monitor_object_ids(st.cmd.monitors, st.cmd.monitor_option, st.cmd.nodefaults);
+    keys.extend(monitors.iter().map(String::as_str));
     if !st.numa.have_memdevs && st.props.memory_backend.is_none() {
         keys.push(default_ram_id(st.machine.kind));
     }

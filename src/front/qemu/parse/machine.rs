@@ -3,6 +3,7 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{self, Opts};
+use super::super::version::Profile;
 use super::options::CmdLine;
 use super::{Arch, MachineSel};
 use crate::machine::cpu::{SmpConfig, SmpTopology};
@@ -85,23 +86,24 @@ const IGNORED_PROPS: &[&str] = &[
 ];
 
 /// The machine kind and resolved type name of `-machine type=`.
-fn machine_kind_of(name: &str, arch: Arch) -> Option<(MachineKind, String)> {
+fn machine_kind_of(name: &str, arch: Arch, latest: (u32, u32)) -> Option<(MachineKind, String)> {
     let versioned = |prefix: &str| -> Option<String> {
         let v = name.strip_prefix(prefix)?;
         let (a, b) = v.split_once('.')?;
         let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-        ((a, b) >= (6, 2) && (a, b) <= (10, 0)).then(|| name.to_string())
+        ((a, b) >= (6, 2) && (a, b) <= latest).then(|| name.to_string())
     };
+    let (ma, mi) = latest;
     match arch {
         Arch::X86_64 => match name {
-            "pc" => Some((MachineKind::Pc, "pc-i440fx-10.0".into())),
-            "q35" => Some((MachineKind::Q35, "pc-q35-10.0".into())),
+            "pc" => Some((MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}"))),
+            "q35" => Some((MachineKind::Q35, format!("pc-q35-{ma}.{mi}"))),
             _ => versioned("pc-q35-")
                 .map(|n| (MachineKind::Q35, n))
                 .or_else(|| versioned("pc-i440fx-").map(|n| (MachineKind::Pc, n))),
         },
         Arch::Aarch64 => match name {
-            "virt" => Some((MachineKind::Virt, "virt-10.0".into())),
+            "virt" => Some((MachineKind::Virt, format!("virt-{ma}.{mi}"))),
             _ => versioned("virt-").map(|n| (MachineKind::Virt, n)),
         },
     }
@@ -152,7 +154,12 @@ pub(super) fn is_intel_cpu_model(model: &str) -> bool {
 }
 
 /// Machine creation: the arch (given, or from the type) and the machine type.
-pub(super) fn create(cmd: &CmdLine, arch: Option<Arch>) -> Result<MachineSel, QemuError> {
+pub(super) fn create(
+    cmd: &CmdLine,
+    arch: Option<Arch>,
+    profile: &Profile,
+) -> Result<MachineSel, QemuError> {
+    let (ma, mi) = profile.latest_machine;
     let mtype = last_pair(&cmd.machine_pairs, "type");
     let arch = arch.unwrap_or(match mtype {
         Some(t) if t.starts_with("virt") => Arch::Aarch64,
@@ -160,14 +167,14 @@ pub(super) fn create(cmd: &CmdLine, arch: Option<Arch>) -> Result<MachineSel, Qe
     });
     let (kind, machine_type) = match mtype {
         None => match arch {
-            Arch::X86_64 => (MachineKind::Pc, "pc-i440fx-10.0".to_string()),
+            Arch::X86_64 => (MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}")),
             Arch::Aarch64 => {
                 return Err(QemuError::program(
                     "No machine specified, and there is no default\nUse -machine help to list supported machines",
                 ));
             }
         },
-        Some(t) => machine_kind_of(t, arch).ok_or_else(|| {
+        Some(t) => machine_kind_of(t, arch, profile.latest_machine).ok_or_else(|| {
             QemuError::program(format!(
                 "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
             ))
@@ -201,8 +208,17 @@ pub(super) fn properties(
         ..Default::default()
     };
     let mut seen = std::collections::BTreeSet::new();
+    let mut fmw_checked = false;
     for (k, v) in cmd.machine_pairs.iter().rev() {
         if !seen.insert(k.as_str()) {
+            continue;
+        }
+        if k.starts_with("cxl-fmw.") && machine.kind == MachineKind::Q35 {
+            if !fmw_checked {
+                check_cxl_fmw(&cmd.machine_pairs)?;
+                fmw_checked = true;
+            }
+            cmd.ignored.push(format!("-machine {k}={v}"));
             continue;
         }
         if !set_property(&mut mp, machine, k, v, warnings)? {
@@ -216,6 +232,60 @@ pub(super) fn properties(
         }
     }
     Ok(mp)
+}
+
+/// The `cxl-fmw` list property (`cxl-fmw.N.targets.M=<pxb-cxl id>`,
+/// `cxl-fmw.N.size=`, `cxl-fmw.N.interleave-granularity=`), checked like QEMU's
+/// keyval list visitor (live QEMU 10.0.2 and 11.1.3: missing `targets`/`size`,
+/// unexpected members, a non-numeric index; no option location). The CXL fixed
+/// memory windows do not change SRAT/SLIT/HMAT (measured: the SRAT of a pxb-cxl
+/// line is byte-identical with and without a 4 GiB window, both versions).
+fn check_cxl_fmw(pairs: &[(String, String)]) -> Result<(), QemuError> {
+    let mut windows: std::collections::BTreeMap<u64, (bool, bool)> = Default::default();
+    for (k, v) in pairs {
+        let Some(rest) = k.strip_prefix("cxl-fmw.") else {
+            continue;
+        };
+        let (idx, member) = rest.split_once('.').unwrap_or((rest, ""));
+        let Ok(n) = idx.parse::<u64>() else {
+            return Err(QemuError::program(
+                "Invalid parameter type for 'cxl-fmw', expected: array",
+            ));
+        };
+        let w = windows.entry(n).or_default();
+        let (m0, _) = member.split_once('.').unwrap_or((member, ""));
+        match m0 {
+            "targets" => w.0 = true,
+            "size" | "interleave-granularity" => {
+                if lexer::parse_size(v).is_none() {
+                    return Err(QemuError::program(format!(
+                        "Parameter 'cxl-fmw.{n}.{m0}' expects a size value"
+                    )));
+                }
+                if m0 == "size" {
+                    w.1 = true;
+                }
+            }
+            _ => {
+                return Err(QemuError::program(format!(
+                    "Parameter 'cxl-fmw.{n}.{member}' is unexpected"
+                )));
+            }
+        }
+    }
+    for (n, (targets, size)) in windows {
+        if !targets {
+            return Err(QemuError::program(format!(
+                "Parameter 'cxl-fmw.{n}.targets' is missing"
+            )));
+        }
+        if !size {
+            return Err(QemuError::program(format!(
+                "Parameter 'cxl-fmw.{n}.size' is missing"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets one interpreted property; `false` when `k` is not one.

@@ -74,6 +74,7 @@ pub(super) fn ram_options(mem_opts: &Opts) -> Result<Ram, QemuError> {
 pub(super) fn backends(objects: &[ObjectDef]) -> Result<BTreeMap<String, u64>, QemuError> {
     let mut backends = BTreeMap::new();
     for ob in objects.iter().filter(|o| is_late_object(&o.qom_type)) {
+        super::objects::check_created_id(ob)?;
         if ob.qom_type.starts_with("memory-backend-") {
             let size = ob
                 .props

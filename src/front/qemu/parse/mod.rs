@@ -43,6 +43,7 @@ mod options;
 mod values;
 
 use super::error::QemuError;
+use super::version::{Profile, QemuVersion};
 use crate::machine::cpu::{CpuSlot, SmpTopology};
 use crate::machine::pci::PciTree;
 use crate::topology::{HmatCache, MachineKind, Topology};
@@ -125,6 +126,8 @@ pub struct Parsed {
     pub ignored: Vec<String>,
     /// Warnings QEMU prints for this command line (exact text).
     pub warnings: Vec<QemuError>,
+    /// The QEMU version whose rules were applied.
+    pub qemu_version: QemuVersion,
 }
 
 /// Iteration order of a GLib hash table after inserting `keys` in order (QEMU's
@@ -225,6 +228,7 @@ struct MachineSel {
 /// Everything known after the machine, `-smp` and the objects are set up; the
 /// board-init phases ([`numa`], [`memory`], [`devices`]) fill in the rest.
 struct State<'w> {
+    profile: &'static Profile,
     cmd: options::CmdLine,
     machine: MachineSel,
     ram: memory::Ram,
@@ -254,8 +258,18 @@ pub fn parse_full(
     args: &[String],
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
+    parse_versioned(args, arch, QemuVersion::V10_0)
+}
+
+/// Like [`parse_full`], with the rules of QEMU `version`
+/// ([`super::version::Profile`]).
+pub fn parse_versioned(
+    args: &[String],
+    arch: Option<Arch>,
+    version: QemuVersion,
+) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
     let mut warnings = Vec::new();
-    let r = parse_inner(args, arch, &mut warnings);
+    let r = parse_inner(args, arch, version.profile(), &mut warnings);
     (warnings, r)
 }
 
@@ -263,10 +277,11 @@ pub fn parse_full(
 fn parse_inner(
     args: &[String],
     arch: Option<Arch>,
+    profile: &'static Profile,
     warnings: &mut Vec<QemuError>,
 ) -> Result<Parsed, QemuError> {
-    let mut cmd = options::collect(args, warnings)?;
-    let machine = machine::create(&cmd, arch)?;
+    let mut cmd = options::collect(args, profile, warnings)?;
+    let machine = machine::create(&cmd, arch, profile)?;
     let ram = memory::ram_options(&cmd.mem_opts)?;
     let mut numa = NumaState::new();
     let objects = objects::early_objects(&cmd.objects, &mut numa)?;
@@ -275,6 +290,7 @@ fn parse_inner(
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);
     let backends = memory::backends(&cmd.objects)?;
     let mut st = State {
+        profile,
         cmd,
         machine,
         ram,

@@ -2,7 +2,9 @@
 //! initiators and ports, created before the machine properties are set).
 
 use super::super::error::QemuError;
+use super::super::json::Json;
 use super::super::lexer::{self, CmdOption, Opts};
+use super::super::version::Profile;
 use super::values::{required, u16_list};
 use super::{MAX_NODES, NumaState, idx, set_at};
 
@@ -16,6 +18,26 @@ pub(super) struct ObjectDef {
     pub(super) id: String,
     /// All properties.
     pub(super) props: Opts,
+    /// Given in JSON syntax (its id is checked when the object is created).
+    pub(super) json: bool,
+}
+
+/// QEMU's `id_wellformed`: letters, digits, '-', '.', '_', starting with a letter.
+pub(super) fn id_wellformed(id: &str) -> bool {
+    let mut c = id.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && c.all(|x| x.is_ascii_alphanumeric() || matches!(x, '-' | '.' | '_'))
+}
+
+/// QEMU's message for an ill-formed id (two lines).
+pub(super) const BAD_ID: &str = "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
+
+/// The creation-time id check of a JSON `-object` (QEMU prints no location).
+pub(super) fn check_created_id(ob: &ObjectDef) -> Result<(), QemuError> {
+    if ob.json && !id_wellformed(&ob.id) {
+        return Err(QemuError::program(BAD_ID));
+    }
+    Ok(())
 }
 
 /// A generic initiator: object id, `pci-dev=`, nodes.
@@ -127,8 +149,17 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
 
 /// The argv-pass checks of one `-object` (QAPI: mandatory members, typed
 /// values, unknown members; the vnuma `host-nodes=` GI extension).
-pub(super) fn validate_object(o: &CmdOption, p: Opts) -> Result<ObjectDef, QemuError> {
+pub(super) fn validate_object(
+    o: &CmdOption,
+    p: Opts,
+    profile: &Profile,
+) -> Result<ObjectDef, QemuError> {
     let qom_type = required(o, p.get("qom-type").map(str::to_string), "qom-type")?;
+    if !profile.has_object_type(&qom_type) {
+        return Err(o.error(format!(
+            "Parameter 'qom-type' does not accept value '{qom_type}'"
+        )));
+    }
     let id = required(o, p.get("id").map(str::to_string), "id")?;
     if let Some((mandatory, members)) = object_members(&qom_type) {
         let gi_v5 = qom_type == "acpi-generic-initiator" && !p.has("node") && p.has("host-nodes");
@@ -155,11 +186,154 @@ pub(super) fn validate_object(o: &CmdOption, p: Opts) -> Result<ObjectDef, QemuE
             u16_list(o, &p.get_all("host-nodes"), "host-nodes")?;
         }
     }
+    if !id_wellformed(&id) {
+        return Err(o.error(BAD_ID));
+    }
     Ok(ObjectDef {
         opt: o.clone(),
         qom_type,
         id,
         props: p,
+        json: false,
+    })
+}
+
+/// QAPI type of an `-object` member given in JSON.
+#[derive(Clone, Copy)]
+enum JType {
+    Size,
+    U32,
+    Bool,
+    Str,
+    List,
+}
+
+/// The QAPI type of member `m` (only for the types [`object_members`] knows).
+fn member_type(m: &str) -> JType {
+    match m {
+        "size" | "align" | "offset" | "hugetlbsize" => JType::Size,
+        "node" | "prealloc-threads" => JType::U32,
+        "host-nodes" => JType::List,
+        "dump"
+        | "merge"
+        | "prealloc"
+        | "share"
+        | "reserve"
+        | "hugetlb"
+        | "seal"
+        | "discard-data"
+        | "pmem"
+        | "readonly"
+        | "x-use-canonical-path-for-ramblock-id" => JType::Bool,
+        _ => JType::Str,
+    }
+}
+
+/// A JSON scalar as the string the keyval path would hold (`None`: not a scalar).
+pub(super) fn scalar_text(v: &Json) -> Option<String> {
+    match v {
+        Json::Str(s) => Some(s.clone()),
+        Json::Int(i) => Some(i.to_string()),
+        Json::UInt(u) => Some(u.to_string()),
+        Json::Bool(b) => Some(if *b { "on" } else { "off" }.to_string()),
+        Json::Float(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+/// One JSON member value, type-checked as QEMU's QObject input visitor does,
+/// as keyval text.
+fn json_member(o: &CmdOption, m: &str, v: &Json) -> Result<Vec<String>, QemuError> {
+    let wrong = |t: &str| o.error(format!("Invalid parameter type for '{m}', expected: {t}"));
+    match (member_type(m), v) {
+        (JType::Size, Json::Int(i)) => Ok(vec![u64::from_ne_bytes(i.to_ne_bytes()).to_string()]),
+        (JType::Size, Json::UInt(u)) => Ok(vec![u.to_string()]),
+        (JType::Size, _) => Err(o.error(format!("Parameter '{m}' expects uint64"))),
+        (JType::U32, Json::Int(i)) => u32::try_from(*i)
+            .map(|n| vec![n.to_string()])
+            .map_err(|_| o.error(format!("Parameter '{m}' expects uint32_t"))),
+        (JType::U32, Json::UInt(_)) => Err(o.error(format!("Parameter '{m}' expects uint32_t"))),
+        (JType::U32, _) => Err(o.error(format!("Parameter '{m}' expects uint64"))),
+        (JType::Bool, Json::Bool(_)) | (JType::Str, Json::Str(_)) => {
+            Ok(scalar_text(v).into_iter().collect())
+        }
+        (JType::Bool, _) => Err(wrong("boolean")),
+        (JType::Str, _) => Err(wrong("string")),
+        (JType::List, Json::List(items)) => items
+            .iter()
+            .map(|x| match x {
+                Json::Int(i) if (0..=i64::from(u16::MAX)).contains(i) => Ok(i.to_string()),
+                Json::Int(_) | Json::UInt(_) => {
+                    Err(o.error(format!("Parameter '{m}' expects uint16_t")))
+                }
+                _ => Err(o.error(format!("Parameter '{m}' expects uint64"))),
+            })
+            .collect(),
+        (JType::List, _) => Err(wrong("array")),
+    }
+}
+
+/// The argv-pass checks of a JSON `-object '{…}'` (QAPI's QObject input
+/// visitor: `qom-type`, `id`, then the type's members in QAPI order, then
+/// unexpected members); the properties become keyval text for the later phases.
+pub(super) fn validate_object_json(
+    o: &CmdOption,
+    dict: &[(String, Json)],
+    profile: &Profile,
+) -> Result<ObjectDef, QemuError> {
+    let get = |k: &str| dict.iter().find(|(x, _)| x == k).map(|(_, v)| v);
+    let string_of = |k: &str| -> Result<String, QemuError> {
+        match get(k) {
+            None => Err(o.error(format!("Parameter '{k}' is missing"))),
+            Some(Json::Str(s)) => Ok(s.clone()),
+            Some(_) => Err(o.error(format!(
+                "Invalid parameter type for '{k}', expected: string"
+            ))),
+        }
+    };
+    let qom_type = string_of("qom-type")?;
+    if !profile.has_object_type(&qom_type) {
+        return Err(o.error(format!(
+            "Parameter 'qom-type' does not accept value '{qom_type}'"
+        )));
+    }
+    let id = string_of("id")?;
+    let mut props = Opts::default();
+    props.pairs.push(("qom-type".into(), qom_type.clone()));
+    props.pairs.push(("id".into(), id.clone()));
+    if let Some((mandatory, members)) = object_members(&qom_type) {
+        for m in members {
+            match get(m) {
+                None if mandatory.contains(m) => {
+                    return Err(o.error(format!("Parameter '{m}' is missing")));
+                }
+                None => {}
+                Some(v) => {
+                    for text in json_member(o, m, v)? {
+                        props.pairs.push(((*m).to_string(), text));
+                    }
+                }
+            }
+        }
+        if let Some((k, _)) = dict
+            .iter()
+            .find(|(k, _)| k != "qom-type" && k != "id" && !members.contains(&k.as_str()))
+        {
+            return Err(o.error(format!("Parameter '{k}' is unexpected")));
+        }
+    } else {
+        for (k, v) in dict.iter().filter(|(k, _)| k != "qom-type" && k != "id") {
+            if let Some(t) = scalar_text(v) {
+                props.pairs.push((k.clone(), t));
+            }
+        }
+    }
+    Ok(ObjectDef {
+        opt: o.clone(),
+        qom_type,
+        id,
+        props,
+        json: true,
     })
 }
 
@@ -207,6 +381,7 @@ pub(super) fn early_objects(
         gps: Vec::new(),
     };
     for ob in early.iter().filter_map(|&i| objects.get(i)) {
+        check_created_id(ob)?;
         match ob.qom_type.as_str() {
             "acpi-generic-initiator" => {
                 let nodes = gi_nodes(ob)?;

@@ -3,8 +3,12 @@
 //! object ids); the options are sorted by kind for the later phases.
 
 use super::super::error::QemuError;
+use super::super::json::{self, Json};
 use super::super::lexer::{self, CmdOption, Opts};
-use super::objects::{ObjectDef, validate_object};
+use super::super::version::Profile;
+use super::objects::{
+    BAD_ID, ObjectDef, id_wellformed, scalar_text, validate_object, validate_object_json,
+};
 use crate::machine::memory::MIB;
 use crate::machine::pci;
 
@@ -40,7 +44,15 @@ pub(super) struct CmdLine {
     pub(super) default_nic: bool,
     /// Options that do not shape the NUMA tables.
     pub(super) ignored: Vec<String>,
+    /// `-monitor`/`-qmp`/`-mon` options that create a monitor (not `none`).
+    pub(super) monitors: usize,
+    /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
+    pub(super) monitor_option: bool,
 }
+
+/// The key under which a JSON `-device`'s deferred error travels in its [`Opts`]
+/// (QEMU reports property type errors when it creates the device).
+pub(super) const DEFERRED_ERROR: &str = "\u{0}error";
 
 /// QEMU's syntax error for an `-m` size value.
 const SIZE_SYNTAX: &str = "expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.";
@@ -54,6 +66,7 @@ const SMP_KEYS: &[&str] = &[
 /// Runs the argv pass.
 pub(super) fn collect(
     args: &[String],
+    profile: &Profile,
     warnings: &mut Vec<QemuError>,
 ) -> Result<CmdLine, QemuError> {
     let opts = lexer::split_args(args)?;
@@ -62,7 +75,7 @@ pub(super) fn collect(
         ..CmdLine::default()
     };
     for o in &opts {
-        cmd.add(o, warnings)?;
+        cmd.add(o, profile, warnings)?;
     }
     Ok(cmd)
 }
@@ -81,12 +94,21 @@ fn opts_of(o: &CmdOption, arg: &str, implied: &str, w: &mut Vec<QemuError>) -> O
 
 impl CmdLine {
     /// Sorts one option in.
-    fn add(&mut self, o: &CmdOption, warnings: &mut Vec<QemuError>) -> Result<(), QemuError> {
+    fn add(
+        &mut self,
+        o: &CmdOption,
+        profile: &Profile,
+        warnings: &mut Vec<QemuError>,
+    ) -> Result<(), QemuError> {
         let arg = o.arg.clone().unwrap_or_default();
         match o.name.as_str() {
             "machine" => {
                 let kv =
                     lexer::parse_keyval(&arg, Some("type")).map_err(|e| o.error(e.to_string()))?;
+                // `pflash0=<blockdev>` (libvirt's way) loads firmware like -pflash.
+                if kv.has("pflash0") {
+                    self.firmware = true;
+                }
                 self.machine_pairs.extend(kv.pairs);
             }
             "m" => self.add_memory(o, opts_of(o, &arg, "size", warnings))?,
@@ -102,14 +124,27 @@ impl CmdLine {
                 self.numa_opts.push((o.clone(), n));
             }
             "object" => {
-                let def = validate_object(o, opts_of(o, &arg, "qom-type", warnings))?;
+                let def = if arg.starts_with('{') {
+                    let dict = json_dict(o, &arg, profile)?;
+                    validate_object_json(o, &dict, profile)?
+                } else {
+                    validate_object(o, opts_of(o, &arg, "qom-type", warnings), profile)?
+                };
                 if self.objects.iter().any(|x| x.id == def.id) {
                     return Err(o.error(format!("Duplicate ID '{}' for object", def.id)));
                 }
                 self.objects.push(def);
             }
             "device" => {
-                let d = opts_of(o, &arg, "driver", warnings);
+                let d = if arg.starts_with('{') {
+                    device_from_json(&json_dict(o, &arg, profile)?)
+                } else {
+                    let d = opts_of(o, &arg, "driver", warnings);
+                    if d.get("id").is_some_and(|i| !id_wellformed(i)) {
+                        return Err(o.error(BAD_ID));
+                    }
+                    d
+                };
                 if d.get("driver").is_some_and(pci::is_vga) {
                     self.vga_none = true;
                 }
@@ -170,8 +205,58 @@ impl CmdLine {
             }
             "vga" if arg == "none" => self.vga_none = true,
             "net" | "netdev" | "nic" => self.default_nic = false,
+            "monitor" | "qmp" | "qmp-pretty" | "mon" => {
+                self.monitor_option = true;
+                if o.name == "mon" || !arg.starts_with("none") {
+                    self.monitors += 1;
+                }
+            }
             _ => {}
         }
         self.ignored.push(o.location());
     }
+}
+
+/// A JSON option value (QEMU: the value starts with `{`), as a dict. The
+/// top-level value of such a text is always an object.
+fn json_dict(
+    o: &CmdOption,
+    arg: &str,
+    profile: &Profile,
+) -> Result<Vec<(String, Json)>, QemuError> {
+    match json::parse(arg, profile.json).map_err(|e| o.error(e))? {
+        Json::Dict(d) => Ok(d),
+        _ => Err(o.error("Parameter 'qom-type' is missing")),
+    }
+}
+
+/// A JSON `-device` as keyval text: `driver` only when it is a string (QEMU:
+/// `Parameter 'driver' is missing` otherwise), an integer `addr` is a devfn
+/// (`3` = `0.3`), booleans are `on`/`off`. A non-boolean `multifunction` is
+/// QEMU's property type error, reported when the device is created.
+fn device_from_json(dict: &[(String, Json)]) -> Opts {
+    let mut d = Opts::default();
+    for (k, v) in dict {
+        match (k.as_str(), v) {
+            ("driver", Json::Str(s)) => d.pairs.push((k.clone(), s.clone())),
+            ("driver", _) => {}
+            ("addr", Json::Int(n)) => {
+                let devfn = u64::from_ne_bytes(n.to_ne_bytes());
+                d.pairs
+                    .push((k.clone(), format!("{:x}.{:x}", devfn >> 3, devfn & 7)));
+            }
+            ("multifunction", v) if !matches!(v, Json::Bool(_)) => {
+                d.pairs.push((
+                    DEFERRED_ERROR.into(),
+                    "Invalid parameter type for 'multifunction', expected: boolean".into(),
+                ));
+            }
+            _ => {
+                if let Some(t) = scalar_text(v) {
+                    d.pairs.push((k.clone(), t));
+                }
+            }
+        }
+    }
+    d
 }

@@ -1,0 +1,233 @@
+//! The QEMU versions vnuma models, and every rule that differs between them.
+//!
+//! All per-version behaviour of the QEMU front end lives in one [`Profile`]; the
+//! parser asks the profile and never tests the version itself. Measured
+//! differences (QEMU 10.0.2 vs 11.1.3, tests/data/qemu-11.1/README.md):
+//!
+//! - **Monitors are QOM objects** in 11.1: each `-monitor`/`-qmp`/`-mon` (not
+//!   `none`) and the default monitor (created unless `-nodefaults` or one of
+//!   those options is given) is a child of `/objects` named `compat_monitorN`,
+//!   created after the `-object`s (a `-object monitor-qmp` too: after the
+//!   memory backends, whatever its place on the command line); they take part in the GLib hash order of
+//!   `/objects` and so in the SRAT Generic Initiator order. 10.0 has none.
+//! - `-object monitor-qmp` / `monitor-hmp` (what libvirt 12.9 writes) exist only
+//!   in 11.1; 10.0 refuses them (`Parameter 'qom-type' does not accept value
+//!   'monitor-qmp'`).
+//! - **Machine types** go up to `pc-q35-11.1` / `virt-11.1` in 11.1 (`-machine
+//!   help`); `pc`, `q35`, `virt` are the newest.
+//! - **JSON syntax errors** are worded differently and carry a position in 11.1
+//!   ([`super::json`]).
+//!
+//! Everything else measured (420 command lines: rejection texts, SRAT/SLIT/HMAT
+//! with `-nodefaults`) is identical.
+
+use super::json::JsonDialect;
+
+/// A QEMU version whose rules vnuma models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum QemuVersion {
+    /// QEMU 10.0 (measured: 10.0.2).
+    #[default]
+    V10_0,
+    /// QEMU 11.1 (measured: 11.1.3).
+    V11_1,
+}
+
+impl QemuVersion {
+    /// Every modelled version, oldest first.
+    pub const ALL: [QemuVersion; 2] = [QemuVersion::V10_0, QemuVersion::V11_1];
+
+    /// The newest modelled version.
+    pub const NEWEST: QemuVersion = QemuVersion::V11_1;
+
+    /// `"10.0"`, `"11.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QemuVersion::V10_0 => "10.0",
+            QemuVersion::V11_1 => "11.1",
+        }
+    }
+
+    /// The rules of this version.
+    pub fn profile(self) -> &'static Profile {
+        match self {
+            QemuVersion::V10_0 => &V10_0,
+            QemuVersion::V11_1 => &V11_1,
+        }
+    }
+
+    /// The modelled version a QEMU release (`major.minor[.patch]`) behaves like,
+    /// or `None` when vnuma does not model that release line.
+    pub fn of_release(release: &str) -> Option<QemuVersion> {
+        let mut it = release.trim().split('.');
+        let major = it.next()?;
+        let minor = it.next()?;
+        match (major, minor) {
+            ("10", "0") => Some(QemuVersion::V10_0),
+            ("11", "1") => Some(QemuVersion::V11_1),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for QemuVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for QemuVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A version name vnuma does not model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown QEMU version `{0}` (modelled: 10.0, 11.1)")]
+pub struct UnknownVersion(pub String);
+
+impl std::str::FromStr for QemuVersion {
+    type Err = UnknownVersion;
+    fn from_str(s: &str) -> Result<QemuVersion, UnknownVersion> {
+        QemuVersion::of_release(s).ok_or_else(|| UnknownVersion(s.to_string()))
+    }
+}
+
+/// The per-version rules of the QEMU front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The version these rules are for.
+    pub version: QemuVersion,
+    /// How `-object '{…}'` / `-device '{…}'` JSON is parsed and its errors worded.
+    pub json: JsonDialect,
+    /// Whether monitors are `/objects` children named `compat_monitorN` (and
+    /// `-object monitor-qmp`/`monitor-hmp` exist).
+    pub monitor_objects: bool,
+    /// The newest versioned machine type (`pc-q35-11.1`): also what `pc`, `q35`
+    /// and `virt` resolve to. (Both also have types down to 5.2 or older; vnuma
+    /// models those from 6.2.)
+    pub latest_machine: (u32, u32),
+}
+
+static V10_0: Profile = Profile {
+    version: QemuVersion::V10_0,
+    json: JsonDialect::Qemu10,
+    monitor_objects: false,
+    latest_machine: (10, 0),
+};
+
+static V11_1: Profile = Profile {
+    version: QemuVersion::V11_1,
+    json: JsonDialect::Qemu11,
+    monitor_objects: true,
+    latest_machine: (11, 1),
+};
+
+/// The `-object` types that exist only where monitors are objects.
+const MONITOR_TYPES: [&str; 2] = ["monitor-qmp", "monitor-hmp"];
+
+impl Profile {
+    /// Whether QEMU knows `-object` type `qom_type` at all (`false` only for a
+    /// type vnuma knows to be missing from this version).
+    pub fn has_object_type(&self, qom_type: &str) -> bool {
+        self.monitor_objects || !MONITOR_TYPES.contains(&qom_type)
+    }
+
+    /// Whether `-object` type `qom_type` is a monitor, created with the monitors
+    /// after every other `-object` (measured: libvirt's `-object monitor-qmp` is
+    /// inserted into `/objects` after the memory backends).
+    pub fn is_monitor_object(&self, qom_type: &str) -> bool {
+        self.monitor_objects && MONITOR_TYPES.contains(&qom_type)
+    }
+
+    /// The `/objects` ids of the monitors, in creation order (after every
+    /// `-object`): `monitors` is the number of `-monitor`/`-qmp`/`-mon` options
+    /// that create one, `monitor_option` whether any such option (also `none`)
+    /// was given, which like `-nodefaults` suppresses the default monitor.
+    pub fn monitor_object_ids(
+        &self,
+        monitors: usize,
+        monitor_option: bool,
+        nodefaults: bool,
+    ) -> Vec<String> {
+        if !self.monitor_objects {
+            return Vec::new();
+        }
+        let n = if monitor_option || nodefaults {
+            monitors
+        } else {
+            1
+        };
+        (0..n).map(|i| format!("compat_monitor{i}")).collect()
+    }
+}
+
+/// How the version to model was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionSource {
+    /// Given on the command line (`--qemu-version 11.1`).
+    Given,
+    /// `auto`: the QEMU found on PATH (its `--version` line).
+    Detected(String),
+    /// `auto`: no QEMU found on PATH, or one vnuma does not model (its
+    /// `--version` line, if any): the newest modelled version.
+    Fallback(Option<String>),
+}
+
+/// `auto`: the version of `program` (e.g. `qemu-system-x86_64`) on PATH if vnuma
+/// models it, else the newest modelled version.
+pub fn detect(program: &str) -> (QemuVersion, VersionSource) {
+    let line = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+        });
+    let release = line.as_deref().and_then(|l| {
+        l.strip_prefix("QEMU emulator version ")
+            .and_then(|r| r.split_whitespace().next())
+    });
+    match (release.and_then(QemuVersion::of_release), line) {
+        (Some(v), Some(l)) => (v, VersionSource::Detected(l)),
+        (_, l) => (QemuVersion::NEWEST, VersionSource::Fallback(l)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases() {
+        assert_eq!(QemuVersion::of_release("10.0.2"), Some(QemuVersion::V10_0));
+        assert_eq!(QemuVersion::of_release("11.1.3"), Some(QemuVersion::V11_1));
+        assert_eq!(QemuVersion::of_release("11.1"), Some(QemuVersion::V11_1));
+        assert_eq!(QemuVersion::of_release("9.2.0"), None);
+        assert!("12.0".parse::<QemuVersion>().is_err());
+    }
+
+    #[test]
+    fn monitors() {
+        let p = QemuVersion::V11_1.profile();
+        assert_eq!(p.monitor_object_ids(0, false, false), ["compat_monitor0"]);
+        assert!(p.monitor_object_ids(0, false, true).is_empty());
+        assert!(p.monitor_object_ids(0, true, false).is_empty());
+        assert_eq!(p.monitor_object_ids(2, true, true).len(), 2);
+        assert!(
+            QemuVersion::V10_0
+                .profile()
+                .monitor_object_ids(1, true, false)
+                .is_empty()
+        );
+        assert!(!QemuVersion::V10_0.profile().has_object_type("monitor-qmp"));
+        assert!(QemuVersion::V11_1.profile().has_object_type("monitor-qmp"));
+    }
+}
