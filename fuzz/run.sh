@@ -17,7 +17,11 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(table_decode roundtrip json_encode inspect qemu_args topology_toml sysfs)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-cargo fuzz build -O >/dev/null
+# Release code with overflow checks and debug assertions on (-a). No sanitizer (-s none):
+# the code forbids `unsafe`, so ASan finds nothing Rust's own checks would not, and
+# without it the targets run several times faster.
+flags=(-O -a -s none)
+cargo fuzz build "${flags[@]}" >/dev/null
 root=..
 data=$root/tests/data
 seed() {
@@ -50,7 +54,7 @@ for t in "${targets[@]}"; do
     start=$(date +%s)
     log=$(mktemp)
     set +e
-    cargo fuzz run -O "$t" "corpus/$t" -- -runs="$runs" -rss_limit_mb=2048 -max_len=65536 \
+    cargo fuzz run "${flags[@]}" "$t" "corpus/$t" -- -runs="$runs" -rss_limit_mb=2048 -max_len=65536 \
         -timeout=10 -print_final_stats=1 >"$log" 2>&1
     rc=$?
     set -e
