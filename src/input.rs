@@ -35,9 +35,10 @@ pub const MAX_TABLE_BYTES: u64 = 16 << 20;
 /// Largest topology file (TOML): 4 MiB (a file of 128 nodes, 8192 CPUs and
 /// hundreds of devices is under 1 MiB).
 pub const MAX_TOPOLOGY_BYTES: u64 = 4 << 20;
-/// Largest QEMU `--args-file`: 4 MiB, twice what Linux lets a real command line
-/// hold by default (argv + envp at most a quarter of the 8 MiB stack limit).
-pub const MAX_ARGS_FILE_BYTES: u64 = 4 << 20;
+/// Largest QEMU `--args-file` (and libvirt command line): 64 MiB. A real command line
+/// holds at most 2 MiB by default (argv + envp ≤ a quarter of the 8 MiB stack limit),
+/// but the front end's memory benchmark feeds it far larger generated lines.
+pub const MAX_ARGS_FILE_BYTES: u64 = 64 << 20;
 /// Largest JSON input of `vnuma encode`: 64 MiB (the `inspect --json` of a
 /// [`MAX_TABLE_BYTES`] table given as raw hex is 32 MiB plus its envelope).
 pub const MAX_JSON_BYTES: u64 = 64 << 20;

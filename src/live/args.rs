@@ -9,8 +9,9 @@
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
-/// The largest arguments file or libvirt log vnuma reads: 64 MiB.
-pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+/// The largest arguments file (and libvirt command line) vnuma reads
+/// ([`crate::input::MAX_ARGS_FILE_BYTES`], 64 MiB).
+pub const MAX_INPUT_BYTES: u64 = crate::input::MAX_ARGS_FILE_BYTES;
 
 /// Why an arguments file or libvirt log gives no command line.
 #[derive(Debug, thiserror::Error)]
