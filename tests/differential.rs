@@ -18,8 +18,18 @@
 //! * `invalid_configs_rejected_like_qemu`: one mutation of a valid configuration each:
 //!   vnuma rejects exactly when QEMU rejects, with the same warnings and message.
 //!
-//! The base seed is printed; every failure prints its own seed and the one command that
-//! reproduces it: `VNUMA_DIFF_SEED=<seed> VNUMA_DIFF_CASES=1 cargo test --release --test differential`.
+//!
+//! Each case runs in one of four modes, chosen by its seed (`seed % 4`, so every run of
+//! four or more consecutive seeds covers all of them): QEMU 10.0.2 (the host's
+//! `qemu-system-*`) or QEMU 11.1.3 (the trixie wrappers of `.ci/setup-trixie`,
+//! `$VNUMA_TRIXIE_DIR/bin`, default `/var/cache/vnuma-trixie/bin`), each with or without
+//! `-nodefaults` (put first on both command lines); vnuma runs with the matching
+//! `--qemu-version`. Under `CI` a missing 11.1 wrapper fails the suite; elsewhere the
+//! 11.1 modes are skipped with a message. The wrapper runs QEMU as `/usr/bin/qemu-system-…`
+//! in a chroot, so that prefix of its stderr lines reads as the bare program name.
+//!
+//! The base seed is printed; every failure prints its own seed, its mode and the one
+//! command that reproduces it: `VNUMA_DIFF_SEED=<seed> VNUMA_DIFF_CASES=1 cargo test --release --test differential`.
 //! Case counts: `VNUMA_DIFF_CASES` (valid, default 200), `VNUMA_DIFF_INVALID` (default 60).
 #![allow(
     clippy::unwrap_used,
@@ -34,7 +44,8 @@ mod common;
 
 use std::sync::Mutex;
 use vnuma::acpi::{Srat, SratEntry};
-use vnuma::front::qemu::report::QemuReportError;
+use vnuma::front::qemu::report::{QemuReportError, qemu_report_versioned};
+use vnuma::front::qemu::version::QemuVersion;
 use vnuma::live::dump::{DumpError, DumpRequest, dump};
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -51,14 +62,114 @@ fn base_seed() -> u64 {
     })
 }
 
+/// Which QEMU a case runs against, and whether `-nodefaults` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    version: QemuVersion,
+    nodefaults: bool,
+}
+
+const MODES: [Mode; 4] = [
+    Mode {
+        version: QemuVersion::V10_0,
+        nodefaults: false,
+    },
+    Mode {
+        version: QemuVersion::V11_1,
+        nodefaults: false,
+    },
+    Mode {
+        version: QemuVersion::V10_0,
+        nodefaults: true,
+    },
+    Mode {
+        version: QemuVersion::V11_1,
+        nodefaults: true,
+    },
+];
+
+impl Mode {
+    /// The mode of case `seed` among the `available` ones: `seed % 4` picks one of
+    /// [`MODES`] (fewer when some are unavailable).
+    fn of_seed(seed: u64, available: &[Mode]) -> Mode {
+        let i = (seed % MODES.len() as u64) as usize;
+        available[i % available.len()]
+    }
+
+    /// The case's arguments in this mode.
+    fn args(self, args: &[String]) -> Vec<String> {
+        let mut v = Vec::with_capacity(args.len() + 1);
+        if self.nodefaults {
+            v.push("-nodefaults".to_string());
+        }
+        v.extend(args.iter().cloned());
+        v
+    }
+
+    /// The QEMU binary: `None` for the host's 10.0 on PATH.
+    fn qemu(self, args: &[String]) -> Option<std::path::PathBuf> {
+        match self.version {
+            QemuVersion::V10_0 => None,
+            QemuVersion::V11_1 => Some(trixie_bin().join(program_for(args))),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "QEMU {}{}",
+            self.version.as_str(),
+            if self.nodefaults { " -nodefaults" } else { "" }
+        )
+    }
+}
+
+/// Where `.ci/setup-trixie` puts the QEMU 11.1 wrappers.
+fn trixie_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        std::env::var("VNUMA_TRIXIE_DIR").unwrap_or_else(|_| "/var/cache/vnuma-trixie".into()),
+    )
+    .join("bin")
+}
+
+/// The modes this run can use: all four, or (outside CI, without the QEMU 11.1
+/// wrappers) the QEMU 10 ones, with a message.
+fn available_modes() -> Vec<Mode> {
+    let missing: Vec<String> = ["qemu-system-x86_64", "qemu-system-aarch64"]
+        .iter()
+        .map(|p| trixie_bin().join(p))
+        .filter(|p| !p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return MODES.to_vec();
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "QEMU 11.1 wrapper missing: {} (run `bash .ci/setup-trixie`)",
+            missing.join(", ")
+        );
+    }
+    eprintln!(
+        "skipping the QEMU 11.1 modes: {} missing (run `bash .ci/setup-trixie`)",
+        missing.join(", ")
+    );
+    MODES
+        .into_iter()
+        .filter(|m| m.version == QemuVersion::V10_0)
+        .collect()
+}
+
 /// Tables, plus the warnings printed on the way.
 type Side = (Vec<(String, Vec<u8>)>, Vec<String>);
 
 /// What vnuma says for a command line: its tables and warnings, or its rendered
 /// warnings and error.
-fn vnuma_side(args: &[String]) -> Result<Side, String> {
+fn vnuma_side(args: &[String], version: QemuVersion) -> Result<Side, String> {
     let prog = program_for(args);
-    let (warnings, r) = vnuma::front::qemu::report::qemu_report(args, None);
+    let (warnings, r) = qemu_report_versioned(args, None, version);
     let warnings: Vec<String> = warnings.iter().map(|w| w.render(prog)).collect();
     match r {
         Ok(r) => Ok((r.tables.files(), warnings)),
@@ -72,7 +183,8 @@ fn vnuma_side(args: &[String]) -> Result<Side, String> {
 }
 
 /// QEMU's stderr lines that vnuma models: everything but the CPU model's
-/// feature warnings under TCG (they depend on the accelerator, not on NUMA).
+/// feature warnings under TCG (they depend on the accelerator, not on NUMA). The
+/// 11.1 wrapper's `/usr/bin/qemu-system-…:` prefix reads as `qemu-system-…:`.
 fn modelled_lines(stderr: &str) -> Vec<String> {
     stderr
         .lines()
@@ -82,7 +194,7 @@ fn modelled_lines(stderr: &str) -> Vec<String> {
                 && !l.contains("try enabling topoext")
                 && !l.trim().is_empty()
         })
-        .map(str::to_string)
+        .map(|l| l.strip_prefix("/usr/bin/").unwrap_or(l).to_string())
         .collect()
 }
 
@@ -99,8 +211,10 @@ fn program_for(args: &[String]) -> &'static str {
 
 /// What the live QEMU says: its SRAT/SLIT/HMAT and warnings, or its stderr
 /// (without the TCG CPU-feature warnings).
-fn qemu_side(args: &[String]) -> Result<Side, String> {
-    match dump(&DumpRequest::new(args.iter().cloned())) {
+fn qemu_side(args: &[String], mode: Mode) -> Result<Side, String> {
+    let mut req = DumpRequest::new(args.iter().cloned());
+    req.qemu = mode.qemu(args);
+    match dump(&req) {
         Ok(d) => Ok((
             d.numa_tables()
                 .into_iter()
@@ -110,7 +224,7 @@ fn qemu_side(args: &[String]) -> Result<Side, String> {
         )),
         Err(DumpError::Rejected { stderr, .. }) => Err(modelled_lines(&stderr).join("\n")),
         Err(e) => panic!(
-            "qemu-dump failed (not a rejection): {e}\n  QEMU args: {}",
+            "qemu-dump failed (not a rejection, {mode}): {e}\n  QEMU args: {}",
             args.join(" ")
         ),
     }
@@ -200,6 +314,7 @@ fn run_parallel<F: Fn(u64) -> Option<String> + Sync>(seeds: Vec<u64>, f: F) -> V
 /// (`vnuma inspect DIR/vnuma DIR/qemu`).
 fn keep_failure(
     seed: u64,
+    mode: Mode,
     case: &cases::Case,
     v: &[(String, Vec<u8>)],
     q: &[(String, Vec<u8>)],
@@ -213,8 +328,21 @@ fn keep_failure(
             let _ = std::fs::write(d.join(name), bytes);
         }
     }
-    let _ = std::fs::write(dir.join("qemu-args.txt"), case.qemu_args.join("\n"));
-    let _ = std::fs::write(dir.join("vnuma-args.txt"), case.vnuma_args.join("\n"));
+    let _ = std::fs::write(
+        dir.join("qemu-args.txt"),
+        mode.args(&case.qemu_args).join("\n"),
+    );
+    let _ = std::fs::write(
+        dir.join("vnuma-args.txt"),
+        mode.args(&case.vnuma_args).join("\n"),
+    );
+    let _ = std::fs::write(
+        dir.join("mode.txt"),
+        format!(
+            "{mode}\nvnuma qemu --qemu-version {}\n",
+            mode.version.as_str()
+        ),
+    );
     dir.display().to_string()
 }
 
@@ -230,28 +358,37 @@ fn valid_configs_match_live_qemu() {
         return;
     }
     let base = base_seed();
+    let modes = available_modes();
     let n = env_u64("VNUMA_DIFF_CASES").unwrap_or(200);
-    eprintln!("differential (valid): base seed {base}, {n} cases");
+    eprintln!(
+        "differential (valid): base seed {base}, {n} cases over {} modes",
+        modes.len()
+    );
     let accepted = Mutex::new(0u64);
+    let per_mode = Mutex::new(vec![0u64; modes.len()]);
     let seeds: Vec<u64> = (0..n).map(|i| base.wrapping_add(i)).collect();
     let failures = run_parallel(seeds, |seed| {
         let case = cases::valid(&mut cases::Rng::new(seed));
-        let q = qemu_side(&case.qemu_args);
-        let v = vnuma_side(&case.vnuma_args);
+        let mode = Mode::of_seed(seed, &modes);
+        let q = qemu_side(&mode.args(&case.qemu_args), mode);
+        let v = vnuma_side(&mode.args(&case.vnuma_args), mode.version);
         let fail = |why: String| {
             Some(format!(
-                "seed {seed} ({}; {:?}): {why}\n  QEMU args: {}\n  reproduce: {}",
+                "seed {seed} ({mode}; {}; {:?}): {why}\n  QEMU args: {}\n  reproduce: {}",
                 case.machine,
                 case.notes,
-                case.qemu_command(),
+                mode.args(&case.qemu_args).join(" "),
                 repro(seed, "valid")
             ))
         };
         match (v, q) {
             (Ok((v, vw)), Ok((q, qw))) => {
                 *accepted.lock().unwrap() += 1;
+                if let Some(i) = modes.iter().position(|m| *m == mode) {
+                    per_mode.lock().unwrap()[i] += 1;
+                }
                 if let Err(why) = compare(&case, &v, &q) {
-                    let dir = keep_failure(seed, &case, &v, &q);
+                    let dir = keep_failure(seed, mode, &case, &v, &q);
                     fail(format!("{why} (tables kept in {dir})"))
                 } else if vw != qw {
                     fail(format!(
@@ -282,6 +419,9 @@ fn valid_configs_match_live_qemu() {
         "every generated configuration must be compared"
     );
     eprintln!("differential (valid): {accepted} configurations byte-identical");
+    for (m, c) in modes.iter().zip(per_mode.into_inner().unwrap()) {
+        eprintln!("  {m}: {c}");
+    }
 }
 
 #[test]
@@ -290,19 +430,24 @@ fn invalid_configs_rejected_like_qemu() {
         return;
     }
     let base = base_seed().wrapping_add(1 << 32);
+    let modes = available_modes();
     let n = env_u64("VNUMA_DIFF_INVALID").unwrap_or(60);
-    eprintln!("differential (invalid): base seed {base}, {n} cases");
+    eprintln!(
+        "differential (invalid): base seed {base}, {n} cases over {} modes",
+        modes.len()
+    );
     let rejected = Mutex::new(0u64);
     let seeds: Vec<u64> = (0..n).map(|i| base.wrapping_add(i)).collect();
     let failures = run_parallel(seeds, |seed| {
         let (case, what) = cases::invalid(&mut cases::Rng::new(seed));
-        let q = qemu_side(&case.qemu_args);
-        let v = vnuma_side(&case.vnuma_args);
+        let mode = Mode::of_seed(seed, &modes);
+        let q = qemu_side(&mode.args(&case.qemu_args), mode);
+        let v = vnuma_side(&mode.args(&case.vnuma_args), mode.version);
         let fail = |why: String| {
             Some(format!(
-                "seed {seed} ({}; mutation: {what}): {why}\n  QEMU args: {}\n  reproduce: {}",
+                "seed {seed} ({mode}; {}; mutation: {what}): {why}\n  QEMU args: {}\n  reproduce: {}",
                 case.machine,
-                case.qemu_command(),
+                mode.args(&case.qemu_args).join(" "),
                 repro(seed.wrapping_sub(1 << 32), "invalid")
             ))
         };

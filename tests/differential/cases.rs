@@ -54,13 +54,6 @@ pub struct Case {
     pub notes: Vec<String>,
 }
 
-impl Case {
-    /// The command that reproduces this case with the live QEMU dump.
-    pub fn qemu_command(&self) -> String {
-        self.qemu_args.join(" ")
-    }
-}
-
 const MIB: u64 = 1 << 20;
 
 fn size_str(bytes: u64) -> String {
