@@ -852,16 +852,23 @@ impl<'w> Text<'w> {
 
     /// `[{off:03X}h {off:04} {len:3}] {name:>36} : ` without the formatting machinery.
     fn prefix(&mut self, off: usize, len: usize, name: &str) {
+        const SPACES: &[u8; 36] = b"                                    ";
+        let w = if name.is_ascii() {
+            name.len()
+        } else {
+            name.chars().count()
+        };
+        let pad = 36usize.saturating_sub(w);
         let s = &mut self.s;
+        s.reserve(40 + pad + name.len());
         s.push(b'[');
-        push_uint(s, off as u64, 16, 3, b'0');
+        put_hex(s, off as u64, 3);
         s.extend_from_slice(b"h ");
         push_uint(s, off as u64, 10, 4, b'0');
         s.push(b' ');
         push_uint(s, len as u64, 10, 3, b' ');
         s.extend_from_slice(b"] ");
-        let w = name.chars().count();
-        s.resize(s.len() + 36usize.saturating_sub(w), b' ');
+        s.extend_from_slice(SPACES.get(..pad).unwrap_or_default());
         s.extend_from_slice(name.as_bytes());
         s.extend_from_slice(b" : ");
     }
