@@ -226,6 +226,22 @@ impl Ctx<'_> {
         });
     }
 
+    /// [`Ctx::push`] with the message built only when the finding is listed
+    /// (past [`MAX_FINDINGS_PER_CODE`] it is only counted: no `String` per entry).
+    fn push_with(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        offset: Option<usize>,
+        message: impl FnOnce() -> String,
+    ) {
+        if self.room(code) == 0 {
+            self.omit(severity, code, 1);
+            return;
+        }
+        self.push(severity, code, offset, message());
+    }
+
     /// Counts `count` findings of `code` that are not listed.
     fn omit(&mut self, severity: Severity, code: &'static str, count: u64) {
         if count == 0 {
@@ -485,16 +501,18 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
                 let gi = matches!(e, SratEntry::GenericInitiator(_));
                 let name = if gi { "Generic Initiator" } else { "Generic Port" };
                 if g.flags & FLAG_ENABLED == 0 {
-                    cx.push(
+                    cx.push_with(
                         if gi { Severity::Warning } else { Severity::Info },
                         if gi { "gi-disabled" } else { "gp-disabled" },
                         Some(off + 24),
-                        format!(
-                            "{name} for PXM {} has the Enabled flag clear (flags 0x{:x}): Linux ignores the entry{}",
-                            g.proximity_domain,
-                            g.flags,
-                            if gi { " and creates no node for it" } else { "" }
-                        ),
+                        || {
+                            format!(
+                                "{name} for PXM {} has the Enabled flag clear (flags 0x{:x}): Linux ignores the entry{}",
+                                g.proximity_domain,
+                                g.flags,
+                                if gi { " and creates no node for it" } else { "" }
+                            )
+                        },
                     );
                 }
                 lint_handle(cx, srat, name, &g.device_handle, off);
@@ -532,15 +550,12 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
 fn lint_srat_pxm(cx: &mut Ctx, e: &SratEntry, rev: u8, off: usize) {
     if let (Some(declared), Some(used)) = (e.proximity_domain(), linux_pxm(e, rev)) {
         if declared != used && enabled(e) {
-            cx.push(
-                Severity::Warning,
-                "pxm-truncated",
-                Some(off),
+            cx.push_with(Severity::Warning, "pxm-truncated", Some(off), || {
                 format!(
                     "{} entry has proximity domain {declared} (0x{declared:x}) but the SRAT revision is {rev}: Linux reads only bits 7:0 and uses PXM {used}",
                     e.type_name()
-                ),
-            );
+                )
+            });
         }
         if used >= MAX_PXM_DOMAINS && enabled(e) {
             let effect = match e {
@@ -554,15 +569,12 @@ fn lint_srat_pxm(cx: &mut Ctx, e: &SratEntry, rev: u8, off: usize) {
                     "Linux rejects the whole SRAT (bad_srat: \"SRAT not used\") and the guest gets one node"
                 }
             };
-            cx.push(
-                Severity::Error,
-                "pxm-unmappable",
-                Some(off),
+            cx.push_with(Severity::Error, "pxm-unmappable", Some(off), || {
                 format!(
                     "{} entry has proximity domain {used}: kernels with MAX_NUMNODES <= 256 cannot map PXMs >= {MAX_PXM_DOMAINS} (MAX_PXM_DOMAINS) and {effect}; only kernels with NODES_SHIFT > 8 (e.g. Debian amd64, NODES_SHIFT=10: PXM < 1024) accept it",
                     e.type_name()
-                ),
-            );
+                )
+            });
         }
     }
 }

@@ -309,8 +309,8 @@ pub fn write_json_report<W: std::io::Write + ?Sized>(
         json_object(&mut out, m, 0, |out, key, _, depth| {
             match key {
                 "tables" => json_array(out, tables, depth, json_loaded_table),
-                "findings" => json_array(out, &report.findings, depth, json_serialized),
-                "guest_nodes" => json_array(out, &report.guest_nodes, depth, json_serialized),
+                "findings" => json_array(out, &report.findings, depth, json_finding),
+                "guest_nodes" => json_array(out, &report.guest_nodes, depth, json_guest_node),
                 _ => return false,
             }
             true
@@ -356,7 +356,7 @@ fn json_loaded_table(out: &mut Text, t: &LoadedTable, depth: usize) {
                 if key != "entries" {
                     return false;
                 }
-                json_array(out, &s.entries, depth, json_serialized);
+                json_array(out, &s.entries, depth, json_srat_entry);
                 true
             });
         }
@@ -425,6 +425,175 @@ fn json_hmat_structure(out: &mut Text, st: &HmatStructure, depth: usize) {
             true
         }),
         _ => json_value(out, &v, depth),
+    }
+}
+
+/// One SRAT structure. Memory and PCI Generic Initiator / Port structures are
+/// written directly, in the bytes serde_json's pretty printer gives their
+/// `Value` (keys sorted, as `serde_json::Map` keeps them; optional reserved
+/// fields only when non-zero); any other through its `Value`.
+fn json_srat_entry(out: &mut Text, e: &SratEntry, depth: usize) {
+    match e {
+        SratEntry::Memory {
+            proximity_domain,
+            base_address,
+            length,
+            flags,
+            reserved1,
+            reserved2,
+            reserved3,
+        } => {
+            let mut m = JsonMembers::new(out, depth);
+            m.num("base_address", *base_address);
+            m.num("flags", u64::from(*flags));
+            m.num("length", *length);
+            m.num("proximity_domain", u64::from(*proximity_domain));
+            if *reserved1 != 0 {
+                m.num("reserved1", u64::from(*reserved1));
+            }
+            if *reserved2 != 0 {
+                m.num("reserved2", u64::from(*reserved2));
+            }
+            if *reserved3 != 0 {
+                m.num("reserved3", *reserved3);
+            }
+            m.raw_str("type", b"memory");
+            m.end();
+        }
+        SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) if matches!(&g.device_handle, DeviceHandle::Pci(p) if p.reserved == [0; 12]) =>
+        {
+            let DeviceHandle::Pci(p) = &g.device_handle else {
+                return;
+            };
+            let mut m = JsonMembers::new(out, depth);
+            m.key("device_handle");
+            // {"pci": "ssss:bb:dd.f"} one level deeper.
+            let s = &mut m.out.s;
+            s.extend_from_slice(b"{\n");
+            s.resize(s.len() + 2 * (depth + 2), b' ');
+            s.extend_from_slice(b"\"pci\": \"");
+            put_pci(s, p);
+            s.extend_from_slice(b"\"\n");
+            s.resize(s.len() + 2 * (depth + 1), b' ');
+            s.push(b'}');
+            m.num("flags", u64::from(g.flags));
+            m.num("proximity_domain", u64::from(g.proximity_domain));
+            if g.reserved1 != 0 {
+                m.num("reserved1", u64::from(g.reserved1));
+            }
+            if g.reserved2 != 0 {
+                m.num("reserved2", u64::from(g.reserved2));
+            }
+            let tag: &[u8] = if matches!(e, SratEntry::GenericPort(_)) {
+                b"generic_port"
+            } else {
+                b"generic_initiator"
+            };
+            m.raw_str("type", tag);
+            m.end();
+        }
+        other => json_serialized(out, other, depth),
+    }
+}
+
+/// One finding, keys sorted as serde_json's `Map` keeps them; strings escaped
+/// by serde_json.
+fn json_finding(out: &mut Text, f: &crate::lint::Finding, depth: usize) {
+    let mut m = JsonMembers::new(out, depth);
+    m.key("code");
+    m.string(f.code);
+    m.key("message");
+    m.string(&f.message);
+    m.key("offset");
+    match f.offset {
+        Some(o) => push_dec(&mut m.out.s, o as u64),
+        None => m.out.s.extend_from_slice(b"null"),
+    }
+    m.raw_str(
+        "severity",
+        match f.severity {
+            crate::lint::Severity::Info => b"info",
+            crate::lint::Severity::Warning => b"warning",
+            crate::lint::Severity::Error => b"error",
+        },
+    );
+    m.key("source");
+    m.opt_string(f.source.as_deref());
+    m.key("table");
+    m.opt_string(f.table.as_deref());
+    m.end();
+}
+
+/// One guest node, keys sorted as serde_json's `Map` keeps them.
+fn json_guest_node(out: &mut Text, g: &crate::lint::GuestNode, depth: usize) {
+    let mut m = JsonMembers::new(out, depth);
+    m.num("cpus", g.cpus as u64);
+    m.num("generic_initiators", g.generic_initiators as u64);
+    m.num("generic_ports", g.generic_ports as u64);
+    m.num("hotplug_bytes", g.hotplug_bytes);
+    m.num("memory_bytes", g.memory_bytes);
+    m.key("node");
+    match g.node {
+        Some(n) => push_dec(&mut m.out.s, u64::from(n)),
+        None => m.out.s.extend_from_slice(b"null"),
+    }
+    m.num("pxm", u64::from(g.pxm));
+    m.end();
+}
+
+/// The members of a non-empty JSON object written one by one, pretty-printed
+/// at nesting `depth` as serde_json does. Keys and string values must need no
+/// escaping (plain ASCII identifiers).
+struct JsonMembers<'a, 'w> {
+    out: &'a mut Text<'w>,
+    depth: usize,
+    first: bool,
+}
+
+impl<'a, 'w> JsonMembers<'a, 'w> {
+    fn new(out: &'a mut Text<'w>, depth: usize) -> Self {
+        out.s.push(b'{');
+        JsonMembers {
+            out,
+            depth,
+            first: true,
+        }
+    }
+    fn key(&mut self, key: &str) {
+        let s = &mut self.out.s;
+        s.extend_from_slice(if self.first { b"\n" } else { b",\n" });
+        self.first = false;
+        s.resize(s.len() + 2 * (self.depth + 1), b' ');
+        s.push(b'"');
+        s.extend_from_slice(key.as_bytes());
+        s.extend_from_slice(b"\": ");
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.key(key);
+        push_dec(&mut self.out.s, v);
+    }
+    fn raw_str(&mut self, key: &str, v: &[u8]) {
+        self.key(key);
+        let s = &mut self.out.s;
+        s.push(b'"');
+        s.extend_from_slice(v);
+        s.push(b'"');
+    }
+    /// A string value, escaped by serde_json.
+    fn string(&mut self, v: &str) {
+        let _ = serde_json::to_writer(&mut self.out.s, v);
+    }
+    fn opt_string(&mut self, v: Option<&str>) {
+        match v {
+            Some(v) => self.string(v),
+            None => self.out.s.extend_from_slice(b"null"),
+        }
+    }
+    fn end(self) {
+        let s = &mut self.out.s;
+        s.push(b'\n');
+        s.resize(s.len() + 2 * self.depth, b' ');
+        s.push(b'}');
     }
 }
 
@@ -683,16 +852,23 @@ impl<'w> Text<'w> {
 
     /// `[{off:03X}h {off:04} {len:3}] {name:>36} : ` without the formatting machinery.
     fn prefix(&mut self, off: usize, len: usize, name: &str) {
+        const SPACES: &[u8; 36] = b"                                    ";
+        let w = if name.is_ascii() {
+            name.len()
+        } else {
+            name.chars().count()
+        };
+        let pad = 36usize.saturating_sub(w);
         let s = &mut self.s;
+        s.reserve(40 + pad + name.len());
         s.push(b'[');
-        push_uint(s, off as u64, 16, 3, b'0');
+        put_hex(s, off as u64, 3);
         s.extend_from_slice(b"h ");
         push_uint(s, off as u64, 10, 4, b'0');
         s.push(b' ');
         push_uint(s, len as u64, 10, 3, b' ');
         s.extend_from_slice(b"] ");
-        let w = name.chars().count();
-        s.resize(s.len() + 36usize.saturating_sub(w), b' ');
+        s.extend_from_slice(SPACES.get(..pad).unwrap_or_default());
         s.extend_from_slice(name.as_bytes());
         s.extend_from_slice(b" : ");
     }
@@ -726,6 +902,33 @@ impl<'w> Text<'w> {
     ) {
         self.field(base + off, len, name, value);
     }
+    /// A field whose value `put` writes straight into the output bytes.
+    fn field_with(&mut self, off: usize, len: usize, name: &str, put: impl FnOnce(&mut Vec<u8>)) {
+        self.prefix(off, len, name);
+        put(&mut self.s);
+        self.s.push(b'\n');
+        self.maybe_flush();
+    }
+    /// [`Text::at`] with a value written by `put` (no formatting machinery).
+    fn at_with(
+        &mut self,
+        base: usize,
+        (off, len): (usize, usize),
+        name: &str,
+        put: impl FnOnce(&mut Vec<u8>),
+    ) {
+        self.field_with(base + off, len, name, put);
+    }
+    /// [`Text::note`] with a value written by `put`.
+    fn note_with(&mut self, name: &str, put: impl FnOnce(&mut Vec<u8>)) {
+        let s = &mut self.s;
+        let w = name.chars().count();
+        s.resize(s.len() + 16 + 36usize.saturating_sub(w), b' ');
+        s.extend_from_slice(name.as_bytes());
+        s.extend_from_slice(b" : ");
+        put(s);
+        s.push(b'\n');
+    }
     fn note(&mut self, name: &str, value: impl std::fmt::Display) {
         let _ = writeln!(self.s, "{:15} {name:>36} : {value}", "");
     }
@@ -754,6 +957,113 @@ fn push_uint(s: &mut Vec<u8>, mut v: u64, radix: u64, width: usize, pad: u8) {
     let digits = buf.get(i..).unwrap_or_default();
     s.resize(s.len() + width.saturating_sub(digits.len()), pad);
     s.extend_from_slice(digits);
+}
+
+/// Appends `v` in upper-case hex, zero-padded to `width` digits (`{v:0width$X}`).
+fn put_hex(s: &mut Vec<u8>, v: u64, width: usize) {
+    put_hex_digits(s, v, width, b"0123456789ABCDEF");
+}
+
+/// Appends `v` in lower-case hex, zero-padded to `width` digits (`{v:0width$x}`).
+fn put_hex_lower(s: &mut Vec<u8>, v: u64, width: usize) {
+    put_hex_digits(s, v, width, b"0123456789abcdef");
+}
+
+fn put_hex_digits(s: &mut Vec<u8>, v: u64, width: usize, digits: &[u8; 16]) {
+    let n = ((64 - v.leading_zeros() as usize).div_ceil(4))
+        .max(width)
+        .max(1);
+    for k in (0..n).rev() {
+        let nib = if k < 16 { (v >> (4 * k)) & 0xf } else { 0 };
+        s.push(digits.get(nib as usize).copied().unwrap_or(b'0'));
+    }
+}
+
+/// `0x{v:0W$X} ({v})` with `W` = 2 × `bytes`, as [`x8`], [`x16`], [`x32`] print it.
+fn put_xdec(s: &mut Vec<u8>, v: u64, bytes: usize) {
+    s.extend_from_slice(b"0x");
+    put_hex(s, v, 2 * bytes);
+    s.extend_from_slice(b" (");
+    push_dec(s, v);
+    s.push(b')');
+}
+
+/// `0x{v:0W$X}` with `W` = 2 × `bytes`.
+fn put_x(s: &mut Vec<u8>, v: u64, bytes: usize) {
+    s.extend_from_slice(b"0x");
+    put_hex(s, v, 2 * bytes);
+}
+
+/// [`size`] written into `s`.
+fn put_size(s: &mut Vec<u8>, v: u64) {
+    const UNITS: [(u64, &[u8]); 4] = [
+        (1 << 40, b" TiB"),
+        (1 << 30, b" GiB"),
+        (1 << 20, b" MiB"),
+        (1 << 10, b" KiB"),
+    ];
+    for (u, name) in UNITS {
+        if v >= u && v.is_multiple_of(u) {
+            push_dec(s, v / u);
+            s.extend_from_slice(name);
+            return;
+        }
+    }
+    push_dec(s, v);
+    s.extend_from_slice(b" bytes");
+}
+
+/// [`flag_names`] written into `s`.
+fn put_flag_names(s: &mut Vec<u8>, flags: u32, names: &[(u32, &str)]) {
+    let mut first = true;
+    for (_, n) in names.iter().filter(|(bit, _)| flags & bit != 0) {
+        if !first {
+            s.extend_from_slice(b", ");
+        }
+        s.extend_from_slice(n.as_bytes());
+        first = false;
+    }
+    let known = names.iter().fold(0, |a, (b, _)| a | b);
+    if flags & !known != 0 {
+        if !first {
+            s.extend_from_slice(b", ");
+        }
+        s.extend_from_slice(b"reserved bits 0x");
+        put_hex(s, u64::from(flags & !known), 0);
+        first = false;
+    }
+    if first {
+        s.extend_from_slice(b"none: Disabled");
+    }
+}
+
+/// `0x{flags:08X} ({names})`.
+fn put_flags(s: &mut Vec<u8>, flags: u32, names: &[(u32, &str)]) {
+    put_x(s, u64::from(flags), 4);
+    s.extend_from_slice(b" (");
+    put_flag_names(s, flags, names);
+    s.push(b')');
+}
+
+/// A PCI handle as its `Display` prints it: `ssss:bb:dd.f` in lower-case hex.
+fn put_pci(s: &mut Vec<u8>, p: &crate::acpi::srat::PciHandle) {
+    put_hex_lower(s, u64::from(p.segment), 4);
+    s.push(b':');
+    put_hex_lower(s, u64::from(p.bus), 2);
+    s.push(b':');
+    put_hex_lower(s, u64::from(p.device), 2);
+    s.push(b'.');
+    put_hex_lower(s, u64::from(p.function), 0);
+}
+
+/// [`hex_bytes`] written into `s`.
+fn put_hex_bytes(s: &mut Vec<u8>, b: &[u8]) {
+    for (k, &x) in b.iter().enumerate() {
+        if k > 0 {
+            s.push(b' ');
+        }
+        put_hex(s, u64::from(x), 2);
+    }
 }
 
 /// Appends `v` in decimal; values below 1000 (every SLIT cell, most HMAT
@@ -941,19 +1251,14 @@ fn srat_text(out: &mut Text, s: &Srat) {
     for (e, o) in s.entries.iter().zip(s.entry_offsets()) {
         let t = e.type_id();
         // Every SRAT structure starts with a Type byte and a Length byte, as in RawMemory.
-        out.at(
-            o,
-            at!(RawMemory, typ),
-            "Subtable Type",
-            format_args!("0x{t:02X} [{}]", srat_type_name(t)),
-        );
-        let len = e.encoded_len();
-        out.at(
-            o,
-            at!(RawMemory, length),
-            "Length",
-            format_args!("0x{len:02X} ({len})"),
-        );
+        out.at_with(o, at!(RawMemory, typ), "Subtable Type", |s| {
+            put_x(s, u64::from(t), 1);
+            s.extend_from_slice(b" [");
+            s.extend_from_slice(srat_type_name(t).as_bytes());
+            s.push(b']');
+        });
+        let len = e.encoded_len() as u64;
+        out.at_with(o, at!(RawMemory, length), "Length", |s| put_xdec(s, len, 1));
         match e {
             SratEntry::LocalApic { .. } => srat_local_apic_text(out, o, e),
             SratEntry::Memory { .. } => srat_memory_text(out, o, e),
@@ -1035,51 +1340,40 @@ fn srat_memory_text(out: &mut Text, o: usize, e: &SratEntry) {
         return;
     };
     type R = RawMemory;
-    out.at(
-        o,
-        at!(R, proximity_domain),
-        "Proximity Domain",
-        x32(*proximity_domain),
-    );
-    out.at(
-        o,
-        at!(R, reserved1),
-        "Reserved1",
-        format_args!("0x{reserved1:04X}"),
-    );
-    out.at(o, at!(R, base_address), "Base Address", x64(*base_address));
-    out.at(
-        o,
-        at!(R, range_length),
-        "Address Length",
-        format_args!(
-            "{} ({}, end 0x{:X})",
-            x64(*length),
-            size(*length),
-            base_address.saturating_add(*length)
-        ),
-    );
-    out.at(
-        o,
-        at!(R, reserved2),
-        "Reserved2",
-        format_args!("0x{reserved2:08X}"),
-    );
-    let names = flag_names(
-        *flags,
-        &[
-            (FLAG_ENABLED, "Enabled"),
-            (MEM_HOT_PLUGGABLE, "Hot Pluggable"),
-            (MEM_NON_VOLATILE, "Non-Volatile"),
-        ],
-    );
-    out.at(
-        o,
-        at!(R, flags),
-        "Flags",
-        format_args!("0x{flags:08X} ({names})"),
-    );
-    out.at(o, at!(R, reserved3), "Reserved3", x64(*reserved3));
+    out.at_with(o, at!(R, proximity_domain), "Proximity Domain", |s| {
+        put_xdec(s, u64::from(*proximity_domain), 4)
+    });
+    out.at_with(o, at!(R, reserved1), "Reserved1", |s| {
+        put_x(s, u64::from(*reserved1), 2)
+    });
+    out.at_with(o, at!(R, base_address), "Base Address", |s| {
+        put_x(s, *base_address, 8)
+    });
+    out.at_with(o, at!(R, range_length), "Address Length", |s| {
+        put_x(s, *length, 8);
+        s.extend_from_slice(b" (");
+        put_size(s, *length);
+        s.extend_from_slice(b", end 0x");
+        put_hex(s, base_address.saturating_add(*length), 0);
+        s.push(b')');
+    });
+    out.at_with(o, at!(R, reserved2), "Reserved2", |s| {
+        put_x(s, u64::from(*reserved2), 4)
+    });
+    out.at_with(o, at!(R, flags), "Flags", |s| {
+        put_flags(
+            s,
+            *flags,
+            &[
+                (FLAG_ENABLED, "Enabled"),
+                (MEM_HOT_PLUGGABLE, "Hot Pluggable"),
+                (MEM_NON_VOLATILE, "Non-Volatile"),
+            ],
+        )
+    });
+    out.at_with(o, at!(R, reserved3), "Reserved3", |s| {
+        put_x(s, *reserved3, 8)
+    });
 }
 
 fn srat_x2apic_text(out: &mut Text, o: usize, e: &SratEntry) {
@@ -1206,50 +1500,38 @@ fn srat_rintc_text(out: &mut Text, o: usize, e: &SratEntry) {
 
 fn srat_generic_text(out: &mut Text, o: usize, g: &GenericAffinity) {
     type R = RawGeneric;
-    out.at(
-        o,
-        at!(R, reserved1),
-        "Reserved1",
-        format_args!("0x{:02X}", g.reserved1),
-    );
+    out.at_with(o, at!(R, reserved1), "Reserved1", |s| {
+        put_x(s, u64::from(g.reserved1), 1)
+    });
     let ht = g.device_handle.handle_type();
     let htn = match ht {
         handle_type::ACPI => "ACPI",
         handle_type::PCI => "PCI",
         _ => "reserved",
     };
-    out.at(
-        o,
-        at!(R, device_handle_type),
-        "Device Handle Type",
-        format_args!("0x{ht:02X} ({htn})"),
-    );
-    out.at(
-        o,
-        at!(R, proximity_domain),
-        "Proximity Domain",
-        x32(g.proximity_domain),
-    );
+    out.at_with(o, at!(R, device_handle_type), "Device Handle Type", |s| {
+        put_x(s, u64::from(ht), 1);
+        s.extend_from_slice(b" (");
+        s.extend_from_slice(htn.as_bytes());
+        s.push(b')');
+    });
+    out.at_with(o, at!(R, proximity_domain), "Proximity Domain", |s| {
+        put_xdec(s, u64::from(g.proximity_domain), 4)
+    });
     device_handle_text(out, o + offset_of!(R, device_handle), &g.device_handle);
-    let names = flag_names(
-        g.flags,
-        &[
-            (FLAG_ENABLED, "Enabled"),
-            (GI_ARCH_TRANSACTIONS, "Architectural Transactions"),
-        ],
-    );
-    out.at(
-        o,
-        at!(R, flags),
-        "Flags",
-        format_args!("0x{:08X} ({names})", g.flags),
-    );
-    out.at(
-        o,
-        at!(R, reserved2),
-        "Reserved2",
-        format_args!("0x{:08X}", g.reserved2),
-    );
+    out.at_with(o, at!(R, flags), "Flags", |s| {
+        put_flags(
+            s,
+            g.flags,
+            &[
+                (FLAG_ENABLED, "Enabled"),
+                (GI_ARCH_TRANSACTIONS, "Architectural Transactions"),
+            ],
+        )
+    });
+    out.at_with(o, at!(R, reserved2), "Reserved2", |s| {
+        put_x(s, u64::from(g.reserved2), 4)
+    });
 }
 
 /// The 16 bytes of a device handle that starts at table offset `h`.
@@ -1257,21 +1539,27 @@ fn device_handle_text(out: &mut Text, h: usize, handle: &DeviceHandle) {
     match handle {
         DeviceHandle::Pci(p) => {
             type P = RawPciHandle;
-            out.at(h, at!(P, segment), "PCI Segment", x16(p.segment));
-            out.at(h, at!(P, bus), "PCI Bus", x8(p.bus));
-            out.at(
-                h,
-                at!(P, devfn),
-                "PCI Device/Function",
-                format_args!(
-                    "0x{:02X} (device {}, function {})",
-                    p.devfn(),
-                    p.device,
-                    p.function
-                ),
-            );
-            out.at(h, at!(P, reserved), "Reserved", hex_bytes(&p.reserved));
-            out.note("Device Handle", format_args!("PCI {p}"));
+            out.at_with(h, at!(P, segment), "PCI Segment", |s| {
+                put_xdec(s, u64::from(p.segment), 2)
+            });
+            out.at_with(h, at!(P, bus), "PCI Bus", |s| {
+                put_xdec(s, u64::from(p.bus), 1)
+            });
+            out.at_with(h, at!(P, devfn), "PCI Device/Function", |s| {
+                put_x(s, u64::from(p.devfn()), 1);
+                s.extend_from_slice(b" (device ");
+                push_dec(s, u64::from(p.device));
+                s.extend_from_slice(b", function ");
+                push_dec(s, u64::from(p.function));
+                s.push(b')');
+            });
+            out.at_with(h, at!(P, reserved), "Reserved", |s| {
+                put_hex_bytes(s, &p.reserved)
+            });
+            out.note_with("Device Handle", |s| {
+                s.extend_from_slice(b"PCI ");
+                put_pci(s, p);
+            });
         }
         DeviceHandle::Acpi(a) => {
             type A = RawAcpiHandle;
