@@ -547,3 +547,68 @@ fn random_libvirt_domains_match_live_qemu_11_1() {
         "libvirt suite: {cases} domains ({arm_domains} aarch64 virt), {total_gis} GI entries, all equal to QEMU 11.1.3's"
     );
 }
+
+/// arm `virt` through EDK2: libvirt's `-machine pflash0=` → `-blockdev` chain leads
+/// to the code image; Debian bookworm's EDK2 2022.11 (the build path
+/// `edk2-2022.11/Build/ArmVirtQemu-AARCH64` is inside the image) reports its flash
+/// as RAM and Linux 6.12 falls back to one node; trixie's 2025.02 does not, and an
+/// image that cannot be read keeps today's warning.
+#[test]
+fn libvirt_arm_line_predicts_the_edk2_2022_11_one_node_fallback() {
+    let bookworm = "/usr/share/AAVMF/AAVMF_CODE.fd";
+    let trixie = format!("{TRIXIE}/root/usr/share/AAVMF/AAVMF_CODE.fd");
+    if !std::path::Path::new(bookworm).exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{bookworm} missing (qemu-efi-aarch64, .ci/setup)"
+        );
+        eprintln!("skipping: {bookworm} missing");
+        return;
+    }
+    let image = std::fs::read(bookworm).unwrap();
+    assert_eq!(
+        vnuma::machine::guest::edk2_build_version(&image).as_deref(),
+        Some("2022.11")
+    );
+    let cmd = read_libvirt_log(&common::data_dir().join("libvirt/gh-virt-aarch64.argv")).unwrap();
+    let with_code = |code: &str| -> Vec<String> {
+        cmd.args
+            .iter()
+            .map(|a| a.replace("/usr/share/AAVMF/AAVMF_CODE.no-secboot.fd", code))
+            .collect()
+    };
+    let args = with_code(bookworm);
+    assert_eq!(
+        vnuma::front::qemu::report::firmware_files(&args),
+        [bookworm.to_string()]
+    );
+    let (_, r) = qemu_report_versioned(&args, None, QemuVersion::V11_1);
+    let r = r.unwrap();
+    assert_eq!(r.view.nodes.len(), 1);
+    assert_eq!(r.view.nodes[0].cpus, [0, 1, 2, 3]);
+    assert_eq!(r.view.nodes[0].memory, 1 << 30);
+    assert!(r.view.nodes[0].generic_initiators.is_empty());
+    let w = r.warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("EDK2 2022.11") && w.contains("falls back to a single node")),
+        "{w:?}"
+    );
+    // The JSON view carries the same one node.
+    let j = serde_json::to_value(&r.view).unwrap();
+    assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
+
+    // Unreadable here (libvirt's own path): today's warning, the full topology.
+    let (_, r) = qemu_report_versioned(&cmd.args, None, QemuVersion::V11_1);
+    let r = r.unwrap();
+    assert_eq!(r.view.nodes.len(), 10);
+    if std::path::Path::new(&trixie).exists() {
+        let image = std::fs::read(&trixie).unwrap();
+        assert_eq!(
+            vnuma::machine::guest::edk2_build_version(&image).as_deref(),
+            Some("2025.02")
+        );
+        let (_, r) = qemu_report_versioned(&with_code(&trixie), None, QemuVersion::V11_1);
+        assert_eq!(r.unwrap().view.nodes.len(), 10);
+    }
+}
