@@ -541,3 +541,82 @@ fn arm_virt_edk2_initrd_table_upgrade() {
     assert!(verdict.contains("vnuma verify: PASS"), "{verdict}");
     assert!(verdict.contains("tables: SLIT SRAT"), "{verdict}");
 }
+
+#[test]
+fn arm_virt_edk2_2022_11_one_node_fallback_is_predicted() {
+    // arm64 `virt` booted through Debian bookworm's EDK2 2022.11 with the native
+    // options (-numa, GI objects), no table upgrade: EDK2 reports its flash at
+    // 0x04000000 as RAM, the SRAT does not cover it, and Linux falls back to one
+    // node. `vnuma qemu` on the same command line (firmware drives as
+    // run-guest.sh gives them) must show that node.
+    let Some((k, busybox)) = ready_arm64() else {
+        return;
+    };
+    let code = std::env::var("VNUMA_AAVMF_CODE")
+        .unwrap_or_else(|_| "/usr/share/AAVMF/AAVMF_CODE.fd".to_string());
+    let image = std::fs::read(&code).unwrap();
+    if vnuma::machine::guest::edk2_build_version(&image).as_deref() != Some("2022.11") {
+        eprintln!("skipping: {code} is not EDK2 2022.11");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let topo = root().join("examples/arm-virt.toml");
+    let out = d.path().join("out");
+    vnuma(&["build", topo.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let args = out.join("qemu-native.args");
+    let g = Guest {
+        arch: "aarch64",
+        kernel: &k,
+        busybox: Some(&busybox),
+        vnuma: None,
+        topology: &topo,
+        verify_args: "",
+        qemu_args: &args,
+        prepend: None,
+    };
+    let (log, _) = run_guest(&g, d.path());
+    let files = sysfs_from_log(&log, &d.path().join("sysfs"));
+    let text = |name: &str| -> String {
+        let b = files
+            .get(&format!("devices/system/node/{name}"))
+            .unwrap_or_else(|| panic!("guest printed no {name}:\n{log}"));
+        String::from_utf8_lossy(b).trim().to_string()
+    };
+    // vnuma's prediction for the same line.
+    let mut qargs: Vec<String> = vec!["qemu".into(), "--json".into(), "--".into()];
+    for l in std::fs::read_to_string(&args).unwrap().lines() {
+        match l.split_once(' ') {
+            Some((o, v)) => qargs.extend([o.to_string(), v.to_string()]),
+            None => qargs.push(l.to_string()),
+        }
+    }
+    qargs.extend([
+        "-drive".into(),
+        format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"),
+    ]);
+    let refs: Vec<&str> = qargs.iter().map(String::as_str).collect();
+    let o = common::vnuma(&refs);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let nodes = j["nodes"].as_array().unwrap();
+    let online = if nodes.len() == 1 {
+        "0".to_string()
+    } else {
+        format!("0-{}", nodes.len() - 1)
+    };
+    assert_eq!(text("online"), online, "{log}");
+    assert_eq!(text("possible"), online, "{log}");
+    assert_eq!(text("has_cpu"), "0", "{log}");
+    assert_eq!(text("node0/cpulist"), "0-3", "{log}");
+    assert_eq!(nodes[0]["cpus"], serde_json::json!([0, 1, 2, 3]));
+    assert_eq!(text("node0/distance"), "10", "{log}");
+    assert_eq!(j["distances"], serde_json::json!([[10]]));
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("EDK2 2022.11")),
+        "{j}"
+    );
+}

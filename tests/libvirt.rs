@@ -193,3 +193,422 @@ fn counter_numbered_gi_ids_are_warned_with_the_next_order() {
     let (_, r) = qemu_report_versioned(&args, None, QemuVersion::V11_1);
     assert!(!r.unwrap().warnings().iter().any(|w| w.contains("libvirt")));
 }
+
+// ---------------------------------------------------------------------------
+// Live suite: random domain XMLs → libvirt 12.9 (`virsh domxml-to-native`) →
+// `vnuma qemu --qemu-version 11.1` against the live QEMU 11.1.3 (the trixie root of
+// `.ci/setup-trixie`). Seed: `VNUMA_LIBVIRT_SEED` (printed), domains:
+// `VNUMA_LIBVIRT_CASES` (default 12). Outside CI a missing peer skips the test.
+// ---------------------------------------------------------------------------
+
+const TRIXIE: &str = "/var/cache/vnuma-trixie";
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Whether the trixie peers are there (root, wrappers, complete root); in CI their
+/// absence fails.
+fn have_trixie_peers() -> bool {
+    let bin = std::path::Path::new(TRIXIE).join("bin");
+    let ok = [
+        "virsh",
+        "libvirt-start",
+        "libvirt-stop",
+        "qemu-system-x86_64",
+        "qemu-system-aarch64",
+    ]
+    .iter()
+    .all(|t| bin.join(t).exists())
+        && std::path::Path::new(TRIXIE)
+            .join("root/.vnuma-trixie-complete")
+            .exists()
+        && std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("libvirt/QEMU 11.1 peers missing: run `bash .ci/setup-trixie` as root");
+        }
+        eprintln!("skipping: libvirt/QEMU 11.1 peers missing (run .ci/setup-trixie as root)");
+    }
+    ok
+}
+
+/// One random domain, q35 or (with `arm`) aarch64 `virt` with GICv3 and EDK2 pflash
+/// (libvirt: "ACPI requires UEFI on this architecture"): cells with CPUs (memory or
+/// none), memoryless CPU-less cells for 1–3 host devices' `<acpi nodeset>`, optional
+/// full (sometimes asymmetric) `<distances>`.
+fn random_domain(rng: &mut Rng, name: &str, arm: bool) -> String {
+    let cpu_cells = rng.range(1, 3) as usize;
+    let gpu_cells = rng.range(1, 8) as usize;
+    let n = cpu_cells + gpu_cells;
+    let cores = rng.range(1, 2);
+    let sockets = cpu_cells as u64;
+    let vcpus = sockets * cores;
+    // Cell memory in MiB: the first cell always has memory.
+    let mem: Vec<u64> = (0..n)
+        .map(|i| {
+            if i >= cpu_cells || (i > 0 && rng.chance(30)) {
+                0
+            } else {
+                [256, 512, 768][rng.range(0, 2) as usize]
+            }
+        })
+        .collect();
+    let total: u64 = mem.iter().sum();
+    let dist: Option<Vec<Vec<u64>>> = rng.chance(70).then(|| {
+        let asym = rng.chance(20);
+        let mut d = vec![vec![10u64; n]; n];
+        let pairs = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j)));
+        for (i, j) in pairs {
+            let v = rng.range(11, 120);
+            d[i][j] = v;
+            d[j][i] = if asym { rng.range(11, 120) } else { v };
+        }
+        d
+    });
+    let (os, features, model, arch) = if arm {
+        (
+            format!(
+                "<type arch='aarch64' machine='virt'>hvm</type>\n    \
+                 <loader readonly='yes' type='pflash' format='raw'>/usr/share/AAVMF/AAVMF_CODE.no-secboot.fd</loader>\n    \
+                 <nvram template='/usr/share/AAVMF/AAVMF_VARS.fd' format='raw'>/var/lib/libvirt/qemu/nvram/{name}_VARS.fd</nvram>"
+            ),
+            "<gic version='3'/>",
+            "cortex-a57",
+            "aarch64",
+        )
+    } else {
+        (
+            "<type arch='x86_64' machine='q35'>hvm</type>".to_string(),
+            "<apic/>",
+            "qemu64",
+            "x86_64",
+        )
+    };
+    let mut x = format!(
+        "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>{total}</memory>\n  \
+         <vcpu placement='static'>{vcpus}</vcpu>\n  <os>\n    {os}\n  \
+         </os>\n  <features>\n    <acpi/>\n    {features}\n  </features>\n  \
+         <cpu mode='custom' match='exact' check='none'>\n    <model fallback='allow'>{model}</model>\n    \
+         <topology sockets='{sockets}' dies='1' clusters='1' cores='{cores}' threads='1'/>\n    <numa>\n"
+    );
+    for (i, m) in mem.iter().enumerate() {
+        let cpus = if i < cpu_cells {
+            let lo = i as u64 * cores;
+            format!(" cpus='{}-{}'", lo, lo + cores - 1)
+        } else {
+            String::new()
+        };
+        x += &format!("      <cell id='{i}'{cpus} memory='{m}' unit='MiB'>\n");
+        if let Some(d) = &dist {
+            x += "        <distances>\n";
+            for (j, v) in d[i].iter().enumerate() {
+                x += &format!("          <sibling id='{j}' value='{v}'/>\n");
+            }
+            x += "        </distances>\n";
+        }
+        x += "      </cell>\n";
+    }
+    x += &format!(
+        "    </numa>\n  </cpu>\n  <devices>\n    <emulator>/usr/bin/qemu-system-{arch}</emulator>\n"
+    );
+    let devs = rng.range(1, 3.min(gpu_cells as u64));
+    for k in 0..devs {
+        // A contiguous or scattered subset of the GPU cells, never empty.
+        let nodes: Vec<usize> = (cpu_cells..n).filter(|_| rng.chance(60)).collect();
+        let nodes = if nodes.is_empty() {
+            vec![cpu_cells + rng.range(0, gpu_cells as u64 - 1) as usize]
+        } else {
+            nodes
+        };
+        let set: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+        x += &format!(
+            "    <hostdev mode='subsystem' type='pci' managed='no'>\n      <source>\n        \
+             <address domain='0x{:04x}' bus='0x01' slot='0x00' function='0x0'/>\n      </source>\n      \
+             <acpi nodeset='{}'/>\n    </hostdev>\n",
+            8 + k,
+            set.join(",")
+        );
+    }
+    x += "  </devices>\n</domain>\n";
+    x
+}
+
+/// The libvirt line made runnable here, every object id kept (ids decide the GI
+/// order): vfio-pci → pci-testdev with the same id, bus and addr; the secret gets
+/// inline data instead of its file; the monitor's socket chardev → a null one
+/// (tests/peers/libvirt-gi-order.py does the same); the EDK2 variable store libvirt
+/// would create from its template becomes `vars` (a path inside the root).
+fn runnable(args: &[String], vars: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "-blockdev" => {
+                let v = it.next().unwrap();
+                let v = match v.split_once("\"filename\":\"/var/lib/libvirt/qemu/nvram/") {
+                    Some((head, tail)) => {
+                        let (_, rest) = tail.split_once('"').unwrap();
+                        format!("{head}\"filename\":\"{vars}\"{rest}")
+                    }
+                    None => v.clone(),
+                };
+                out.extend([w.clone(), v]);
+            }
+            "-object" | "-device" => {
+                let v = it.next().unwrap();
+                let v = if v.starts_with('{') && v.contains("\"vfio-pci\"") {
+                    let field = |k: &str| {
+                        let (_, t) = v.split_once(&format!("\"{k}\":\"")).unwrap();
+                        t.split_once('"').unwrap().0.to_string()
+                    };
+                    format!(
+                        r#"{{"driver":"pci-testdev","id":"{}","bus":"{}","addr":"{}"}}"#,
+                        field("id"),
+                        field("bus"),
+                        field("addr")
+                    )
+                } else if v.contains("\"qom-type\":\"secret\"") {
+                    let (head, _) = v.split_once(",\"file\":").unwrap();
+                    format!("{head},\"data\":\"vnuma\"}}")
+                } else {
+                    v.clone()
+                };
+                out.extend([w.clone(), v]);
+            }
+            "-chardev" => {
+                let v = it.next().unwrap();
+                let v = match v.strip_prefix("socket,") {
+                    Some(rest) => {
+                        let id = rest.split(',').find(|p| p.starts_with("id=")).unwrap();
+                        format!("null,{id}")
+                    }
+                    None => v.clone(),
+                };
+                out.extend([w.clone(), v]);
+            }
+            _ => out.push(w.clone()),
+        }
+    }
+    out
+}
+
+/// Stops libvirtd when dropped, if this test started it.
+struct Daemon(bool);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.0 {
+            let _ = std::process::Command::new(format!("{TRIXIE}/bin/libvirt-stop")).status();
+        }
+    }
+}
+
+fn daemon_running() -> bool {
+    std::fs::read_to_string(format!("{TRIXIE}/root/run/libvirtd.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+}
+
+#[test]
+fn random_libvirt_domains_match_live_qemu_11_1() {
+    use vnuma::live::dump::{DumpRequest, dump};
+    if !have_trixie_peers() {
+        return;
+    }
+    let seed = std::env::var("VNUMA_LIBVIRT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64 % 1_000_000_007)
+                .unwrap_or(1)
+        });
+    let cases: u64 = std::env::var("VNUMA_LIBVIRT_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    eprintln!(
+        "libvirt suite: seed {seed}, {cases} domains (VNUMA_LIBVIRT_SEED={seed} to reproduce)"
+    );
+    let started = !daemon_running();
+    let bin = format!("{TRIXIE}/bin");
+    assert!(
+        std::process::Command::new(format!("{bin}/libvirt-start"))
+            .status()
+            .unwrap()
+            .success(),
+        "libvirt-start"
+    );
+    let _daemon = Daemon(started);
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(seed);
+    let (mut total_gis, mut arm_domains) = (0, 0);
+    for case in 0..cases {
+        let name = format!("vnuma-rand-{case}");
+        let arm = rng.chance(30);
+        let xml = random_domain(&mut rng, &name, arm);
+        let xml_path = dir.path().join(format!("{name}.xml"));
+        std::fs::write(&xml_path, &xml).unwrap();
+        let ctx = format!("seed {seed} domain {case}:\n{xml}");
+        // virt-xml-validate inside the root.
+        let in_root = format!("{TRIXIE}/root/tmp/{name}.xml");
+        std::fs::write(&in_root, &xml).unwrap();
+        let v = std::process::Command::new("chroot")
+            .args([&format!("{TRIXIE}/root"), "virt-xml-validate"])
+            .arg(format!("/tmp/{name}.xml"))
+            .arg("domain")
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&in_root);
+        assert!(
+            v.status.success(),
+            "virt-xml-validate: {}{}\n{ctx}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+        let o = std::process::Command::new(format!("{bin}/virsh"))
+            .args(["domxml-to-native", "qemu-argv"])
+            .arg(&xml_path)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "virsh: {}\n{ctx}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let argv_path = dir.path().join(format!("{name}.argv"));
+        std::fs::write(&argv_path, &o.stdout).unwrap();
+        let cmd = read_libvirt_log(&argv_path).unwrap_or_else(|e| panic!("{e}\n{ctx}"));
+        let ctx = format!(
+            "{ctx}\nlibvirt line: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        let (_, r) = qemu_report_versioned(&cmd.args, None, QemuVersion::V11_1);
+        let ours = r
+            .unwrap_or_else(|e| panic!("vnuma: {e}\n{ctx}"))
+            .tables
+            .files();
+        // The variable store, copied from libvirt's template into the root.
+        let vars = format!("/tmp/{name}_VARS.fd");
+        if arm {
+            std::fs::copy(
+                format!("{TRIXIE}/root/usr/share/AAVMF/AAVMF_VARS.fd"),
+                format!("{TRIXIE}/root{vars}"),
+            )
+            .unwrap();
+        }
+        let mut req = DumpRequest::new(runnable(&cmd.args, &vars));
+        let arch = if arm { "aarch64" } else { "x86_64" };
+        req.qemu = Some(format!("{bin}/qemu-system-{arch}").into());
+        let live = dump(&req);
+        if arm {
+            let _ = std::fs::remove_file(format!("{TRIXIE}/root{vars}"));
+        }
+        let live = live.unwrap_or_else(|e| panic!("live QEMU 11.1: {e}\n{ctx}"));
+        let gis = gi_pxms(live.srat().unwrap_or_else(|| panic!("no SRAT\n{ctx}")));
+        assert!(!gis.is_empty(), "no GI in the live SRAT\n{ctx}");
+        total_gis += gis.len();
+        arm_domains += u64::from(arm);
+        let live: Vec<(String, Vec<u8>)> = live
+            .numa_tables()
+            .into_iter()
+            .map(|(s, b)| (format!("{s}.dat"), b.to_vec()))
+            .collect();
+        let names = |t: &[(String, Vec<u8>)]| t.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&ours), names(&live), "{ctx}");
+        for ((n, a), (_, b)) in ours.iter().zip(&live) {
+            assert!(a == b, "{n} differs (vnuma vs live QEMU 11.1.3)\n{ctx}");
+        }
+    }
+    eprintln!(
+        "libvirt suite: {cases} domains ({arm_domains} aarch64 virt), {total_gis} GI entries, all equal to QEMU 11.1.3's"
+    );
+}
+
+/// arm `virt` through EDK2: libvirt's `-machine pflash0=` → `-blockdev` chain leads
+/// to the code image; Debian bookworm's EDK2 2022.11 (the build path
+/// `edk2-2022.11/Build/ArmVirtQemu-AARCH64` is inside the image) reports its flash
+/// as RAM and Linux 6.12 falls back to one node; trixie's 2025.02 does not, and an
+/// image that cannot be read keeps today's warning.
+#[test]
+fn libvirt_arm_line_predicts_the_edk2_2022_11_one_node_fallback() {
+    let bookworm = "/usr/share/AAVMF/AAVMF_CODE.fd";
+    let trixie = format!("{TRIXIE}/root/usr/share/AAVMF/AAVMF_CODE.fd");
+    if !std::path::Path::new(bookworm).exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{bookworm} missing (qemu-efi-aarch64, .ci/setup)"
+        );
+        eprintln!("skipping: {bookworm} missing");
+        return;
+    }
+    let image = std::fs::read(bookworm).unwrap();
+    assert_eq!(
+        vnuma::machine::guest::edk2_build_version(&image).as_deref(),
+        Some("2022.11")
+    );
+    let cmd = read_libvirt_log(&common::data_dir().join("libvirt/gh-virt-aarch64.argv")).unwrap();
+    let with_code = |code: &str| -> Vec<String> {
+        cmd.args
+            .iter()
+            .map(|a| a.replace("/usr/share/AAVMF/AAVMF_CODE.no-secboot.fd", code))
+            .collect()
+    };
+    let args = with_code(bookworm);
+    assert_eq!(
+        vnuma::front::qemu::report::firmware_files(&args),
+        [bookworm.to_string()]
+    );
+    let (_, r) = qemu_report_versioned(&args, None, QemuVersion::V11_1);
+    let r = r.unwrap();
+    assert_eq!(r.view.nodes.len(), 1);
+    assert_eq!(r.view.nodes[0].cpus, [0, 1, 2, 3]);
+    assert_eq!(r.view.nodes[0].memory, 1 << 30);
+    assert!(r.view.nodes[0].generic_initiators.is_empty());
+    let w = r.warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("EDK2 2022.11") && w.contains("falls back to a single node")),
+        "{w:?}"
+    );
+    // The JSON view carries the same one node.
+    let j = serde_json::to_value(&r.view).unwrap();
+    assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
+
+    // Unreadable here (libvirt's own path): today's warning, the full topology.
+    let (_, r) = qemu_report_versioned(&cmd.args, None, QemuVersion::V11_1);
+    let r = r.unwrap();
+    assert_eq!(r.view.nodes.len(), 10);
+    if std::path::Path::new(&trixie).exists() {
+        let image = std::fs::read(&trixie).unwrap();
+        assert_eq!(
+            vnuma::machine::guest::edk2_build_version(&image).as_deref(),
+            Some("2025.02")
+        );
+        let (_, r) = qemu_report_versioned(&with_code(&trixie), None, QemuVersion::V11_1);
+        assert_eq!(r.unwrap().view.nodes.len(), 10);
+    }
+}

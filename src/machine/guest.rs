@@ -123,6 +123,53 @@ pub enum GuestWarning {
         /// one node; without firmware the kernel boots from the device tree.
         firmware: bool,
     },
+    /// arm `virt` with an EDK2 build known to report its 64 MiB variable-store
+    /// flash at 0x04000000 as RAM (EDK2 2022.11): the SRAT does not cover it, and
+    /// Linux ("NUMA: no nodes coverage") falls back to one node; the view shows
+    /// that node.
+    ArmVirtEdk2Fallback {
+        /// The firmware image, as the command line names it.
+        firmware: String,
+        /// The EDK2 version found in it (e.g. `2022.11`).
+        edk2: String,
+    },
+}
+
+/// The EDK2 version an image was built from, read from the build paths EDK2
+/// leaves in its modules (`/edk2-2022.11/Build/ArmVirtQemu-AARCH64/…`, as Debian
+/// builds it): the first `edk2-YYYY.MM/` in `image`.
+pub fn edk2_build_version(image: &[u8]) -> Option<String> {
+    const TAG: &[u8] = b"edk2-";
+    let mut from = 0;
+    while let Some(i) = image.get(from..)?.windows(TAG.len()).position(|w| w == TAG) {
+        let at = from + i + TAG.len();
+        let rest = image.get(at..at.saturating_add(8))?;
+        let v = std::str::from_utf8(rest.get(..7)?).ok()?;
+        let ok = v.bytes().enumerate().all(|(k, b)| {
+            if k == 4 {
+                b == b'.'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+        if ok && rest.get(7) == Some(&b'/') {
+            return Some(v.to_string());
+        }
+        from = at;
+    }
+    None
+}
+
+/// Whether EDK2 `version` (`YYYY.MM`) reports its variable-store flash on arm
+/// `virt` as RAM: `Some(true)` for 2022.11 (Debian bookworm's qemu-efi-aarch64,
+/// Linux 6.12 falls back to one node), `Some(false)` from 2025.02 on (trixie's,
+/// no fallback), `None` for versions nobody measured.
+pub fn edk2_reports_flash_as_ram(version: &str) -> Option<bool> {
+    match version {
+        "2022.11" => Some(true),
+        v if v >= "2025.02" => Some(false),
+        _ => None,
+    }
 }
 
 /// Why a machine has no SRAT.
@@ -380,6 +427,25 @@ fn shared_initiator_warnings(t: &Topology) -> Vec<GuestWarning> {
 }
 
 impl GuestView {
+    /// The view after Linux's fallback to one node (arm `virt` with an EDK2 that
+    /// reports its flash as RAM): node 0 with every CPU and the boot RAM, no
+    /// generic initiators or ports, no distances from the SLIT; the other
+    /// warnings no longer apply and are replaced by `warning`.
+    pub fn fall_back_to_one_node(&mut self, t: &Topology, warning: GuestWarning) {
+        self.nodes = vec![GuestNode {
+            node: 0,
+            proximity_domain: 0,
+            cpus: (0..u32::try_from(t.cpus.len()).unwrap_or(u32::MAX)).collect(),
+            memory: t.memory.ram_size,
+            ranges: Vec::new(),
+            generic_initiators: Vec::new(),
+        }];
+        self.generic_ports = Vec::new();
+        self.distances = vec![vec![10]];
+        self.slit = false;
+        self.warnings = vec![warning];
+    }
+
     /// A `numactl -H`-like text rendering. `verbose` adds memory ranges. The
     /// warnings are the front end's to word and print after it.
     pub fn render_text(&self, verbose: bool) -> String {

@@ -85,6 +85,91 @@ pub fn has_firmware(args: &[String]) -> bool {
     })
 }
 
+/// The firmware images the command line names: `-bios FILE`, `-pflash FILE`,
+/// `-drive if=pflash,file=FILE`, and `-machine pflash0=NODE` followed through the
+/// `-blockdev` nodes (keyval or JSON, `file` references) to a `filename`.
+pub fn firmware_files(args: &[String]) -> Vec<String> {
+    let Ok(opts) = lexer::split_args(args) else {
+        return Vec::new();
+    };
+    // node-name → (filename, file).
+    let mut nodes: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    for o in opts.iter().filter(|o| o.name == "blockdev") {
+        let Some(a) = o.arg.as_deref() else { continue };
+        let field = |k: &str| -> Option<String> {
+            if a.starts_with('{') {
+                match super::json::parse(a, super::json::JsonDialect::Qemu11).ok()? {
+                    super::json::Json::Dict(d) => d.into_iter().find_map(|(key, v)| match v {
+                        super::json::Json::Str(s) if key == k => Some(s),
+                        _ => None,
+                    }),
+                    _ => None,
+                }
+            } else {
+                lexer::parse_opts(a, None).get(k).map(str::to_string)
+            }
+        };
+        if let Some(n) = field("node-name") {
+            nodes.push((n, field("filename"), field("file")));
+        }
+    }
+    let mut out = Vec::new();
+    for o in &opts {
+        let Some(a) = o.arg.as_deref() else { continue };
+        match o.name.as_str() {
+            "bios" | "pflash" => out.push(a.to_string()),
+            "drive" => {
+                let kv = lexer::parse_opts(a, None);
+                if kv.get("if") == Some("pflash")
+                    && let Some(f) = kv.get("file")
+                {
+                    out.push(f.to_string());
+                }
+            }
+            "machine" => {
+                let Ok(kv) = lexer::parse_keyval(a, Some("type")) else {
+                    continue;
+                };
+                let mut node = kv.get("pflash0").map(str::to_string);
+                for _ in 0..8 {
+                    let Some(n) = node.take() else { break };
+                    let Some((_, filename, file)) = nodes.iter().find(|x| x.0 == n) else {
+                        break;
+                    };
+                    match filename {
+                        Some(f) => {
+                            out.push(f.clone());
+                            break;
+                        }
+                        None => node.clone_from(file),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Firmware images larger than this are not searched for an EDK2 version.
+const FIRMWARE_MAX: u64 = 256 << 20;
+
+/// The first firmware image of the command line recognised as an EDK2 build that
+/// reports its variable-store flash as RAM (see
+/// [`crate::machine::guest::edk2_reports_flash_as_ram`]), with that EDK2 version.
+/// Images that cannot be read here, or carry no known version, give `None`.
+pub fn edk2_flash_as_ram(args: &[String]) -> Option<(String, String)> {
+    firmware_files(args).into_iter().find_map(|f| {
+        let meta = std::fs::metadata(&f).ok()?;
+        if !meta.is_file() || meta.len() > FIRMWARE_MAX {
+            return None;
+        }
+        let image = std::fs::read(&f).ok()?;
+        let v = crate::machine::guest::edk2_build_version(&image)?;
+        (crate::machine::guest::edk2_reports_flash_as_ram(&v) == Some(true)).then_some((f, v))
+    })
+}
+
 /// Parses `args` (the QEMU options after the program name), builds the tables and
 /// the guest view. Returns the warnings QEMU prints (also on failure, printed
 /// before the error) and the outcome.
@@ -137,9 +222,15 @@ pub fn qemu_report_versioned(
         }
     }
     if parsed.topology.machine == MachineKind::Virt && tables.srat.is_some() {
-        view.warnings.push(GuestWarning::ArmVirtFirmware {
-            firmware: has_firmware(args),
-        });
+        match edk2_flash_as_ram(args) {
+            Some((firmware, edk2)) => view.fall_back_to_one_node(
+                &parsed.topology,
+                GuestWarning::ArmVirtEdk2Fallback { firmware, edk2 },
+            ),
+            None => view.warnings.push(GuestWarning::ArmVirtFirmware {
+                firmware: has_firmware(args),
+            }),
+        }
     }
     let line_warnings = counter_id_warning(args, arch, version, &parsed)
         .into_iter()
@@ -342,6 +433,7 @@ pub fn qemu_warning_text(w: &GuestWarning) -> String {
             )
         }
         GuestWarning::ArmVirtFirmware { firmware: true } => "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string(),
+        GuestWarning::ArmVirtEdk2Fallback { firmware, edk2 } => format!("arm virt with EDK2 {edk2} ({firmware}): this EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux falls back to a single node (\"NUMA: no nodes coverage\"), as shown; use EDK2 2025.02 or later, or give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology"),
         GuestWarning::ArmVirtFirmware { firmware: false } => "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string(),
     }
 }
