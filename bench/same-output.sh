@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Byte comparison of `vnuma inspect` (text and --json, stdout, stderr and exit
 # status) between two vnuma binaries, over every table blob in the repository
-# (tests/, examples/, ../shared/qemu-golden when present), each blob's
+# (tests/ with its QEMU golden blobs, examples/), each blob's
 # directory, bench/gen.py's size sweep and a few broken tables (truncated,
 # trailing bytes, bad checksum). Used for issue 11: the streamed views must
 # print exactly what the String/Value views printed.
@@ -25,10 +25,10 @@ open(f"{d}/bad-srat-cksum.dat", "wb").write(bytes(b))
 PY
 list=$work/list
 {
-    find tests examples ../shared/qemu-golden -type f 2>/dev/null |
+    find tests examples -type f 2>/dev/null |
         grep -E '/(SRAT|SLIT|HMAT)[^/]*$|\.dat$' | sort
     find "$work/in" -type f | sort
-    find tests examples ../shared/qemu-golden -type f 2>/dev/null |
+    find tests examples -type f 2>/dev/null |
         grep -E '/(SRAT|SLIT|HMAT)[^/]*$' | xargs -n1 dirname | sort -u
 } > "$list"
 run() { # BIN OUT

@@ -153,7 +153,7 @@ fn bench_table(name: &str, bytes: &[u8]) {
 
 fn golden() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut stack = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/qemu-golden")];
+    let mut stack = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/qemu-golden")];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
@@ -188,7 +188,7 @@ fn main() {
 
     let blobs = golden();
     if blobs.is_empty() {
-        println!("golden blobs not found (../shared/qemu-golden): skipped");
+        println!("golden blobs not found (tests/data/qemu-golden): skipped");
         return;
     }
     let total: usize = blobs.iter().map(Vec::len).sum();
