@@ -530,7 +530,7 @@ impl GuestView {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::acpi::PciHandle;
     use crate::machine::memory::MIB;
@@ -538,7 +538,7 @@ mod tests {
     use crate::topology::{Affinity, Cpu, MemoryConfig, Node, Oem};
 
     /// The Grace Hopper example with QEMU's GI order (nodes 7,6,5,4,3,9,2,8).
-    fn grace_hopper() -> Topology {
+    pub(crate) fn grace_hopper() -> Topology {
         let mut nodes = vec![
             Node {
                 mem: 512 * MIB,

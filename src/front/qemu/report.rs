@@ -465,60 +465,8 @@ fn renumbered_text(moved: &[(u32, u32)], generic_initiators: &[(String, u32)]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::acpi::{DeviceHandle, PciHandle};
-    use crate::machine::memory::MIB;
-    use crate::topology::{Affinity, Cpu, MemoryConfig, Node, Oem, Topology};
 
-    /// The Grace Hopper example with QEMU's GI order (nodes 7,6,5,4,3,9,2,8)
-    /// (moved from machine::guest's tests with their text assertions).
-    fn grace_hopper() -> Topology {
-        let mut nodes = vec![
-            Node {
-                mem: 512 * MIB,
-                initiator: None,
-            },
-            Node {
-                mem: 512 * MIB,
-                initiator: None,
-            },
-        ];
-        nodes.extend((2..10).map(|_| Node::default()));
-        Topology {
-            machine: MachineKind::Q35,
-            memory: MemoryConfig {
-                ram_size: 1024 * MIB,
-                max_ram: None,
-                slots: 0,
-                max_ram_below_4g: None,
-                above_4g_at_1tib: false,
-            },
-            cpus: (0..4)
-                .map(|i| Cpu {
-                    arch_id: i,
-                    node: i / 2,
-                })
-                .collect(),
-            nodes,
-            distances: None,
-            generic_initiators: [7u32, 6, 5, 4, 3, 9, 2, 8]
-                .iter()
-                .map(|&n| Affinity {
-                    node: n,
-                    handle: DeviceHandle::Pci(PciHandle::new(0, 1, 0, 0)),
-                    label: format!("gi{}", n - 2),
-                    device: "gpu0".into(),
-                })
-                .collect(),
-            generic_ports: vec![],
-            nvdimms: vec![],
-            sgx_epc: vec![],
-            hmat: false,
-            hmat_lb: vec![],
-            hmat_caches: vec![],
-            extra_initiators: vec![],
-            oem: Oem::default(),
-        }
-    }
+    use crate::machine::guest::tests::grace_hopper;
 
     #[test]
     fn gi_hash_order_renumbering_is_worded() {
