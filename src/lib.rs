@@ -31,6 +31,7 @@ pub mod lint;
 pub mod linux;
 pub mod live;
 pub mod machine;
+pub mod plan;
 pub mod report;
 pub mod syntax;
 pub mod topology;

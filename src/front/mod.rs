@@ -6,4 +6,5 @@
 //! * [`file`](mod@file): the declarative topology file (TOML) of `vnuma build`.
 
 pub mod file;
+pub mod host;
 pub mod qemu;

@@ -238,6 +238,17 @@ impl GHashModel {
         }
     }
 
+    /// log2 of the number of buckets.
+    pub fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// The bucket `key` is first probed at in a table of `2^shift` buckets.
+    pub fn home_bucket(key: &str, shift: u32) -> usize {
+        let m = PRIME_MOD.get(shift as usize).copied().unwrap_or(1);
+        (Self::key_hash(key).wrapping_mul(11) % m) as usize
+    }
+
     /// The tags of the entries in iteration (bucket index) order.
     pub fn iter_tags(&self) -> Vec<usize> {
         self.hashes
