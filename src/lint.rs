@@ -516,6 +516,9 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
                     );
                 }
                 lint_handle(cx, srat, name, &g.device_handle, off);
+                if gi {
+                    lint_gi_devfn(cx, name, &g.device_handle, off);
+                }
             }
             SratEntry::Memory {
                 base_address,
@@ -662,6 +665,28 @@ fn lint_handle(cx: &mut Ctx, srat: &Srat, name: &str, h: &DeviceHandle, off: usi
             ),
         ),
     }
+}
+
+/// A GI PCI handle for a device that is not device 0 function 0: NVIDIA's guest
+/// driver (open-gpu-kernel-modules, `kernel-open/nvidia/nv-pci.c`,
+/// `find_gpu_numa_nodes_in_srat`) refuses the GI entries of such a GPU ("non-zero
+/// device function is not supported"), so the GPU gets no memory nodes. The table
+/// does not say which device it is, hence information, not a warning. A handle
+/// that reads as swapped (see [`lint_swapped`]) is reported there instead.
+fn lint_gi_devfn(cx: &mut Ctx, name: &str, h: &DeviceHandle, off: usize) {
+    let DeviceHandle::Pci(p) = h else { return };
+    let swapped_like = p.bus == 0 && p.devfn() != 0 && p.devfn() < 8;
+    if p.devfn() == 0 || swapped_like || p.reserved != [0; 12] {
+        return;
+    }
+    cx.push(
+        Severity::Info,
+        "gi-pci-devfn",
+        Some(off + 8 + 3),
+        format!(
+            "{name} PCI handle is {p}, not device 0 function 0: if this is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at 00.0 behind its own PCIe root port"
+        ),
+    );
 }
 
 /// The byte order of QEMU 9.0 to 9.1.1 and of the v5 generic-initiator series
@@ -898,6 +923,7 @@ fn lint_slit_values(cx: &mut Ctx, slit: &Slit) {
             }
         }
     }
+    lint_slit_unreachable(cx, slit);
     if let Some(&(i, j, v, b)) = asym.first() {
         cx.push(
             Severity::Info,
@@ -906,6 +932,34 @@ fn lint_slit_values(cx: &mut Ctx, slit: &Slit) {
             format!(
                 "distance [{i}][{j}] = {v} but [{j}][{i}] = {b} ({} asymmetric pair(s) in all): allowed, but unusual",
                 asym.len()
+            ),
+        );
+    }
+}
+
+/// Distances of 255: ACPI's "unreachable" (older GH200 firmware gives it between
+/// a GPU's nodes). Linux keeps it as a plain distance (the largest there is).
+fn lint_slit_unreachable(cx: &mut Ctx, slit: &Slit) {
+    let n = slit.locality_count();
+    let matrix = crate::acpi::slit::MATRIX_OFFSET;
+    let mut first = None;
+    let mut count = 0usize;
+    for (i, row) in slit.distances.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if i != j && v == 0xff {
+                count += 1;
+                first.get_or_insert((i, j));
+            }
+        }
+    }
+    if let Some((i, j)) = first {
+        cx.push(
+            Severity::Info,
+            "slit-unreachable",
+            Some(matrix + i * n + j),
+            format!(
+                "distance [{i}][{j}] is 255 ({count} such entr{} in all): ACPI's \"unreachable\"; Linux keeps 255 as a distance (the farthest), so these nodes are still used, only last",
+                if count == 1 { "y" } else { "ies" }
             ),
         );
     }
@@ -1262,6 +1316,48 @@ mod tests {
         fix_checksum(&mut b);
         let r = run(vec![b]);
         assert_eq!(r.with_code("slit-invalid")[0].offset, Some(45));
+    }
+
+    #[test]
+    fn slit_unreachable_255() {
+        // ACPI 6.5 §5.2.17: a value of 0xFF means no path between the localities.
+        let mut b = golden("x86/q35/SLIT.cphp");
+        assert!(
+            run(vec![b.clone()])
+                .with_code("slit-unreachable")
+                .is_empty()
+        );
+        b[45] = 0xff;
+        b[46] = 0xff;
+        fix_checksum(&mut b);
+        let r = run(vec![b]);
+        let f = r.with_code("slit-unreachable");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].severity, f[0].offset), (Severity::Info, Some(45)));
+        assert!(f[0].message.contains("2 such entries"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn gi_handle_not_at_device_0_function_0() {
+        // QEMU's acpihmat-generic-x blob ties node 1 to 0000:01:00.2 (bytes 01 02):
+        // NVIDIA's guest driver refuses a GPU whose device/function is not 0.
+        let b = golden(GX);
+        assert_eq!(&b[GX_GI + 10..GX_GI + 12], &[0x01, 0x02]);
+        let r = run(vec![b]);
+        let f = r.with_code("gi-pci-devfn");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].message.contains("0000:01:00.2"), "{}", f[0].message);
+        // At 01:00.0 (behind a root port): nothing to say.
+        let t = srat(
+            3,
+            &[
+                lapic(0, 0, 1),
+                mem(0, 0, 1 << 30, 1),
+                generic(5, 1, 1, pci(0, 1, 0), 1),
+            ],
+        );
+        assert!(run(vec![t]).with_code("gi-pci-devfn").is_empty());
     }
 
     #[test]

@@ -469,3 +469,53 @@ fn qemu_version_auto_follows_path() {
         "{stdout}"
     );
 }
+
+/// QEMU's documentation example puts the passed-through GPU at addr=04.0 on the
+/// root bus; NVIDIA's guest driver (nv-pci.c, find_gpu_numa_nodes_in_srat)
+/// refuses GI entries of a GPU whose device/function is not 0.
+#[test]
+fn vfio_gpu_not_at_function_0_is_warned() {
+    let base = [
+        "qemu",
+        "--qemu-version",
+        "10.0",
+        "--",
+        "-machine",
+        "q35",
+        "-m",
+        "1G",
+        "-smp",
+        "2",
+        "-object",
+        "memory-backend-ram,id=m0,size=1G",
+        "-numa",
+        "node,nodeid=0,memdev=m0,cpus=0-1",
+        "-numa",
+        "node,nodeid=1",
+    ];
+    let mut at04 = base.to_vec();
+    at04.extend([
+        "-device",
+        "vfio-pci,host=0009:01:00.0,id=dev0,bus=pcie.0,addr=04.0",
+        "-object",
+        "acpi-generic-initiator,id=gi0,pci-dev=dev0,node=1",
+    ]);
+    let out = vnuma(&at04);
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("not at device 0 function 0"), "{err}");
+    let mut at00 = base.to_vec();
+    at00.extend([
+        "-device",
+        "pcie-root-port,id=rp0,bus=pcie.0,chassis=1,addr=04.0",
+        "-device",
+        "vfio-pci,host=0009:01:00.0,id=dev0,bus=rp0,addr=00.0",
+        "-object",
+        "acpi-generic-initiator,id=gi0,pci-dev=dev0,node=1",
+    ]);
+    let out = vnuma(&at00);
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("not at device 0 function 0"), "{err}");
+}

@@ -234,6 +234,7 @@ pub fn qemu_report_versioned(
     }
     let line_warnings = counter_id_warning(args, arch, version, &parsed)
         .into_iter()
+        .chain(passthrough_devfn_warnings(&parsed))
         .collect();
     (
         warnings,
@@ -244,6 +245,39 @@ pub fn qemu_report_versioned(
             line_warnings,
         }),
     )
+}
+
+/// A passed-through device (`vfio-pci`) tied to nodes by generic initiators but
+/// not at device 0 function 0: NVIDIA's guest driver (open-gpu-kernel-modules,
+/// `nv-pci.c`, `find_gpu_numa_nodes_in_srat`) refuses the GI entries of a GPU
+/// whose device/function is not 0, so such a GPU gets no memory nodes.
+fn passthrough_devfn_warnings(parsed: &Parsed) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for g in &parsed.generic_initiators {
+        if g.devfn == 0 || seen.contains(&g.pci_dev.as_str()) {
+            continue;
+        }
+        seen.push(&g.pci_dev);
+        let vfio = parsed
+            .pci
+            .find_device(&g.pci_dev)
+            .and_then(|i| parsed.pci.devices.get(i))
+            .is_some_and(|d| d.driver == "vfio-pci");
+        if vfio {
+            out.push(format!(
+                "generic initiator device '{}' (vfio-pci) is at {:02x}:{:02x}.{:x}, not at device 0 function 0: \
+                 if it is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries \
+                 (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at \
+                 addr=00.0 behind its own pcie-root-port",
+                g.pci_dev,
+                g.bus,
+                g.devfn >> 3,
+                g.devfn & 7
+            ));
+        }
+    }
+    out
 }
 
 /// The number `N` of a GI id `gi<N>` as libvirt numbers them, if it is one.
