@@ -119,11 +119,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ArchArg::X86_64 => Arch::X86_64,
         ArchArg::Aarch64 => Arch::Aarch64,
     });
-    let mut qemu_args = Vec::new();
+    // The arguments are borrowed from the file's text (a large file costs its
+    // bytes plus 16 bytes a word, not a String per word).
+    let mut file_text = String::new();
     if let Some(f) = &args.args_file {
-        qemu_args = vnuma::live::dump::read_args_file(f)
+        file_text = vnuma::live::args::read_args_text(f)
             .with_context(|| format!("reading --args-file {}", f.display()))?;
     }
+    let mut logged = Vec::new();
     if let Some(f) = &args.libvirt_log {
         let cmd = vnuma::live::args::read_libvirt_log(f)
             .with_context(|| format!("reading --libvirt-log {}", f.display()))?;
@@ -137,9 +140,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             cmd.binary,
             cmd.args.len()
         ));
-        qemu_args = cmd.args;
+        logged = cmd.args;
     }
-    qemu_args.extend(args.qemu_args.iter().cloned());
+    let mut qemu_args: Vec<&str> = vnuma::live::dump::args_file_words(&file_text);
+    qemu_args.extend(logged.iter().map(String::as_str));
+    qemu_args.extend(args.qemu_args.iter().map(String::as_str));
     let program_arch = arch
         .or_else(|| vnuma::live::dump::machine_type(&qemu_args).and_then(|m| Arch::of_machine(&m)))
         .unwrap_or(Arch::X86_64);
@@ -166,12 +171,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let ignored = &report.parsed.ignored;
+    let more = report.parsed.ignored_more;
     if args.json {
         let mut v = report.json_value()?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("qemu_version_source".into(), serde_json::json!(source));
             if args.verbose {
                 obj.insert("ignored_options".into(), serde_json::json!(ignored));
+                if more > 0 {
+                    obj.insert("ignored_options_more".into(), serde_json::json!(more));
+                }
             }
         }
         let mut s = serde_json::to_string_pretty(&v)?;
@@ -184,6 +193,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             s.push_str("options that do not shape the NUMA tables (ignored):\n");
             for o in ignored {
                 s.push_str(&format!("  {o}\n"));
+            }
+            if more > 0 {
+                s.push_str(&format!("  … and {more} more\n"));
             }
         }
         super::out::stdout(s)?;

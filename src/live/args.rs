@@ -114,6 +114,12 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ArgsFileError> {
 /// regular files only; NUL bytes, non-UTF-8 text and nested `--args-file` lines
 /// are errors naming `file:line`.
 pub fn read_args_file(path: &Path) -> Result<Vec<String>, ArgsFileError> {
+    Ok(super::dump::parse_args_file(&read_args_text(path)?))
+}
+
+/// The checked text of an arguments file (see [`read_args_file`]); split it with
+/// [`super::dump::args_file_words`] to parse a large file without copying it.
+pub fn read_args_text(path: &Path) -> Result<String, ArgsFileError> {
     let bytes = read_bounded(path)?;
     let line_of = |off: usize| 1 + bytes.iter().take(off).filter(|b| **b == b'\n').count();
     if let Some(off) = bytes.iter().position(|b| *b == 0) {
@@ -122,10 +128,18 @@ pub fn read_args_file(path: &Path) -> Result<Vec<String>, ArgsFileError> {
             line: line_of(off),
         });
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| ArgsFileError::NotText {
-        path: path.to_path_buf(),
-        line: line_of(e.valid_up_to()),
-    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let off = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let line = 1 + bytes.iter().take(off).filter(|b| **b == b'\n').count();
+            return Err(ArgsFileError::NotText {
+                path: path.to_path_buf(),
+                line,
+            });
+        }
+    };
     for (i, l) in text.lines().enumerate() {
         let first = l.split_whitespace().next().unwrap_or("");
         let name = first.split('=').next().unwrap_or("");
@@ -136,7 +150,7 @@ pub fn read_args_file(path: &Path) -> Result<Vec<String>, ArgsFileError> {
             });
         }
     }
-    Ok(super::dump::parse_args_file(text))
+    Ok(text)
 }
 
 /// A QEMU command line found in a libvirt log.

@@ -160,12 +160,12 @@ pub fn free_stdio(args: &[String]) -> Vec<String> {
 
 /// The machine type named by the last `-machine`/`-M` option (`q35`,
 /// `type=q35,…` or `q35,hmat=on`), if any.
-pub fn machine_type(args: &[String]) -> Option<String> {
+pub fn machine_type(args: &[impl AsRef<str>]) -> Option<String> {
     let mut found = None;
-    let mut it = args.iter();
+    let mut it = args.iter().map(AsRef::as_ref);
     while let Some(a) = it.next() {
-        let val = match a.as_str() {
-            "-machine" | "--machine" | "-M" => it.next().map(String::as_str),
+        let val = match a {
+            "-machine" | "--machine" | "-M" => it.next(),
             s => s
                 .strip_prefix("-machine=")
                 .or_else(|| s.strip_prefix("--machine=")),
@@ -535,7 +535,26 @@ pub fn split_blob(blob: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DumpError> {
 /// are ignored. Each line is split at the first run of whitespace only, so
 /// values keep any further spaces.
 pub fn parse_args_file(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    args_file_words(text)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// [`parse_args_file`] without copying: the words are slices of `text` (the
+/// vector is sized exactly, so a large file costs its text plus 16 bytes a word).
+pub fn args_file_words(text: &str) -> Vec<&str> {
+    let words = |l: &str| -> usize {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            0
+        } else if l.contains(char::is_whitespace) {
+            2
+        } else {
+            1
+        }
+    };
+    let mut out = Vec::with_capacity(text.lines().map(words).sum());
     for line in text.lines() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') {
@@ -543,10 +562,10 @@ pub fn parse_args_file(text: &str) -> Vec<String> {
         }
         match l.split_once(char::is_whitespace) {
             Some((opt, val)) => {
-                out.push(opt.to_string());
-                out.push(val.trim().to_string());
+                out.push(opt);
+                out.push(val.trim());
             }
-            None => out.push(l.to_string()),
+            None => out.push(l),
         }
     }
     out

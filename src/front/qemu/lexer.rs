@@ -137,24 +137,24 @@ const WITH_ARG: &[&str] = &[
     "tb-size",
 ];
 
-/// One option of the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CmdOption {
+/// One option of the command line, borrowing from the argument list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CmdOption<'a> {
     /// Option name without dashes, canonical (`-M` becomes `machine`, a bare argument `hda`).
-    pub name: String,
+    pub name: &'static str,
     /// The option as typed (`-M`, `--numa`), for QEMU's location prefix.
-    pub typed: String,
+    pub typed: &'a str,
     /// Its argument, if it takes one.
-    pub arg: Option<String>,
+    pub arg: Option<&'a str>,
 }
 
-impl CmdOption {
+impl CmdOption<'_> {
     /// QEMU's location text for messages about this option: `-numa node,nodeid=1`.
     pub fn location(&self) -> String {
-        match &self.arg {
+        match self.arg {
             Some(a) if self.typed.starts_with('-') => format!("{} {}", self.typed, a),
-            Some(a) => a.clone(),
-            None => self.typed.clone(),
+            Some(a) => a.to_string(),
+            None => self.typed.to_string(),
         }
     }
 
@@ -164,42 +164,81 @@ impl CmdOption {
     }
 }
 
-/// Splits argv into options like QEMU's `lookup_opt`. Errors: `-foo: invalid option`,
-/// `-m: requires an argument`.
-pub fn split_args(args: &[String]) -> Result<Vec<CmdOption>, QemuError> {
-    let mut out = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
+/// The canonical static name of an option name found in `table`.
+fn table_name(table: &[&'static str], name: &str) -> Option<&'static str> {
+    table.iter().copied().find(|n| *n == name)
+}
+
+/// The options of argv one by one, like QEMU's `lookup_opt`, without storing
+/// them: an item is an error (`-foo: invalid option`, `-m: requires an
+/// argument`), after which the iteration ends.
+pub fn split_iter<S: AsRef<str>>(args: &[S]) -> SplitArgs<'_, S> {
+    SplitArgs {
+        args: args.iter(),
+        done: false,
+    }
+}
+
+/// The iterator of [`split_iter`].
+#[derive(Debug)]
+pub struct SplitArgs<'a, S> {
+    args: std::slice::Iter<'a, S>,
+    done: bool,
+}
+
+impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
+    type Item = Result<CmdOption<'a>, QemuError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let a = self.args.next()?.as_ref();
         let Some(rest) = a.strip_prefix('-') else {
-            out.push(CmdOption {
-                name: "hda".into(),
-                typed: a.clone(),
-                arg: Some(a.clone()),
-            });
-            continue;
+            return Some(Ok(CmdOption {
+                name: "hda",
+                typed: a,
+                arg: Some(a),
+            }));
         };
         let name = rest.strip_prefix('-').unwrap_or(rest);
-        if NO_ARG.contains(&name) {
-            out.push(CmdOption {
-                name: name.into(),
-                typed: a.clone(),
+        if let Some(name) = table_name(NO_ARG, name) {
+            return Some(Ok(CmdOption {
+                name,
+                typed: a,
                 arg: None,
-            });
-        } else if WITH_ARG.contains(&name) {
-            let Some(v) = it.next() else {
-                return Err(QemuError::program(format!("{a}: requires an argument")));
+            }));
+        }
+        if let Some(name) = table_name(WITH_ARG, name) {
+            let Some(v) = self.args.next() else {
+                self.done = true;
+                return Some(Err(QemuError::program(format!(
+                    "{a}: requires an argument"
+                ))));
             };
             let canonical = if name == "M" { "machine" } else { name };
-            out.push(CmdOption {
-                name: canonical.into(),
-                typed: a.clone(),
-                arg: Some(v.clone()),
-            });
-        } else {
-            return Err(QemuError::program(format!("{a}: invalid option")));
+            return Some(Ok(CmdOption {
+                name: canonical,
+                typed: a,
+                arg: Some(v.as_ref()),
+            }));
         }
+        self.done = true;
+        Some(Err(QemuError::program(format!("{a}: invalid option"))))
     }
-    Ok(out)
+}
+
+/// The options of a command line that [`split_args`] accepts, one by one
+/// without storing them; nothing when it does not accept it.
+pub fn valid_options<S: AsRef<str>>(args: &[S]) -> impl Iterator<Item = CmdOption<'_>> {
+    let ok = split_iter(args).all(|r| r.is_ok());
+    split_iter(if ok { args } else { &[] }).filter_map(Result::ok)
+}
+
+/// Splits argv into options like QEMU's `lookup_opt`. Errors: `-foo: invalid option`,
+/// `-m: requires an argument`.
+pub fn split_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<CmdOption<'_>>, QemuError> {
+    split_iter(args).collect()
 }
 
 /// A parsed QemuOpts / keyval string: `(key, value)` pairs in the order given.

@@ -39,14 +39,11 @@ pub enum QemuReportError {
 
 /// The ids of the `acpi-generic-initiator` / `acpi-generic-port` objects on a
 /// command line, in command-line order.
-pub fn affinity_object_ids(args: &[String]) -> Vec<String> {
-    let Ok(opts) = lexer::split_args(args) else {
-        return Vec::new();
-    };
-    opts.iter()
+pub fn affinity_object_ids(args: &[impl AsRef<str>]) -> Vec<String> {
+    lexer::valid_options(args)
         .filter(|o| o.name == "object")
         .filter_map(|o| {
-            let arg = o.arg.as_deref()?;
+            let arg = o.arg?;
             let (t, id) = if arg.starts_with('{') {
                 let Ok(Json::Dict(d)) = json::parse(arg, JsonDialect::Qemu10) else {
                     return None;
@@ -68,18 +65,14 @@ pub fn affinity_object_ids(args: &[String]) -> Vec<String> {
 
 /// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`,
 /// `-machine pflash0=`).
-pub fn has_firmware(args: &[String]) -> bool {
-    let Ok(opts) = lexer::split_args(args) else {
-        return false;
-    };
-    opts.iter().any(|o| match o.name.as_str() {
+pub fn has_firmware(args: &[impl AsRef<str>]) -> bool {
+    lexer::valid_options(args).any(|o| match o.name {
         "bios" | "pflash" => true,
-        "machine" => o.arg.as_deref().is_some_and(|a| {
+        "machine" => o.arg.is_some_and(|a| {
             lexer::parse_keyval(a, Some("type")).is_ok_and(|kv| kv.has("pflash0"))
         }),
         "drive" => o
             .arg
-            .as_deref()
             .is_some_and(|a| lexer::parse_opts(a, None).get("if") == Some("pflash")),
         _ => false,
     })
@@ -88,14 +81,11 @@ pub fn has_firmware(args: &[String]) -> bool {
 /// The firmware images the command line names: `-bios FILE`, `-pflash FILE`,
 /// `-drive if=pflash,file=FILE`, and `-machine pflash0=NODE` followed through the
 /// `-blockdev` nodes (keyval or JSON, `file` references) to a `filename`.
-pub fn firmware_files(args: &[String]) -> Vec<String> {
-    let Ok(opts) = lexer::split_args(args) else {
-        return Vec::new();
-    };
+pub fn firmware_files(args: &[impl AsRef<str>]) -> Vec<String> {
     // node-name → (filename, file).
     let mut nodes: Vec<(String, Option<String>, Option<String>)> = Vec::new();
-    for o in opts.iter().filter(|o| o.name == "blockdev") {
-        let Some(a) = o.arg.as_deref() else { continue };
+    for o in lexer::valid_options(args).filter(|o| o.name == "blockdev") {
+        let Some(a) = o.arg else { continue };
         let field = |k: &str| -> Option<String> {
             if a.starts_with('{') {
                 match super::json::parse(a, super::json::JsonDialect::Qemu11).ok()? {
@@ -114,9 +104,9 @@ pub fn firmware_files(args: &[String]) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    for o in &opts {
-        let Some(a) = o.arg.as_deref() else { continue };
-        match o.name.as_str() {
+    for o in lexer::valid_options(args) {
+        let Some(a) = o.arg else { continue };
+        match o.name {
             "bios" | "pflash" => out.push(a.to_string()),
             "drive" => {
                 let kv = lexer::parse_opts(a, None);
@@ -158,7 +148,7 @@ const FIRMWARE_MAX: u64 = 256 << 20;
 /// reports its variable-store flash as RAM (see
 /// [`crate::machine::guest::edk2_reports_flash_as_ram`]), with that EDK2 version.
 /// Images that cannot be read here, or carry no known version, give `None`.
-pub fn edk2_flash_as_ram(args: &[String]) -> Option<(String, String)> {
+pub fn edk2_flash_as_ram(args: &[impl AsRef<str>]) -> Option<(String, String)> {
     firmware_files(args).into_iter().find_map(|f| {
         let meta = std::fs::metadata(&f).ok()?;
         if !meta.is_file() || meta.len() > FIRMWARE_MAX {
@@ -174,7 +164,7 @@ pub fn edk2_flash_as_ram(args: &[String]) -> Option<(String, String)> {
 /// the guest view. Returns the warnings QEMU prints (also on failure, printed
 /// before the error) and the outcome.
 pub fn qemu_report(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
     qemu_report_versioned(args, arch, QemuVersion::V10_0)
@@ -182,7 +172,7 @@ pub fn qemu_report(
 
 /// Like [`qemu_report`], with the rules of QEMU `version`.
 pub fn qemu_report_versioned(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
     version: QemuVersion,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
@@ -289,14 +279,15 @@ fn libvirt_gi_number(id: &str) -> Option<u64> {
 }
 
 /// `args` with every GI id `gi<N>` renumbered `gi<N+k>` (keyval and JSON forms).
-fn shift_gi_ids(args: &[String], k: u64) -> Vec<String> {
+fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut prev_object = false;
     for a in args {
+        let a = a.as_ref();
         let is_gi = prev_object && a.contains("acpi-generic-initiator");
         prev_object = a == "-object" || a == "--object";
         if !is_gi {
-            out.push(a.clone());
+            out.push(a.to_string());
             continue;
         }
         let shifted = if a.starts_with('{') {
@@ -335,7 +326,7 @@ fn shift_after(s: &str, marker: &str, k: u64) -> String {
 /// number and the order for the next counter value (ids shifted by the number of
 /// GIs, what libvirt gives the next conversion) differs, the warning names both.
 fn counter_id_warning(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
     version: QemuVersion,
     parsed: &Parsed,
@@ -344,9 +335,9 @@ fn counter_id_warning(
     // libvirt (12.9) writes its GI objects in JSON syntax; hand-typed ids are
     // the user's own and stay put.
     let json_gi = args.windows(2).any(|w| {
-        matches!(w, [o, v] if (o == "-object" || o == "--object")
-            && v.starts_with('{')
-            && v.contains("acpi-generic-initiator"))
+        matches!(w, [o, v] if (o.as_ref() == "-object" || o.as_ref() == "--object")
+            && v.as_ref().starts_with('{')
+            && v.as_ref().contains("acpi-generic-initiator"))
     });
     if !json_gi
         || gis.len() < 2

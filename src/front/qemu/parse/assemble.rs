@@ -11,7 +11,7 @@ use crate::topology::{Affinity, HmatCache, MemRange, Node, Oem, Topology};
 
 /// Builds the result.
 pub(super) fn assemble(
-    st: State<'_>,
+    st: State<'_, '_>,
     devs: Devices,
     (gis, gps): (Vec<GiInfo>, Vec<GpInfo>),
 ) -> Result<Parsed, QemuError> {
@@ -76,13 +76,14 @@ pub(super) fn assemble(
         generic_ports: gps,
         dimms: devs.dimms,
         ignored: st.cmd.ignored,
+        ignored_more: st.cmd.ignored_more,
         warnings: st.warnings.clone(),
         qemu_version: st.profile.version,
     })
 }
 
 /// `x-oem-id` / `x-oem-table-id` over the defaults.
-fn oem(st: &State<'_>) -> Oem {
+fn oem(st: &State<'_, '_>) -> Oem {
     let mut oem = Oem::default();
     if let Some(id) = &st.props.oem_id {
         oem.oem_id = FixedAscii::<6>::from_text(id).map_or(oem.oem_id, |f| f.0);

@@ -24,7 +24,7 @@ pub(super) struct Devices {
 }
 
 /// The default devices, the memory map, then every `-device`.
-pub(super) fn plug_devices(st: &mut State<'_>) -> Result<Devices, QemuError> {
+pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError> {
     let kind = st.machine.kind;
     let mut pci = PciTree::new(kind);
     if !st.cmd.nodefaults {
@@ -54,7 +54,7 @@ pub(super) fn plug_devices(st: &mut State<'_>) -> Result<Devices, QemuError> {
 
 /// One `-device`; returns whether it is a `pxb-cxl`.
 fn plug_device(
-    st: &mut State<'_>,
+    st: &mut State<'_, '_>,
     devs: &mut Devices,
     placer: &mut Option<DimmPlacer>,
     o: &CmdOption,
@@ -88,14 +88,14 @@ fn plug_device(
             devs.pci.add(&spec).map_err(|e| o.error(e.to_string()))?;
             return Ok(driver == "pxb-cxl");
         }
-        _ => st.cmd.ignored.push(o.location()),
+        _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
 }
 
 /// A `pc-dimm` / `nvdimm`: QEMU's pre-plug checks, then its address.
 fn plug_dimm(
-    st: &State<'_>,
+    st: &State<'_, '_>,
     devs: &Devices,
     placer: &mut Option<DimmPlacer>,
     o: &CmdOption,
@@ -200,7 +200,7 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
 /// with ACPI on and ≥ 1 node): every GI (node check, then device check) in
 /// `/objects` iteration order, then every GP.
 pub(super) fn acpi_affinities(
-    st: &State<'_>,
+    st: &State<'_, '_>,
     devs: &Devices,
 ) -> Result<(Vec<GiInfo>, Vec<GpInfo>), QemuError> {
     let bus_numbers = devs
@@ -260,7 +260,7 @@ pub(super) fn acpi_affinities(
 
 /// The ids in `/objects` iteration order (spec §4.6): the hash table of the
 /// early objects, the late ones, and the default RAM backend when QEMU creates it.
-fn objects_order(st: &State<'_>) -> Vec<String> {
+fn objects_order(st: &State<'_, '_>) -> Vec<String> {
     let objects = &st.cmd.objects;
     let monitor = |o: &&super::objects::ObjectDef| st.profile.is_monitor_object(&o.qom_type);
     let mut keys: Vec<&str> = (st.objects.early.iter())

@@ -3,6 +3,7 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{self, CmdOption, Opts};
+use super::options::NumaOpt;
 use super::values::{HMAT_DISABLED, enum_val, lookup, numa_size, numa_uint, required};
 use super::{NumaState, State, idx};
 use crate::machine::memory::MIB;
@@ -18,7 +19,7 @@ pub(super) struct LbTable {
 }
 
 /// `-numa hmat-lb`: values, then the rules.
-pub(super) fn lb_option(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
+pub(super) fn lb_option(st: &mut State<'_, '_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
     let initiator = numa_uint(o, n, "initiator", 65535, "uint16_t")?;
     let target = numa_uint(o, n, "target", 65535, "uint16_t")?;
     let hierarchy = enum_val(o, n, "hierarchy", &Hierarchy::NAMES)?;
@@ -51,7 +52,11 @@ pub(super) fn lb_option(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(
 }
 
 /// `-numa hmat-cache`: values, then the rules.
-pub(super) fn cache_option(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
+pub(super) fn cache_option(
+    st: &mut State<'_, '_>,
+    o: &CmdOption,
+    n: &Opts,
+) -> Result<(), QemuError> {
     let node_id = numa_uint(o, n, "node-id", u64::from(u32::MAX), "uint32_t")?;
     let size = numa_size(o, n, "size")?;
     let level = numa_uint(o, n, "level", 255, "uint8_t")?;
@@ -280,9 +285,9 @@ fn hmat_cache(
 
 /// The accepted `hmat-lb` values in command-line order (re-read from the options,
 /// which all passed validation when this runs).
-pub(super) fn numa_lb_values(numa_opts: &[(CmdOption, Opts)]) -> Vec<HmatLb> {
+pub(super) fn numa_lb_values(numa_opts: &[NumaOpt<'_>]) -> Vec<HmatLb> {
     let mut out = Vec::new();
-    for (_, n) in numa_opts {
+    for n in numa_opts.iter().filter_map(NumaOpt::full) {
         if n.get("type") != Some("hmat-lb") {
             continue;
         }

@@ -209,6 +209,7 @@ pub(super) fn properties(
     };
     let mut seen = std::collections::BTreeSet::new();
     let mut fmw_checked = false;
+    let mut ignored = Vec::new();
     for (k, v) in cmd.machine_pairs.iter().rev() {
         if !seen.insert(k.as_str()) {
             continue;
@@ -218,7 +219,7 @@ pub(super) fn properties(
                 check_cxl_fmw(&cmd.machine_pairs)?;
                 fmw_checked = true;
             }
-            cmd.ignored.push(format!("-machine {k}={v}"));
+            ignored.push(format!("-machine {k}={v}"));
             continue;
         }
         if !set_property(&mut mp, machine, k, v, warnings)? {
@@ -228,8 +229,11 @@ pub(super) fn properties(
                     machine.machine_type
                 )));
             }
-            cmd.ignored.push(format!("-machine {k}={v}"));
+            ignored.push(format!("-machine {k}={v}"));
         }
+    }
+    for t in ignored {
+        cmd.ignore(|| t);
     }
     Ok(mp)
 }

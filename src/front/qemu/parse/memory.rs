@@ -103,7 +103,7 @@ pub(super) fn default_ram_id(kind: MachineKind) -> &'static str {
 
 /// Board init: `-machine memory-backend=` (its size is the RAM size), or the
 /// default RAM backend's reserved id.
-pub(super) fn board_ram(st: &mut State<'_>) -> Result<(), QemuError> {
+pub(super) fn board_ram(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     let default_id = default_ram_id(st.machine.kind);
     if let Some(mb) = &st.props.memory_backend {
         let size = st
@@ -137,7 +137,7 @@ fn layout_err(e: LayoutError) -> QemuError {
 /// performance warnings, the AMD 1 TiB relocation, the phys-bits check, and the
 /// DIMM placer (with `slots`).
 pub(super) fn memory_map(
-    st: &mut State<'_>,
+    st: &mut State<'_, '_>,
 ) -> Result<(MemoryConfig, Option<DimmPlacer>), QemuError> {
     let kind = st.machine.kind;
     let (ram_size, mrb) = (st.ram.ram_size, st.props.max_ram_below_4g);
@@ -180,7 +180,7 @@ pub(super) fn memory_map(
 
 /// pc_memory_init: RAM, device memory and the 64-bit PCI hole must fit in
 /// phys-bits (TCG's default: 40).
-fn check_phys_bits(st: &State<'_>, memory: &MemoryConfig) -> Result<(), QemuError> {
+fn check_phys_bits(st: &State<'_, '_>, memory: &MemoryConfig) -> Result<(), QemuError> {
     let phys_bits = match st.cmd.cpu_phys_bits.as_deref() {
         None => 40,
         Some(v) => match v.parse::<u32>() {
@@ -204,12 +204,12 @@ fn check_phys_bits(st: &State<'_>, memory: &MemoryConfig) -> Result<(), QemuErro
 }
 
 /// The number of NUMA nodes as a `u64`.
-pub(super) fn node_count(st: &State<'_>) -> u64 {
+pub(super) fn node_count(st: &State<'_, '_>) -> u64 {
     u64::try_from(st.numa.num_nodes).unwrap_or(0)
 }
 
 /// Whether node `n` (a DIMM's `node=`) exists.
-pub(super) fn dimm_node_ok(st: &State<'_>, n: u64) -> bool {
+pub(super) fn dimm_node_ok(st: &State<'_, '_>, n: u64) -> bool {
     let nn = node_count(st);
     !((nn > 0 && idx(n) >= st.numa.num_nodes) || (nn == 0 && n != 0))
 }

@@ -124,6 +124,9 @@ pub struct Parsed {
     pub dimms: Vec<Dimm>,
     /// Options that do not shape the NUMA tables (as typed, with argument).
     pub ignored: Vec<String>,
+    /// The number of further ignored options, beyond the first 1000 listed in
+    /// [`Parsed::ignored`].
+    pub ignored_more: usize,
     /// Warnings QEMU prints for this command line (exact text).
     pub warnings: Vec<QemuError>,
     /// The QEMU version whose rules were applied.
@@ -227,9 +230,9 @@ struct MachineSel {
 
 /// Everything known after the machine, `-smp` and the objects are set up; the
 /// board-init phases ([`numa`], [`memory`], [`devices`]) fill in the rest.
-struct State<'w> {
+struct State<'w, 'a> {
     profile: &'static Profile,
-    cmd: options::CmdLine,
+    cmd: options::CmdLine<'a>,
     machine: MachineSel,
     ram: memory::Ram,
     numa: NumaState,
@@ -247,7 +250,7 @@ struct State<'w> {
 /// (`virt*` → aarch64, otherwise x86_64; no `-machine` → x86_64 `pc`).
 /// On success, everything QEMU would build into SRAT/SLIT/HMAT is in
 /// [`Parsed::topology`]; on failure the error is the first one QEMU 10.0.2 prints.
-pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
+pub fn parse(args: &[impl AsRef<str>], arch: Option<Arch>) -> Result<Parsed, QemuError> {
     parse_full(args, arch).1
 }
 
@@ -255,7 +258,7 @@ pub fn parse(args: &[String], arch: Option<Arch>) -> Result<Parsed, QemuError> {
 /// fails (in order; on success they are also in [`Parsed::warnings`]). A front end
 /// prints the warnings, then the error.
 pub fn parse_full(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
     parse_versioned(args, arch, QemuVersion::V10_0)
@@ -264,7 +267,7 @@ pub fn parse_full(
 /// Like [`parse_full`], with the rules of QEMU `version`
 /// ([`super::version::Profile`]).
 pub fn parse_versioned(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
     version: QemuVersion,
 ) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
@@ -275,7 +278,7 @@ pub fn parse_versioned(
 
 /// The phases in QEMU's order (see the module documentation).
 fn parse_inner(
-    args: &[String],
+    args: &[impl AsRef<str>],
     arch: Option<Arch>,
     profile: &'static Profile,
     warnings: &mut Vec<QemuError>,

@@ -4,23 +4,31 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{CmdOption, Opts};
+use super::options::NumaOpt;
 use super::values::{HMAT_DISABLED, numa_int, numa_size, numa_uint, required, u16_list};
 use super::{MAX_NODES, NO_INITIATOR, NumaState, State, hmat, idx, set_at};
 use crate::machine::cpu::{self, CpuMapError, CpuSelector, CpuSlot};
 use crate::topology::MachineKind;
 
 /// Applies every `-numa` option in command-line order.
-pub(super) fn apply_options(st: &mut State<'_>) -> Result<(), QemuError> {
+pub(super) fn apply_options(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     let numa_opts = std::mem::take(&mut st.cmd.numa_opts);
-    let r = numa_opts
-        .iter()
-        .try_for_each(|(o, n)| apply_option(st, o, n));
+    let r = numa_opts.iter().try_for_each(|opt| match opt {
+        NumaOpt::Full(b) => apply_option(st, &b.0, &b.1),
+        NumaOpt::Dist { opt, src, dst, val } => set_distance(
+            &mut st.numa,
+            opt,
+            (*src).into(),
+            (*dst).into(),
+            (*val).into(),
+        ),
+    });
     st.cmd.numa_opts = numa_opts;
     r
 }
 
 /// One `-numa` option, by `type=`.
-fn apply_option(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
+fn apply_option(st: &mut State<'_, '_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
     match required(o, n.get("type"), "type")? {
         "node" => numa_node(st, o, n),
         "dist" => numa_dist(&mut st.numa, o, n),
@@ -32,7 +40,7 @@ fn apply_option(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuE
 }
 
 /// `-numa node` (`parse_numa_node`).
-fn numa_node(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
+fn numa_node(st: &mut State<'_, '_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
     let nodeid = numa_uint(o, n, "nodeid", 65535, "uint16_t")?;
     let cpus = u16_list(o, &n.get_all("cpus"), "cpus")?;
     let mem = numa_size(o, n, "mem")?;
@@ -90,7 +98,7 @@ fn numa_node(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuErro
 
 /// A node's `mem=` / `memdev=`.
 fn node_memory(
-    st: &mut State<'_>,
+    st: &mut State<'_, '_>,
     o: &CmdOption,
     ni: usize,
     mem: Option<u64>,
@@ -131,6 +139,17 @@ fn numa_dist(numa: &mut NumaState, o: &CmdOption, n: &Opts) -> Result<(), QemuEr
     if let Some(k) = n.unknown_key(&["type", "src", "dst", "val"]) {
         return Err(o.error(format!("Invalid parameter '{k}'")));
     }
+    set_distance(numa, o, src, dst, val)
+}
+
+/// The checks and effect of a `-numa dist` whose values parsed.
+fn set_distance(
+    numa: &mut NumaState,
+    o: &CmdOption,
+    src: u64,
+    dst: u64,
+    val: u64,
+) -> Result<(), QemuError> {
     if src >= MAX_NODES || dst >= MAX_NODES {
         let which = if src >= MAX_NODES { "src" } else { "dst" };
         return Err(o.error(format!(
@@ -171,7 +190,7 @@ const CPU_ID_KEYS: [&str; 8] = [
 ];
 
 /// `-numa cpu` (`set_numa_options` → `machine_set_cpu_numa_node`).
-fn numa_cpu(st: &mut State<'_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
+fn numa_cpu(st: &mut State<'_, '_>, o: &CmdOption, n: &Opts) -> Result<(), QemuError> {
     let node_id = numa_int(o, n, "node-id")?;
     let mut sel = CpuSelector::default();
     let fields: [&mut Option<u64>; 8] = [
@@ -231,7 +250,7 @@ fn set_cpu_node(
 }
 
 /// `numa_complete_configuration` and `machine_numa_finish_cpu_init`.
-pub(super) fn complete_configuration(st: &mut State<'_>) -> Result<(), QemuError> {
+pub(super) fn complete_configuration(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     let ram_size = st.ram.ram_size;
     let numa = &mut st.numa;
     if numa.num_nodes == 0 && (st.ram.slots > 0 || st.ram.max_ram > ram_size) {
@@ -300,7 +319,7 @@ fn complete_distances(numa: &mut NumaState) {
 
 /// Maps every CPU no `-numa` option placed: QEMU's default mapping when none
 /// was placed, else node 0 (listed for the partial-mapping warning).
-fn map_remaining_cpus(st: &mut State<'_>) -> Result<Vec<String>, QemuError> {
+fn map_remaining_cpus(st: &mut State<'_, '_>) -> Result<Vec<String>, QemuError> {
     let default_mapping = st.cpus.iter().all(|s| s.node.is_none());
     let node_count = u32::try_from(st.numa.num_nodes).unwrap_or(1);
     let mut unmapped = Vec::new();

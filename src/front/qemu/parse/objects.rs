@@ -9,9 +9,9 @@ use super::values::{required, u16_list};
 use super::{MAX_NODES, NumaState, idx, set_at};
 
 /// One `-object`.
-pub(super) struct ObjectDef {
+pub(super) struct ObjectDef<'a> {
     /// The option (for error locations).
-    pub(super) opt: CmdOption,
+    pub(super) opt: CmdOption<'a>,
     /// `qom-type=`.
     pub(super) qom_type: String,
     /// `id=`.
@@ -149,11 +149,11 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
 
 /// The argv-pass checks of one `-object` (QAPI: mandatory members, typed
 /// values, unknown members; the vnuma `host-nodes=` GI extension).
-pub(super) fn validate_object(
-    o: &CmdOption,
+pub(super) fn validate_object<'a>(
+    o: &CmdOption<'a>,
     p: Opts,
     profile: &Profile,
-) -> Result<ObjectDef, QemuError> {
+) -> Result<ObjectDef<'a>, QemuError> {
     let qom_type = required(o, p.get("qom-type").map(str::to_string), "qom-type")?;
     if !profile.has_object_type(&qom_type) {
         return Err(o.error(format!(
@@ -190,7 +190,7 @@ pub(super) fn validate_object(
         return Err(o.error(BAD_ID));
     }
     Ok(ObjectDef {
-        opt: o.clone(),
+        opt: *o,
         qom_type,
         id,
         props: p,
@@ -276,11 +276,11 @@ fn json_member(o: &CmdOption, m: &str, v: &Json) -> Result<Vec<String>, QemuErro
 /// The argv-pass checks of a JSON `-object '{…}'` (QAPI's QObject input
 /// visitor: `qom-type`, `id`, then the type's members in QAPI order, then
 /// unexpected members); the properties become keyval text for the later phases.
-pub(super) fn validate_object_json(
-    o: &CmdOption,
+pub(super) fn validate_object_json<'a>(
+    o: &CmdOption<'a>,
     dict: &[(String, Json)],
     profile: &Profile,
-) -> Result<ObjectDef, QemuError> {
+) -> Result<ObjectDef<'a>, QemuError> {
     let get = |k: &str| dict.iter().find(|(x, _)| x == k).map(|(_, v)| v);
     let string_of = |k: &str| -> Result<String, QemuError> {
         match get(k) {
@@ -329,7 +329,7 @@ pub(super) fn validate_object_json(
         }
     }
     Ok(ObjectDef {
-        opt: o.clone(),
+        opt: *o,
         qom_type,
         id,
         props,

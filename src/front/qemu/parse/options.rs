@@ -14,7 +14,7 @@ use crate::machine::pci;
 
 /// The command line sorted by option kind.
 #[derive(Default)]
-pub(super) struct CmdLine {
+pub(super) struct CmdLine<'a> {
     /// `-machine` key/value pairs, all of them in order.
     pub(super) machine_pairs: Vec<(String, String)>,
     /// `-m` pairs (all `-m` options merged).
@@ -22,11 +22,11 @@ pub(super) struct CmdLine {
     /// `-smp` pairs (all `-smp` options merged).
     pub(super) smp_opts: Opts,
     /// `-numa` options in order.
-    pub(super) numa_opts: Vec<(CmdOption, Opts)>,
+    pub(super) numa_opts: Vec<NumaOpt<'a>>,
     /// `-object` definitions in order.
-    pub(super) objects: Vec<ObjectDef>,
+    pub(super) objects: Vec<ObjectDef<'a>>,
     /// `-device` options in order.
-    pub(super) devices: Vec<(CmdOption, Opts)>,
+    pub(super) devices: Vec<(CmdOption<'a>, Opts)>,
     /// `-cpu` model.
     pub(super) cpu_model: Option<String>,
     /// `-cpu …,vendor=`.
@@ -44,11 +44,61 @@ pub(super) struct CmdLine {
     pub(super) default_nic: bool,
     /// Options that do not shape the NUMA tables.
     pub(super) ignored: Vec<String>,
+    /// Ignored options beyond the first [`IGNORED_LISTED`], counted only.
+    pub(super) ignored_more: usize,
+    /// The ids of `objects`, for the duplicate check.
+    pub(super) object_ids: std::collections::HashSet<String>,
     /// `-monitor`/`-qmp`/`-mon` options that create a monitor (not `none`).
     pub(super) monitors: usize,
     /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
     pub(super) monitor_option: bool,
 }
+
+/// One `-numa` option. A well-formed `-numa dist` (the one option a command
+/// line repeats by the thousand: every node pair) is kept as its three numbers,
+/// so that memory stays a small multiple of the argument bytes.
+pub(super) enum NumaOpt<'a> {
+    /// Any `-numa` option, with its QemuOpts.
+    Full(Box<(CmdOption<'a>, Opts)>),
+    /// `-numa dist,src=S,dst=D,val=V` with exactly these keys (besides `type`),
+    /// each a valid number within its type's range.
+    Dist {
+        /// The option (for error locations).
+        opt: CmdOption<'a>,
+        /// `src=`.
+        src: u16,
+        /// `dst=`.
+        dst: u16,
+        /// `val=`.
+        val: u8,
+    },
+}
+
+impl NumaOpt<'_> {
+    /// The option's QemuOpts, for a [`NumaOpt::Full`].
+    pub(super) fn full(&self) -> Option<&Opts> {
+        match self {
+            NumaOpt::Full(b) => Some(&b.1),
+            NumaOpt::Dist { .. } => None,
+        }
+    }
+}
+
+/// A `-numa dist` whose keys are exactly `type`, `src`, `dst`, `val` (each
+/// `src`/`dst`/`val` present, a plain number in range): its numbers.
+fn compact_dist(n: &Opts) -> Option<(u16, u16, u8)> {
+    if n.get("type") != Some("dist") || n.unknown_key(&["type", "src", "dst", "val"]).is_some() {
+        return None;
+    }
+    let num = |k: &str| n.get(k).and_then(lexer::parse_u64);
+    let src = u16::try_from(num("src")?).ok()?;
+    let dst = u16::try_from(num("dst")?).ok()?;
+    let val = u8::try_from(num("val")?).ok()?;
+    Some((src, dst, val))
+}
+
+/// How many ignored options [`CmdLine::ignore`] lists (the rest are counted).
+pub(super) const IGNORED_LISTED: usize = 1000;
 
 /// The key under which a JSON `-device`'s deferred error travels in its [`Opts`]
 /// (QEMU reports property type errors when it creates the device).
@@ -64,18 +114,26 @@ const SMP_KEYS: &[&str] = &[
 ];
 
 /// Runs the argv pass.
-pub(super) fn collect(
-    args: &[String],
+pub(super) fn collect<'a, S: AsRef<str>>(
+    args: &'a [S],
     profile: &Profile,
     warnings: &mut Vec<QemuError>,
-) -> Result<CmdLine, QemuError> {
-    let opts = lexer::split_args(args)?;
+) -> Result<CmdLine<'a>, QemuError> {
+    // QEMU looks every option up before it acts on any: a first pass for the
+    // lookup errors (and the number of -numa options), storing nothing.
+    let mut numa = 0usize;
+    for o in lexer::split_iter(args) {
+        if o?.name == "numa" {
+            numa += 1;
+        }
+    }
     let mut cmd = CmdLine {
         default_nic: true,
+        numa_opts: Vec::with_capacity(numa),
         ..CmdLine::default()
     };
-    for o in &opts {
-        cmd.add(o, profile, warnings)?;
+    for o in lexer::split_iter(args) {
+        cmd.add(&o?, profile, warnings)?;
     }
     Ok(cmd)
 }
@@ -92,54 +150,72 @@ fn opts_of(o: &CmdOption, arg: &str, implied: &str, w: &mut Vec<QemuError>) -> O
     parsed
 }
 
-impl CmdLine {
+impl<'a> CmdLine<'a> {
+    /// Records an option that does not shape the tables: its text for the
+    /// first [`IGNORED_LISTED`], a count beyond.
+    pub(super) fn ignore(&mut self, text: impl FnOnce() -> String) {
+        if self.ignored.len() < IGNORED_LISTED {
+            self.ignored.push(text());
+        } else {
+            self.ignored_more += 1;
+        }
+    }
+
     /// Sorts one option in.
     fn add(
         &mut self,
-        o: &CmdOption,
+        o: &CmdOption<'a>,
         profile: &Profile,
         warnings: &mut Vec<QemuError>,
     ) -> Result<(), QemuError> {
-        let arg = o.arg.clone().unwrap_or_default();
-        match o.name.as_str() {
+        let arg = o.arg.unwrap_or_default();
+        match o.name {
             "machine" => {
                 let kv =
-                    lexer::parse_keyval(&arg, Some("type")).map_err(|e| o.error(e.to_string()))?;
+                    lexer::parse_keyval(arg, Some("type")).map_err(|e| o.error(e.to_string()))?;
                 // `pflash0=<blockdev>` (libvirt's way) loads firmware like -pflash.
                 if kv.has("pflash0") {
                     self.firmware = true;
                 }
                 self.machine_pairs.extend(kv.pairs);
             }
-            "m" => self.add_memory(o, opts_of(o, &arg, "size", warnings))?,
+            "m" => self.add_memory(o, opts_of(o, arg, "size", warnings))?,
             "smp" => {
-                let s = opts_of(o, &arg, "cpus", warnings);
+                let s = opts_of(o, arg, "cpus", warnings);
                 if let Some(k) = s.unknown_key(SMP_KEYS) {
                     return Err(o.error(format!("Invalid parameter '{k}'")));
                 }
                 self.smp_opts.pairs.extend(s.pairs);
             }
             "numa" => {
-                let n = opts_of(o, &arg, "type", warnings);
-                self.numa_opts.push((o.clone(), n));
+                let n = opts_of(o, arg, "type", warnings);
+                self.numa_opts.push(match compact_dist(&n) {
+                    Some((src, dst, val)) => NumaOpt::Dist {
+                        opt: *o,
+                        src,
+                        dst,
+                        val,
+                    },
+                    None => NumaOpt::Full(Box::new((*o, n))),
+                });
             }
             "object" => {
                 let def = if arg.starts_with('{') {
-                    let dict = json_dict(o, &arg, profile)?;
+                    let dict = json_dict(o, arg, profile)?;
                     validate_object_json(o, &dict, profile)?
                 } else {
-                    validate_object(o, opts_of(o, &arg, "qom-type", warnings), profile)?
+                    validate_object(o, opts_of(o, arg, "qom-type", warnings), profile)?
                 };
-                if self.objects.iter().any(|x| x.id == def.id) {
+                if !self.object_ids.insert(def.id.clone()) {
                     return Err(o.error(format!("Duplicate ID '{}' for object", def.id)));
                 }
                 self.objects.push(def);
             }
             "device" => {
                 let d = if arg.starts_with('{') {
-                    device_from_json(&json_dict(o, &arg, profile)?)
+                    device_from_json(&json_dict(o, arg, profile)?)
                 } else {
-                    let d = opts_of(o, &arg, "driver", warnings);
+                    let d = opts_of(o, arg, "driver", warnings);
                     if d.get("id").is_some_and(|i| !id_wellformed(i)) {
                         return Err(o.error(BAD_ID));
                     }
@@ -148,10 +224,10 @@ impl CmdLine {
                 if d.get("driver").is_some_and(pci::is_vga) {
                     self.vga_none = true;
                 }
-                self.devices.push((o.clone(), d));
+                self.devices.push((*o, d));
             }
-            "cpu" => self.add_cpu(&arg),
-            _ => self.add_other(o, &arg),
+            "cpu" => self.add_cpu(arg),
+            _ => self.add_other(o, arg),
         }
         Ok(())
     }
@@ -194,7 +270,7 @@ impl CmdLine {
 
     /// Options that only matter through a flag (firmware, defaults), or not at all.
     fn add_other(&mut self, o: &CmdOption, arg: &str) {
-        match o.name.as_str() {
+        match o.name {
             "nodefaults" => {
                 self.nodefaults = true;
                 return;
@@ -213,7 +289,7 @@ impl CmdLine {
             }
             _ => {}
         }
-        self.ignored.push(o.location());
+        self.ignore(|| o.location());
     }
 }
 

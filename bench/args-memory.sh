@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Peak memory and time of `vnuma qemu --args-file` on large argument files
+# (issue 8's budget: peak RSS at most 4 x the argument bytes + 16 MiB).
+#
+#   bench/args-memory.sh            # VNUMA=path/to/vnuma (default target/release/vnuma)
+#
+# Inputs (generated, ~17 MB each):
+#   dist:    bench/gen.py's 128-node line with every -numa dist pair, the pairs
+#            repeated 64 times (QEMU applies each; the last wins);
+#   ignored: 1.2 M options that do not shape the tables (-rtc base=utc);
+#   objects: 400 k memory backends (-object memory-backend-ram,id=bN,size=1M).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+vnuma=${VNUMA:-target/release/vnuma}
+[ -x "$vnuma" ] || cargo build --release -q
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/gen.py qemu-args 128 "$work/a128.txt"
+python3 - "$work" <<'PY'
+import sys
+w = sys.argv[1]
+lines = open(f"{w}/a128.txt").read().split("\n")
+dist = [l for l in lines if "dist" in l]
+other = [l for l in lines if l and "dist" not in l]
+open(f"{w}/dist.txt", "w").write("\n".join(other + dist * 64) + "\n")
+def gen(name, f, n=17_000_000):
+    out, size, i = ["-machine q35", "-m 1G"], 0, 0
+    while size < n:
+        l = f(i); out.append(l); size += len(l) + 1; i += 1
+    open(f"{w}/{name}.txt", "w").write("\n".join(out) + "\n")
+gen("ignored", lambda i: "-rtc base=utc")
+gen("objects", lambda i: f"-object memory-backend-ram,id=b{i},size=1M")
+PY
+printf '| input | bytes | peak RSS MiB | budget MiB (4x + 16) | seconds | within |\n|---|---:|---:|---:|---:|---|\n'
+for f in dist ignored objects; do
+    bytes=$(stat -c %s "$work/$f.txt")
+    /usr/bin/time -o "$work/time" -f '%M %e' "$vnuma" qemu --args-file "$work/$f.txt" >/dev/null 2>"$work/err" || true
+    read -r kb secs <"$work/time"
+    python3 -c "
+b=$bytes; kb=$kb; rss=kb/1024; budget=4*b/1048576+16
+print(f'| $f | {b:,} | {rss:.1f} | {budget:.1f} | $secs | {\"yes\" if rss<=budget else \"no\"} |')"
+done
