@@ -705,3 +705,38 @@ fn text_report() {
     let s = host("gh200-distances").text();
     assert!(s.contains("Warnings:") && s.contains("guess"), "{s}");
 }
+
+#[test]
+fn older_firmware_srat_without_generic_initiators() {
+    // Before late 2024 the firmware wrote only the placeholder memory entries:
+    // the SRAT names no GPU, the distance pattern (within the placeholder
+    // nodes) must tell.
+    let d = copy_tree("gh200-srat");
+    let mut s = grace_srat(1, &["0009:01:00.0"]);
+    s.entries
+        .retain(|e| !matches!(e, SratEntry::GenericInitiator(_)));
+    std::fs::write(d.path().join("sys/firmware/acpi/tables/SRAT"), s.encode()).unwrap();
+    let t = discover(d.path(), &HostOptions::default()).unwrap();
+    assert_eq!(t.gpus[0].nodes, range(1, 8));
+    assert_eq!(t.gpus[0].source, NodeSource::Distances);
+    assert!(t.warnings.iter().any(|w| w.message.contains("guess")));
+}
+
+#[test]
+fn srat_naming_a_missing_node_is_not_trusted() {
+    // An SRAT whose GPU PXMs map past the host's nodes (another kernel's
+    // numbering, numa=off …): a warning naming the SRAT, then the next source.
+    let d = copy_tree("gh200");
+    let s = grace_srat(2, &["0009:01:00.0"]);
+    let p = d.path().join("sys/firmware/acpi/tables/SRAT");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, s.encode()).unwrap();
+    let t = discover(d.path(), &HostOptions::default()).unwrap();
+    assert!(
+        warned(&t, "sys/firmware/acpi/tables/SRAT"),
+        "{:?}",
+        t.warnings
+    );
+    assert_eq!(t.gpus[0].source, NodeSource::NumaStatus);
+    assert_eq!(t.gpus[0].nodes, range(1, 8));
+}

@@ -4,6 +4,7 @@ use super::{
     GpuChoice, HostError, HostGpu, HostNode, HostOptions, HostPciDevice, HostTopology, HostWarning,
     NVIDIA_VENDOR, NodeSource, function_key, same_function,
 };
+use crate::acpi::srat::{FLAG_ENABLED, MEM_HOT_PLUGGABLE};
 use crate::acpi::{DeviceHandle, PciHandle, Srat, SratEntry};
 use crate::input::{InputError, InputKind, MAX_LINUX_CPUS, MAX_LINUX_NODES};
 use crate::linux::{format_list, is_enabled, linux_node_of, linux_node_order, linux_pxm};
@@ -585,6 +586,9 @@ fn read_srat(r: &mut Reader) -> Option<Srat> {
 struct SratGpus {
     order: Vec<u32>,
     gi: BTreeMap<Key, Vec<u32>>,
+    /// Linux nodes of the placeholder memory entries (enabled, hot-pluggable, no
+    /// range: NVIDIA's firmware writes one per GPU proximity domain).
+    placeholders: BTreeSet<u32>,
 }
 
 impl SratGpus {
@@ -603,9 +607,20 @@ impl SratGpus {
                 }
             }
         }
+        let order = linux_node_order(srat);
+        let placeholders = srat
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(e, SratEntry::Memory { length: 0, flags, .. }
+                    if flags & (FLAG_ENABLED | MEM_HOT_PLUGGABLE) == FLAG_ENABLED | MEM_HOT_PLUGGABLE)
+            })
+            .filter_map(|e| linux_node_of(&order, linux_pxm(e, srat.header.revision)?))
+            .collect();
         SratGpus {
-            order: linux_node_order(srat),
+            order,
             gi,
+            placeholders,
         }
     }
 }
@@ -718,15 +733,23 @@ fn numa_status_group(topo: &HostTopology, first: u32, taken: &BTreeSet<u32>) -> 
     out
 }
 
-/// Groups of CPU-less nodes (not in `taken`) by mutual distance, ascending by
-/// first node: nodes whose mutual distance is the smallest between any two of
-/// them are one group; when every such distance is 255, consecutive nodes with
-/// the same distances to the CPU nodes, at most [`GPU_NODES_MAX`] per group.
-fn distance_groups(topo: &HostTopology, taken: &BTreeSet<u32>) -> Vec<Vec<u32>> {
+/// Groups of CPU-less nodes (not in `taken`; only those in `only` when given)
+/// by mutual distance, ascending by first node: nodes whose mutual distance is
+/// the smallest between any two of them are one group; when every such distance
+/// is 255, consecutive nodes with the same distances to the CPU nodes, at most
+/// [`GPU_NODES_MAX`] per group. Groups without an empty node (CXL or HBM memory
+/// nodes, not a GPU's) are left out.
+fn distance_groups(
+    topo: &HostTopology,
+    taken: &BTreeSet<u32>,
+    only: Option<&BTreeSet<u32>>,
+) -> Vec<Vec<u32>> {
     let cand: Vec<u32> = topo
         .nodes
         .iter()
-        .filter(|n| !n.is_cpu_node() && !taken.contains(&n.node))
+        .filter(|n| {
+            !n.is_cpu_node() && !taken.contains(&n.node) && only.is_none_or(|o| o.contains(&n.node))
+        })
         .map(|n| n.node)
         .collect();
     let d = |a: u32, b: u32| match (topo.distance(a, b), topo.distance(b, a)) {
@@ -786,6 +809,10 @@ fn distance_groups(topo: &HostTopology, taken: &BTreeSet<u32>) -> Vec<Vec<u32>> 
             }
         }
     }
+    groups.retain(|g| {
+        g.iter()
+            .any(|&n| topo.node(n).is_some_and(|x| x.is_empty()))
+    });
     groups.sort_by_key(|g| g.first().copied());
     groups
 }
@@ -859,7 +886,8 @@ fn assign_nodes(
         .map(|(i, _)| i)
         .collect();
     if !pending.is_empty() {
-        let groups = distance_groups(topo, &taken);
+        let only = srat.map(|s| &s.placeholders).filter(|p| !p.is_empty());
+        let groups = distance_groups(topo, &taken, only);
         let nd = r.path(NODE_DIR);
         if groups.len() != pending.len() {
             r.warn(
@@ -942,11 +970,20 @@ mod tests {
             _ if (i - 1) / 8 == (j - 1) / 8 => 11,
             _ => 40,
         });
-        let g = distance_groups(&t, &BTreeSet::new());
+        let g = distance_groups(&t, &BTreeSet::new(), None);
         assert_eq!(g, [(1..=8).collect::<Vec<_>>(), (9..=16).collect()]);
         // Nodes taken elsewhere are left out.
         let taken: BTreeSet<u32> = (1..=8).collect();
-        assert_eq!(distance_groups(&t, &taken), [(9..=16).collect::<Vec<_>>()]);
+        assert_eq!(
+            distance_groups(&t, &taken, None),
+            [(9..=16).collect::<Vec<_>>()]
+        );
+        // Only the SRAT's placeholder nodes, when it has them.
+        let only: BTreeSet<u32> = (9..=16).collect();
+        assert_eq!(
+            distance_groups(&t, &BTreeSet::new(), Some(&only)),
+            [(9..=16).collect::<Vec<_>>()]
+        );
     }
 
     #[test]
@@ -963,12 +1000,33 @@ mod tests {
             }
             _ => 255,
         });
-        let g = distance_groups(&t, &BTreeSet::new());
+        let g = distance_groups(&t, &BTreeSet::new(), None);
         assert_eq!(g, [(2..=9).collect::<Vec<_>>(), (10..=17).collect()]);
         // Same socket: still cut at 8 nodes.
         let t = topo(1, 2, |i, j| if i.min(j) == 0 { 80 } else { 255 });
-        let g = distance_groups(&t, &BTreeSet::new());
+        let g = distance_groups(&t, &BTreeSet::new(), None);
         assert_eq!(g, [(1..=8).collect::<Vec<_>>(), (9..=16).collect()]);
+    }
+
+    #[test]
+    fn memory_only_nodes_are_no_gpu_group() {
+        // A CPU-less node with memory (CXL, HBM) alone is not a GPU's group.
+        let mut t = topo(1, 1, |i, j| if i.min(j) == 0 { 80 } else { 11 });
+        t.nodes.push(node(9, 0, 1 << 30, Vec::new()));
+        for (i, n) in t.nodes.iter_mut().enumerate() {
+            n.distances = (0..10u32)
+                .map(|j| match (i as u32, j) {
+                    (a, b) if a == b => 10,
+                    (9, _) | (_, 9) => 30,
+                    (0, _) | (_, 0) => 80,
+                    _ => 11,
+                })
+                .collect();
+        }
+        assert_eq!(
+            distance_groups(&t, &BTreeSet::new(), None),
+            [(1..=8).collect::<Vec<_>>()]
+        );
     }
 
     #[test]
@@ -1015,7 +1073,7 @@ mod tests {
             warnings: Vec::new(),
         };
         let start = std::time::Instant::now();
-        let g = distance_groups(&t, &BTreeSet::new());
+        let g = distance_groups(&t, &BTreeSet::new(), None);
         assert!(!g.is_empty());
         assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
     }

@@ -10,6 +10,22 @@
 //! driver's `numa_status` ([`NodeSource::NumaStatus`]), the distance pattern of
 //! CPU-less nodes ([`NodeSource::Distances`], a guess, with a warning); a
 //! `--gpu BDF=NODES` override ([`NodeSource::User`]) replaces all of them.
+//!
+//! * SRAT: the GI entries whose PCI handle is the GPU's give its PXMs, mapped to
+//!   node ids by Linux's first-appearance numbering ([`crate::linux`]); a PXM
+//!   that maps to no existing node makes the SRAT untrusted for that GPU (warning).
+//! * `numa_status`: the `Node:` it names, plus the following empty nodes (no CPU,
+//!   no memory) with the same distances to every CPU node, up to
+//!   [`GPU_NODES_MAX`] in all, stopping at a node another GPU names.
+//! * Distances: CPU-less nodes not yet assigned (only the SRAT's placeholder
+//!   memory nodes, when it has them) linked by their smallest mutual distance
+//!   (all 255: consecutive nodes with the same CPU distances, 8 at most);
+//!   groups holding no empty node are dropped (CXL/HBM memory nodes); the groups,
+//!   by first node, go to the NVIDIA GPUs still without nodes in BDF order.
+//!
+//! GPUs are NVIDIA (0x10de) display/3D class devices, the devices the NVIDIA
+//! driver lists under `/proc/driver/nvidia/gpus`, and the devices named in
+//! [`HostOptions::gpus`]. [`HostTopology::text`] is the administrator's report.
 
 use crate::acpi::PciHandle;
 use serde::Serialize;
