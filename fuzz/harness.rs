@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("qemu_args", qemu_args),
     ("topology_toml", topology_toml),
     ("sysfs", sysfs),
+    ("host", host),
 ];
 
 /// Every decoder on arbitrary bytes: no panic, and an error's offset lies inside the input.
@@ -133,4 +134,52 @@ pub fn sysfs(data: &[u8]) {
         assert!(row.len() <= vnuma::input::MAX_LINUX_NODES as usize);
     }
     let _ = vnuma::verify::parse_meminfo(path, parts.next().unwrap_or(""));
+}
+
+/// The files of the small host tree [`host`] writes, in the order of the input's parts.
+pub const HOST_FILES: &[&str] = &[
+    "sys/devices/system/node/has_cpu",
+    "sys/devices/system/node/has_memory",
+    "sys/devices/system/node/has_generic_initiator",
+    "sys/devices/system/node/node0/cpulist",
+    "sys/devices/system/node/node0/meminfo",
+    "sys/devices/system/node/node0/distance",
+    "sys/devices/system/node/node1/cpumap",
+    "sys/devices/system/node/node1/meminfo",
+    "sys/devices/system/node/node1/distance",
+    "sys/bus/pci/devices/0009:01:00.0/vendor",
+    "sys/bus/pci/devices/0009:01:00.0/device",
+    "sys/bus/pci/devices/0009:01:00.0/class",
+    "sys/bus/pci/devices/0009:01:00.0/numa_node",
+    "proc/driver/nvidia/gpus/0009:01:00.0/numa_status",
+    "sys/firmware/acpi/tables/SRAT",
+];
+
+/// Host discovery on a tree whose files hold the input's parts (split at 0x1e, in
+/// [`HOST_FILES`] order): no panic, a result (the node directory exists), GPU nodes
+/// that exist, every warning naming a path under the root, and a text report.
+pub fn host(data: &[u8]) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let root = std::env::temp_dir().join(format!(
+        "vnuma-fuzz-host-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut parts = data.split(|&b| b == 0x1e);
+    for f in HOST_FILES {
+        let p = root.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, parts.next().unwrap_or_default()).unwrap();
+    }
+    let r = vnuma::front::host::discover(&root, &Default::default());
+    let _ = std::fs::remove_dir_all(&root);
+    let t = r.expect("the node directory exists");
+    assert_eq!(t.nodes.len(), 2);
+    for g in &t.gpus {
+        assert!(g.nodes.iter().all(|&n| t.node(n).is_some()), "{g:?}");
+    }
+    let prefix = root.display().to_string();
+    assert!(t.warnings.iter().all(|w| w.path.starts_with(&prefix)));
+    let _ = t.text();
 }

@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 runs=${1:-10000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(table_decode roundtrip json_encode inspect qemu_args topology_toml sysfs)
+[ ${#targets[@]} -gt 0 ] || targets=(table_decode roundtrip json_encode inspect qemu_args topology_toml sysfs host)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 # Release code with overflow checks and debug assertions on (-a). No sanitizer (-s none):
@@ -38,6 +38,16 @@ seed() {
             n=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$t")")")")")
             { cat "$t/online"; printf '\x1e'; cat "$t/node0/distance"; printf '\x1e';
               cat "$t/node0/meminfo"; } > "$d/$n" 2>/dev/null || true
+        done ;;
+    host)
+        files=$(sed -n '/HOST_FILES: &\[&str\] = &\[/,/^\];/p' harness.rs | grep -o '"[^"]*"' | tr -d '"')
+        for t in gh200 gh200-srat gb200; do
+            first=1
+            for f in $files; do
+                [ $first = 1 ] || printf '\x1e'
+                first=0
+                cat "$root/tests/fixtures/hosts/$t/$f" 2>/dev/null || true
+            done > "$d/$t"
         done ;;
     json_encode)
         (cd "$root" && cargo build --release -q)

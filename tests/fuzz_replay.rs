@@ -55,6 +55,19 @@ fn seeds(target: &str) -> Vec<PathBuf> {
                 out.push(n.join("node0/meminfo"));
             }
         }
+        "host" => {
+            for t in ["gh200", "gh200-srat", "gb200"] {
+                let h = root.join("tests/fixtures/hosts").join(t);
+                let parts: Vec<Vec<u8>> = harness::HOST_FILES
+                    .iter()
+                    .map(|f| std::fs::read(h.join(f)).unwrap_or_default())
+                    .collect();
+                // Same name and bytes on every run: nothing piles up in the temp dir.
+                let p = std::env::temp_dir().join(format!("vnuma-fuzz-host-seed-{t}"));
+                std::fs::write(&p, parts.join(&0x1e)).unwrap();
+                out.push(p);
+            }
+        }
         "qemu_args" => {
             files_under(&root.join("examples"), &mut out);
             out.retain(|p| p.extension().is_some_and(|e| e == "txt"));
