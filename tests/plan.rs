@@ -591,3 +591,43 @@ fn live_qemu_legacy_injects_the_tables_from_a_path_with_a_comma() {
     assert!(out.acpitable.is_none());
     assert!(out.notes.iter().any(|n| n.contains("vnuma initrd")));
 }
+
+#[test]
+fn defaults_emit_for_every_machine_and_mode() {
+    let all = [
+        "0008:01:00.0",
+        "0009:01:00.0",
+        "0018:01:00.0",
+        "0019:01:00.0",
+    ];
+    for (h, gpus) in [(gh200(255), &all[..0]), (gb200(), &all[..])] {
+        let gpus: Vec<&str> = if gpus.is_empty() {
+            vec!["0009:01:00.0"]
+        } else {
+            gpus.to_vec()
+        };
+        for machine in [MachineKind::Q35, MachineKind::Virt] {
+            for version in QemuVersion::ALL {
+                for nodefaults in [false, true] {
+                    let mut o = opts(&gpus);
+                    o.machine = machine;
+                    o.qemu_version = version;
+                    let p = plan(&h, &o).unwrap();
+                    let eo = EmitOptions {
+                        nodefaults,
+                        stand_in: false,
+                    };
+                    let c = emit_qemu(&p, &eo)
+                        .unwrap_or_else(|e| panic!("{machine:?} {version} {nodefaults}: {e}"));
+                    assert_eq!(
+                        c.args
+                            .iter()
+                            .filter(|a| a.starts_with("acpi-generic-initiator"))
+                            .count(),
+                        p.nodes.len() - p.cpu_nodes().count()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use vnuma::acpi::PciHandle;
 use vnuma::front::host::HostTopology;
-use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy};
+use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy, native_notes};
 use vnuma::plan::emit::topology::emit_topology;
 use vnuma::plan::emit::{Emit, EmitError, EmitOptions};
 use vnuma::plan::{PlanOptions, json, plan};
@@ -129,7 +129,10 @@ mod host_stub {
     }
 
     pub fn discover(root: &std::path::Path, opts: &HostOptions) -> anyhow::Result<HostTopology> {
-        let _ = opts.gpus.iter().map(|g| (g.bdf, g.nodes.as_ref().map(Vec::len)));
+        let _ = opts
+            .gpus
+            .iter()
+            .map(|g| (g.bdf, g.nodes.as_ref().map(Vec::len)));
         anyhow::bail!(
             "{}: host discovery is not part of this build yet",
             root.display()
@@ -204,6 +207,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     " without -nodefaults"
                 }
             );
+            for n in native_notes(&p, &eo) {
+                outln!(s, "# {n}");
+            }
             outln!(s, "{}", c.shell());
         }
         Emit::QemuLegacy => {

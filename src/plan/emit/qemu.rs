@@ -194,6 +194,20 @@ pub fn emit_qemu(plan: &GuestPlan, opts: &EmitOptions) -> Result<QemuCommand, Em
     }
 }
 
+/// What to know about the native command line of `plan`, in words.
+pub fn native_notes(plan: &GuestPlan, opts: &EmitOptions) -> Vec<String> {
+    let mut n = Vec::new();
+    if opts.stand_in {
+        n.push("pci-testdev stands in for each GPU (--stand-in): the guest sees the planned nodes without the GPU".into());
+    } else {
+        n.push("each GPU must be bound to vfio-pci (Grace: nvgrace-gpu-vfio-pci) on the host; add your disks, network and firmware".into());
+    }
+    if plan.machine == crate::topology::MachineKind::Virt {
+        n.push("virt: boot through EDK2 (-bios or pflash) for ACPI; EDK2 older than 2025.02 reports its variable-store flash as RAM and Linux then falls back to one node (use the initrd route: --emit topology, `vnuma initrd`)".into());
+    }
+    n
+}
+
 /// What `--emit qemu-legacy` writes and prints.
 #[derive(Debug, Clone)]
 pub struct LegacyOutput {
@@ -249,4 +263,179 @@ pub fn emit_qemu_legacy(
         initrd: with_defaults(&out.initrd),
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::front::qemu::parse::parse_versioned;
+    use crate::plan::{GuestGpu, GuestNode};
+    use crate::topology::MachineKind;
+
+    /// A plan with `cpu_nodes` CPU nodes and `gpus` GPUs of 8 nodes each.
+    fn plan(cpu_nodes: u32, gpus: u32, machine: MachineKind, version: QemuVersion) -> GuestPlan {
+        let mut nodes: Vec<GuestNode> = (0..cpu_nodes)
+            .map(|i| GuestNode {
+                node: i,
+                host_node: i,
+                cpus: vec![2 * i, 2 * i + 1],
+                memory: 512 << 20,
+                generic_initiator: None,
+            })
+            .collect();
+        let mut gs = Vec::new();
+        for g in 0..gpus {
+            let host_bdf = PciHandleExt::bdf(0x8 + g);
+            let ids: Vec<u32> = (0..8).map(|k| cpu_nodes + 8 * g + k).collect();
+            for &id in &ids {
+                nodes.push(GuestNode {
+                    node: id,
+                    host_node: id,
+                    cpus: vec![],
+                    memory: 0,
+                    generic_initiator: Some(host_bdf),
+                });
+            }
+            gs.push(GuestGpu {
+                host_bdf,
+                vendor: 0x10de,
+                device: 0x2941,
+                id: format!("gpu{g}"),
+                nodes: ids,
+                guest_bdf: crate::acpi::PciHandle::new(0, 0, 0, 0),
+            });
+        }
+        let n = nodes.len();
+        let distances = (0..n)
+            .map(|i| (0..n).map(|j| if i == j { 10 } else { 20 }).collect())
+            .collect();
+        GuestPlan {
+            machine,
+            qemu_version: version,
+            nodes,
+            distances,
+            gpus: gs,
+            hmat: false,
+        }
+    }
+
+    struct PciHandleExt;
+    impl PciHandleExt {
+        fn bdf(seg: u32) -> crate::acpi::PciHandle {
+            crate::acpi::PciHandle::new(u16::try_from(seg).unwrap(), 1, 0, 0)
+        }
+    }
+
+    /// The GI PXM order vnuma's QEMU front end predicts for `args`.
+    fn predicted(args: &[String], arch: Arch, version: QemuVersion) -> Vec<u32> {
+        let p = parse_versioned(args, Some(arch), version).1.unwrap();
+        p.topology
+            .generic_initiators
+            .iter()
+            .map(|g| g.node)
+            .collect()
+    }
+
+    #[test]
+    fn parse_of_the_emitted_line_predicts_ascending_gi_order() {
+        for (machine, arch) in [
+            (MachineKind::Q35, Arch::X86_64),
+            (MachineKind::Virt, Arch::Aarch64),
+        ] {
+            for (cpus, gpus) in [(1, 1), (2, 2), (2, 4), (1, 7)] {
+                for version in QemuVersion::ALL {
+                    for nodefaults in [false, true] {
+                        let p = plan(cpus, gpus, machine, version);
+                        let o = EmitOptions {
+                            nodefaults,
+                            stand_in: true,
+                        };
+                        let c = emit_qemu(&p, &o).unwrap();
+                        assert_eq!(
+                            c.args.first().is_some_and(|a| a == "-nodefaults"),
+                            nodefaults
+                        );
+                        let want: Vec<u32> = (cpus..cpus + 8 * gpus).collect();
+                        assert_eq!(
+                            predicted(&c.args, arch, version),
+                            want,
+                            "{machine:?} {cpus}+{gpus} {version} nodefaults={nodefaults}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_ids_are_not_ascending() {
+        // What the ids are for: `gi0..gi7` for nodes 2..9 come out as 7,6,5,4,3,9,2,8
+        // (qemu-numa-spec.md §4.6, measured).
+        let p = plan(2, 1, MachineKind::Q35, QemuVersion::V10_0);
+        let c = emit_qemu(&p, &EmitOptions::default()).unwrap();
+        let mut k = 0;
+        let plain: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| {
+                if a.starts_with("acpi-generic-initiator,id=") {
+                    let rest = a.split_once(",pci-dev=").map(|x| x.1).unwrap_or_default();
+                    k += 1;
+                    format!("acpi-generic-initiator,id=gi{},pci-dev={rest}", k - 1)
+                } else {
+                    a.replace("ram-node", "m")
+                }
+            })
+            .collect();
+        assert_eq!(
+            predicted(&plain, Arch::X86_64, QemuVersion::V10_0),
+            [7, 6, 5, 4, 3, 9, 2, 8]
+        );
+    }
+
+    #[test]
+    fn shell_quoting_and_escaping() {
+        assert_eq!(
+            shell_quote("node,nodeid=0,cpus=0-1"),
+            "node,nodeid=0,cpus=0-1"
+        );
+        assert_eq!(shell_quote("file=/a b/x"), "'file=/a b/x'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(crate::build::qemu_escape("/a,b/SRAT.dat"), "/a,,b/SRAT.dat");
+        let c = QemuCommand {
+            program: "qemu-system-x86_64",
+            args: vec![
+                "-nodefaults".into(),
+                "-acpitable".into(),
+                "file=/a b,,c".into(),
+            ],
+        };
+        assert_eq!(
+            c.shell(),
+            "qemu-system-x86_64 \\\n    -nodefaults \\\n    -acpitable 'file=/a b,,c'"
+        );
+        assert_eq!(c.args_file(), "-nodefaults\n-acpitable file=/a b,,c\n");
+        // The shell's words are the argv.
+        let words = crate::live::args::shell_words(&c.shell().replace("\\\n", " ")).unwrap();
+        assert_eq!(words[1..], c.args[..]);
+    }
+
+    #[test]
+    fn nodefaults_11_1_has_the_objects_of_10_0() {
+        // With -nodefaults QEMU 11.1 has no default monitor object: the same
+        // /objects keys as 10.0, so the same ids (facts: "In QEMU 10.0.2
+        // -nodefaults makes no difference to these tables").
+        for gpus in 1..=4 {
+            let p = plan(2, gpus, MachineKind::Q35, QemuVersion::V10_0);
+            assert_eq!(
+                gi_ids(&p, QemuVersion::V10_0, false).unwrap(),
+                gi_ids(&p, QemuVersion::V11_1, true).unwrap()
+            );
+            assert_eq!(
+                gi_ids(&p, QemuVersion::V10_0, false).unwrap(),
+                gi_ids(&p, QemuVersion::V10_0, true).unwrap()
+            );
+        }
+    }
 }
