@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use vnuma::acpi::PciHandle;
-use vnuma::front::host::HostTopology;
 use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy, native_notes};
 use vnuma::plan::emit::topology::emit_topology;
 use vnuma::plan::emit::{Emit, EmitError, EmitOptions};
@@ -13,6 +11,8 @@ use vnuma::plan::{PlanOptions, json, plan};
 use vnuma::topology::MachineKind;
 
 use super::out::outln;
+#[allow(unused_imports)]
+use host_stub::{GpuChoice, HostOptions, HostText, discover};
 
 /// Long help of `vnuma plan`.
 pub const LONG_ABOUT: &str = "Plan a guest with GPUs from the host's real NUMA topology.\n\n\
@@ -45,28 +45,6 @@ pub enum MachineArg {
     Virt,
 }
 
-/// One `--gpu BDF[=NODES]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GpuArg {
-    /// The device.
-    pub bdf: PciHandle,
-    /// Its host nodes, when given.
-    pub nodes: Option<Vec<u32>>,
-}
-
-fn parse_gpu(s: &str) -> Result<GpuArg, String> {
-    let (b, n) = match s.split_once('=') {
-        Some((b, n)) => (b, Some(n)),
-        None => (s, None),
-    };
-    let bdf =
-        PciHandle::parse(b).ok_or_else(|| format!("{b:?} is not a PCI address (SSSS:BB:DD.F)"))?;
-    let nodes = n
-        .map(|n| vnuma::syntax::parse_list(n, 128).map_err(|e| format!("{n:?}: {e}")))
-        .transpose()?;
-    Ok(GpuArg { bdf, nodes })
-}
-
 fn parse_memory(s: &str) -> Result<u64, String> {
     vnuma::syntax::parse_size(s).map_err(|e| e.to_string())
 }
@@ -78,8 +56,8 @@ pub struct Args {
     #[arg(long, value_name = "ROOT", default_value = "/")]
     pub sysfs: PathBuf,
     /// A GPU to pass through (repeatable), optionally with its host nodes.
-    #[arg(long, value_name = "BDF[=NODES]", value_parser = parse_gpu)]
-    pub gpu: Vec<GpuArg>,
+    #[arg(long, value_name = "BDF[=NODES]")]
+    pub gpu: Vec<GpuChoice>,
     /// vCPUs (default: the host CPUs of the local nodes).
     #[arg(long, value_name = "N")]
     pub vcpus: Option<u32>,
@@ -113,34 +91,75 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The host front end, until `front::host::discover` lands (same signature).
+/// The host front end until `front::host::discover` lands: the same names and
+/// signatures (the merge deletes this module and imports
+/// `vnuma::front::host::{GpuChoice, HostOptions, discover}`).
 mod host_stub {
-    use super::*;
+    use vnuma::acpi::PciHandle;
+    use vnuma::front::host::HostTopology;
 
-    /// A `--gpu` choice (as `front::host::GpuChoice`).
+    /// A `--gpu BDF[=NODES]` choice.
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct GpuChoice {
         pub bdf: PciHandle,
         pub nodes: Option<Vec<u32>>,
     }
 
-    /// Options of the host front end (as `front::host::HostOptions`).
+    /// Why a `--gpu` value does not parse.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    pub struct GpuChoiceError(String);
+
+    impl std::str::FromStr for GpuChoice {
+        type Err = GpuChoiceError;
+        fn from_str(s: &str) -> Result<Self, Self::Err> {
+            let (b, n) = match s.split_once('=') {
+                Some((b, n)) => (b, Some(n)),
+                None => (s, None),
+            };
+            let bdf = PciHandle::parse(b).ok_or_else(|| {
+                GpuChoiceError(format!("{b:?} is not a PCI address SSSS:BB:DD.F"))
+            })?;
+            let nodes = n
+                .map(|n| {
+                    vnuma::syntax::parse_list(n, 1024).map_err(|e| GpuChoiceError(e.to_string()))
+                })
+                .transpose()?;
+            Ok(GpuChoice { bdf, nodes })
+        }
+    }
+
+    /// Options of the host front end.
+    #[derive(Debug, Clone, Default)]
     pub struct HostOptions {
         pub gpus: Vec<GpuChoice>,
     }
 
-    pub fn discover(root: &std::path::Path, opts: &HostOptions) -> anyhow::Result<HostTopology> {
-        let _ = opts
-            .gpus
-            .iter()
-            .map(|g| (g.bdf, g.nodes.as_ref().map(Vec::len)));
-        anyhow::bail!(
-            "{}: host discovery is not part of this build yet",
-            root.display()
-        )
+    /// Not part of this build yet.
+    pub fn discover(
+        root: &std::path::Path,
+        opts: &HostOptions,
+    ) -> Result<HostTopology, std::io::Error> {
+        Err(std::io::Error::other(format!(
+            "{}: host discovery is not part of this build yet ({} --gpu given)",
+            root.display(),
+            opts.gpus.len()
+        )))
     }
 
-    pub fn text(h: &HostTopology) -> String {
-        format!("{} NUMA nodes, {} GPUs\n", h.nodes.len(), h.gpus.len())
+    /// `HostTopology::text()` of the host front end.
+    pub trait HostText {
+        fn text(&self) -> String;
+    }
+
+    impl HostText for HostTopology {
+        fn text(&self) -> String {
+            format!(
+                "{} NUMA nodes, {} GPUs\n",
+                self.nodes.len(),
+                self.gpus.len()
+            )
+        }
     }
 }
 
@@ -155,17 +174,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         "qemu-system-aarch64"
     };
-    let hopts = host_stub::HostOptions {
-        gpus: args
-            .gpu
-            .iter()
-            .map(|g| host_stub::GpuChoice {
-                bdf: g.bdf,
-                nodes: g.nodes.clone(),
-            })
-            .collect(),
+    let hopts = HostOptions {
+        gpus: args.gpu.clone(),
     };
-    let host = host_stub::discover(&args.sysfs, &hopts)?;
+    let host = discover(&args.sysfs, &hopts)?;
     for w in &host.warnings {
         super::out::errln(format!("vnuma: warning: {}: {}", w.path, w.message));
     }
@@ -175,7 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             s.push('\n');
             super::out::stdout(s)?;
         } else {
-            super::out::stdout(host_stub::text(&host))?;
+            super::out::stdout(host.text())?;
         }
         return Ok(0);
     }

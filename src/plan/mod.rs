@@ -618,8 +618,24 @@ impl GuestPlan {
             }
             s.push('\n');
         }
-        for w in self.warnings() {
-            let _ = writeln!(s, "warning: {w}");
+        let w = self.warnings();
+        if w.len() > 2 {
+            let pairs: Vec<String> = w
+                .iter()
+                .take(8)
+                .map(|PlanWarning::Unreachable { from, to, .. }| format!("{from}->{to}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "warning: {} distances are 255 (\"unreachable\"), kept as the host gives them: {}{}",
+                w.len(),
+                pairs.join(", "),
+                if w.len() > 8 { ", …" } else { "" }
+            );
+        } else {
+            for w in w {
+                let _ = writeln!(s, "warning: {w}");
+            }
         }
         s
     }
