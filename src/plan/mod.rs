@@ -5,6 +5,27 @@
 //! Guest node id = proximity domain: CPU+memory nodes first (one per host node
 //! local to the chosen GPUs, ascending host id), then per GPU (BDF order) one
 //! memoryless node per host GPU node, ascending.
+//!
+//! [`plan`]'s rules:
+//! - A GPU's local CPU node is its PCI `numa_node` when that node has CPUs, else
+//!   the CPU node nearest (smallest host distance) to one of its nodes.
+//! - vCPUs (default: every host CPU of the local nodes) and memory (default:
+//!   half their `MemTotal`, rounded down to a whole GiB, at least 1 GiB) are
+//!   split evenly over the CPU nodes, the remainder one by one to the first
+//!   (memory in whole MiB).
+//! - Guest distances are the host's between the nodes they stand for, diagonal
+//!   10; a 255 is kept and reported ([`GuestPlan::warnings`]).
+//! - Each GPU sits at device 0 function 0 (the guest NVIDIA driver ignores
+//!   Generic Initiators of other functions) behind its own PCIe root port: q35
+//!   `rp{i}` at slot 0x10+i of `pcie.0` (16 GPUs at most); virt behind its own
+//!   `pxb-pcie` with `bus_nr` 32·(i+1) (7 GPUs at most). The guest address is
+//!   the one `vnuma build` computes for the emitted topology (QEMU's PCI model,
+//!   firmware bus numbers).
+//! - `--hmat` is refused ([`PlanError::Hmat`]): the host front end reads no HMAT
+//!   latency or bandwidth, and figures derived from SLIT distances would be
+//!   invented; an HMAT can be added to the emitted topology file by hand.
+//!
+//! Emitters live in [`emit`]; [`json`] is the `--json` contract.
 
 use crate::acpi::PciHandle;
 use crate::front::host::{HostGpu, HostTopology};
