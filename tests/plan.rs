@@ -631,3 +631,35 @@ fn defaults_emit_for_every_machine_and_mode() {
         }
     }
 }
+
+#[test]
+fn out_of_range_choices_are_errors_not_panics() {
+    let h = gb200();
+    for (vcpus, memory) in [(Some(5000), None), (Some(u32::MAX), None), (Some(0), None)] {
+        let mut o = opts(&["0008:01:00.0"]);
+        o.vcpus = vcpus;
+        o.memory = memory;
+        let e = plan(&h, &o).unwrap_err();
+        assert!(!e.to_string().is_empty());
+    }
+    // Memory QEMU may refuse: a plan or an error, then an emitted line or an error.
+    for memory in [1u64 << 60, u64::MAX - (u64::MAX % MIB)] {
+        let mut o = opts(&["0008:01:00.0"]);
+        o.vcpus = Some(2);
+        o.memory = Some(memory);
+        if let Ok(p) = plan(&h, &o) {
+            let _ = emit_qemu(&p, &EmitOptions::default());
+            let _ = emit_topology(&p, &EmitOptions::default());
+        }
+    }
+    // A GPU node that is also the CPU node: no valid SLIT (10 off the diagonal).
+    let mut h2 = h.clone();
+    h2.gpus[0].nodes = vec![0, 2];
+    assert!(matches!(
+        plan(&h2, &opts(&["0008:01:00.0"])),
+        Err(PlanError::BadDistance {
+            value: Some(10),
+            ..
+        })
+    ));
+}

@@ -190,6 +190,16 @@ pub enum PlanError {
         /// The machine.
         machine: &'static str,
     },
+    /// More vCPUs than the machine takes.
+    #[error("{vcpus} vCPUs: QEMU's {machine} takes at most {max}")]
+    TooManyVcpus {
+        /// vCPUs asked for.
+        vcpus: u32,
+        /// The most the machine takes.
+        max: u32,
+        /// The machine.
+        machine: &'static str,
+    },
     /// Fewer vCPUs than CPU nodes.
     #[error("{vcpus} vCPUs for {nodes} CPU nodes: every CPU node needs at least one")]
     TooFewVcpus {
@@ -228,8 +238,8 @@ pub enum PlanError {
         "--hmat: vnuma reads no host HMAT figures (latency, bandwidth), and figures derived from SLIT distances would be invented; plan without --hmat and add [hmat] to the emitted topology by hand"
     )]
     Hmat,
-    /// The plan did not resolve as a topology file (a vnuma bug).
-    #[error("internal: the planned topology does not resolve: {0}")]
+    /// The planned guest does not resolve as a topology file (QEMU's limits: vCPUs, memory).
+    #[error("the planned guest is not one QEMU can run: {0}")]
     Topology(String),
 }
 
@@ -362,9 +372,11 @@ fn split(total: u64, parts: u64) -> Vec<u64> {
 /// layout). Defaults: vCPUs = the host CPUs of the CPU nodes local to the GPUs;
 /// memory = half their `MemTotal`, rounded down to a whole GiB, at least 1 GiB.
 pub fn plan(host: &HostTopology, opts: &PlanOptions) -> Result<GuestPlan, PlanError> {
-    let max_gpus = match opts.machine {
-        MachineKind::Q35 => 16,
-        MachineKind::Virt => 7,
+    // Root ports at slots 0x10..0x1f (q35) / pxb bus_nr 32..224 (virt); QEMU
+    // 10.0/11.1's max_cpus of the machine.
+    let (max_gpus, max_vcpus) = match opts.machine {
+        MachineKind::Q35 => (16, 4096),
+        MachineKind::Virt => (7, 512),
         MachineKind::Pc => return Err(PlanError::Machine("pc")),
     };
     if opts.hmat {
@@ -432,6 +444,13 @@ pub fn plan(host: &HostTopology, opts: &PlanOptions) -> Result<GuestPlan, PlanEr
             u32::try_from(n).unwrap_or(u32::MAX)
         }
     };
+    if vcpus > max_vcpus {
+        return Err(PlanError::TooManyVcpus {
+            vcpus,
+            max: max_vcpus,
+            machine: opts.machine.name(),
+        });
+    }
     let nlocal = local.len();
     if usize::try_from(vcpus).is_ok_and(|v| v < nlocal) {
         return Err(PlanError::TooFewVcpus {
