@@ -243,6 +243,12 @@ pub fn smp_arg(machine: MachineKind, smp: &SmpTopology) -> String {
     s
 }
 
+/// A value in QEMU's `key=value,…` option syntax: every `,` doubled (`,,`), so
+/// that it does not end the value.
+pub fn qemu_escape(v: &str) -> String {
+    v.replace(',', ",,")
+}
+
 /// A size as QEMU reads it, with the largest exact binary suffix (`512M`, `1G`).
 pub fn qemu_size(v: u64) -> String {
     for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
@@ -347,6 +353,19 @@ pub fn native_gaps(f: &TopologyFile) -> Vec<String> {
 
 /// QEMU ≥ 9.0 native options, one option and its value per element.
 pub fn qemu_native_args(f: &TopologyFile) -> Vec<String> {
+    qemu_native_args_with(f, mem_id, gi_id)
+}
+
+/// [`qemu_native_args`] with the given object ids: `memdev(n)` names node
+/// `n`'s memory backend, `gi(k)` the `k`-th generic initiator object (in
+/// command-line order). The ids are written as given (no `,` in them).
+pub fn qemu_native_args_with(
+    f: &TopologyFile,
+    memdev: impl Fn(usize) -> String,
+    gi: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let mem_id = &memdev;
+    let gi_id = &gi;
     let t = &f.topology;
     let mut a = common_args(f, true);
     for (i, n) in t.nodes.iter().enumerate() {
@@ -454,7 +473,11 @@ pub fn qemu_acpitable_args(f: &TopologyFile, dir: &Path, files: &[String]) -> Op
     }
     let mut a = qemu_plain_args(f);
     for name in files {
-        a.push(format!("-acpitable file={}", dir.join(name).display()));
+        // QEMU's option syntax: a `,` in a value is written `,,`.
+        a.push(format!(
+            "-acpitable file={}",
+            qemu_escape(&dir.join(name).display().to_string())
+        ));
     }
     Some(a)
 }

@@ -6,6 +6,7 @@ mod encode;
 mod initrd;
 mod inspect;
 pub mod out;
+mod plan;
 mod qemu;
 mod qemu_dump;
 mod verify;
@@ -42,6 +43,9 @@ pub enum Command {
     /// The SRAT/SLIT/HMAT QEMU 10 builds for a command line, and the guest's view.
     #[command(long_about = qemu::LONG_ABOUT)]
     Qemu(qemu::Args),
+    /// The host's NUMA nodes and GPUs; with --gpu a guest with stable GPU nodes.
+    #[command(long_about = plan::LONG_ABOUT)]
+    Plan(plan::Args),
 }
 
 /// Outcome of a command: the process exit code.
@@ -57,5 +61,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify::run(a),
         Command::QemuDump(a) => qemu_dump::run(a),
         Command::Qemu(a) => qemu::run(a),
+        Command::Plan(a) => plan::run(a),
     }
 }

@@ -1,0 +1,271 @@
+//! `vnuma plan`: the host's NUMA nodes and GPUs, and with `--gpu` a guest with
+//! stable GPU nodes, emitted for a VMM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy, native_notes};
+use vnuma::plan::emit::topology::emit_topology;
+use vnuma::plan::emit::{Emit, EmitError, EmitOptions};
+use vnuma::plan::{PlanOptions, json, plan};
+use vnuma::topology::MachineKind;
+
+use super::out::outln;
+#[allow(unused_imports)]
+use host_stub::{GpuChoice, HostOptions, HostText, discover};
+
+/// Long help of `vnuma plan`.
+pub const LONG_ABOUT: &str = "Plan a guest with GPUs from the host's real NUMA topology.\n\n\
+Without --gpu: a report of the host (NUMA nodes, GPUs and their nodes with how they were found, \
+distances), read under --sysfs ROOT (default /).\n\n\
+With --gpu BDF[=NODES] (repeatable; NODES overrides the GPU's host nodes): the guest. One \
+CPU+memory node per host CPU node local to the chosen GPUs (vCPUs and memory split evenly; \
+default vCPUs: all host CPUs of those nodes; default memory: half their MemTotal, rounded down \
+to a whole GiB, at least 1 GiB), then per GPU one memoryless node per host GPU node, tied to \
+the GPU by Generic Initiators. Guest node id = proximity domain; distances are the host's \
+between the nodes they stand for (a 255 is kept and reported). Each GPU sits at device 0 \
+function 0 behind its own PCIe root port (virt: behind its own pxb-pcie), where the guest \
+NVIDIA driver accepts its Generic Initiators.\n\n\
+--emit: topology (the TOML of `vnuma build`), qemu (QEMU >= 9 native options; Generic \
+Initiator ids chosen so that QEMU --qemu-version, with or without --nodefaults, emits them in \
+ascending node order, i.e. the same guest node ids on every boot), qemu-legacy (QEMU < 9: the \
+tables written into -o DIR and injected with -acpitable, or the initrd route), libvirt, \
+libvirt-legacy, cloud-hypervisor. --stand-in puts pci-testdev in place of vfio-pci to try a \
+plan without the GPU. --json prints {\"host\", \"guest\"} instead of text.\n\n\
+--hmat is refused: vnuma reads no host HMAT figures.\n\n\
+Exit status: 0 on success; 1 on an unreadable host, an unknown GPU, or a guest that cannot be \
+planned.";
+
+/// Machine type of the planned guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MachineArg {
+    /// x86 Q35 (GPU behind a pcie-root-port on pcie.0).
+    Q35,
+    /// arm64 virt (GPU behind a pxb-pcie and a pcie-root-port).
+    Virt,
+}
+
+fn parse_memory(s: &str) -> Result<u64, String> {
+    vnuma::syntax::parse_size(s).map_err(|e| e.to_string())
+}
+
+/// Arguments of `vnuma plan`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The root the host's /sys and /proc are read under.
+    #[arg(long, value_name = "ROOT", default_value = "/")]
+    pub sysfs: PathBuf,
+    /// A GPU to pass through (repeatable), optionally with its host nodes.
+    #[arg(long, value_name = "BDF[=NODES]")]
+    pub gpu: Vec<GpuChoice>,
+    /// vCPUs (default: the host CPUs of the local nodes).
+    #[arg(long, value_name = "N")]
+    pub vcpus: Option<u32>,
+    /// Guest RAM (default: half the local nodes' MemTotal, whole GiB, >= 1 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<u64>,
+    /// Machine type.
+    #[arg(long, value_enum, default_value = "q35")]
+    pub machine: MachineArg,
+    /// Describe HMAT (refused: no host HMAT figures are read).
+    #[arg(long)]
+    pub hmat: bool,
+    /// Whose GI hash order the QEMU options follow: 10.0, 11.1 or auto (the
+    /// qemu-system-* on PATH if modelled, else the newest).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub qemu_version: super::qemu::QemuVersionArg,
+    /// The printed QEMU command line has -nodefaults.
+    #[arg(long)]
+    pub nodefaults: bool,
+    /// pci-testdev in place of vfio-pci (try the plan without the GPU).
+    #[arg(long)]
+    pub stand_in: bool,
+    /// What to emit for the guest.
+    #[arg(long, value_enum, default_value = "qemu", value_name = "FORMAT")]
+    pub emit: Emit,
+    /// Output directory (qemu-legacy: the tables and argument files).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print the host and guest as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The host front end until `front::host::discover` lands: the same names and
+/// signatures (the merge deletes this module and imports
+/// `vnuma::front::host::{GpuChoice, HostOptions, discover}`).
+mod host_stub {
+    use vnuma::acpi::PciHandle;
+    use vnuma::front::host::HostTopology;
+
+    /// A `--gpu BDF[=NODES]` choice.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct GpuChoice {
+        pub bdf: PciHandle,
+        pub nodes: Option<Vec<u32>>,
+    }
+
+    /// Why a `--gpu` value does not parse.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    pub struct GpuChoiceError(String);
+
+    impl std::str::FromStr for GpuChoice {
+        type Err = GpuChoiceError;
+        fn from_str(s: &str) -> Result<Self, Self::Err> {
+            let (b, n) = match s.split_once('=') {
+                Some((b, n)) => (b, Some(n)),
+                None => (s, None),
+            };
+            let bdf = PciHandle::parse(b).ok_or_else(|| {
+                GpuChoiceError(format!("{b:?} is not a PCI address SSSS:BB:DD.F"))
+            })?;
+            let nodes = n
+                .map(|n| {
+                    vnuma::syntax::parse_list(n, 1024).map_err(|e| GpuChoiceError(e.to_string()))
+                })
+                .transpose()?;
+            Ok(GpuChoice { bdf, nodes })
+        }
+    }
+
+    /// Options of the host front end.
+    #[derive(Debug, Clone, Default)]
+    pub struct HostOptions {
+        pub gpus: Vec<GpuChoice>,
+    }
+
+    /// Not part of this build yet.
+    pub fn discover(
+        root: &std::path::Path,
+        opts: &HostOptions,
+    ) -> Result<HostTopology, std::io::Error> {
+        Err(std::io::Error::other(format!(
+            "{}: host discovery is not part of this build yet ({} --gpu given)",
+            root.display(),
+            opts.gpus.len()
+        )))
+    }
+
+    /// `HostTopology::text()` of the host front end.
+    pub trait HostText {
+        fn text(&self) -> String;
+    }
+
+    impl HostText for HostTopology {
+        fn text(&self) -> String {
+            format!(
+                "{} NUMA nodes, {} GPUs\n",
+                self.nodes.len(),
+                self.gpus.len()
+            )
+        }
+    }
+}
+
+/// Runs `vnuma plan`.
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let machine = match args.machine {
+        MachineArg::Q35 => MachineKind::Q35,
+        MachineArg::Virt => MachineKind::Virt,
+    };
+    let program = if machine.is_x86() {
+        "qemu-system-x86_64"
+    } else {
+        "qemu-system-aarch64"
+    };
+    let hopts = HostOptions {
+        gpus: args.gpu.clone(),
+    };
+    let host = discover(&args.sysfs, &hopts)?;
+    for w in &host.warnings {
+        super::out::errln(format!("vnuma: warning: {}: {}", w.path, w.message));
+    }
+    if args.gpu.is_empty() {
+        if args.json {
+            let mut s = serde_json::to_string_pretty(&json(&host, None))?;
+            s.push('\n');
+            super::out::stdout(s)?;
+        } else {
+            super::out::stdout(host.text())?;
+        }
+        return Ok(0);
+    }
+    let (qemu_version, _) = args.qemu_version.resolve(program);
+    let opts = PlanOptions {
+        gpus: args.gpu.iter().map(|g| g.bdf).collect(),
+        vcpus: args.vcpus,
+        memory: args.memory,
+        machine,
+        hmat: args.hmat,
+        qemu_version,
+        nodefaults: args.nodefaults,
+        stand_in: args.stand_in,
+    };
+    let p = plan(&host, &opts)?;
+    let eo = EmitOptions::from(&opts);
+    let mut s = String::new();
+    let mut staged = None;
+    match args.emit {
+        Emit::Topology => s.push_str(&emit_topology(&p, &eo)),
+        Emit::Qemu => {
+            let c = emit_qemu(&p, &eo)?;
+            outln!(
+                s,
+                "# QEMU >= 9 native options; GI order ascending under QEMU {qemu_version}{}",
+                if args.nodefaults {
+                    " with -nodefaults"
+                } else {
+                    " without -nodefaults"
+                }
+            );
+            for n in native_notes(&p, &eo) {
+                outln!(s, "# {n}");
+            }
+            outln!(s, "{}", c.shell());
+        }
+        Emit::QemuLegacy => {
+            let dir = args
+                .output
+                .as_ref()
+                .context("--emit qemu-legacy writes the tables: give -o DIR")?;
+            let out = emit_qemu_legacy(&p, &eo, dir)?;
+            staged = Some(vnuma::fsutil::stage_dir(dir, &out.files)?);
+            for (name, data) in &out.files {
+                outln!(
+                    s,
+                    "# wrote {} ({} bytes)",
+                    dir.join(name).display(),
+                    data.len()
+                );
+            }
+            if let Some(a) = &out.acpitable {
+                outln!(s, "# QEMU < 9 (any x86 QEMU): no -numa, tables injected:");
+                outln!(s, "{}", a.shell());
+            }
+            for n in &out.notes {
+                outln!(s, "# {n}");
+            }
+            outln!(s, "# the VM without -numa (initrd route):");
+            outln!(s, "{}", out.initrd.shell());
+        }
+        e @ (Emit::Libvirt | Emit::LibvirtLegacy | Emit::CloudHypervisor) => {
+            return Err(EmitError::NotYet(e.name()).into());
+        }
+    }
+    let text = if args.json {
+        for w in p.warnings() {
+            super::out::errln(format!("vnuma: warning: {w}"));
+        }
+        let mut j = serde_json::to_string_pretty(&json(&host, Some(&p)))?;
+        j.push('\n');
+        j
+    } else {
+        format!("{}\n{s}", p.text())
+    };
+    super::out::stdout(text)?;
+    if let Some(st) = staged {
+        st.commit()?;
+    }
+    Ok(0)
+}
