@@ -11,6 +11,7 @@ use crate::front::qemu::version::QemuVersion;
 use crate::topology::MachineKind;
 use serde::Serialize;
 
+pub mod emit;
 pub mod ids;
 
 /// One guest NUMA node.
