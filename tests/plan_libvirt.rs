@@ -21,7 +21,9 @@ use vnuma::live::dump::{DumpRequest, dump};
 use vnuma::plan::GuestPlan;
 use vnuma::plan::emit::libvirt::{
     DomainType, Form, LibvirtError, LibvirtOptions, emit_libvirt, legacy_gi_objects,
+    legacy_object_keys,
 };
+use vnuma::plan::ids::Key;
 use vnuma::topology::MachineKind;
 
 const TRIXIE: &str = "/var/cache/vnuma-trixie";
@@ -97,6 +99,10 @@ fn daemon_running() -> bool {
         .and_then(|p| p.trim().parse::<u32>().ok())
         .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists())
 }
+
+/// Serializes this file's tests that use the daemon (the first to finish would
+/// stop a daemon the other still uses).
+static PEERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn start_daemon() -> Daemon {
     let started = !daemon_running();
@@ -302,6 +308,7 @@ fn emitted_domains_through_libvirt_and_live_qemu_11_1() {
     if !have_trixie_peers() {
         return;
     }
+    let _serial = PEERS.lock().unwrap_or_else(|e| e.into_inner());
     let _daemon = start_daemon();
     let dir = tempfile::tempdir().unwrap();
     for (case, plan) in cases() {
@@ -356,7 +363,76 @@ fn emitted_domains_through_libvirt_and_live_qemu_11_1() {
                 );
                 assert!(dev.contains("\"addr\":\"0x0\""), "{ctx}");
             }
+            // The GPU's PCIe place: q35 root port i at pcie.0 slot 0x10+i; virt pxb i
+            // with bus_nr 32·(i+1) on the GPU's socket (GB200: GPU g on socket g/2).
+            for (i, g) in plan.gpus.iter().enumerate() {
+                let dev = |needle: &str| {
+                    args.iter()
+                        .find(|a| a.contains(needle))
+                        .map(|a| serde_json::from_str::<serde_json::Value>(a).unwrap())
+                        .unwrap_or_else(|| panic!("no {needle}\n{ctx}"))
+                };
+                let vfio = dev(&format!("\"id\":\"ua-{}\"", g.id));
+                let port = dev(&format!("\"id\":\"{}\"", vfio["bus"].as_str().unwrap()));
+                assert_eq!(port["driver"], "pcie-root-port", "{ctx}");
+                match plan.machine {
+                    MachineKind::Virt => {
+                        let pxb = dev(&format!("\"id\":\"{}\"", port["bus"].as_str().unwrap()));
+                        assert_eq!(pxb["driver"], "pxb-pcie", "{ctx}");
+                        assert_eq!(pxb["bus_nr"], 32 * (i + 1), "{ctx}");
+                        let socket = if case.starts_with("gb200") { i / 2 } else { 0 };
+                        assert_eq!(pxb["numa_node"], socket, "{ctx}");
+                    }
+                    _ => {
+                        assert_eq!(port["bus"], "pcie.0", "{ctx}");
+                        assert_eq!(port["addr"], format!("0x{:x}", 0x10 + i), "{ctx}");
+                    }
+                }
+            }
+            // Nothing else on the PCIe tree (no USB controller, no balloon).
+            let devices: Vec<&String> = args
+                .windows(2)
+                .filter(|w| w[0] == "-device")
+                .map(|w| &w[1])
+                .collect();
+            let per_gpu = if plan.machine == MachineKind::Virt {
+                3
+            } else {
+                2
+            };
+            assert_eq!(devices.len(), per_gpu * plan.gpus.len(), "{ctx}");
             let gis = gi_objects(&args);
+            // Every other /objects key libvirt writes is the emitter's model of them.
+            let others: Vec<String> = args
+                .windows(2)
+                .filter(|w| w[0] == "-object" && !w[1].contains("acpi-generic-initiator"))
+                .map(|w| {
+                    serde_json::from_str::<serde_json::Value>(&w[1]).unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            let model: Vec<String> = legacy_object_keys(&plan, 0)
+                .into_iter()
+                .map(|k| match k {
+                    Key::Fixed(s) => s,
+                    Key::Chosen(_) => unreachable!(),
+                })
+                .collect();
+            // In command-line order (masterKey0, ram-nodeN…, monitor).
+            assert_eq!(others, model, "{ctx}");
+            if plan.nodes.iter().all(|n| n.memory == 0 || n.host_node == 0) {
+                // <numatune> through libvirt (this host has node 0 only).
+                let tuned_args = to_native(dir.path(), &name, &tuned.xml);
+                for n in plan.nodes.iter().filter(|n| n.memory > 0) {
+                    let b = format!(
+                        r#"{{"qom-type":"memory-backend-ram","id":"ram-node{}","size":{},"host-nodes":[0],"policy":"bind"}}"#,
+                        n.node, n.memory
+                    );
+                    assert!(tuned_args.contains(&b), "{b}\n{}", tuned_args.join(" "));
+                }
+            }
             let mut got: Vec<(u32, String)> = gis
                 .iter()
                 .map(|(_, dev, node)| (*node, dev.clone()))
@@ -397,6 +473,7 @@ fn nodeset_form_order_moves_with_libvirts_counter() {
     if !have_trixie_peers() {
         return;
     }
+    let _serial = PEERS.lock().unwrap_or_else(|e| e.into_inner());
     let _daemon = start_daemon();
     let dir = tempfile::tempdir().unwrap();
     let plan = plans::gh200(MachineKind::Q35, 11);
