@@ -325,6 +325,15 @@ fn emitted_domains_through_libvirt_and_live_qemu_11_1() {
             // host has one).
             let tuned = emit_libvirt(&plan, &opts(&name, form, true)).unwrap();
             validate(&name, &tuned.xml);
+            // The KVM domain (host-passthrough CPU) validates too.
+            let kvm = LibvirtOptions {
+                domain_type: DomainType::Kvm,
+                ..opts(&name, form, true)
+            };
+            let kvm = emit_libvirt(&plan, &kvm).unwrap();
+            assert!(kvm.xml.contains("<domain type='kvm'"));
+            assert!(kvm.xml.contains("<cpu mode='host-passthrough'>"));
+            validate(&name, &kvm.xml);
             let dom = emit_libvirt(&plan, &opts(&name, form, false)).unwrap();
             validate(&name, &dom.xml);
             let args = to_native(dir.path(), &name, &dom.xml);

@@ -45,6 +45,16 @@ pub enum Form {
     Legacy,
 }
 
+impl Form {
+    /// The emitter's name (`vnuma plan --emit`): `libvirt` or `libvirt-legacy`.
+    pub fn emitter_name(self) -> &'static str {
+        match self {
+            Form::NodeSet => "libvirt",
+            Form::Legacy => "libvirt-legacy",
+        }
+    }
+}
+
 /// The domain's `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -628,6 +638,43 @@ fn qemu_opt(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monitor_object_only_where_qemu_has_them() {
+        use crate::front::qemu::version::QemuVersion;
+        let plan = |v| GuestPlan {
+            machine: MachineKind::Q35,
+            qemu_version: v,
+            nodes: vec![crate::plan::GuestNode {
+                node: 0,
+                host_node: 0,
+                cpus: vec![0],
+                memory: 1 << 20,
+                generic_initiator: None,
+            }],
+            distances: vec![vec![10]],
+            gpus: vec![],
+            hmat: false,
+        };
+        let fixed = |p: &GuestPlan| -> Vec<String> {
+            legacy_object_keys(p, 1)
+                .into_iter()
+                .map(|k| match k {
+                    Key::Fixed(s) => s,
+                    Key::Chosen(r) => format!("#{r}"),
+                })
+                .collect()
+        };
+        assert_eq!(
+            fixed(&plan(QemuVersion::V11_1)),
+            ["masterKey0", "#0", "ram-node0", "monitor"]
+        );
+        assert_eq!(
+            fixed(&plan(QemuVersion::V10_0)),
+            ["masterKey0", "#0", "ram-node0"]
+        );
+        assert_eq!(Form::Legacy.emitter_name(), "libvirt-legacy");
+    }
 
     #[test]
     fn escapes() {
