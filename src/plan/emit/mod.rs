@@ -1,7 +1,10 @@
 //! The planner's emitters: a [`super::GuestPlan`] as a topology file
 //! ([`topology`]), QEMU ≥ 9 native options and the QEMU < 9 table injection
-//! ([`qemu`]); libvirt and Cloud Hypervisor follow the same layout rules.
+//! ([`qemu`]), libvirt domain XML ([`libvirt`]) and Cloud Hypervisor options
+//! ([`cloud_hypervisor`]), all on the same layout rules.
 
+pub mod cloud_hypervisor;
+pub mod libvirt;
 pub mod qemu;
 pub mod topology;
 
