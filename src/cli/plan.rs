@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use anyhow::Context;
 use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy, native_notes};
 use vnuma::plan::emit::topology::emit_topology;
-use vnuma::plan::emit::{Emit, EmitError, EmitOptions};
+use vnuma::plan::emit::{Emit, EmitOptions};
 use vnuma::plan::{PlanOptions, json, plan};
 use vnuma::topology::MachineKind;
 
 use super::out::outln;
-#[allow(unused_imports)]
-use host_stub::{GpuChoice, HostOptions, HostText, discover};
+use vnuma::front::host::{GpuChoice, HostOptions, discover};
+use vnuma::plan::emit::cloud_hypervisor::{ChOptions, emit_cloud_hypervisor};
+use vnuma::plan::emit::libvirt::{DomainType, Form, LibvirtOptions, emit_libvirt};
 
 /// Long help of `vnuma plan`.
 pub const LONG_ABOUT: &str = "Plan a guest with GPUs from the host's real NUMA topology.\n\n\
@@ -86,81 +87,12 @@ pub struct Args {
     /// Output directory (qemu-legacy: the tables and argument files).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// The libvirt domain's name (--emit libvirt, libvirt-legacy).
+    #[arg(long, value_name = "NAME", default_value = "vnuma-guest")]
+    pub name: String,
     /// Print the host and guest as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The host front end until `front::host::discover` lands: the same names and
-/// signatures (the merge deletes this module and imports
-/// `vnuma::front::host::{GpuChoice, HostOptions, discover}`).
-mod host_stub {
-    use vnuma::acpi::PciHandle;
-    use vnuma::front::host::HostTopology;
-
-    /// A `--gpu BDF[=NODES]` choice.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct GpuChoice {
-        pub bdf: PciHandle,
-        pub nodes: Option<Vec<u32>>,
-    }
-
-    /// Why a `--gpu` value does not parse.
-    #[derive(Debug, thiserror::Error)]
-    #[error("{0}")]
-    pub struct GpuChoiceError(String);
-
-    impl std::str::FromStr for GpuChoice {
-        type Err = GpuChoiceError;
-        fn from_str(s: &str) -> Result<Self, Self::Err> {
-            let (b, n) = match s.split_once('=') {
-                Some((b, n)) => (b, Some(n)),
-                None => (s, None),
-            };
-            let bdf = PciHandle::parse(b).ok_or_else(|| {
-                GpuChoiceError(format!("{b:?} is not a PCI address SSSS:BB:DD.F"))
-            })?;
-            let nodes = n
-                .map(|n| {
-                    vnuma::syntax::parse_list(n, 1024).map_err(|e| GpuChoiceError(e.to_string()))
-                })
-                .transpose()?;
-            Ok(GpuChoice { bdf, nodes })
-        }
-    }
-
-    /// Options of the host front end.
-    #[derive(Debug, Clone, Default)]
-    pub struct HostOptions {
-        pub gpus: Vec<GpuChoice>,
-    }
-
-    /// Not part of this build yet.
-    pub fn discover(
-        root: &std::path::Path,
-        opts: &HostOptions,
-    ) -> Result<HostTopology, std::io::Error> {
-        Err(std::io::Error::other(format!(
-            "{}: host discovery is not part of this build yet ({} --gpu given)",
-            root.display(),
-            opts.gpus.len()
-        )))
-    }
-
-    /// `HostTopology::text()` of the host front end.
-    pub trait HostText {
-        fn text(&self) -> String;
-    }
-
-    impl HostText for HostTopology {
-        fn text(&self) -> String {
-            format!(
-                "{} NUMA nodes, {} GPUs\n",
-                self.nodes.len(),
-                self.gpus.len()
-            )
-        }
-    }
 }
 
 /// Runs `vnuma plan`.
@@ -206,8 +138,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let eo = EmitOptions::from(&opts);
     let mut s = String::new();
     let mut staged = None;
+    // Data formats (TOML, XML) go to stdout alone, so that they can be
+    // redirected into a file; the plan summary and notes go to stderr.
+    let mut data_only = false;
+    let mut notes: Vec<String> = Vec::new();
     match args.emit {
-        Emit::Topology => s.push_str(&emit_topology(&p, &eo)),
+        Emit::Topology => {
+            data_only = true;
+            s.push_str(&emit_topology(&p, &eo));
+        }
         Emit::Qemu => {
             let c = emit_qemu(&p, &eo)?;
             outln!(
@@ -249,8 +188,35 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             outln!(s, "# the VM without -numa (initrd route):");
             outln!(s, "{}", out.initrd.shell());
         }
-        e @ (Emit::Libvirt | Emit::LibvirtLegacy | Emit::CloudHypervisor) => {
-            return Err(EmitError::NotYet(e.name()).into());
+        Emit::Libvirt | Emit::LibvirtLegacy => {
+            let form = if args.emit == Emit::Libvirt {
+                Form::NodeSet
+            } else {
+                Form::Legacy
+            };
+            let lo = LibvirtOptions {
+                name: args.name.clone(),
+                form,
+                domain_type: if args.stand_in {
+                    DomainType::Qemu
+                } else {
+                    DomainType::Kvm
+                },
+                ..LibvirtOptions::default()
+            };
+            let d = emit_libvirt(&p, &lo)?;
+            for n in &d.notes {
+                notes.push(n.clone());
+            }
+            data_only = true;
+            s.push_str(&d.xml);
+        }
+        Emit::CloudHypervisor => {
+            let c = emit_cloud_hypervisor(&p, &ChOptions::default())?;
+            for n in &c.notes {
+                outln!(s, "# {n}");
+            }
+            outln!(s, "{}", c.shell("cloud-hypervisor"));
         }
     }
     let text = if args.json {
@@ -260,6 +226,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         let mut j = serde_json::to_string_pretty(&json(&host, Some(&p)))?;
         j.push('\n');
         j
+    } else if data_only {
+        for l in p.text().lines() {
+            super::out::errln(format!("vnuma: {l}"));
+        }
+        for n in &notes {
+            super::out::errln(format!("vnuma: note: {n}"));
+        }
+        s
     } else {
         format!("{}\n{s}", p.text())
     };

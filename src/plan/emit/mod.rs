@@ -65,9 +65,6 @@ impl From<&super::PlanOptions> for EmitOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmitError {
-    /// An emitter that is not part of this build yet.
-    #[error("--emit {0}: not yet available in this build")]
-    NotYet(&'static str),
     /// The emitted topology file does not resolve (a vnuma bug).
     #[error("internal: the emitted topology file does not resolve: {0}")]
     Topology(#[from] FileError),
