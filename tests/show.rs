@@ -409,3 +409,49 @@ fn man_pages_and_help_examples() {
     }
     assert!(tmp.path().join("vnuma.1").is_file());
 }
+
+#[test]
+fn libvirt_log_shows_the_scrambled_gpu_nodes() {
+    // libvirt 12.9's command line for two <hostdev>s with nodesets 2-9 and
+    // 10-17 (tests/data/libvirt/two-gpus-q35.xml); QEMU 11.1.3 builds the GI
+    // structures in the PXM order of gi-order.txt (K=0), so Linux nodes 2..17
+    // are these PXMs.
+    let log = common::data_dir().join("libvirt/two-gpus-q35.argv");
+    let v = json(&[
+        "show",
+        "--qemu-version",
+        "11.1",
+        "--libvirt-log",
+        &log.display().to_string(),
+    ]);
+    let pxms: Vec<u64> = v["nodes"].as_array().unwrap()[2..]
+        .iter()
+        .map(|n| n["pxm"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        pxms,
+        [11, 14, 17, 3, 6, 9, 12, 15, 4, 7, 10, 13, 16, 2, 5, 8]
+    );
+    let mut sets: Vec<Vec<u64>> = v["gpus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let mut p: Vec<u64> = g["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    v["nodes"][n.as_u64().unwrap() as usize]["pxm"]
+                        .as_u64()
+                        .unwrap()
+                })
+                .collect();
+            p.sort();
+            p
+        })
+        .collect();
+    sets.sort();
+    assert_eq!(sets, [(2..10).collect::<Vec<u64>>(), (10..18).collect()]);
+    assert_eq!(v["source"], "libvirt-log");
+}

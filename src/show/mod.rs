@@ -164,8 +164,7 @@ pub struct Cache {
 
 impl View {
     /// A view from decoded tables, numbered as Linux numbers nodes. No SRAT:
-    /// one node per SLIT locality (Linux itself would see one node), or one
-    /// empty node.
+    /// one node, as Linux sees it (a SLIT is then ignored, as Linux ignores it).
     pub fn from_tables(
         title: &str,
         source: &str,
@@ -173,38 +172,29 @@ impl View {
         slit: Option<&Slit>,
         hmat: Option<&Hmat>,
     ) -> View {
-        let mut v = View {
-            title: title.to_string(),
-            source: source.to_string(),
-            tables: [
-                ("SRAT", srat.is_some()),
-                ("SLIT", slit.is_some()),
-                ("HMAT", hmat.is_some()),
-            ]
-            .iter()
-            .filter(|(_, p)| *p)
-            .map(|(n, _)| n.to_string())
-            .collect(),
-            nodes: Vec::new(),
-            gpus: Vec::new(),
-            generic_ports: Vec::new(),
-            distances: Vec::new(),
-            slit: slit.is_some(),
-            distance_groups: Vec::new(),
-            hmat: Vec::new(),
-            caches: Vec::new(),
-            notes: Vec::new(),
-        };
+        let mut v = View::empty(title, source);
+        v.tables = [
+            ("SRAT", srat.is_some()),
+            ("SLIT", slit.is_some()),
+            ("HMAT", hmat.is_some()),
+        ]
+        .iter()
+        .filter(|(_, p)| *p)
+        .map(|(n, _)| n.to_string())
+        .collect();
+        v.slit = slit.is_some();
         let order: Vec<u32> = match srat {
             Some(s) => crate::linux::linux_node_order(s),
             None => {
-                let n = slit.map_or(1, |s| s.distances.len().max(1));
-                v.notes.push(if slit.is_some() {
-                    "no SRAT: Linux ignores the SLIT and sees one node; shown: one node per SLIT locality".into()
-                } else {
-                    "no SRAT: Linux sees one node".into()
+                v.notes.push(match slit {
+                    Some(s) => format!(
+                        "no SRAT: Linux sees one node and ignores the SLIT ({} localities)",
+                        s.distances.len()
+                    ),
+                    None => "no SRAT: Linux sees one node".into(),
                 });
-                (0..u32::try_from(n).unwrap_or(u32::MAX)).collect()
+                v.slit = false;
+                vec![0]
             }
         };
         v.nodes = order
@@ -224,6 +214,7 @@ impl View {
         if let Some(s) = srat {
             v.add_srat(s, &node_of);
         }
+        let slit = if srat.is_some() { slit } else { None };
         v.distances = order
             .iter()
             .map(|&a| {
@@ -361,6 +352,25 @@ impl View {
                 }),
                 _ => {}
             }
+        }
+    }
+
+    /// An empty view, for a source that fills the nodes, GPUs and distances
+    /// itself (then calls [`View::finish`]).
+    pub fn empty(title: &str, source: &str) -> View {
+        View {
+            title: title.to_string(),
+            source: source.to_string(),
+            tables: Vec::new(),
+            nodes: Vec::new(),
+            gpus: Vec::new(),
+            generic_ports: Vec::new(),
+            distances: Vec::new(),
+            slit: false,
+            distance_groups: Vec::new(),
+            hmat: Vec::new(),
+            caches: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -564,8 +574,43 @@ mod tests {
         assert_eq!(v.gpus[0].name.as_deref(), Some("gpu0"));
         assert_eq!(v.gpus[0].handle, "0000:01:00.0");
         assert!(v.nodes[2..].iter().all(|n| n.gpu == Some(0)));
-        // No SLIT: Linux's 10/20; the GPU nodes 2..9 form one group.
+        // No SLIT: Linux's 10/20 everywhere, so all nodes are alike.
         assert!(!v.slit);
-        assert_eq!(v.distance_groups, [[0, 1], [2, 9]]);
+        assert_eq!(v.distance_groups, [[0, 9]]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any table set gives a view, a text (any width) and a well-formed SVG,
+        /// without panicking.
+        #[test]
+        fn any_tables_render(
+            entries in proptest::collection::vec((0u8..4, 0u32..300, 0u32..8, 0u64..(1 << 40), 0u8..4), 0..80),
+            slit_n in 0usize..40,
+            slit_v in proptest::collection::vec(0u8..=255, 1..64),
+            width in 0usize..200,
+        ) {
+            use crate::acpi::{GenericAffinity, PciHandle};
+            let mut srat = Srat::new(3);
+            for (kind, pxm, flags, len, dev) in entries {
+                srat.entries.push(match kind {
+                    0 => SratEntry::Gicc { proximity_domain: pxm, acpi_processor_uid: 0, flags, clock_domain: 0 },
+                    1 => SratEntry::Memory { proximity_domain: pxm, base_address: 0, length: len, flags, reserved1: 0, reserved2: 0, reserved3: 0 },
+                    2 => SratEntry::GenericInitiator(GenericAffinity { proximity_domain: pxm, device_handle: DeviceHandle::Pci(PciHandle::new(0, dev, 0, 0)), flags, reserved1: 0, reserved2: 0 }),
+                    _ => SratEntry::GenericPort(GenericAffinity { proximity_domain: pxm, device_handle: DeviceHandle::Pci(PciHandle::new(0, dev, 0, 0)), flags, reserved1: 0, reserved2: 0 }),
+                });
+            }
+            let d: Vec<Vec<u8>> = (0..slit_n)
+                .map(|i| (0..slit_n).map(|j| slit_v[(i * slit_n + j) % slit_v.len()]).collect())
+                .collect();
+            let slit = Slit::new(d);
+            let v = View::from_tables("t", "test", Some(&srat), Some(&slit), None);
+            let _ = text::render(&v, &text::TextOptions { color: true, width });
+            let map: Vec<(u32, u32)> = v.nodes.iter().map(|n| (n.node, n.node / 2)).collect();
+            let _ = text::side_by_side(&v, &v, &map, &text::TextOptions { color: false, width });
+            let svg = svg::render(&v);
+            proptest::prop_assert!(svg.ends_with("</svg>\n"));
+            let _ = serde_json::to_string(&v).unwrap();
+        }
     }
 }
