@@ -455,3 +455,27 @@ fn libvirt_log_shows_the_scrambled_gpu_nodes() {
     assert_eq!(sets, [(2..10).collect::<Vec<u64>>(), (10..18).collect()]);
     assert_eq!(v["source"], "libvirt-log");
 }
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    // util-linux `script` runs vnuma on a pseudo-terminal.
+    if !common::have_tool("script") {
+        return;
+    }
+    let src = example("grace-hopper.toml");
+    let run = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &format!("{} show {src}", vnuma_bin()), "/dev/null"]);
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout).contains('\x1b')
+    };
+    assert!(run(None), "a terminal gets colour");
+    assert!(!run(Some("1")), "NO_COLOR=1 turns it off");
+    // And into a pipe: none.
+    assert!(!ok(&["show", &src]).contains('\x1b'));
+}
