@@ -479,3 +479,17 @@ fn colour_only_on_a_terminal_without_no_color() {
     // And into a pipe: none.
     assert!(!ok(&["show", &src]).contains('\x1b'));
 }
+
+/// A tool, not a check: `VNUMA_RENDER_SVG=in.svg cargo test --test show
+/// render_svg_file -- --ignored` writes in.svg.png with the renderer the tests use.
+#[test]
+#[ignore]
+fn render_svg_file() {
+    let Some(p) = std::env::var_os("VNUMA_RENDER_SVG") else {
+        return;
+    };
+    let svg = std::fs::read_to_string(&p).unwrap();
+    let mut out = std::path::PathBuf::from(&p).into_os_string();
+    out.push(".png");
+    render(&svg).save_png(out).unwrap();
+}

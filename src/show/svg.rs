@@ -115,10 +115,30 @@ impl Svg {
     }
 }
 
+/// GPU colours, one per GPU in turn: (stroke / bar, dark text, node fill,
+/// frame fill). Hues away from the heat map's yellow-red.
+const GPU_COLORS: [(&str, &str, &str, &str); 6] = [
+    ("#8e44ad", "#5b2c6f", "#f1e0f5", "#fbf6fc"),
+    ("#138d75", "#0b5345", "#d5f0ea", "#f3fbf9"),
+    ("#a93279", "#641e48", "#f5dcea", "#fcf5f9"),
+    ("#5b8c2a", "#35521a", "#e3f0d6", "#f8fcf4"),
+    ("#2e86c1", "#1b4f72", "#d6e9f6", "#f4f9fd"),
+    ("#566573", "#2c3640", "#e3e7ea", "#f7f8f9"),
+];
+
+/// The colours of GPU `g`.
+fn gpu_color(g: usize) -> (&'static str, &'static str, &'static str, &'static str) {
+    GPU_COLORS
+        .get(g % GPU_COLORS.len())
+        .copied()
+        .unwrap_or(("#8e44ad", "#5b2c6f", "#f1e0f5", "#fbf6fc"))
+}
+
 /// Colours of a node box: (fill, stroke).
 fn node_colors(n: &Node) -> (&'static str, &'static str) {
-    if n.gpu.is_some() {
-        ("#f1e0f5", "#8e44ad")
+    if let Some(g) = n.gpu {
+        let c = gpu_color(g);
+        (c.2, c.0)
     } else if !n.cpus.is_empty() {
         ("#dbe9f6", "#2f6aa3")
     } else if n.memory > 0 {
@@ -250,7 +270,8 @@ pub fn render(v: &View) -> String {
         y += 8;
         let mut x = MARGIN;
         let mut row_h = 0;
-        for g in &v.gpus {
+        for (gi, g) in v.gpus.iter().enumerate() {
+            let (stroke, dark, _, frame) = gpu_color(gi);
             let cols = g.nodes.len().clamp(1, GCOLS);
             let rows = g.nodes.len().div_ceil(GCOLS).max(1);
             let cols_i = i64::try_from(cols).unwrap_or(1);
@@ -267,28 +288,22 @@ pub fn render(v: &View) -> String {
                 y,
                 fw,
                 fh,
-                r##"class="gpu" rx="10" fill="#fbf6fc" stroke="#8e44ad" stroke-width="2""##,
+                &format!(
+                    r#"class="gpu" rx="10" fill="{frame}" stroke="{stroke}" stroke-width="2""#
+                ),
             );
             let label = match &g.name {
                 Some(name) if name != &g.handle => format!("GPU {name} · {}", g.handle),
                 _ => format!("GPU {}", g.handle),
             };
-            svg.text(
-                x + FRAME_PAD,
-                y + 19,
-                13,
-                "bold",
-                "start",
-                "#5b2c6f",
-                &label,
-            );
+            svg.text(x + FRAME_PAD, y + 19, 13, "bold", "start", dark, &label);
             svg.text(
                 x + fw - FRAME_PAD,
                 y + 19,
                 11,
                 "normal",
                 "end",
-                "#5b2c6f",
+                dark,
                 &format!("nodes {}", format_list(&g.nodes)),
             );
             for (i, id) in g.nodes.iter().enumerate() {
@@ -326,46 +341,57 @@ pub fn render(v: &View) -> String {
     let gpu_bar = if v.gpus.is_empty() { 0 } else { 18 };
     let left = MARGIN + 60;
     let top = y + gpu_bar + label_font + 8;
-    // GPU bars over the columns and beside the rows (contiguous runs).
-    for g in &v.gpus {
-        let idx: Vec<i64> = g
+    // GPU bars over the columns and beside the rows, one per run of
+    // consecutive nodes of the GPU; the GPU's name on its longest run.
+    for (gi, g) in v.gpus.iter().enumerate() {
+        let color = gpu_color(gi).0;
+        let mut idx: Vec<i64> = g
             .nodes
             .iter()
             .filter_map(|id| v.nodes.iter().position(|m| m.node == *id))
             .filter_map(|i| i64::try_from(i).ok())
             .collect();
-        let (Some(&a), Some(&b)) = (idx.iter().min(), idx.iter().max()) else {
-            continue;
-        };
-        if b - a + 1 != i64::try_from(idx.len()).unwrap_or(0) {
-            continue;
+        idx.sort_unstable();
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        for i in idx {
+            match runs.last_mut() {
+                Some(r) if r.1 + 1 == i => r.1 = i,
+                _ => runs.push((i, i)),
+            }
         }
-        let name = g.name.clone().unwrap_or_else(|| g.handle.clone());
-        svg.rect(
-            left + a * cell,
-            y,
-            (b - a + 1) * cell,
-            12,
-            r##"rx="3" fill="#8e44ad""##,
-        );
-        let span = (b - a + 1) * cell;
-        let chars = usize::try_from(span / 7).unwrap_or(1).max(3);
-        svg.text(
-            left + a * cell + span / 2,
-            y + 10,
-            10,
-            "bold",
-            "middle",
-            "#ffffff",
-            &fit(&name, chars),
-        );
-        svg.rect(
-            left - 16,
-            top + a * cell,
-            10,
-            (b - a + 1) * cell,
-            r##"rx="3" fill="#8e44ad""##,
-        );
+        for &(a, b) in &runs {
+            let span = (b - a + 1) * cell;
+            svg.rect(
+                left + a * cell + 1,
+                y,
+                span - 2,
+                12,
+                &format!(r#"rx="3" fill="{color}""#),
+            );
+            svg.rect(
+                left - 16,
+                top + a * cell + 1,
+                10,
+                span - 2,
+                &format!(r#"rx="3" fill="{color}""#),
+            );
+        }
+        if let Some(&(a, b)) = runs.iter().max_by_key(|r| (r.1 - r.0, -r.0)) {
+            let span = (b - a + 1) * cell;
+            let chars = usize::try_from(span / 7).unwrap_or(0);
+            let name = g.name.clone().unwrap_or_else(|| g.handle.clone());
+            if chars >= 3 {
+                svg.text(
+                    left + a * cell + span / 2,
+                    y + 10,
+                    10,
+                    "bold",
+                    "middle",
+                    "#ffffff",
+                    &fit(&name, chars),
+                );
+            }
+        }
     }
     for (i, node) in v.nodes.iter().enumerate() {
         let i = i64::try_from(i).unwrap_or(0);
