@@ -20,7 +20,7 @@ QEMU builds for it, --qemu-version rules), or --libvirt-log FILE (the last comma
 libvirt per-domain log). Nodes are numbered as Linux numbers them.\n\n\
 --svg FILE also draws the picture: node boxes with CPUs and memory, a frame per GPU around its \
 nodes, the distances as a heat map with a legend (written all or nothing). --json prints the \
-view model instead of the text. Colour only when standard output is a terminal and NO_COLOR is \
+view model instead of the text: {\"title\", \"source\", \"tables\", \"nodes\": [{\"node\", \"pxm\", \"cpus\", \"memory\", \"hotplug\", \"devices\", \"gpu\"}], \"gpus\": [{\"handle\", \"name\", \"nodes\"}], \"generic_ports\", \"distances\", \"slit\", \"distance_groups\", \"hmat\", \"caches\", \"notes\"}. Colour only when standard output is a terminal and NO_COLOR is \
 unset.\n\n\
 Exit status: 0 on success; 1 when the source cannot be read, QEMU would reject the command \
 line, or the SVG cannot be written.";
