@@ -16,6 +16,7 @@
 //! * [`linux`]: how Linux reads an SRAT (PXMs and its node numbering).
 //! * [`lint`]: findings about tables (what Linux will do with them).
 //! * [`report`]: text and JSON views of tables.
+//! * [`show`]: the picture of a topology (terminal, SVG, JSON) for `vnuma show`.
 //!
 //! The command-line layer (`vnuma`'s argument parsing) is private to the binary.
 #![forbid(unsafe_code)]
@@ -33,6 +34,7 @@ pub mod live;
 pub mod machine;
 pub mod plan;
 pub mod report;
+pub mod show;
 pub mod syntax;
 pub mod topology;
 pub mod verify;

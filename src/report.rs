@@ -1837,16 +1837,18 @@ fn hmat_locality_text(out: &mut Text, o: usize, len: u32, l: &Locality) {
         "Reserved2",
         format_args!("0x{:08X}", l.reserved2),
     );
+    // A `&str` suffix rather than `format_args!` temporaries kept in a `let`:
+    // Rust 1.88 (the MSRV) does not extend their lifetime.
     let unit = if data_type::is_latency(l.data_type) {
-        format_args!("{} ps", l.entry_base_unit)
+        "ps"
     } else {
-        format_args!("{} MB/s", l.entry_base_unit)
+        "MB/s"
     };
     out.at(
         o,
         at!(R, entry_base_unit),
         "Entry Base Unit",
-        format_args!("{} ({unit})", x64(l.entry_base_unit)),
+        format_args!("{} ({} {unit})", x64(l.entry_base_unit), l.entry_base_unit),
     );
     locality_lists_text(out, o + size_of::<R>(), l);
 }

@@ -128,8 +128,9 @@ fn check_topology(name: &str, topo: &Path) {
 }
 
 /// The examples QEMU 10 can express natively (all of them).
-const NATIVE_EXAMPLES: [&str; 6] = [
+const NATIVE_EXAMPLES: [&str; 7] = [
     "grace-hopper",
+    "gb200-tray",
     "hmat-cache",
     "pc-two-nodes",
     "arm-virt",
@@ -189,6 +190,27 @@ fn smt_non_power_of_two_and_bridges_without_bdf() {
 #[test]
 fn cxl_generic_port() {
     check_example("cxl-generic-port");
+}
+
+#[test]
+fn gb200_tray() {
+    // As arm_virt: without firmware the example is exactly a QEMU command line.
+    // The live QEMU cannot reserve the tray's 960 GiB on a test machine: the
+    // check runs with 4 GiB per CPU node (the CPUs, GPU nodes, Generic
+    // Initiators and distances are the example's).
+    let text = std::fs::read_to_string(root().join("examples/gb200-tray.toml"))
+        .unwrap()
+        .replace("memory = \"960G\"", "memory = \"8G\"")
+        .replace("memory = \"480G\"", "memory = \"4G\"");
+    assert!(text.contains("[machine]\n") && text.matches("\"4G\"").count() == 2);
+    let d = tempfile::tempdir().unwrap();
+    let topo = d.path().join("gb200-tray-no-firmware.toml");
+    std::fs::write(
+        &topo,
+        text.replacen("[machine]\n", "[machine]\nfirmware = \"none\"\n", 1),
+    )
+    .unwrap();
+    check_topology("gb200-tray (firmware = none)", &topo);
 }
 
 #[test]

@@ -253,6 +253,18 @@ fn commands(tmp: &Path) -> Vec<(String, Vec<String>, Option<PathBuf>)> {
             None,
         ),
         ("help".into(), s(&["--help"]), None),
+        (
+            "show".into(),
+            s(&["show", &ex("gb200-tray.toml"), "--svg"]),
+            Some(tmp.join("tray.svg")),
+        ),
+        (
+            "show --json".into(),
+            s(&["show", "--json", &ex("grace-hopper.toml")]),
+            None,
+        ),
+        ("completions".into(), s(&["completions", "bash"]), None),
+        ("man".into(), s(&["man"]), None),
     ];
     let mut q = s(&["qemu", "--arch", "x86_64", "-o"]);
     q.push("OUT".into());

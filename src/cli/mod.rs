@@ -2,6 +2,7 @@
 //! Each subcommand has its own file with an `Args` struct and a `run` function.
 
 mod build;
+mod completions;
 mod encode;
 mod initrd;
 mod inspect;
@@ -9,6 +10,7 @@ pub mod out;
 mod plan;
 mod qemu;
 mod qemu_dump;
+mod show;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -26,26 +28,53 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Decode SRAT/SLIT/HMAT, check them and show the Linux node of each proximity domain.
-    #[command(long_about = inspect::LONG_ABOUT)]
+    #[command(
+        long_about = inspect::LONG_ABOUT,
+        after_help = "Examples:\n  vnuma inspect /sys/firmware/acpi/tables\n  vnuma inspect --json out/SRAT.dat out/SLIT.dat > tables.json"
+    )]
     Inspect(inspect::Args),
     /// Write binary tables from the JSON of `vnuma inspect --json`.
-    #[command(long_about = encode::LONG_ABOUT)]
+    #[command(
+        long_about = encode::LONG_ABOUT,
+        after_help = "Example:\n  vnuma inspect --json out > tables.json && vnuma encode tables.json -o edited"
+    )]
     Encode(encode::Args),
     /// Build SRAT/SLIT/HMAT from a topology file and print the VMM arguments.
-    #[command(long_about = build::LONG_ABOUT)]
+    #[command(
+        long_about = build::LONG_ABOUT,
+        after_help = "Example:\n  vnuma build examples/grace-hopper.toml -o out"
+    )]
     Build(build::Args),
     /// Write a Linux initrd table-upgrade cpio (kernel/firmware/acpi/*.aml).
+    #[command(
+        after_help = "Examples:\n  vnuma initrd examples/grace-hopper.toml -o acpi.cpio\n  cat acpi.cpio /boot/initrd.img > initrd-numa.img"
+    )]
     Initrd(initrd::Args),
     /// Inside a guest: compare Linux's NUMA view and tables with a topology file.
+    #[command(
+        after_help = "Example (inside the guest, as root):\n  vnuma verify --expect grace-hopper.toml"
+    )]
     Verify(verify::Args),
     /// Run QEMU without booting a guest and save the ACPI tables it builds.
     QemuDump(qemu_dump::Args),
     /// The SRAT/SLIT/HMAT QEMU 10 builds for a command line, and the guest's view.
-    #[command(long_about = qemu::LONG_ABOUT)]
+    #[command(
+        long_about = qemu::LONG_ABOUT,
+        after_help = "Examples:\n  vnuma qemu --args-file examples/grace-hopper/qemu-args.txt\n  vnuma qemu --libvirt-log /var/log/libvirt/qemu/gpu-vm.log -o tables"
+    )]
     Qemu(qemu::Args),
     /// The host's NUMA nodes and GPUs; with --gpu a guest with stable GPU nodes.
-    #[command(long_about = plan::LONG_ABOUT)]
+    #[command(long_about = plan::LONG_ABOUT, after_help = plan::EXAMPLE)]
     Plan(plan::Args),
+    /// Show a topology with its GPU nodes: terminal, SVG or JSON.
+    #[command(long_about = show::LONG_ABOUT, after_help = show::EXAMPLE)]
+    Show(show::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = completions::COMPLETIONS_EXAMPLE)]
+    Completions(completions::CompletionsArgs),
+    /// Print or install the man pages (vnuma.1, vnuma-COMMAND.1).
+    #[command(after_help = completions::MAN_EXAMPLE)]
+    Man(completions::ManArgs),
 }
 
 /// Outcome of a command: the process exit code.
@@ -62,5 +91,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::QemuDump(a) => qemu_dump::run(a),
         Command::Qemu(a) => qemu::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }

@@ -37,6 +37,14 @@ plan without the GPU. --json prints {\"host\", \"guest\"} instead of text.\n\n\
 Exit status: 0 on success; 1 on an unreadable host, an unknown GPU, or a guest that cannot be \
 planned.";
 
+/// Examples in `vnuma plan --help`.
+pub const EXAMPLE: &str = "Examples:\n  \
+vnuma plan                                   # this host: NUMA nodes, GPUs and their nodes\n  \
+vnuma plan --gpu 0009:01:00.0 --vcpus 16 --memory 64G --emit qemu\n  \
+vnuma plan --gpu 0009:01:00.0 --emit libvirt > guest.xml\n  \
+vnuma plan --gpu 0009:01:00.0 --emit topology > guest.toml && vnuma build guest.toml -o out\n  \
+vnuma plan --sysfs tests/fixtures/hosts/gb200 --gpu 0008:01:00.0 --gpu 0009:01:00.0 --json";
+
 /// Machine type of the planned guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MachineArg {
