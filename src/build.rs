@@ -243,12 +243,6 @@ pub fn smp_arg(machine: MachineKind, smp: &SmpTopology) -> String {
     s
 }
 
-/// A value in QEMU's `key=value,…` option syntax: every `,` doubled (`,,`), so
-/// that it does not end the value.
-pub fn qemu_escape(v: &str) -> String {
-    v.replace(',', ",,")
-}
-
 /// A size as QEMU reads it, with the largest exact binary suffix (`512M`, `1G`).
 pub fn qemu_size(v: u64) -> String {
     for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
@@ -476,7 +470,7 @@ pub fn qemu_acpitable_args(f: &TopologyFile, dir: &Path, files: &[String]) -> Op
         // QEMU's option syntax: a `,` in a value is written `,,`.
         a.push(format!(
             "-acpitable file={}",
-            qemu_escape(&dir.join(name).display().to_string())
+            crate::quote::qemu_value(&dir.join(name).display().to_string())
         ));
     }
     Some(a)

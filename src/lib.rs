@@ -33,6 +33,7 @@ pub mod linux;
 pub mod live;
 pub mod machine;
 pub mod plan;
+pub mod quote;
 pub mod report;
 pub mod show;
 pub mod syntax;

@@ -53,7 +53,15 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
     let mut s = String::from(bin);
     for a in args {
         s.push_str(" \\\n    ");
-        s.push_str(a);
+        // `-opt value`: each word quoted for the shell (a path with a space).
+        match a.split_once(' ') {
+            Some((o, v)) => {
+                s.push_str(&vnuma::quote::shell(o));
+                s.push(' ');
+                s.push_str(&vnuma::quote::shell(v));
+            }
+            None => s.push_str(&vnuma::quote::shell(a)),
+        }
     }
     s
 }

@@ -53,14 +53,14 @@ impl ChCommand {
     /// The command as a shell line: one flag and its values per line, every
     /// value that holds a shell character single-quoted.
     pub fn shell(&self, program: &str) -> String {
-        let mut out = shell_quote(program);
+        let mut out = crate::quote::shell(program);
         for a in &self.args {
             if a.starts_with("--") {
                 out.push_str(" \\\n  ");
             } else {
                 out.push(' ');
             }
-            out.push_str(&shell_quote(a));
+            out.push_str(&crate::quote::shell(a));
         }
         out.push('\n');
         out
@@ -256,17 +256,6 @@ fn size(bytes: u64) -> String {
     bytes.to_string()
 }
 
-/// Quotes a word for a POSIX shell when it holds anything but `[A-Za-z0-9_=,./:@%+-]`.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_=,./:@%+-".contains(c))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,9 +266,9 @@ mod tests {
         assert_eq!(size(3 << 20), "3M");
         assert_eq!(size(1536), "1536");
         assert_eq!(size(2048), "2K");
-        assert_eq!(shell_quote("cpus=[0-3]"), "'cpus=[0-3]'");
-        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
-        assert_eq!(shell_quote("boot=4"), "boot=4");
-        assert_eq!(shell_quote(""), "''");
+        assert_eq!(crate::quote::shell("cpus=[0-3]"), "'cpus=[0-3]'");
+        assert_eq!(crate::quote::shell("a'b"), r"'a'\''b'");
+        assert_eq!(crate::quote::shell("boot=4"), "boot=4");
+        assert_eq!(crate::quote::shell(""), "''");
     }
 }

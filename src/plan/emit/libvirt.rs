@@ -108,8 +108,8 @@ impl GiObject {
     pub fn qemu_arg(&self) -> String {
         format!(
             "acpi-generic-initiator,id={},pci-dev={},node={}",
-            qemu_opt(&self.id),
-            qemu_opt(&self.pci_dev),
+            crate::quote::qemu_value(&self.id),
+            crate::quote::qemu_value(&self.pci_dev),
             self.node
         )
     }
@@ -630,11 +630,6 @@ fn text(s: &str) -> String {
     attr(s)
 }
 
-/// A QEMU option value with `,` doubled.
-fn qemu_opt(s: &str) -> String {
-    s.replace(',', ",,")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,6 +675,6 @@ mod tests {
     fn escapes() {
         assert_eq!(attr("a'b\"<&>"), "a&apos;b&quot;&lt;&amp;&gt;");
         assert_eq!(comment("", "x --emit y-"), "<!-- x - -emit y-  -->\n");
-        assert_eq!(qemu_opt("a,b"), "a,,b");
+        assert_eq!(crate::quote::qemu_value("a,b"), "a,,b");
     }
 }

@@ -38,12 +38,12 @@ impl QemuCommand {
         let mut it = self.args.iter().peekable();
         while let Some(a) = it.next() {
             s.push_str(" \\\n    ");
-            s.push_str(&shell_quote(a));
+            s.push_str(&crate::quote::shell(a));
             if a.starts_with('-')
                 && let Some(v) = it.next_if(|v| !v.starts_with('-'))
             {
                 s.push(' ');
-                s.push_str(&shell_quote(v));
+                s.push_str(&crate::quote::shell(v));
             }
         }
         s
@@ -65,16 +65,6 @@ impl QemuCommand {
             s.push('\n');
         }
         s
-    }
-}
-
-/// `v` quoted for a POSIX shell (as is when it holds only safe characters).
-pub fn shell_quote(v: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_-.,:=/+@%".contains(c);
-    if !v.is_empty() && v.chars().all(safe) {
-        v.to_string()
-    } else {
-        format!("'{}'", v.replace('\'', "'\\''"))
     }
 }
 
@@ -396,13 +386,13 @@ mod tests {
     #[test]
     fn shell_quoting_and_escaping() {
         assert_eq!(
-            shell_quote("node,nodeid=0,cpus=0-1"),
+            crate::quote::shell("node,nodeid=0,cpus=0-1"),
             "node,nodeid=0,cpus=0-1"
         );
-        assert_eq!(shell_quote("file=/a b/x"), "'file=/a b/x'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(crate::build::qemu_escape("/a,b/SRAT.dat"), "/a,,b/SRAT.dat");
+        assert_eq!(crate::quote::shell("file=/a b/x"), "'file=/a b/x'");
+        assert_eq!(crate::quote::shell("it's"), "'it'\\''s'");
+        assert_eq!(crate::quote::shell(""), "''");
+        assert_eq!(crate::quote::qemu_value("/a,b/SRAT.dat"), "/a,,b/SRAT.dat");
         let c = QemuCommand {
             program: "qemu-system-x86_64",
             args: vec![

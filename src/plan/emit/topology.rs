@@ -121,7 +121,7 @@ pub fn emit_topology(plan: &GuestPlan, opts: &EmitOptions) -> String {
                 s(&rp),
                 s(&format!(
                     "host={}",
-                    crate::build::qemu_escape(&g.host_bdf.to_string())
+                    crate::quote::qemu_value(&g.host_bdf.to_string())
                 ))
             ));
         }
