@@ -55,7 +55,7 @@ pub enum OutputError {
         name: String,
     },
     /// An I/O operation failed.
-    #[error("{}: cannot {op}: {source}", path.display())]
+    #[error("{}: cannot {op}", path.display())]
     Io {
         /// The path it failed on.
         path: PathBuf,
@@ -64,6 +64,21 @@ pub enum OutputError {
         /// The system error.
         source: std::io::Error,
     },
+}
+
+impl OutputError {
+    /// The error of writing a staged copy, named by the output it stands for
+    /// (the user gave that path, not the hidden staging name beside it).
+    fn named(self, output: &Path) -> OutputError {
+        match self {
+            OutputError::Io { op, source, .. } => OutputError::Io {
+                path: output.to_path_buf(),
+                op,
+                source,
+            },
+            e => e,
+        }
+    }
 }
 
 fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> OutputError + use<> {
@@ -363,7 +378,7 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
         ))?;
     }
     for (n, data) in files {
-        create_file(&tmp.join(n), data, 0o644)?;
+        create_file(&tmp.join(n), data, 0o644).map_err(|e| e.named(&target.join(n)))?;
     }
     sync_dir(&tmp)?;
     Ok(staged)
@@ -464,7 +479,7 @@ pub fn stage_file(path: &Path, data: &[u8]) -> Result<StagedFile, OutputError> {
         parent,
         done: false,
     };
-    create_file(&tmp, data, mode)?;
+    create_file(&tmp, data, mode).map_err(|e| e.named(&staged.target))?;
     Ok(staged)
 }
 
@@ -566,6 +581,20 @@ pub fn table_file_names(signatures: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_errors_name_the_output_not_the_staging_copy() {
+        // ENOSPC (errno 28) while writing the staged copy of out/SLIT.dat.
+        let staged = OutputError::Io {
+            path: PathBuf::from("out/.out.vnuma-tmp1234/SLIT.dat"),
+            op: "write",
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        let e = staged.named(Path::new("out/SLIT.dat"));
+        assert_eq!(e.to_string(), "out/SLIT.dat: cannot write");
+        let src = std::error::Error::source(&e).unwrap().to_string();
+        assert!(src.contains("os error 28"), "{src}");
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
