@@ -196,7 +196,31 @@ fn sync_dir(dir: &Path) -> Result<(), OutputError> {
         .map_err(io(dir, "sync the directory"))
 }
 
+/// One `syncfs(2)` of the file system holding `dir`: the data and metadata of
+/// every file written there (a whole output set) reach the disk in one call.
+fn sync_set(dir: &Path) -> Result<(), OutputError> {
+    let f = File::open(dir).map_err(io(dir, "open the directory"))?;
+    rustix::fs::syncfs(&f).map_err(|e| io(dir, "sync the output set (syncfs)")(rustix_io(e)))
+}
+
+/// Whether [`create_file`] syncs the file itself (a lone file) or leaves that to
+/// one [`sync_set`] of the whole set.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    File,
+    Set,
+}
+
 fn create_file(path: &Path, data: &[u8], mode: u32) -> Result<(), OutputError> {
+    create_file_with(path, data, mode, Durability::File)
+}
+
+fn create_file_with(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    durability: Durability,
+) -> Result<(), OutputError> {
     let nofollow = rustix::fs::OFlags::NOFOLLOW.bits();
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -206,7 +230,10 @@ fn create_file(path: &Path, data: &[u8], mode: u32) -> Result<(), OutputError> {
         .open(path)
         .map_err(io(path, "create the file"))?;
     f.write_all(data).map_err(io(path, "write"))?;
-    f.sync_all().map_err(io(path, "sync"))
+    if durability == Durability::File {
+        f.sync_all().map_err(io(path, "sync"))?;
+    }
+    Ok(())
 }
 
 /// Removes an old or abandoned set directory `old`: vnuma's files and the hard
@@ -378,9 +405,12 @@ pub fn stage_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<StagedDir, O
         ))?;
     }
     for (n, data) in files {
-        create_file(&tmp.join(n), data, 0o644).map_err(|e| e.named(&target.join(n)))?;
+        create_file_with(&tmp.join(n), data, 0o644, Durability::Set)
+            .map_err(|e| e.named(&target.join(n)))?;
     }
-    sync_dir(&tmp)?;
+    // Durability once per set: one syncfs for every file and the staging
+    // directory's entries; the publishing rename is synced by `commit`.
+    sync_set(&tmp)?;
     Ok(staged)
 }
 
