@@ -888,71 +888,43 @@ fn lint_slit(cx: &mut Ctx, slit: &Slit, srat: Option<&Srat>) {
 fn lint_slit_values(cx: &mut Ctx, slit: &Slit) {
     let n = slit.locality_count();
     let matrix = crate::acpi::slit::MATRIX_OFFSET;
-    'outer: for (i, row) in slit.distances.iter().enumerate() {
+    // One pass: the first entry Linux's slit_valid() rejects, and the 255s.
+    let mut bad: Option<(usize, usize, u8)> = None;
+    let mut unreachable: Option<(usize, usize)> = None;
+    let mut unreachable_count = 0usize;
+    for (i, row) in slit.distances.iter().enumerate() {
         for (j, &v) in row.iter().enumerate() {
-            let bad = if i == j {
+            let invalid = if i == j {
                 v != LOCAL_DISTANCE
             } else {
                 v <= LOCAL_DISTANCE
             };
-            if bad {
-                let rule = if i == j {
-                    "a diagonal entry must be 10"
-                } else {
-                    "an off-diagonal entry must be greater than 10"
-                };
-                cx.push(
-                    Severity::Error,
-                    "slit-invalid",
-                    Some(matrix + i * n + j),
-                    format!(
-                        "distance [{i}][{j}] is {v}: {rule}; Linux's slit_valid() rejects the whole SLIT (\"SLIT table looks invalid. Not used.\") and uses 10/20 defaults"
-                    ),
-                );
-                break 'outer;
+            if invalid && bad.is_none() {
+                bad = Some((i, j, v));
+            }
+            if i != j && v == 0xff {
+                unreachable_count += 1;
+                unreachable.get_or_insert((i, j));
             }
         }
     }
-    let mut asym: Vec<(usize, usize, u8, u8)> = Vec::new();
-    for (i, row) in slit.distances.iter().enumerate() {
-        for (j, &v) in row.iter().enumerate().skip(i + 1) {
-            if let Some(b) = slit.distances.get(j).and_then(|r| r.get(i)).copied()
-                && b != v
-            {
-                asym.push((i, j, v, b));
-            }
-        }
-    }
-    lint_slit_unreachable(cx, slit);
-    if let Some(&(i, j, v, b)) = asym.first() {
+    if let Some((i, j, v)) = bad {
+        let rule = if i == j {
+            "a diagonal entry must be 10"
+        } else {
+            "an off-diagonal entry must be greater than 10"
+        };
         cx.push(
-            Severity::Info,
-            "slit-asymmetric",
+            Severity::Error,
+            "slit-invalid",
             Some(matrix + i * n + j),
             format!(
-                "distance [{i}][{j}] = {v} but [{j}][{i}] = {b} ({} asymmetric pair(s) in all): allowed, but unusual",
-                asym.len()
+                "distance [{i}][{j}] is {v}: {rule}; Linux's slit_valid() rejects the whole SLIT (\"SLIT table looks invalid. Not used.\") and uses 10/20 defaults"
             ),
         );
     }
-}
-
-/// Distances of 255: ACPI's "unreachable" (older GH200 firmware gives it between
-/// a GPU's nodes). Linux keeps it as a plain distance (the largest there is).
-fn lint_slit_unreachable(cx: &mut Ctx, slit: &Slit) {
-    let n = slit.locality_count();
-    let matrix = crate::acpi::slit::MATRIX_OFFSET;
-    let mut first = None;
-    let mut count = 0usize;
-    for (i, row) in slit.distances.iter().enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            if i != j && v == 0xff {
-                count += 1;
-                first.get_or_insert((i, j));
-            }
-        }
-    }
-    if let Some((i, j)) = first {
+    if let Some((i, j)) = unreachable {
+        let count = unreachable_count;
         cx.push(
             Severity::Info,
             "slit-unreachable",
@@ -960,6 +932,42 @@ fn lint_slit_unreachable(cx: &mut Ctx, slit: &Slit) {
             format!(
                 "distance [{i}][{j}] is 255 ({count} such entr{} in all): ACPI's \"unreachable\"; Linux keeps 255 as a distance (the farthest), so these nodes are still used, only last",
                 if count == 1 { "y" } else { "ies" }
+            ),
+        );
+    }
+    // [i][j] against [j][i] for i < j, in 64 × 64 tiles (a column walk of a
+    // 1024-locality matrix misses the cache on every step); the first pair in
+    // row order is reported, with the count.
+    const TILE: usize = 64;
+    let d = &slit.distances;
+    let mut first: Option<(usize, usize, u8, u8)> = None;
+    let mut count = 0usize;
+    for bi in (0..d.len()).step_by(TILE) {
+        for bj in (bi..d.len()).step_by(TILE) {
+            for (i, row) in d.iter().enumerate().skip(bi).take(TILE) {
+                for (j, &v) in row.iter().enumerate().skip(bj.max(i + 1)).take(TILE) {
+                    if j >= bj + TILE {
+                        break;
+                    }
+                    if let Some(b) = d.get(j).and_then(|r| r.get(i)).copied()
+                        && b != v
+                    {
+                        count += 1;
+                        if first.is_none_or(|(fi, fj, _, _)| (i, j) < (fi, fj)) {
+                            first = Some((i, j, v, b));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some((i, j, v, b)) = first {
+        cx.push(
+            Severity::Info,
+            "slit-asymmetric",
+            Some(matrix + i * n + j),
+            format!(
+                "distance [{i}][{j}] = {v} but [{j}][{i}] = {b} ({count} asymmetric pair(s) in all): allowed, but unusual"
             ),
         );
     }
