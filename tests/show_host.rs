@@ -55,8 +55,14 @@ fn u64s(v: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// A fixture and its GPUs with their host nodes.
+type Fact = (&'static str, Vec<(&'static str, Vec<u64>)>);
+
+/// (guest node, host node) pairs.
+type Pairs = Vec<(u64, u64)>;
+
 /// Each fixture's GPUs and their host nodes, as the README's facts say.
-fn facts() -> Vec<(&'static str, Vec<(&'static str, Vec<u64>)>)> {
+fn facts() -> Vec<Fact> {
     vec![
         ("gh200", vec![("0009:01:00.0", (1..=8).collect())]),
         ("gh200-srat", vec![("0009:01:00.0", (1..=8).collect())]),
@@ -184,7 +190,7 @@ fn side_by_side_pairs_each_guest_node_with_its_host_node() {
         p.extend((10..18).map(|i| (i, i + 8)));
         p
     };
-    let cases: Vec<(&str, Vec<&str>, Vec<(u64, u64)>)> = vec![
+    let cases: Vec<(&str, Vec<&str>, Pairs)> = vec![
         (
             "gh200",
             vec!["0009:01:00.0"],

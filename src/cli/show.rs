@@ -40,7 +40,7 @@ pub const EXAMPLE: &str = "Examples:\n  vnuma show examples/gb200-tray.toml --sv
 vnuma show /sys/firmware/acpi/tables\n  \
 vnuma show --sysfs /                         # this host: nodes, GPUs and their nodes\n  \
 vnuma show --sysfs tests/fixtures/hosts/gh200 --gpu 0009:01:00.0 --vcpus 16 --memory 64G \\\n      \
---svg plan.svg                             # the planned guest beside the host\n  vnuma show --qemu-version 11.1 -- -machine q35 -m 1G \\\n      \
+--svg plan.svg                           # the planned guest beside the host\n  vnuma show --qemu-version 11.1 -- -machine q35 -m 1G \\\n      \
 -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0";
 
 /// Arguments of `vnuma show`.
@@ -174,8 +174,9 @@ fn run_host(root: &std::path::Path, args: &Args) -> anyhow::Result<i32> {
         &p,
     );
     let title = format!(
-        "vnuma plan: guest beside host {} (GPUs {})",
+        "vnuma plan: guest beside host {} (GPU{} {})",
         root.display(),
+        if p.gpus.len() == 1 { "" } else { "s" },
         p.gpus
             .iter()
             .map(|g| g.host_bdf.to_string())
