@@ -240,6 +240,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any host (ragged distances, GPU nodes the host lacks, ids out of
+        /// order) gives a view, a text, a side-by-side text and a two-panel
+        /// SVG, without panicking.
+        #[test]
+        fn any_host_renders(
+            nodes in proptest::collection::vec((0u32..64, 0u32..4, proptest::collection::vec(0u8..=255, 0..12)), 0..12),
+            gpu_nodes in proptest::collection::vec(proptest::collection::vec(0u32..70, 0..10), 0..4),
+            width in 0usize..160,
+        ) {
+            let mut h = host();
+            h.nodes = nodes
+                .iter()
+                .map(|(id, c, d)| HostNode {
+                    node: *id,
+                    cpus: (0..*c).collect(),
+                    memory: u64::from(*c) << 30,
+                    distances: d.clone(),
+                    has_cpu: *c > 0,
+                    has_memory: *c > 0,
+                    has_generic_initiator: false,
+                })
+                .collect();
+            let template = h.gpus[0].clone();
+            h.gpus = gpu_nodes
+                .iter()
+                .map(|n| HostGpu { nodes: n.clone(), ..template.clone() })
+                .collect();
+            let v = View::from_host("h", &h, None);
+            let opt = super::super::text::TextOptions { color: true, width };
+            let _ = super::super::text::render(&v, &opt);
+            let mut g = v.clone();
+            for (i, n) in g.nodes.iter_mut().enumerate() {
+                n.host_node = Some(u32::try_from(i).unwrap());
+            }
+            let _ = super::super::text::side_by_side(&g, &v, &g.host_map(), &opt);
+            let svg = super::super::svg::render_pair("p", &g, &v);
+            proptest::prop_assert!(svg.ends_with("</svg>\n"));
+        }
+    }
+
     #[test]
     fn host_view_groups_gpu_nodes() {
         let v = View::from_host("h", &host(), None);
