@@ -54,7 +54,7 @@ pub enum MachineArg {
     Virt,
 }
 
-fn parse_memory(s: &str) -> Result<u64, String> {
+pub(super) fn parse_memory(s: &str) -> Result<u64, String> {
     vnuma::syntax::parse_size(s).map_err(|e| e.to_string())
 }
 

@@ -5,8 +5,11 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use vnuma::front::host::{GpuChoice, HostOptions};
 use vnuma::front::qemu::parse::Arch;
+use vnuma::plan::{PlanOptions, plan};
 use vnuma::show::{self, ShowError, View};
+use vnuma::topology::MachineKind;
 
 /// Long help of `vnuma show`.
 pub const LONG_ABOUT: &str = "Show a NUMA topology with its GPU nodes: one line per Linux node \
@@ -17,17 +20,27 @@ and the HMAT figures.\n\n\
 SOURCE is a topology file (the tables `vnuma build` plans for it), or table files and \
 directories (/sys/firmware/acpi/tables included), or a QEMU command line after `--` (the tables \
 QEMU builds for it, --qemu-version rules), or --libvirt-log FILE (the last command line in a \
-libvirt per-domain log). Nodes are numbered as Linux numbers them.\n\n\
+libvirt per-domain log), or --sysfs ROOT (the host read under ROOT, as `vnuma plan` reads it: \
+each node with its PXM when the host SRAT gives one, the GPUs with their nodes and how they \
+were found, the host distances, warnings as notes). Nodes are numbered as Linux numbers them.\n\n\
+--sysfs ROOT with --gpu BDF[=NODES] (repeatable; with --vcpus, --memory, --machine, \
+--qemu-version as for `vnuma plan`) shows the planned guest beside the host: each guest node \
+on the line of the host node it stands for, then the guest distances; --json prints \
+{\"host\": VIEW, \"guest\": VIEW}; --svg draws both, guest left, host right, each guest node \
+box naming its host node.\n\n\
 --svg FILE also draws the picture: node boxes with CPUs and memory, a frame per GPU around its \
 nodes, the distances as a heat map with a legend (written all or nothing). --json prints the \
-view model instead of the text: {\"title\", \"source\", \"tables\", \"nodes\": [{\"node\", \"pxm\", \"cpus\", \"memory\", \"hotplug\", \"devices\", \"gpu\"}], \"gpus\": [{\"handle\", \"name\", \"nodes\"}], \"generic_ports\", \"distances\", \"slit\", \"distance_groups\", \"hmat\", \"caches\", \"notes\"}. Colour only when standard output is a terminal and NO_COLOR is \
+view model instead of the text: {\"title\", \"source\", \"tables\", \"nodes\": [{\"node\", \"pxm\", \"cpus\", \"memory\", \"hotplug\", \"devices\", \"gpu\", \"host_node\"}], \"gpus\": [{\"handle\", \"name\", \"nodes\", \"found_by\"}], \"generic_ports\", \"distances\", \"slit\", \"distance_groups\", \"hmat\", \"caches\", \"notes\"}. Colour only when standard output is a terminal and NO_COLOR is \
 unset.\n\n\
 Exit status: 0 on success; 1 when the source cannot be read, QEMU would reject the command \
-line, or the SVG cannot be written.";
+line, no guest can be planned, or the SVG cannot be written.";
 
 /// Example shown after `vnuma show --help`.
 pub const EXAMPLE: &str = "Examples:\n  vnuma show examples/gb200-tray.toml --svg tray.svg\n  \
-vnuma show /sys/firmware/acpi/tables\n  vnuma show --qemu-version 11.1 -- -machine q35 -m 1G \\\n      \
+vnuma show /sys/firmware/acpi/tables\n  \
+vnuma show --sysfs /                         # this host: nodes, GPUs and their nodes\n  \
+vnuma show --sysfs tests/fixtures/hosts/gh200 --gpu 0009:01:00.0 --vcpus 16 --memory 64G \\\n      \
+--svg plan.svg                           # the planned guest beside the host\n  vnuma show --qemu-version 11.1 -- -machine q35 -m 1G \\\n      \
 -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0";
 
 /// Arguments of `vnuma show`.
@@ -56,6 +69,22 @@ pub struct Args {
     /// Width of the terminal in columns (default: $COLUMNS, else 80).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
+    /// Show the host read under ROOT (its /sys and /proc), as `vnuma plan` reads it.
+    #[arg(long, value_name = "ROOT")]
+    pub sysfs: Option<PathBuf>,
+    /// With --sysfs: a GPU to plan a guest for (repeatable), optionally with
+    /// its host nodes; shows the guest beside the host.
+    #[arg(long, value_name = "BDF[=NODES]", requires = "sysfs")]
+    pub gpu: Vec<GpuChoice>,
+    /// With --gpu: vCPUs (default: the host CPUs of the local nodes).
+    #[arg(long, value_name = "N", requires = "gpu")]
+    pub vcpus: Option<u32>,
+    /// With --gpu: guest RAM (default: half the local nodes' MemTotal).
+    #[arg(long, value_name = "SIZE", value_parser = super::plan::parse_memory, requires = "gpu")]
+    pub memory: Option<u64>,
+    /// With --gpu: the guest's machine type.
+    #[arg(long, value_enum, value_name = "MACHINE", requires = "gpu")]
+    pub machine: Option<super::plan::MachineArg>,
     /// A QEMU command line (after `--`).
     #[arg(last = true, value_name = "QEMU-ARGS", allow_hyphen_values = true)]
     pub qemu_args: Vec<String>,
@@ -65,11 +94,15 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let sources = usize::from(!args.paths.is_empty())
         + usize::from(args.libvirt_log.is_some())
-        + usize::from(!args.qemu_args.is_empty());
+        + usize::from(!args.qemu_args.is_empty())
+        + usize::from(args.sysfs.is_some());
     if sources != 1 {
         anyhow::bail!(
-            "give one source: a topology file, table files or directories, --libvirt-log FILE, or a QEMU command line after `--`"
+            "give one source: a topology file, table files or directories, --libvirt-log FILE, --sysfs ROOT, or a QEMU command line after `--`"
         );
+    }
+    if let Some(root) = &args.sysfs {
+        return run_host(root, &args);
     }
     let arch = args.arch.map(|a| match a {
         super::qemu::ArchArg::X86_64 => Arch::X86_64,
@@ -99,19 +132,110 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             v => v?,
         }
     };
+    write_svg(&args, || show::svg::render(&view), || print(&view, &args))?;
+    Ok(0)
+}
+
+/// `vnuma show --sysfs ROOT [--gpu …]`: the host, or the planned guest beside it.
+fn run_host(root: &std::path::Path, args: &Args) -> anyhow::Result<i32> {
+    let hopts = HostOptions {
+        gpus: args.gpu.clone(),
+    };
+    let (host, host_view) = show::host::from_host_root(root, &hopts)?;
+    if args.gpu.is_empty() {
+        write_svg(
+            args,
+            || show::svg::render(&host_view),
+            || print(&host_view, args),
+        )?;
+        return Ok(0);
+    }
+    let machine = match args.machine.unwrap_or(super::plan::MachineArg::Q35) {
+        super::plan::MachineArg::Q35 => MachineKind::Q35,
+        super::plan::MachineArg::Virt => MachineKind::Virt,
+    };
+    let program = if machine.is_x86() {
+        "qemu-system-x86_64"
+    } else {
+        "qemu-system-aarch64"
+    };
+    let (qemu_version, _) = args.qemu_version.resolve(program);
+    let opts = PlanOptions {
+        gpus: args.gpu.iter().map(|g| g.bdf).collect(),
+        vcpus: args.vcpus,
+        memory: args.memory,
+        machine,
+        qemu_version,
+        ..PlanOptions::default()
+    };
+    let p = plan(&host, &opts).map_err(ShowError::from)?;
+    let guest = View::from_plan(
+        &format!("guest ({}, {} vCPUs)", machine.name(), p.vcpus()),
+        &p,
+    );
+    let title = format!(
+        "vnuma plan: guest beside host {} (GPU{} {})",
+        root.display(),
+        if p.gpus.len() == 1 { "" } else { "s" },
+        p.gpus
+            .iter()
+            .map(|g| g.host_bdf.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    write_svg(
+        args,
+        || show::svg::render_pair(&title, &guest, &host_view),
+        || {
+            if args.json {
+                let mut s = serde_json::to_string_pretty(
+                    &serde_json::json!({"host": &host_view, "guest": &guest}),
+                )?;
+                s.push('\n');
+                return super::out::stdout(s);
+            }
+            let opt = text_options(args);
+            let mut s = show::text::side_by_side(&guest, &host_view, &guest.host_map(), &opt);
+            s.push_str(&show::text::distances_text(&guest, &opt));
+            for n in guest.notes.iter().chain(&host_view.notes) {
+                s.push_str(&format!("note: {n}\n"));
+            }
+            super::out::stdout(s)
+        },
+    )?;
+    Ok(0)
+}
+
+/// Stages the SVG (when asked), prints, then writes the SVG: all or nothing.
+fn write_svg(
+    args: &Args,
+    svg: impl FnOnce() -> String,
+    print: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let staged = match &args.svg {
         Some(f) => Some(
-            vnuma::fsutil::stage_file(f, show::svg::render(&view).as_bytes())
+            vnuma::fsutil::stage_file(f, svg().as_bytes())
                 .with_context(|| format!("writing --svg {}", f.display()))?,
         ),
         None => None,
     };
-    print(&view, &args)?;
+    print()?;
     if let (Some(s), Some(f)) = (staged, &args.svg) {
         s.commit()?;
         super::out::errln(format!("vnuma: wrote {}", f.display()));
     }
-    Ok(0)
+    Ok(())
+}
+
+fn text_options(args: &Args) -> show::text::TextOptions {
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let width = args
+        .width
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .unwrap_or(80)
+        .max(20);
+    show::text::TextOptions { color, width }
 }
 
 fn print(view: &View, args: &Args) -> anyhow::Result<()> {
@@ -120,15 +244,5 @@ fn print(view: &View, args: &Args) -> anyhow::Result<()> {
         s.push('\n');
         return super::out::stdout(s);
     }
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let width = args
-        .width
-        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
-        .unwrap_or(80)
-        .max(20);
-    super::out::stdout(show::text::render(
-        view,
-        &show::text::TextOptions { color, width },
-    ))
+    super::out::stdout(show::text::render(view, &text_options(args)))
 }

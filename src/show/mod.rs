@@ -11,13 +11,16 @@
 //!   and directories ([`source::from_table_paths`]), topology files
 //!   ([`source::from_topology_file`]), QEMU command lines
 //!   ([`source::from_qemu_args`]) and libvirt logs ([`source::from_libvirt_log`]);
-//! * any other source (a host's sysfs, a plan) builds the same struct directly,
-//!   then [`View::finish`] derives what follows from the nodes.
+//! * any other source builds the same struct directly, then [`View::finish`]
+//!   derives what follows from the nodes: a host read under a root
+//!   ([`View::from_host`], [`host::from_host_root`]) and a planned guest
+//!   ([`View::from_plan`], whose nodes name the host nodes they stand for).
 //!
 //! [`text::side_by_side`] lays two views out against each other (a guest and
 //! the host nodes its nodes stand for).
 
 pub mod blocks;
+pub mod host;
 pub mod source;
 pub mod svg;
 pub mod text;
@@ -79,6 +82,8 @@ pub struct Node {
     pub devices: Vec<Device>,
     /// Index into [`View::gpus`] of the GPU this node belongs to.
     pub gpu: Option<usize>,
+    /// The host node this node stands for (a planned guest's nodes).
+    pub host_node: Option<u32>,
 }
 
 /// A device tied to a proximity domain.
@@ -98,10 +103,24 @@ pub struct Device {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceKind {
-    /// An SRAT Generic Initiator Affinity structure (or a host GPU's node).
+    /// An SRAT Generic Initiator Affinity structure (a host's from its SRAT).
     GenericInitiator,
     /// An SRAT Generic Port Affinity structure.
     GenericPort,
+    /// A host GPU's node found without the SRAT (the NVIDIA driver's
+    /// `numa_status`, the distance pattern, or `--gpu BDF=NODES`).
+    Gpu,
+}
+
+impl DeviceKind {
+    /// The short tag the text and the picture show: `GI`, `GP` or `GPU`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            DeviceKind::GenericInitiator => "GI",
+            DeviceKind::GenericPort => "GP",
+            DeviceKind::Gpu => "GPU",
+        }
+    }
 }
 
 /// A GPU (or any accelerator) with nodes of its own.
@@ -113,6 +132,9 @@ pub struct Gpu {
     pub name: Option<String>,
     /// Its Linux node ids, ascending.
     pub nodes: Vec<u32>,
+    /// How its nodes were found, in words, where the source says (a host:
+    /// `NVIDIA driver numa_status`, …; a plan: the host GPU it is).
+    pub found_by: Option<String>,
 }
 
 impl Gpu {
@@ -208,6 +230,7 @@ impl View {
                 hotplug: 0,
                 devices: Vec::new(),
                 gpu: None,
+                host_node: None,
             })
             .collect();
         let node_of = |pxm: u32| order.iter().position(|&p| p == pxm);
@@ -393,6 +416,7 @@ impl View {
                     handle: d.handle.clone(),
                     name: d.name.clone(),
                     nodes: vec![n.node],
+                    found_by: None,
                 }),
             }
         }

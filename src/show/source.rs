@@ -55,6 +55,12 @@ pub enum ShowError {
     /// QEMU rejects the command line (its message), or vnuma cannot lay it out.
     #[error("{0}")]
     Qemu(QemuReportError),
+    /// A host root cannot be read.
+    #[error(transparent)]
+    Host(#[from] crate::front::host::HostError),
+    /// No guest can be planned on the host.
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
     /// A libvirt log gives no command line.
     #[error(transparent)]
     LibvirtLog(#[from] crate::live::args::ArgsFileError),

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use super::text::Scale;
-use super::{DeviceKind, Node, View, size_text};
+use super::{Node, View, size_text};
 use crate::linux::format_list;
 
 const MARGIN: i64 = 20;
@@ -185,13 +185,21 @@ fn node_box(svg: &mut Svg, n: &Node, x: i64, y: i64, w: i64, h: i64, small: bool
         &format!("node {}", n.node),
     );
     let mut lines: Vec<String> = Vec::new();
-    let pxm = n.pxm.map_or_else(|| "PXM -".into(), |p| format!("PXM {p}"));
-    if small {
-        lines.push(pxm);
-    } else if n.cpus.is_empty() {
-        lines.push(format!("{pxm} · no CPUs"));
+    if let Some(h) = n.host_node {
+        lines.push(format!("host node {h}"));
+    }
+    // A host without an SRAT gives no PXMs: the line says nothing then.
+    let pxm = n.pxm.map(|p| format!("PXM {p}"));
+    let cpus = if n.cpus.is_empty() {
+        "no CPUs".to_string()
     } else {
-        lines.push(format!("{pxm} · CPUs {}", format_list(&n.cpus)));
+        format!("CPUs {}", format_list(&n.cpus))
+    };
+    match (&pxm, small) {
+        (Some(p), true) => lines.push(p.clone()),
+        (None, true) => {}
+        (Some(p), false) => lines.push(format!("{p} · {cpus}")),
+        (None, false) => lines.push(cpus),
     }
     if small && !n.cpus.is_empty() {
         lines.push(format!("CPUs {}", format_list(&n.cpus)));
@@ -203,10 +211,7 @@ fn node_box(svg: &mut Svg, n: &Node, x: i64, y: i64, w: i64, h: i64, small: bool
     });
     if !small {
         for d in &n.devices {
-            let k = match d.kind {
-                DeviceKind::GenericInitiator => "GI",
-                DeviceKind::GenericPort => "GP",
-            };
+            let k = d.kind.tag();
             lines.push(format!("{k} {}", d.label()));
         }
     }
@@ -219,6 +224,60 @@ fn node_box(svg: &mut Svg, n: &Node, x: i64, y: i64, w: i64, h: i64, small: bool
 
 /// The SVG picture of `v`.
 pub fn render(v: &View) -> String {
+    let (body, width, height) = draw(v);
+    let mut out = head(width, height, &v.title);
+    out.push_str(&body);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The start of an SVG document of `width`×`height` titled `title`, on white.
+fn head(width: i64, height: i64, title: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}">
+<title>{}</title>
+<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##,
+        escape(title)
+    );
+    out
+}
+
+/// Two views in one picture, side by side: `left` (a planned guest, whose
+/// node boxes name the host node each stands for) and `right` (the host),
+/// each a panel of its own (a `<g class="panel">` moved into place), under
+/// the heading `title`.
+pub fn render_pair(title: &str, left: &View, right: &View) -> String {
+    let (lb, lw, lh) = draw(left);
+    let (rb, rw, rh) = draw(right);
+    let top = MARGIN + 30;
+    let width = lw + rw;
+    let height = top + lh.max(rh);
+    let mut out = head(width, height, title);
+    let _ = writeln!(
+        out,
+        r##"<text x="{MARGIN}" y="{}" font-size="22" font-weight="bold" text-anchor="start" fill="#111">{}</text>"##,
+        MARGIN + 16,
+        escape(title)
+    );
+    let _ = writeln!(
+        out,
+        r##"<line x1="{lw}" y1="{top}" x2="{lw}" y2="{}" stroke="#999999" stroke-width="2" stroke-dasharray="6 4"/>"##,
+        height - MARGIN
+    );
+    for (body, x) in [(lb, 0), (rb, lw)] {
+        let _ = writeln!(out, r#"<g class="panel" transform="translate({x},{top})">"#);
+        out.push_str(&body);
+        out.push_str("</g>\n");
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The body (everything inside `<svg>`), width and height of `v`'s picture.
+fn draw(v: &View) -> (String, i64, i64) {
     let mut svg = Svg {
         body: String::new(),
     };
@@ -277,7 +336,8 @@ pub fn render(v: &View) -> String {
             let cols_i = i64::try_from(cols).unwrap_or(1);
             let rows_i = i64::try_from(rows).unwrap_or(1);
             let fw = (2 * FRAME_PAD + cols_i * GBOX_W + (cols_i - 1) * GGAP).max(220);
-            let fh = FRAME_HEAD + rows_i * (GBOX_H + GGAP) - GGAP + FRAME_PAD;
+            let foot = if g.found_by.is_some() { 16 } else { 0 };
+            let fh = FRAME_HEAD + rows_i * (GBOX_H + GGAP) - GGAP + FRAME_PAD + foot;
             if x > MARGIN && x + fw > MARGIN + inner {
                 x = MARGIN;
                 y += row_h + 16;
@@ -306,6 +366,18 @@ pub fn render(v: &View) -> String {
                 dark,
                 &format!("nodes {}", format_list(&g.nodes)),
             );
+            if let Some(f) = &g.found_by {
+                let chars = usize::try_from((fw - 2 * FRAME_PAD) / 6).unwrap_or(10);
+                svg.text(
+                    x + FRAME_PAD,
+                    y + fh - FRAME_PAD + 2,
+                    11,
+                    "normal",
+                    "start",
+                    dark,
+                    &fit(f, chars),
+                );
+            }
             for (i, id) in g.nodes.iter().enumerate() {
                 let Some(node) = v.node(*id) else { continue };
                 let c = i64::try_from(i % GCOLS).unwrap_or(0);
@@ -379,7 +451,14 @@ pub fn render(v: &View) -> String {
         if let Some(&(a, b)) = runs.iter().max_by_key(|r| (r.1 - r.0, -r.0)) {
             let span = (b - a + 1) * cell;
             let chars = usize::try_from(span / 7).unwrap_or(0);
-            let name = g.name.clone().unwrap_or_else(|| g.handle.clone());
+            // The name, unless another GPU has it too (a host's GPUs all
+            // named after one driver): then the handle.
+            let name = match &g.name {
+                Some(n) if v.gpus.iter().filter(|o| o.name.as_ref() == Some(n)).count() == 1 => {
+                    n.clone()
+                }
+                _ => g.handle.clone(),
+            };
             if chars >= 3 {
                 svg.text(
                     left + a * cell + span / 2,
@@ -569,18 +648,7 @@ pub fn render(v: &View) -> String {
         y += 18;
     }
     let height = y + MARGIN;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r##"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}">
-<title>{}</title>
-<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##,
-        escape(&v.title)
-    );
-    out.push_str(&svg.body);
-    out.push_str("</svg>\n");
-    out
+    (svg.body, width, height)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::blocks::block_value;
-use super::{DeviceKind, Node, View, figure_text, size_text};
+use super::{Node, View, figure_text, size_text};
 use crate::linux::format_list;
 
 /// How to lay the text out.
@@ -122,10 +122,7 @@ fn cells(n: &Node) -> (String, String, String) {
         .devices
         .iter()
         .map(|d| {
-            let k = match d.kind {
-                DeviceKind::GenericInitiator => "GI",
-                DeviceKind::GenericPort => "GP",
-            };
+            let k = d.kind.tag();
             format!("{k} {}", d.label())
         })
         .collect();
@@ -178,14 +175,19 @@ pub fn render(v: &View, opt: &TextOptions) -> String {
                     *x = true;
                 }
                 let Some(gpu) = v.gpus.get(g) else { continue };
-                let head = format!(
+                let mut head = format!(
                     "  GPU {}: {} node{} {}",
                     gpu.label(),
                     gpu.nodes.len(),
                     if gpu.nodes.len() == 1 { "" } else { "s" },
                     format_list(&gpu.nodes)
                 );
-                let _ = writeln!(s, "{}", st.gpu(&head));
+                if let Some(f) = &gpu.found_by {
+                    head.push_str(&format!(", {f}"));
+                }
+                for l in wrap(&head, opt.width, "      ") {
+                    let _ = writeln!(s, "{}", st.gpu(&l));
+                }
                 for id in &gpu.nodes {
                     if let Some(m) = v.node(*id) {
                         line(&mut s, m, "  │");
@@ -233,6 +235,13 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+/// The distance section of `v` alone (as [`render`] writes it).
+pub fn distances_text(v: &View, opt: &TextOptions) -> String {
+    let mut s = String::new();
+    distances(&mut s, v, opt, &Style { on: opt.color });
+    s
 }
 
 /// The distance section: the full matrix when it fits, else blocks.
@@ -364,7 +373,8 @@ pub fn side_by_side(left: &View, right: &View, map: &[(u32, u32)], opt: &TextOpt
     let half = opt.width.saturating_sub(3) / 2;
     let compact = |n: &Node| {
         let (cpus, mem, dev) = cells(n);
-        let gpu = if dev.is_empty() {
+        // A GPU's nodes stand under the GPU's line: no device column.
+        let gpu = if dev.is_empty() || n.gpu.is_some() {
             String::new()
         } else {
             format!(" {dev}")
@@ -381,25 +391,50 @@ pub fn side_by_side(left: &View, right: &View, map: &[(u32, u32)], opt: &TextOpt
             format!("{t}{}", " ".repeat(half - c))
         }
     };
+    let rest = opt.width.saturating_sub(half + 3).max(1);
+    let cut = |t: &str| {
+        let t = t.trim_end();
+        if t.chars().count() > rest {
+            let mut x: String = t.chars().take(rest.saturating_sub(1)).collect();
+            x.push('…');
+            x
+        } else {
+            t.to_string()
+        }
+    };
+    let gpu_head = |v: &View, g: Option<usize>| {
+        g.and_then(|g| v.gpus.get(g))
+            .map(|g| format!("GPU {}", g.label()))
+    };
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{} │ {}",
         st.bold(&pad(&left.title)),
-        st.bold(&right.title)
+        st.bold(&cut(&right.title))
     );
     let head = format!(
         "{:>4} {:>4} {:<9} {:>9} devices",
         "node", "PXM", "CPUs", "memory"
     );
-    let _ = writeln!(s, "{} │ {head}", pad(&head));
+    let _ = writeln!(s, "{} │ {}", pad(&head), cut(&head));
+    let mut shown: Vec<usize> = Vec::new();
     for n in &left.nodes {
         let r = map
             .iter()
             .find(|(g, _)| *g == n.node)
-            .and_then(|(_, h)| right.node(*h))
-            .map_or_else(String::new, compact);
-        let _ = writeln!(s, "{} │ {}", pad(&compact(n)), r.trim_end());
+            .and_then(|(_, h)| right.node(*h));
+        // A GPU's first node: the GPU on both sides.
+        if let Some(g) = n.gpu
+            && !shown.contains(&g)
+        {
+            shown.push(g);
+            let l = gpu_head(left, Some(g)).unwrap_or_default();
+            let rh = gpu_head(right, r.and_then(|r| r.gpu)).unwrap_or_default();
+            let _ = writeln!(s, "{} │ {}", st.gpu(&pad(&l)), st.gpu(&cut(&rh)));
+        }
+        let r = r.map_or_else(String::new, compact);
+        let _ = writeln!(s, "{} │ {}", pad(&compact(n)), cut(&r));
     }
     let unmapped: Vec<&Node> = right
         .nodes
@@ -409,7 +444,7 @@ pub fn side_by_side(left: &View, right: &View, map: &[(u32, u32)], opt: &TextOpt
     if !unmapped.is_empty() {
         let _ = writeln!(s, "{} │ {}", pad(""), st.dim("(not in the guest:)"));
         for h in unmapped {
-            let _ = writeln!(s, "{} │ {}", pad(""), compact(h).trim_end());
+            let _ = writeln!(s, "{} │ {}", pad(""), cut(&compact(h)));
         }
     }
     s
@@ -457,6 +492,7 @@ mod tests {
         let v = gh();
         let map: Vec<(u32, u32)> = (0..10).map(|i| (i, i)).collect();
         let s = side_by_side(&v, &v, &map, &TextOptions::default());
-        assert_eq!(s.lines().count(), 2 + 10);
+        // Title, head, one GPU line on both sides, 10 nodes.
+        assert_eq!(s.lines().count(), 2 + 1 + 10, "{s}");
     }
 }
