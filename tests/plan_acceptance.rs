@@ -714,6 +714,36 @@ fn cloud_hypervisor_options_parse_back_to_the_plan() {
     }
 }
 
+/// Issue item 7: `vnuma plan` lints its own tables. F1: the GH200 trees with
+/// older firmware (`gh200`, `gh200-srat`) have GPU<->GPU 255, reported as
+/// `slit-unreachable`; newer firmware (`gh200-distances`, 11) and GB200 give
+/// no finding.
+#[test]
+fn plan_lints_its_own_tables() {
+    for (name, unreachable) in [
+        ("gh200", true),
+        ("gh200-srat", true),
+        ("gh200-distances", false),
+        ("gb200", false),
+    ] {
+        let gpus: Vec<&str> = expected(name).unwrap().iter().map(|g| g.0).collect();
+        let (_, err) = plan(name, &gpus, &["--stand-in", "--emit", "topology"]);
+        let lint: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("vnuma: lint:"))
+            .collect();
+        if unreachable {
+            assert_eq!(lint.len(), 1, "{name}: {err}");
+            assert!(
+                lint[0].starts_with("vnuma: lint: info slit-unreachable:"),
+                "{err}"
+            );
+        } else {
+            assert!(lint.is_empty(), "{name}: {err}");
+        }
+    }
+}
+
 /// The fixture list is the directory's: every fixture is either a GPU host in
 /// the table or has no GPU (a Matrox VGA is not an NVIDIA GPU).
 #[test]
