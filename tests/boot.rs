@@ -116,6 +116,8 @@ struct Guest<'a> {
     verify_args: &'a str,
     qemu_args: &'a Path,
     prepend: Option<&'a Path>,
+    /// Extra environment for run-guest.sh (VNUMA_GUEST_QEMU, …).
+    env: &'a [(&'a str, &'a str)],
 }
 
 /// Boots; returns the serial console text and the wall time.
@@ -133,6 +135,7 @@ fn run_guest(g: &Guest, work: &Path) -> (String, f64) {
     if let Some(b) = g.busybox {
         c.env("VNUMA_GUEST_BUSYBOX", b);
     }
+    c.envs(g.env.iter().copied());
     if let Some(p) = g.prepend {
         c.arg(p);
     }
@@ -256,6 +259,19 @@ fn boot(
     qemu_args: &Path,
     prepend: Option<&Path>,
 ) -> String {
+    boot_with(kernel, work, topology, verify_args, qemu_args, prepend, &[])
+}
+
+/// [`boot`] with extra environment for run-guest.sh.
+fn boot_with(
+    kernel: &Path,
+    work: &Path,
+    topology: &Path,
+    verify_args: &str,
+    qemu_args: &Path,
+    prepend: Option<&Path>,
+    env: &[(&str, &str)],
+) -> String {
     let g = Guest {
         arch: "x86_64",
         kernel,
@@ -265,6 +281,7 @@ fn boot(
         verify_args,
         qemu_args,
         prepend,
+        env,
     };
     let (log, _) = run_guest(&g, work);
     let sysfs = work.join("sysfs");
@@ -506,6 +523,7 @@ fn arm_virt_edk2_initrd_table_upgrade() {
         verify_args: "",
         qemu_args: &args,
         prepend: Some(&cpio),
+        env: &[],
     };
     let (log, _) = run_guest(&g, d.path());
     let sysfs = d.path().join("sysfs");
@@ -573,6 +591,7 @@ fn arm_virt_edk2_2022_11_one_node_fallback_is_predicted() {
         verify_args: "",
         qemu_args: &args,
         prepend: None,
+        env: &[],
     };
     let (log, _) = run_guest(&g, d.path());
     let files = sysfs_from_log(&log, &d.path().join("sysfs"));
@@ -618,5 +637,193 @@ fn arm_virt_edk2_2022_11_one_node_fallback_is_predicted() {
             .iter()
             .any(|w| w.as_str().unwrap().contains("EDK2 2022.11")),
         "{j}"
+    );
+}
+
+// `vnuma plan` on the GH200 fixture (F1: GPU nodes 1-8, CPU<->GPU 80, older
+// firmware GPU<->GPU 255), booted per VMM path: the guest must number the GPU's
+// nodes by PXM (canonical order), which `vnuma verify` of the emitted topology
+// checks in the guest.
+
+mod trixie;
+
+const GH200_FIXTURE: &str = "tests/fixtures/hosts/gh200";
+
+/// The node picture facts F1 give a 2-vCPU, 1 GiB guest of GH200's GPU.
+const PLAN_PICTURE: [&str; 6] = [
+    "NODE online 0-8",
+    "NODE has_cpu 0",
+    "NODE has_memory 0",
+    "NODE has_generic_initiator 1-8",
+    "NODE node0 distance 10 80 80 80 80 80 80 80 80 cpulist 0-1",
+    "NODE node1 distance 80 10 255 255 255 255 255 255 255 cpulist",
+];
+
+/// `vnuma plan --sysfs GH200 --gpu 0009:01:00.0 --vcpus 2 --memory 1G --stand-in EXTRA`.
+fn gh200_plan(extra: &[&str]) -> String {
+    let f = root().join(GH200_FIXTURE);
+    let mut a = vec![
+        "plan",
+        "--sysfs",
+        f.to_str().unwrap(),
+        "--gpu",
+        "0009:01:00.0",
+        "--vcpus",
+        "2",
+        "--memory",
+        "1G",
+        "--stand-in",
+    ];
+    a.extend(extra);
+    vnuma(&a)
+}
+
+/// The words of the first printed `qemu-system-x86_64` command after the line
+/// starting with `after` (if given), split by `sh`.
+fn printed_command(text: &str, after: Option<&str>) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = after.map_or(0, |a| lines.iter().position(|l| l.starts_with(a)).unwrap());
+    let start = (from..lines.len())
+        .find(|&i| lines[i].starts_with("qemu-system-x86_64 "))
+        .unwrap_or_else(|| panic!("no command in\n{text}"));
+    let mut cmd = String::new();
+    for l in &lines[start..] {
+        cmd.push_str(l);
+        cmd.push('\n');
+        if !l.ends_with('\\') {
+            break;
+        }
+    }
+    let script = format!("printf '%s\\0' {}", &cmd["qemu-system-x86_64".len()..]);
+    let o = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Writes QEMU words as run-guest.sh reads them: one option and its value a line.
+fn write_args_file(words: &[String], path: &Path) {
+    let mut s = String::new();
+    let mut it = words.iter().peekable();
+    while let Some(w) = it.next() {
+        assert!(w.starts_with('-'), "{w} in {words:?}");
+        s.push_str(w);
+        if let Some(v) = it.next_if(|v| !v.starts_with('-')) {
+            s.push(' ');
+            s.push_str(v);
+        }
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// Boots the planned guest: `topology` is the plan's `--emit topology`, verified
+/// in canonical order (guest node id = PXM).
+fn plan_boot(work: &Path, words: &[String], env: &[(&str, &str)]) -> String {
+    let k = kernel().unwrap();
+    let topo = work.join("guest.toml");
+    std::fs::write(&topo, gh200_plan(&["--emit", "topology"])).unwrap();
+    let args = work.join("qemu.args");
+    write_args_file(words, &args);
+    let log = boot_with(&k, work, &topo, "", &args, None, env);
+    assert_pass(&log, &PLAN_PICTURE);
+    log
+}
+
+/// A work directory inside the trixie root (its QEMU 11.1 runs chrooted there).
+fn trixie_work() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("vnuma-boot-")
+        .tempdir_in(format!("{}/root/tmp", trixie::TRIXIE))
+        .unwrap()
+}
+
+#[test]
+fn plan_gh200_native_qemu_10() {
+    let Some(_) = ready() else { return };
+    let out = gh200_plan(&["--emit", "qemu", "--qemu-version", "10.0", "--nodefaults"]);
+    let words = printed_command(&out, None);
+    assert!(words.iter().any(|w| w == "-nodefaults"));
+    let d = tempfile::tempdir().unwrap();
+    plan_boot(d.path(), &words, &[]);
+}
+
+#[test]
+fn plan_gh200_native_qemu_11_1_without_nodefaults() {
+    // The hash-order case: QEMU 11.1's default monitor object is in /objects.
+    let Some(_) = ready() else { return };
+    if !trixie::have_trixie_peers() {
+        return;
+    }
+    let out = gh200_plan(&["--emit", "qemu", "--qemu-version", "11.1"]);
+    let words = printed_command(&out, None);
+    assert!(!words.iter().any(|w| w == "-nodefaults"));
+    let d = trixie_work();
+    let root = format!("{}/root", trixie::TRIXIE);
+    let qemu = format!("{}/bin/qemu-system-x86_64", trixie::TRIXIE);
+    plan_boot(
+        d.path(),
+        &words,
+        &[
+            ("VNUMA_GUEST_QEMU", &qemu),
+            ("VNUMA_GUEST_QEMU_ROOT", &root),
+            ("VNUMA_BOOT_NODEFAULTS", "0"),
+        ],
+    );
+}
+
+#[test]
+fn plan_gh200_qemu_legacy_acpitable() {
+    let Some(_) = ready() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("tables,gh200");
+    let out = gh200_plan(&["--emit", "qemu-legacy", "-o", dir.to_str().unwrap()]);
+    let words = printed_command(&out, Some("# QEMU < 9"));
+    assert!(!words.iter().any(|w| w == "-numa"));
+    assert!(
+        words
+            .iter()
+            .any(|w| w.starts_with("file=") && w.contains(",,"))
+    );
+    plan_boot(d.path(), &words, &[]);
+}
+
+#[test]
+fn plan_gh200_libvirt_legacy_on_qemu_11_1() {
+    // libvirt 12.9's own command line for the legacy domain (GI objects with
+    // the planned ids), run on QEMU 11.1 with pci-testdev in place of vfio-pci.
+    let Some(_) = ready() else { return };
+    if !trixie::have_trixie_peers() {
+        return;
+    }
+    let xml = gh200_plan(&["--emit", "libvirt-legacy", "--name", "vnuma-boot-gh200"]);
+    // This host has node 0 only: bind no host node.
+    let (head, tail) = xml.split_once("  <numatune>").unwrap();
+    let (_, tail) = tail.split_once("</numatune>\n").unwrap();
+    let xml = format!("{head}{tail}");
+    let d = trixie_work();
+    let args = {
+        let _serial = trixie::PEERS.lock().unwrap_or_else(|e| e.into_inner());
+        let _daemon = trixie::start_daemon();
+        trixie::to_native(d.path(), "vnuma-boot-gh200", &xml)
+    };
+    // Booted, not paused; poweroff ends QEMU.
+    let words: Vec<String> = trixie::runnable(&args, "")
+        .into_iter()
+        .filter(|w| w != "-S" && w != "-no-shutdown")
+        .collect();
+    let root = format!("{}/root", trixie::TRIXIE);
+    let qemu = format!("{}/bin/qemu-system-x86_64", trixie::TRIXIE);
+    plan_boot(
+        d.path(),
+        &words,
+        &[
+            ("VNUMA_GUEST_QEMU", &qemu),
+            ("VNUMA_GUEST_QEMU_ROOT", &root),
+        ],
     );
 }

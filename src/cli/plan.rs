@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use vnuma::plan::emit::qemu::{emit_qemu, emit_qemu_legacy, native_notes};
-use vnuma::plan::emit::topology::emit_topology;
+use vnuma::plan::emit::topology::{emit_topology, lint_plan};
 use vnuma::plan::emit::{Emit, EmitOptions};
 use vnuma::plan::{PlanOptions, json, plan};
 use vnuma::topology::MachineKind;
@@ -144,6 +144,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let p = plan(&host, &opts)?;
     let eo = EmitOptions::from(&opts);
+    // `vnuma lint` on the planned tables (those of the emitted topology).
+    for f in lint_plan(&p, &eo)?.findings {
+        super::out::errln(format!(
+            "vnuma: lint: {} {}: {}",
+            f.severity, f.code, f.message
+        ));
+    }
     let mut s = String::new();
     let mut staged = None;
     // Data formats (TOML, XML) go to stdout alone, so that they can be

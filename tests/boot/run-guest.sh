@@ -16,7 +16,12 @@
 # Environment: VNUMA_GUEST_ARCH (x86_64, default, or aarch64: `virt` booted through
 # EDK2/AAVMF, console ttyAMA0), VNUMA_GUEST_BUSYBOX (a static busybox for the guest's
 # architecture; default: the host's), VNUMA_AAVMF_CODE / VNUMA_AAVMF_VARS (aarch64
-# firmware), VNUMA_BOOT_TIMEOUT (s, default 120), VNUMA_BOOT_ACCEL (default tcg).
+# firmware), VNUMA_BOOT_TIMEOUT (s, default 120), VNUMA_BOOT_ACCEL (default tcg),
+# VNUMA_GUEST_QEMU (the QEMU binary; default qemu-system-ARCH from PATH),
+# VNUMA_GUEST_QEMU_ROOT (that binary runs chrooted there, e.g. the trixie root's
+# QEMU 11.1: WORKDIR must lie inside it; the kernel is copied into WORKDIR and the
+# paths given to QEMU are relative to the root), VNUMA_BOOT_NODEFAULTS=0 (no
+# -nodefaults: QEMU's default devices, as on a hand-typed command line).
 set -euo pipefail
 work=$1 kernel=$2 vnuma=$3 topo=$4 verify_args=$5 qargs=$6 prepend=${7:-}
 arch=${VNUMA_GUEST_ARCH:-x86_64}
@@ -80,6 +85,19 @@ for o in "${opts[@]}"; do
     [ "${o#* }" != "$o" ] && args+=("${o#* }")
 done
 accel=${VNUMA_BOOT_ACCEL:-tcg}
+qemu_root=${VNUMA_GUEST_QEMU_ROOT:-}
+if [ -n "$qemu_root" ]; then
+    qemu_root=${qemu_root%/}
+    case $work in
+    "$qemu_root"/*) ;;
+    *) echo "run-guest.sh: WORKDIR $work is not inside VNUMA_GUEST_QEMU_ROOT $qemu_root" >&2; exit 2 ;;
+    esac
+    cp "$kernel" "$work/vmlinuz"
+    kernel=${work#"$qemu_root"}/vmlinuz
+    initrd=${initrd#"$qemu_root"}
+fi
+nodefaults=(-nodefaults)
+[ "${VNUMA_BOOT_NODEFAULTS:-1}" = 0 ] && nodefaults=()
 case $arch in
 x86_64)
     # no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can
@@ -97,8 +115,8 @@ aarch64)
     exit 2
     ;;
 esac
-exec timeout "${VNUMA_BOOT_TIMEOUT:-120}" "$qemu" \
-    -accel "$accel" -nodefaults -display none -no-reboot \
+exec timeout "${VNUMA_BOOT_TIMEOUT:-120}" "${VNUMA_GUEST_QEMU:-$qemu}" \
+    -accel "$accel" "${nodefaults[@]}" -display none -no-reboot \
     -serial stdio "${fw[@]}" -kernel "$kernel" -initrd "$initrd" \
     -append "console=$console panic=-1 quiet loglevel=3 rdinit=/init" \
     "${args[@]}" < /dev/null

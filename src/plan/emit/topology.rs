@@ -147,3 +147,19 @@ pub fn emit_topology(plan: &GuestPlan, opts: &EmitOptions) -> String {
 pub fn topology_file(plan: &GuestPlan, opts: &EmitOptions) -> Result<TopologyFile, EmitError> {
     Ok(parse_str(&emit_topology(plan, opts), "<plan>")?)
 }
+
+/// `vnuma lint` on the planner's own output: the tables `vnuma build` makes
+/// from the emitted topology (canonical order, guest node id = PXM), checked
+/// as `vnuma inspect` checks a guest's tables. Findings that a plan can have
+/// are e.g. `slit-unreachable` (a host 255 distance kept, older GH200
+/// firmware) and `gi-pci-devfn` (a GPU not at device 0 function 0, which the
+/// planner never emits).
+pub fn lint_plan(plan: &GuestPlan, opts: &EmitOptions) -> Result<crate::lint::Report, EmitError> {
+    let f = topology_file(plan, opts)?;
+    let tables = crate::build::table_set(&f, crate::build::Order::Canonical)?;
+    let loaded: Vec<crate::lint::LoadedTable> = tables
+        .into_iter()
+        .map(|(sig, bytes)| crate::lint::LoadedTable::decode(Some(format!("<plan>/{sig}")), bytes))
+        .collect();
+    Ok(crate::lint::lint(&loaded))
+}
