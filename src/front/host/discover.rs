@@ -87,7 +87,7 @@ impl Reader<'_> {
     /// A list of Linux ids below `max`.
     fn id_list(&mut self, path: &Path, what: &'static str, max: u32) -> Option<Vec<u32>> {
         let text = self.text(path)?;
-        match crate::verify::parse_id_list(path, &text, what, max) {
+        match crate::verify::parse_id_list(path, text.trim(), what, max) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.warn(path, strip_path(&e.to_string(), path));

@@ -587,17 +587,25 @@ fn numatune(plan: &GuestPlan) -> String {
 
 /// Notes on distances libvirt and QEMU treat specially.
 pub(crate) fn distance_notes(plan: &GuestPlan) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut pairs = Vec::new();
     for (i, row) in plan.distances.iter().enumerate() {
         for (j, &d) in row.iter().enumerate() {
             if d == 255 && i != j {
-                out.push(format!(
-                    "distance {i}->{j} is 255 (unreachable), copied from the host"
-                ));
+                pairs.push(format!("{i}->{j}"));
             }
         }
     }
-    out
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let n = pairs.len();
+    let shown = pairs.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    vec![format!(
+        "{n} distance{} {} 255 (unreachable), copied from the host: {shown}{}",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "is" } else { "are" },
+        if n > 8 { ", …" } else { "" }
+    )]
 }
 
 /// An XML comment (one line; `--` cannot appear in a comment).
