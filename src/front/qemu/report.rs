@@ -149,6 +149,16 @@ const FIRMWARE_MAX: u64 = 256 << 20;
 /// [`crate::machine::guest::edk2_reports_flash_as_ram`]), with that EDK2 version.
 /// Images that cannot be read here, or carry no known version, give `None`.
 pub fn edk2_flash_as_ram(args: &[impl AsRef<str>]) -> Option<(String, String)> {
+    match edk2_firmware(args) {
+        Some((f, v, Some(true))) => Some((f, v)),
+        _ => None,
+    }
+}
+
+/// The first firmware image of the command line that carries an EDK2 version:
+/// the file, the version, and whether that EDK2 reports its flash as RAM
+/// ([`crate::machine::guest::edk2_reports_flash_as_ram`]; `None`: not known).
+pub fn edk2_firmware(args: &[impl AsRef<str>]) -> Option<(String, String, Option<bool>)> {
     firmware_files(args).into_iter().find_map(|f| {
         let meta = std::fs::metadata(&f).ok()?;
         if !meta.is_file() || meta.len() > FIRMWARE_MAX {
@@ -156,7 +166,8 @@ pub fn edk2_flash_as_ram(args: &[impl AsRef<str>]) -> Option<(String, String)> {
         }
         let image = std::fs::read(&f).ok()?;
         let v = crate::machine::guest::edk2_build_version(&image)?;
-        (crate::machine::guest::edk2_reports_flash_as_ram(&v) == Some(true)).then_some((f, v))
+        let ram = crate::machine::guest::edk2_reports_flash_as_ram(&v);
+        Some((f, v, ram))
     })
 }
 
@@ -212,12 +223,15 @@ pub fn qemu_report_versioned(
         }
     }
     if parsed.topology.machine == MachineKind::Virt && tables.srat.is_some() {
-        match edk2_flash_as_ram(args) {
-            Some((firmware, edk2)) => view.fall_back_to_one_node(
+        match edk2_firmware(args) {
+            Some((firmware, edk2, Some(true))) => view.fall_back_to_one_node(
                 &parsed.topology,
                 GuestWarning::ArmVirtEdk2Fallback { firmware, edk2 },
             ),
-            None => view.warnings.push(GuestWarning::ArmVirtFirmware {
+            // An EDK2 known not to report its flash as RAM (2025.02 and later,
+            // measured in Linux 6.12 guests): every node is kept, nothing to say.
+            Some((_, _, Some(false))) => {}
+            _ => view.warnings.push(GuestWarning::ArmVirtFirmware {
                 firmware: has_firmware(args),
             }),
         }
@@ -457,7 +471,7 @@ pub fn qemu_warning_text(w: &GuestWarning) -> String {
                 labels.join(", ")
             )
         }
-        GuestWarning::ArmVirtFirmware { firmware: true } => "arm virt with EDK2 firmware: EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string(),
+        GuestWarning::ArmVirtFirmware { firmware: true } => "arm virt with firmware whose EDK2 version vnuma cannot read here: an EDK2 before 2025.02 (e.g. Debian bookworm's 2022.11) reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux then falls back to a single node (\"NUMA: no nodes coverage\"); EDK2 2025.02 and later do not. With an older EDK2, give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology".to_string(),
         GuestWarning::ArmVirtEdk2Fallback { firmware, edk2 } => format!("arm virt with EDK2 {edk2} ({firmware}): this EDK2 reports its 64 MiB flash at 0x04000000 as memory, the SRAT does not cover it, and Linux falls back to a single node (\"NUMA: no nodes coverage\"), as shown; use EDK2 2025.02 or later, or give the guest an SRAT with a memory entry for that range (e.g. through the initrd table upgrade with a higher OEM revision) to keep the topology"),
         GuestWarning::ArmVirtFirmware { firmware: false } => "arm virt without firmware (-bios or pflash): the guest kernel boots from QEMU's device tree and does not read these ACPI tables".to_string(),
     }
