@@ -159,21 +159,15 @@ pub const HOST_FILES: &[&str] = &[
 /// [`HOST_FILES`] order): no panic, a result (the node directory exists), GPU nodes
 /// that exist, every warning naming a path under the root, and a text report.
 pub fn host(data: &[u8]) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let root = std::env::temp_dir().join(format!(
-        "vnuma-fuzz-host-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    // An in-memory tree (no files written per input): the same reader as on disk
+    // (tests/host_discovery.rs checks every fixture reads alike both ways).
+    let root = std::path::Path::new("/fuzz-host");
+    let mut fs = vnuma::front::host::fs::MemFs::default();
     let mut parts = data.split(|&b| b == 0x1e);
     for f in HOST_FILES {
-        let p = root.join(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, parts.next().unwrap_or_default()).unwrap();
+        fs.file(root.join(f), parts.next().unwrap_or_default());
     }
-    let r = vnuma::front::host::discover(&root, &Default::default());
-    let _ = std::fs::remove_dir_all(&root);
+    let r = vnuma::front::host::discover_in(&fs, root, &Default::default());
     let t = r.expect("the node directory exists");
     assert_eq!(t.nodes.len(), 2);
     for g in &t.gpus {

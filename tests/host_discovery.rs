@@ -740,3 +740,49 @@ fn srat_naming_a_missing_node_is_not_trusted() {
     assert_eq!(t.gpus[0].source, NodeSource::NumaStatus);
     assert_eq!(t.gpus[0].nodes, range(1, 8));
 }
+
+/// Every fixture tree loaded into an in-memory `MemFs` (files and links as they
+/// are on disk) gives exactly what discovery over the real files gives: the fuzz
+/// target and tests may use the in-memory reader in its place.
+#[test]
+fn in_memory_tree_reads_like_the_real_one() {
+    use vnuma::front::host::discover_in;
+    use vnuma::front::host::fs::MemFs;
+    // Loaded under another root that does not exist on disk, so that a read
+    // that went to the disk instead of the tree would show.
+    fn load(fs: &mut MemFs, dir: &std::path::Path, from: &std::path::Path, to: &std::path::Path) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let q = to.join(p.strip_prefix(from).unwrap());
+            let t = std::fs::symlink_metadata(&p).unwrap().file_type();
+            if t.is_symlink() {
+                fs.link(q, std::fs::read_link(&p).unwrap());
+            } else if t.is_dir() {
+                load(fs, &p, from, to);
+            } else {
+                fs.file(q, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let hosts = common::root().join("tests/fixtures/hosts");
+    let mut n = 0;
+    for e in std::fs::read_dir(&hosts).unwrap() {
+        let root = e.unwrap().path();
+        if !root.join("sys").is_dir() {
+            continue;
+        }
+        let mem_root = Path::new("/vnuma-no-such-dir/mem").join(root.file_name().unwrap());
+        let mut fs = MemFs::default();
+        load(&mut fs, &root, &root, &mem_root);
+        let real = discover(&root, &HostOptions::default()).unwrap();
+        let mut mem = discover_in(&fs, &mem_root, &HostOptions::default()).unwrap();
+        let (a, b) = (mem_root.display().to_string(), root.display().to_string());
+        for w in &mut mem.warnings {
+            w.path = w.path.replacen(&a, &b, 1);
+        }
+        assert_eq!(real, mem, "{}", root.display());
+        n += 1;
+    }
+    assert!(n >= 8, "{n} fixture trees");
+}

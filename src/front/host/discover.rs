@@ -33,6 +33,7 @@ const NVIDIA_GPUS_DIR: &str = "proc/driver/nvidia/gpus";
 
 /// Reads files under the root and collects warnings.
 struct Reader<'a> {
+    fs: &'a dyn super::fs::HostFs,
     root: &'a Path,
     warnings: Vec<HostWarning>,
 }
@@ -63,7 +64,7 @@ impl Reader<'_> {
 
     /// A sysfs text file; `None` (and a warning) when it cannot be read.
     fn text(&mut self, path: &Path) -> Option<String> {
-        match crate::input::read_text(path, InputKind::Sysfs) {
+        match self.fs.read_text(path, InputKind::Sysfs) {
             Ok(t) => Some(t),
             Err(e) => {
                 self.warn_input(path, &e);
@@ -74,7 +75,7 @@ impl Reader<'_> {
 
     /// A sysfs text file that may be absent without a warning.
     fn optional_text(&mut self, path: &Path) -> Option<String> {
-        match crate::input::read_text(path, InputKind::Sysfs) {
+        match self.fs.read_text(path, InputKind::Sysfs) {
             Ok(t) => Some(t),
             Err(e) if e.is_not_found() => None,
             Err(e) => {
@@ -99,7 +100,7 @@ impl Reader<'_> {
     /// The names in a directory (at most [`MAX_DIR_ENTRIES`]), sorted.
     fn dir_names(&mut self, path: &Path) -> Result<Vec<String>, std::io::Error> {
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(path)? {
+        for entry in self.fs.read_dir(path, MAX_DIR_ENTRIES)? {
             if names.len() >= MAX_DIR_ENTRIES {
                 self.warn(
                     path,
@@ -108,7 +109,7 @@ impl Reader<'_> {
                 break;
             }
             match entry {
-                Ok(e) => match e.file_name().into_string() {
+                Ok(e) => match e.into_string() {
                     Ok(n) => names.push(n),
                     Err(n) => self.warn(&path.join(&n), "name is not UTF-8; ignored".to_string()),
                 },
@@ -121,7 +122,7 @@ impl Reader<'_> {
 
     /// The file name of the target of link `path` (`driver`, `iommu_group`), if it is one.
     fn link_name(&mut self, path: &Path) -> Option<String> {
-        match std::fs::read_link(path) {
+        match self.fs.read_link(path) {
             Ok(t) => match t.file_name().and_then(|n| n.to_str()) {
                 Some(n) => Some(n.to_string()),
                 None => {
@@ -151,7 +152,18 @@ fn strip_path(message: &str, path: &Path) -> String {
 /// or that directory cannot be listed, or when `opts` names a device or node the
 /// host does not have; every other problem is a [`HostWarning`].
 pub fn discover(root: &Path, opts: &HostOptions) -> Result<HostTopology, HostError> {
+    discover_in(&super::fs::RealFs, root, opts)
+}
+
+/// [`discover`] over any [`super::fs::HostFs`] (an in-memory tree in tests and
+/// fuzzing): the same reads, warnings and result.
+pub fn discover_in(
+    fs: &dyn super::fs::HostFs,
+    root: &Path,
+    opts: &HostOptions,
+) -> Result<HostTopology, HostError> {
     let mut r = Reader {
+        fs,
         root,
         warnings: Vec::new(),
     };
@@ -191,7 +203,7 @@ pub fn discover(root: &Path, opts: &HostOptions) -> Result<HostTopology, HostErr
 /// The nodes under `sys/devices/system/node`.
 fn read_nodes(r: &mut Reader) -> Result<Vec<HostNode>, HostError> {
     let nd = r.path(NODE_DIR);
-    if !nd.is_dir() {
+    if !r.fs.is_dir(&nd) {
         return Err(HostError::NotLinux {
             path: nd,
             root: r.root.to_path_buf(),
@@ -222,7 +234,7 @@ fn read_nodes(r: &mut Reader) -> Result<Vec<HostNode>, HostError> {
     }
     let set = |r: &mut Reader, name: &str, instead: &str| -> Option<BTreeSet<u32>> {
         let p = nd.join(name);
-        if std::fs::symlink_metadata(&p).is_err() {
+        if !r.fs.exists(&p) {
             r.warn(&p, format!("missing; {instead}"));
             return None;
         }
@@ -264,7 +276,7 @@ fn read_nodes(r: &mut Reader) -> Result<Vec<HostNode>, HostError> {
 /// A node's CPUs: `cpulist`, else `cpumap` (older trees), else none.
 fn read_cpus(r: &mut Reader, dir: &Path) -> Vec<u32> {
     let list = dir.join("cpulist");
-    match crate::input::read_text(&list, InputKind::Sysfs) {
+    match r.fs.read_text(&list, InputKind::Sysfs) {
         Ok(t) => match crate::verify::parse_id_list(&list, &t, "CPU", MAX_LINUX_CPUS) {
             Ok(mut v) => {
                 v.sort_unstable();
@@ -277,7 +289,7 @@ fn read_cpus(r: &mut Reader, dir: &Path) -> Vec<u32> {
         },
         Err(e) if e.is_not_found() => {
             let map = dir.join("cpumap");
-            match crate::input::read_text(&map, InputKind::Sysfs) {
+            match r.fs.read_text(&map, InputKind::Sysfs) {
                 Ok(t) => match parse_cpumap(&t) {
                     Some(v) => v,
                     None => {
@@ -565,7 +577,7 @@ fn choose_gpus(
 /// The host SRAT, if present and readable.
 fn read_srat(r: &mut Reader) -> Option<Srat> {
     let p = r.path(SRAT_PATH);
-    match crate::input::read_bounded(&p, InputKind::Table) {
+    match r.fs.read_bytes(&p, InputKind::Table) {
         Ok(b) => match Srat::decode(&b) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -685,7 +697,7 @@ pub fn parse_numa_status(text: &str) -> Result<Option<u32>, String> {
 /// The node `numa_status` names for the GPU, if it has the file.
 fn numa_status_node(r: &mut Reader, topo: &HostTopology, bdf: PciHandle) -> Option<u32> {
     let dir = r.path(NVIDIA_GPUS_DIR).join(bdf.to_string());
-    if !dir.is_dir() {
+    if !r.fs.is_dir(&dir) {
         return None;
     }
     let p = dir.join("numa_status");

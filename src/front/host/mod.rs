@@ -141,10 +141,12 @@ impl HostTopology {
 }
 
 mod discover;
+pub mod fs;
 mod text;
 
 pub use discover::{
-    GPU_NODES_MAX, MAX_PCI_DEVICES, discover, parse_cpumap, parse_hex_id, parse_numa_status,
+    GPU_NODES_MAX, MAX_PCI_DEVICES, discover, discover_in, parse_cpumap, parse_hex_id,
+    parse_numa_status,
 };
 
 /// A device the user names (`--gpu BDF[=NODES]`).
