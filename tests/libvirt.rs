@@ -10,26 +10,14 @@
     clippy::indexing_slicing
 )]
 mod common;
+mod trixie;
+
+use trixie::{daemon_running, gi_pxms, runnable};
 
 use vnuma::front::qemu::parse::parse_versioned;
 use vnuma::front::qemu::report::qemu_report_versioned;
 use vnuma::front::qemu::version::QemuVersion;
 use vnuma::live::args::read_libvirt_log;
-
-/// The PXMs of the SRAT's Generic Initiator entries, in table order.
-fn gi_pxms(srat: &[u8]) -> Vec<u32> {
-    let mut off = 48;
-    let mut out = Vec::new();
-    while off + 2 <= srat.len() && srat[off + 1] != 0 {
-        if srat[off] == 5 {
-            out.push(u32::from_le_bytes(
-                srat[off + 4..off + 8].try_into().unwrap(),
-            ));
-        }
-        off += usize::from(srat[off + 1]);
-    }
-    out
-}
 
 /// The measured orders of `gi-order.txt` for one QEMU section: K → PXMs.
 fn measured(section: &str) -> Vec<(u32, Vec<u32>)> {
@@ -354,65 +342,6 @@ fn random_domain(rng: &mut Rng, name: &str, arm: bool) -> String {
     x
 }
 
-/// The libvirt line made runnable here, every object id kept (ids decide the GI
-/// order): vfio-pci → pci-testdev with the same id, bus and addr; the secret gets
-/// inline data instead of its file; the monitor's socket chardev → a null one
-/// (tests/peers/libvirt-gi-order.py does the same); the EDK2 variable store libvirt
-/// would create from its template becomes `vars` (a path inside the root).
-fn runnable(args: &[String], vars: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut it = args.iter();
-    while let Some(w) = it.next() {
-        match w.as_str() {
-            "-blockdev" => {
-                let v = it.next().unwrap();
-                let v = match v.split_once("\"filename\":\"/var/lib/libvirt/qemu/nvram/") {
-                    Some((head, tail)) => {
-                        let (_, rest) = tail.split_once('"').unwrap();
-                        format!("{head}\"filename\":\"{vars}\"{rest}")
-                    }
-                    None => v.clone(),
-                };
-                out.extend([w.clone(), v]);
-            }
-            "-object" | "-device" => {
-                let v = it.next().unwrap();
-                let v = if v.starts_with('{') && v.contains("\"vfio-pci\"") {
-                    let field = |k: &str| {
-                        let (_, t) = v.split_once(&format!("\"{k}\":\"")).unwrap();
-                        t.split_once('"').unwrap().0.to_string()
-                    };
-                    format!(
-                        r#"{{"driver":"pci-testdev","id":"{}","bus":"{}","addr":"{}"}}"#,
-                        field("id"),
-                        field("bus"),
-                        field("addr")
-                    )
-                } else if v.contains("\"qom-type\":\"secret\"") {
-                    let (head, _) = v.split_once(",\"file\":").unwrap();
-                    format!("{head},\"data\":\"vnuma\"}}")
-                } else {
-                    v.clone()
-                };
-                out.extend([w.clone(), v]);
-            }
-            "-chardev" => {
-                let v = it.next().unwrap();
-                let v = match v.strip_prefix("socket,") {
-                    Some(rest) => {
-                        let id = rest.split(',').find(|p| p.starts_with("id=")).unwrap();
-                        format!("null,{id}")
-                    }
-                    None => v.clone(),
-                };
-                out.extend([w.clone(), v]);
-            }
-            _ => out.push(w.clone()),
-        }
-    }
-    out
-}
-
 /// Stops libvirtd when dropped, if this test started it.
 struct Daemon(bool);
 
@@ -422,13 +351,6 @@ impl Drop for Daemon {
             let _ = std::process::Command::new(format!("{TRIXIE}/bin/libvirt-stop")).status();
         }
     }
-}
-
-fn daemon_running() -> bool {
-    std::fs::read_to_string(format!("{TRIXIE}/root/run/libvirtd.pid"))
-        .ok()
-        .and_then(|p| p.trim().parse::<u32>().ok())
-        .is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `vnuma plan`: guests planned for hosts built from the published facts
-//! (/work/shared/ecosystem-facts.md "Real hosts": GH200 = 9 nodes, GB200 tray =
+//! (facts F1–F5 quoted in tests/fixtures/hosts/README.md: GH200 = 9 nodes, GB200 tray =
 //! 34 nodes and 4 GPUs, their distances), checked against those facts, against
 //! `vnuma build` of the emitted topology, and against the live QEMU 10.0.2 and
 //! 11.1.3 running the emitted native options with a stand-in device.

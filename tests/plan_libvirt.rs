@@ -227,7 +227,7 @@ fn emitted_domains_through_libvirt_and_live_qemu_11_1() {
 
 /// The nodeset form's GI order follows libvirt's counter: the same domain's line
 /// with the ids libvirt gives on later starts (gi38…, gi100…; the counter values
-/// of ../shared/ecosystem-facts.md) gives another SRAT order on the live QEMU.
+/// of the facts quoted in tests/fixtures/hosts/README.md) gives another SRAT order on the live QEMU.
 #[test]
 fn nodeset_form_order_moves_with_libvirts_counter() {
     if !have_trixie_peers() {

@@ -1,5 +1,5 @@
 //! Hand-built guest plans (the planner's output shape) for the emitter tests,
-//! from the published host facts (../shared/ecosystem-facts.md, "Real hosts"):
+//! from the published host facts (quoted as facts F1–F5 in tests/fixtures/hosts/README.md):
 //! - GH200 (1 superchip): host node 0 = Grace CPUs + LPDDR5X, nodes 1–8 = the
 //!   GPU's nodes; CPU↔GPU 80, GPU↔GPU 11 (newer firmware) or 255 (older).
 //! - GB200 tray (2 Grace + 4 GPUs): CPU nodes 0, 1; GPU g on nodes 2+8g … 9+8g;
