@@ -630,6 +630,19 @@ fn arm_virt_edk2_2022_11_one_node_fallback_is_predicted() {
     assert_eq!(nodes[0]["cpus"], serde_json::json!([0, 1, 2, 3]));
     assert_eq!(text("node0/distance"), "10", "{log}");
     assert_eq!(j["distances"], serde_json::json!([[10]]));
+    // Linux keeps the SRAT's generic-initiator node ids listed after the
+    // fallback (the booted guest showed `has_generic_initiator` 2-3).
+    let kept: Vec<u32> = j["fallback_has_generic_initiator"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fallback_has_generic_initiator in {j}"))
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    assert_eq!(
+        text("has_generic_initiator"),
+        vnuma::linux::format_list(&kept),
+        "{log}"
+    );
     assert!(
         j["warnings"]
             .as_array()

@@ -70,6 +70,14 @@ pub struct GuestView {
     pub distances: Vec<Vec<u8>>,
     /// Whether `distances` came from a SLIT.
     pub slit: bool,
+    /// `has_generic_initiator` after Linux fell back to one node: Linux keeps
+    /// the node ids it gave the SRAT's Generic Initiator domains in that list,
+    /// although only node 0 is online (measured: arm `virt`, EDK2 2022.11,
+    /// Linux 6.12 shows `online` 0 and `has_generic_initiator` 2-3). Empty
+    /// without a fallback (and then not serialized): the list is then the
+    /// nodes with `generic_initiators`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_has_generic_initiator: Vec<u32>,
     /// Things the guest will see that were probably not meant; each front end
     /// words them in its own terms (not serialized: the front end adds its text).
     #[serde(skip)]
@@ -258,6 +266,7 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
         generic_ports,
         distances,
         slit: tables.slit.is_some(),
+        fallback_has_generic_initiator: Vec::new(),
         warnings,
     }
 }
@@ -292,6 +301,7 @@ fn view_without_srat(t: &Topology, names: Vec<String>) -> GuestView {
         generic_ports: Vec::new(),
         distances: vec![vec![10]],
         slit: false,
+        fallback_has_generic_initiator: Vec::new(),
         warnings,
     }
 }
@@ -430,8 +440,17 @@ impl GuestView {
     /// The view after Linux's fallback to one node (arm `virt` with an EDK2 that
     /// reports its flash as RAM): node 0 with every CPU and the boot RAM, no
     /// generic initiators or ports, no distances from the SLIT; the other
-    /// warnings no longer apply and are replaced by `warning`.
+    /// warnings no longer apply and are replaced by `warning`. The Linux ids the
+    /// SRAT gave generic-initiator nodes stay listed in `has_generic_initiator`
+    /// (Linux sets that state while it parses the SRAT and does not clear it when
+    /// it falls back): they go to `fallback_has_generic_initiator`.
     pub fn fall_back_to_one_node(&mut self, t: &Topology, warning: GuestWarning) {
+        self.fallback_has_generic_initiator = self
+            .nodes
+            .iter()
+            .filter(|n| !n.generic_initiators.is_empty())
+            .map(|n| n.node)
+            .collect();
         self.nodes = vec![GuestNode {
             node: 0,
             proximity_domain: 0,
@@ -496,6 +515,13 @@ impl GuestView {
                     );
                 }
             }
+        }
+        if !self.fallback_has_generic_initiator.is_empty() {
+            let _ = writeln!(
+                s,
+                "has_generic_initiator: {} (kept from the SRAT after the fallback to one node; only node 0 is online)",
+                crate::linux::format_list(&self.fallback_has_generic_initiator)
+            );
         }
         for g in &self.generic_ports {
             let _ = writeln!(
