@@ -390,96 +390,17 @@ pub fn parse_keyval(s: &str, implied: Option<&str>) -> Result<Opts, KeyvalError>
     Ok(opts)
 }
 
-/// QEMU `parse_uint` with base 0: decimal, `0x` hex, leading-`0` octal; no sign.
+/// QEMU `parse_uint` with base 0: decimal, `0x` hex, leading-`0` octal; no sign
+/// (the shared parser, [`crate::syntax::parse_uint`]).
 pub fn parse_u64(s: &str) -> Option<u64> {
-    if s.is_empty() || s.starts_with(['-', '+', ' ']) {
-        return None;
-    }
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        if h.is_empty() {
-            return None;
-        }
-        return u64::from_str_radix(h, 16).ok();
-    }
-    if s.len() > 1
-        && let Some(o) = s.strip_prefix('0')
-    {
-        return u64::from_str_radix(o, 8).ok();
-    }
-    s.parse().ok()
+    crate::syntax::parse_uint(s)
 }
 
-fn suffix_mul(c: u8) -> Option<u64> {
-    Some(match c.to_ascii_uppercase() {
-        b'B' => 1,
-        b'K' => 1 << 10,
-        b'M' => 1 << 20,
-        b'G' => 1 << 30,
-        b'T' => 1 << 40,
-        b'P' => 1 << 50,
-        b'E' => 1 << 60,
-        _ => return None,
-    })
-}
-
-/// QEMU `qemu_strtosz` family: digits, optional fraction (only with an explicit
-/// suffix), optional suffix `B K M G T P E` (any case), or hex `0x…` without
-/// fraction/suffix. `default_mul` applies when no suffix is given (1 for bytes,
-/// 1 MiB for `-m`).
+/// QEMU `qemu_strtosz` family ([`crate::syntax::parse_size_with`]); `None` where
+/// QEMU refuses the value. `default_mul` applies when no suffix is given (1 for
+/// bytes, 1 MiB for `-m`).
 pub fn parse_size_with(s: &str, default_mul: u64) -> Option<u64> {
-    let b = s.as_bytes();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        return u64::from_str_radix(h, 16).ok()?.checked_mul(default_mul);
-    }
-    let int_end = b
-        .iter()
-        .position(|c| !c.is_ascii_digit())
-        .unwrap_or(b.len());
-    if int_end == 0 {
-        return None;
-    }
-    let whole: u64 = s.get(..int_end)?.parse().ok()?;
-    let mut pos = int_end;
-    let mut frac: Option<&str> = None;
-    if b.get(pos) == Some(&b'.') {
-        let fstart = pos + 1;
-        let fend = b
-            .get(fstart..)?
-            .iter()
-            .position(|c| !c.is_ascii_digit())
-            .map_or(b.len(), |p| fstart + p);
-        frac = Some(s.get(fstart..fend)?);
-        pos = fend;
-    }
-    let (mul, explicit) = match b.get(pos) {
-        Some(&c) => (suffix_mul(c)?, true),
-        None => (default_mul, false),
-    };
-    if explicit {
-        pos += 1;
-    }
-    if pos != b.len() {
-        return None;
-    }
-    if frac.is_some() && !explicit {
-        return None;
-    }
-    let mut v = whole.checked_mul(mul)?;
-    if let Some(f) = frac {
-        let fv: f64 = format!("0.{f}").parse().ok()?;
-        // QEMU: fraction * mul, truncated to an integer.
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
-        let add = (fv * mul as f64) as u64;
-        v = v.checked_add(add)?;
-    }
-    Some(v)
+    crate::syntax::parse_size_with(s, default_mul).ok()
 }
 
 /// A size in bytes (`qemu_strtosz`).
@@ -489,11 +410,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 
 /// QEMU's boolean parser (`qapi_bool_parse`): on/yes/true/y, off/no/false/n.
 pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "on" | "yes" | "true" | "y" => Some(true),
-        "off" | "no" | "false" | "n" => Some(false),
-        _ => None,
-    }
+    crate::syntax::parse_bool(s)
 }
 
 #[cfg(test)]
