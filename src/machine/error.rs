@@ -14,6 +14,40 @@ pub enum LayoutError {
         /// Number of nodes in the topology.
         nodes: usize,
     },
+    /// `memory.max_ram_below_4g` above 4 GiB.
+    #[error("memory.max_ram_below_4g: {value:#x} is above 4 GiB")]
+    MaxRamBelow4gAbove4G {
+        /// The value given, in bytes.
+        value: u64,
+    },
+    /// `memory.max_ram` below the initial RAM size.
+    #[error(
+        "memory.max_ram: the maximum memory ({maxmem:#x}) is below the initial memory ({ram:#x})"
+    )]
+    MaxRamBelowRam {
+        /// The maximum memory, in bytes.
+        maxmem: u64,
+        /// The initial RAM size, in bytes.
+        ram: u64,
+    },
+    /// Memory slots without room for them (x86: the maximum memory equals the RAM).
+    #[error(
+        "memory.slots: {slots} memory slot(s) but the maximum memory ({ram:#x}) is the initial memory: no room for them"
+    )]
+    SlotsWithoutRoom {
+        /// The number of slots.
+        slots: u64,
+        /// The initial RAM size (= the maximum memory), in bytes.
+        ram: u64,
+    },
+    /// More memory slots than the machine has.
+    #[error("memory.slots: {slots} memory slots, the machine has at most {max}")]
+    TooManySlots {
+        /// The number of slots asked for.
+        slots: u64,
+        /// The machine's limit.
+        max: u64,
+    },
     /// Any other invalid value; `message` says what is wrong.
     #[error("{field}: {message}")]
     Invalid {
@@ -38,7 +72,26 @@ impl LayoutError {
     pub fn message(&self) -> String {
         match self {
             LayoutError::Invalid { message, .. } => message.clone(),
-            other => other.to_string(),
+            LayoutError::NoSuchNode { .. } => self.to_string(),
+            other => {
+                let s = other.to_string();
+                let field = other.field();
+                s.strip_prefix(field)
+                    .and_then(|r| r.strip_prefix(": "))
+                    .map_or(s.clone(), str::to_string)
+            }
+        }
+    }
+
+    /// The topology field the error is about (`memory.slots`, `cpus[3].node`, …).
+    pub fn field(&self) -> &str {
+        match self {
+            LayoutError::NoSuchNode { field, .. } | LayoutError::Invalid { field, .. } => field,
+            LayoutError::MaxRamBelow4gAbove4G { .. } => "memory.max_ram_below_4g",
+            LayoutError::MaxRamBelowRam { .. } => "memory.max_ram",
+            LayoutError::SlotsWithoutRoom { .. } | LayoutError::TooManySlots { .. } => {
+                "memory.slots"
+            }
         }
     }
 }

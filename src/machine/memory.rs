@@ -226,12 +226,7 @@ impl X86RamSplit {
         if let Some(m) = mem.max_ram_below_4g
             && check_max_ram_below_4g(m) == MaxRamBelow4g::Above4G
         {
-            return Err(LayoutError::invalid(
-                "memory.max_ram_below_4g",
-                format!(
-                    "Machine option 'max-ram-below-4g={m}' expects size less than or equal to 4G"
-                ),
-            ));
+            return Err(LayoutError::MaxRamBelow4gAbove4G { value: m });
         }
         let (below_4g, above_4g) = if ram >= lowmem {
             (lowmem, ram - lowmem)
@@ -357,12 +352,7 @@ pub fn device_memory(
     let ram = mem.ram_size;
     let maxmem = mem.max_ram.unwrap_or(ram);
     if maxmem < ram {
-        return Err(LayoutError::invalid(
-            "memory.max_ram",
-            format!(
-                "invalid value of maxmem: maximum memory size ({maxmem:#x}) must be at least the initial memory size ({ram:#x})"
-            ),
-        ));
+        return Err(LayoutError::MaxRamBelowRam { maxmem, ram });
     }
     let slot_bytes = mem
         .slots
@@ -372,21 +362,19 @@ pub fn device_memory(
     match machine {
         MachineKind::Pc | MachineKind::Q35 => {
             if mem.slots > 0 && maxmem == ram {
-                return Err(LayoutError::invalid(
-                    "memory.slots",
-                    format!(
-                        "invalid value of maxmem: memory slots were specified but maximum memory size ({maxmem:#x}) is equal to the initial memory size ({ram:#x})"
-                    ),
-                ));
+                return Err(LayoutError::SlotsWithoutRoom {
+                    slots: mem.slots,
+                    ram,
+                });
             }
             if maxmem == ram {
                 return Ok(None);
             }
             if mem.slots > X86_MAX_RAM_SLOTS {
-                return Err(LayoutError::invalid(
-                    "memory.slots",
-                    format!("unsupported amount of memory slots: {}", mem.slots),
-                ));
+                return Err(LayoutError::TooManySlots {
+                    slots: mem.slots,
+                    max: X86_MAX_RAM_SLOTS,
+                });
             }
             let split = X86RamSplit::compute(machine, mem)?;
             let mut top = split.above_4g_end();

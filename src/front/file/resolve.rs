@@ -141,8 +141,7 @@ impl<'a> Resolver<'a> {
         Ok((oem, o.revision.is_some()))
     }
 
-    /// The memory map's own checks (maxmem, slots, max-ram-below-4g) with QEMU's
-    /// messages, and where x86 RAM above 4 GiB goes. The printed command line has
+    /// The memory map's own checks (maxmem, slots, max-ram-below-4g), and where x86 RAM above 4 GiB goes. The printed command line has
     /// no -cpu: x86 runs QEMU's default CPU, qemu64, an AMD-vendor model (QEMU may
     /// then move RAM above 4 GiB to 1 TiB).
     fn check_memory_layout(&self, memory: &mut MemoryConfig) -> Result<(), FileError> {
@@ -157,11 +156,7 @@ impl<'a> Resolver<'a> {
     /// A memory-map error placed on the `[machine]` key it is about.
     fn layout_error(&self, e: &LayoutError) -> FileError {
         let m = &self.raw.machine;
-        let field = match e {
-            LayoutError::Invalid { field, .. } => field.as_str(),
-            _ => "",
-        };
-        let (key, span) = match field {
+        let (key, span) = match e.field() {
             "memory.slots" => ("machine.slots", m.slots.as_ref().map(|s| s.span())),
             "memory.max_ram" => ("machine.maxmem", m.maxmem.as_ref().map(|s| s.span())),
             "memory.max_ram_below_4g" => (

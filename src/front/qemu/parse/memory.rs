@@ -128,9 +128,24 @@ pub(super) fn board_ram(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     Ok(())
 }
 
-/// A memory-map error, in the machine's own words.
+/// A memory-map error, in QEMU's words where QEMU has its own check for it
+/// (machine.c, hw/i386/pc.c, x86.c), else in the machine's words.
 fn layout_err(e: LayoutError) -> QemuError {
-    QemuError::program(e.message())
+    QemuError::program(match e {
+        LayoutError::MaxRamBelow4gAbove4G { value } => format!(
+            "Machine option 'max-ram-below-4g={value}' expects size less than or equal to 4G"
+        ),
+        LayoutError::MaxRamBelowRam { maxmem, ram } => format!(
+            "invalid value of maxmem: maximum memory size ({maxmem:#x}) must be at least the initial memory size ({ram:#x})"
+        ),
+        LayoutError::SlotsWithoutRoom { ram, .. } => format!(
+            "invalid value of maxmem: memory slots were specified but maximum memory size ({ram:#x}) is equal to the initial memory size ({ram:#x})"
+        ),
+        LayoutError::TooManySlots { slots, .. } => {
+            format!("unsupported amount of memory slots: {slots}")
+        }
+        e => e.message(),
+    })
 }
 
 /// The memory map at machine init (before any `-device`): the RAM split's
