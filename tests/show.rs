@@ -20,24 +20,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{root, vnuma, vnuma_bin};
+use common::{root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok};
 use serde_json::Value;
-
-fn ok(args: &[&str]) -> String {
-    let o = vnuma(args);
-    assert!(
-        o.status.success(),
-        "vnuma {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let mut a = args.to_vec();
-    a.push("--json");
-    serde_json::from_str(&ok(&a)).unwrap()
-}
 
 fn example(name: &str) -> String {
     root().join("examples").join(name).display().to_string()

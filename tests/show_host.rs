@@ -20,7 +20,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{root, vnuma, vnuma_bin};
+use common::{root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok};
 use serde_json::Value;
 
 fn host(name: &str) -> String {
@@ -29,22 +29,6 @@ fn host(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = vnuma(args);
-    assert!(
-        o.status.success(),
-        "vnuma {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let mut a = args.to_vec();
-    a.push("--json");
-    serde_json::from_str(&ok(&a)).unwrap()
 }
 
 fn u64s(v: &Value) -> Vec<u64> {

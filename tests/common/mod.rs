@@ -28,6 +28,24 @@ pub fn vnuma(args: &[&str]) -> Output {
         .expect("run vnuma")
 }
 
+/// Runs `vnuma ARGS`, asserts success, returns stdout.
+pub fn vnuma_stdout(args: &[&str]) -> String {
+    let o = vnuma(args);
+    assert!(
+        o.status.success(),
+        "vnuma {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Runs `vnuma ARGS --json`, asserts success, returns the parsed output.
+pub fn vnuma_json(args: &[&str]) -> serde_json::Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    serde_json::from_str(&vnuma_stdout(&a)).unwrap()
+}
+
 /// Makes the bytes of an ACPI table sum to zero again after a change (byte 9 is
 /// the checksum).
 pub fn fix_checksum(b: &mut [u8]) {
