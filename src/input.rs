@@ -250,16 +250,22 @@ pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
 }
 
 /// `s` for a message: at most [`MAX_ECHO_CHARS`] characters, cut with "…" (and
-/// the total length) when longer.
+/// the total length) when longer; control characters are escaped (`\n`,
+/// `\u{0}`), so an echoed value never breaks a message's line or hides bytes.
 pub fn echo(s: &str) -> String {
-    match s.char_indices().nth(MAX_ECHO_CHARS) {
-        None => s.to_string(),
-        Some((cut, _)) => format!(
-            "{}… ({} bytes in all)",
-            s.get(..cut).unwrap_or_default(),
-            s.len()
-        ),
+    let mut out = String::with_capacity(s.len().min(4 * MAX_ECHO_CHARS));
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_ECHO_CHARS {
+            out.push_str(&format!("… ({} bytes in all)", s.len()));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// A message for display: at most [`MAX_MESSAGE_CHARS`] characters; a longer
@@ -279,6 +285,12 @@ pub fn cap_message(s: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echo_escapes_control_characters() {
+        assert_eq!(echo("0-31\n\0"), "0-31\\n\\u{0}");
+        assert_eq!(echo("a\tb é"), "a\\tb é");
+    }
 
     #[test]
     fn echo_cuts_long_values() {

@@ -443,6 +443,78 @@ fn hwloc_generic_initiator_node() {
 }
 
 #[test]
+fn hwloc_arm64_cpulist_ending_in_nul() {
+    // hwloc's 128arm-2pa2n8cluster4co: each node's cpulist is "0-31\n\0" (a
+    // trailing NUL byte, as gathered from the arm64 host): 4 nodes of 32 CPUs.
+    let raw = std::fs::read(fixture(
+        "hwloc-128arm-2pa2n8cluster4co/sys/devices/system/node/node0/cpulist",
+    ))
+    .unwrap();
+    assert_eq!(raw, b"0-31\n\0");
+    let t = host("hwloc-128arm-2pa2n8cluster4co");
+    assert_eq!(t.nodes.len(), 4);
+    for (i, n) in t.nodes.iter().enumerate() {
+        let first = 32 * i as u32;
+        assert_eq!(n.cpus, range(first, first + 31), "node {i}");
+        assert!(n.has_cpu);
+    }
+    assert_eq!(t.distance(0, 3), Some(33));
+    assert!(!warned(&t, "cpulist"), "{:?}", t.warnings);
+}
+
+#[test]
+fn hwloc_cpu_in_every_node_counts_once() {
+    // hwloc's 8em64t-2s2ca2c-buggynuma: 8 nodes whose cpumap is each "ff" (CPUs
+    // 0-7 listed in every node): the tree has 8 CPUs, and a warning says so.
+    let t = host("hwloc-8em64t-2s2ca2c-buggynuma");
+    assert_eq!(t.nodes.len(), 8);
+    assert!(t.nodes.iter().all(|n| n.cpus == range(0, 7)));
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.message.contains("CPU 0 in nodes 0-7")),
+        "{:?}",
+        t.warnings
+    );
+    let root = fixture("hwloc-8em64t-2s2ca2c-buggynuma");
+    let o = common::vnuma(&["show", "--sysfs", root.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = common::vnuma(&["show", "--sysfs", root.to_str().unwrap()]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("8 nodes, 8 CPUs"), "{text}");
+}
+
+#[test]
+fn hwloc_kernels_without_numa_are_one_node() {
+    // hwloc's 2arm-2c and 2i386-2c-nohugepage: no sys/devices/system/node (a
+    // kernel without NUMA support); numactl shows one node 0 with every CPU.
+    // 2arm-2c lists its CPUs in cpu/online ("0-1"), 2i386 only as cpu0, cpu1.
+    for (name, mem_kib) in [
+        ("hwloc-2arm-2c", 280_840u64),
+        ("hwloc-2i386-2c-nohugepage", 2_075_428),
+    ] {
+        let t = host(name);
+        assert_eq!(t.nodes.len(), 1, "{name}");
+        let n = &t.nodes[0];
+        assert_eq!((n.node, n.cpus.clone()), (0, vec![0, 1]), "{name}");
+        assert_eq!(n.memory, mem_kib * 1024, "{name} MemTotal of proc/meminfo");
+        assert!(n.has_cpu && n.has_memory, "{name}");
+        assert_eq!(t.distance(0, 0), Some(10));
+        assert!(
+            warned(&t, "sys/devices/system/node"),
+            "{name}: {:?}",
+            t.warnings
+        );
+    }
+    // Neither a node nor a CPU directory: not a Linux tree.
+    let d = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        discover(d.path(), &HostOptions::default()),
+        Err(HostError::NotLinux { .. })
+    ));
+}
+
+#[test]
 fn hwloc_pci_locality_and_user_choice() {
     // hwloc's 40intel64-2g2n4c+pcilocality: 4 nodes, an InfiniBand HCA on node 2.
     let root = fixture("hwloc-40intel64-2g2n4c+pcilocality");

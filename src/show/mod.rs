@@ -474,9 +474,14 @@ impl View {
         self.nodes.iter().find(|n| n.node == id)
     }
 
-    /// The number of CPUs of all nodes.
+    /// The number of distinct CPUs of all nodes (a host with a NUMA bug may
+    /// list one CPU in several nodes: it counts once).
     pub fn cpu_count(&self) -> usize {
-        self.nodes.iter().map(|n| n.cpus.len()).sum()
+        self.nodes
+            .iter()
+            .flat_map(|n| n.cpus.iter())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
     }
 
     /// The memory of all nodes, in bytes.

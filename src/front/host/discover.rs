@@ -27,6 +27,8 @@ pub const MAX_PCI_DEVICES: usize = 65536;
 const MAX_DIR_ENTRIES: usize = 1 << 20;
 
 const NODE_DIR: &str = "sys/devices/system/node";
+/// The CPU directory under the root.
+const CPU_DIR: &str = "sys/devices/system/cpu";
 const PCI_DIR: &str = "sys/bus/pci/devices";
 const SRAT_PATH: &str = "sys/firmware/acpi/tables/SRAT";
 const NVIDIA_GPUS_DIR: &str = "proc/driver/nvidia/gpus";
@@ -203,6 +205,9 @@ pub fn discover_in(
 /// The nodes under `sys/devices/system/node`.
 fn read_nodes(r: &mut Reader) -> Result<Vec<HostNode>, HostError> {
     let nd = r.path(NODE_DIR);
+    if !r.fs.is_dir(&nd) && r.fs.is_dir(&r.path(CPU_DIR)) {
+        return Ok(vec![one_node(r, &nd)]);
+    }
     if !r.fs.is_dir(&nd) {
         return Err(HostError::NotLinux {
             path: nd,
@@ -270,7 +275,67 @@ fn read_nodes(r: &mut Reader) -> Result<Vec<HostNode>, HostError> {
             distances,
         });
     }
+    warn_shared_cpus(r, &nd, &nodes);
     Ok(nodes)
+}
+
+/// A host whose kernel has no NUMA support (no `sys/devices/system/node`; hwloc's
+/// `2arm-2c`, `2i386-2c-nohugepage`, `20s390-2g6s4c`): as `numactl -H` shows it,
+/// one node 0 with every CPU (`cpu/online`, else the `cpuN` directories) and
+/// `MemTotal` of `proc/meminfo`.
+fn one_node(r: &mut Reader, nd: &Path) -> HostNode {
+    r.warn(
+        nd,
+        "missing (a kernel without NUMA support): one node 0 with every CPU and the memory of proc/meminfo",
+    );
+    let cpu_dir = r.path(CPU_DIR);
+    let online = cpu_dir.join("online");
+    let mut cpus = if r.fs.exists(&online) {
+        r.id_list(&online, "CPU", MAX_LINUX_CPUS)
+            .unwrap_or_default()
+    } else {
+        let names = r.dir_names(&cpu_dir).unwrap_or_default();
+        names
+            .iter()
+            .filter_map(|n| n.strip_prefix("cpu"))
+            .filter_map(|n| n.parse::<u32>().ok().filter(|c| n == c.to_string()))
+            .filter(|&c| c < MAX_LINUX_CPUS)
+            .collect()
+    };
+    cpus.sort_unstable();
+    cpus.dedup();
+    let memory = read_memory(r, &r.path("proc"));
+    HostNode {
+        node: 0,
+        has_cpu: !cpus.is_empty(),
+        has_memory: memory > 0,
+        has_generic_initiator: false,
+        cpus,
+        memory,
+        distances: vec![10],
+    }
+}
+
+/// A CPU belongs to one node; a tree that lists one in several nodes (hwloc's
+/// `8em64t-2s2ca2c-buggynuma`: every node's cpumap is `ff`) gets one warning.
+fn warn_shared_cpus(r: &mut Reader, nd: &Path, nodes: &[HostNode]) {
+    let mut owners: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for n in nodes {
+        for &c in &n.cpus {
+            owners.entry(c).or_default().push(n.node);
+        }
+    }
+    let shared: Vec<(u32, Vec<u32>)> = owners.into_iter().filter(|(_, n)| n.len() > 1).collect();
+    if let Some((cpu, in_nodes)) = shared.first() {
+        r.warn(
+            nd,
+            format!(
+                "{} CPU(s) are listed in more than one node (CPU {cpu} in nodes {}): a firmware or kernel NUMA bug; each node keeps the CPUs its files list",
+                shared.len(),
+                crate::linux::format_list(in_nodes)
+            ),
+        );
+    }
 }
 
 /// A node's CPUs: `cpulist`, else `cpumap` (older trees), else none.

@@ -29,8 +29,14 @@ pub trait HostFs {
     fn is_dir(&self, path: &Path) -> bool;
 
     /// A whole text file of `kind` ([`crate::input::read_text`]'s rules).
+    /// Trailing NUL bytes are dropped: some kernels' attributes end in one
+    /// (hwloc's corpus has `0-31\n\0` as a node's `cpulist` from an arm64
+    /// host), and readers of sysfs stop at the first NUL.
     fn read_text(&self, path: &Path, kind: InputKind) -> Result<String, InputError> {
-        let bytes = self.read_bytes(path, kind)?;
+        let mut bytes = self.read_bytes(path, kind)?;
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
         String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
             path: path.to_path_buf(),
             offset: e.utf8_error().valid_up_to(),
