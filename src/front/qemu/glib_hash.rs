@@ -331,6 +331,22 @@ mod tests {
     }
 
     #[test]
+    fn index_table_orders_like_the_string_table() {
+        // The two entry kinds share one bucket algorithm; repeated keys are
+        // ignored after their first occurrence by both.
+        let keys: Vec<String> = (0..20_000)
+            .map(|i| format!("k{}", (i * 7919) % 15_000))
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut m = GHashModel::new();
+        for (i, k) in refs.iter().enumerate() {
+            m.insert(k, i);
+        }
+        assert_eq!(iteration_order(&refs), m.iter_tags());
+        assert_eq!(iteration_order(&refs).len(), 15_000);
+    }
+
+    #[test]
     fn grace_hopper_example_order() {
         // Spec §4.6 [verified with QEMU 10.0.2]: gi0..gi7 (nodes 2..9), then the
         // late memory backends m0, m1 → GI nodes 7,6,5,4,3,9,2,8.

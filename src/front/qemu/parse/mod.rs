@@ -28,6 +28,10 @@
 //! `-smp`) and `objects` (`-object`) → `memory` (`-m`, backends, board RAM) →
 //! `numa` (`-numa node/cpu/dist`) → `hmat` (`hmat-lb`, `hmat-cache`) → `devices`
 //! (`-device`, PCI placement, GI/GP resolution) → `assemble` ([`Topology`]).
+//! The argv pass keeps `-object`, `-device` and `-numa` options as their argument
+//! text (the later phases parse them again when they need their properties) and
+//! the object and device ids in `ids::IdSet`, so that memory stays a small
+//! multiple of the command line's bytes (docs/PERFORMANCE.md).
 //!
 //! Machine types: `pc`, `q35`, `virt` and versioned names ≥ 6.2 (`pc-q35-10.0`,
 //! `pc-i440fx-9.2`, `virt-10.0`); they are all treated with QEMU 10.0's rules.
