@@ -42,33 +42,26 @@ pub fn str_hash(key: &str) -> u32 {
     })
 }
 
-/// A `GHashTable` with string keys, tracking only bucket positions.
-///
-/// Entries are identified by the caller's `usize` tag (e.g. an index into a key list).
+/// The bucket array of a `GHashTable`: per bucket a hash word and an entry `E`
+/// (a key and tag, or only a tag whose key the caller knows).
 #[derive(Debug, Clone)]
-pub struct GHashModel {
+struct Table<E> {
     /// Per bucket: 0 unused, 1 tombstone, ≥ 2 the stored hash.
     hashes: Vec<u32>,
-    /// Per bucket: the key and tag of a real entry.
-    slots: Vec<Option<(String, usize)>>,
+    /// Per bucket: the entry of a real one.
+    slots: Vec<Option<E>>,
     shift: u32,
     nnodes: usize,
     noccupied: usize,
 }
 
-impl Default for GHashModel {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl GHashModel {
+impl<E> Table<E> {
     /// An empty table (8 buckets), as `g_hash_table_new` creates it.
-    pub fn new() -> Self {
+    fn new() -> Self {
         let size = 1usize << MIN_SHIFT;
-        GHashModel {
+        Table {
             hashes: vec![UNUSED; size],
-            slots: vec![None; size],
+            slots: (0..size).map(|_| None).collect(),
             shift: MIN_SHIFT,
             nnodes: 0,
             noccupied: 0,
@@ -89,34 +82,30 @@ impl GHashModel {
         (hash.wrapping_mul(11) % m) as usize
     }
 
-    fn key_hash(key: &str) -> u32 {
-        let h = str_hash(key);
-        if h <= TOMBSTONE { 2 } else { h }
-    }
-
     /// Bucket `i`'s hash word (buckets past the end read as unused).
     fn hash_at(&self, i: usize) -> u32 {
         self.hashes.get(i).copied().unwrap_or(UNUSED)
     }
 
     /// Sets bucket `i`'s hash word and entry (no-op past the end).
-    fn set_bucket(&mut self, i: usize, hash: u32, entry: Option<(String, usize)>) {
+    fn set_bucket(&mut self, i: usize, hash: u32, entry: Option<E>) {
         if let (Some(h), Some(s)) = (self.hashes.get_mut(i), self.slots.get_mut(i)) {
             *h = hash;
             *s = entry;
         }
     }
 
-    /// `g_hash_table_lookup_node`: the bucket holding `key`, or the first tombstone
-    /// met on the probe path, or the first unused bucket.
-    fn lookup(&self, key: &str, hash: u32) -> usize {
+    /// `g_hash_table_lookup_node`: the bucket holding the entry `is_key` picks
+    /// (among those with `hash`), or the first tombstone met on the probe path,
+    /// or the first unused bucket.
+    fn lookup(&self, hash: u32, is_key: impl Fn(&E) -> bool) -> usize {
         let mut idx = self.home(hash);
         let mut step = 0usize;
         let mut first_tombstone = None;
         while self.hash_at(idx) != UNUSED {
             if self.hash_at(idx) == hash {
-                if let Some(Some((k, _))) = self.slots.get(idx)
-                    && k == key
+                if let Some(Some(e)) = self.slots.get(idx)
+                    && is_key(e)
                 {
                     return idx;
                 }
@@ -129,16 +118,14 @@ impl GHashModel {
         first_tombstone.unwrap_or(idx)
     }
 
-    /// Inserts `key` with `tag`. Returns false (and changes nothing) when the key
-    /// is already present (QEMU would reject a duplicate id anyway).
-    pub fn insert(&mut self, key: &str, tag: usize) -> bool {
-        let hash = Self::key_hash(key);
-        let idx = self.lookup(key, hash);
+    /// Inserts `entry` (hash `hash`) unless `is_key` finds it present.
+    fn insert(&mut self, hash: u32, entry: E, is_key: impl Fn(&E) -> bool) -> bool {
+        let idx = self.lookup(hash, is_key);
         let old = self.hash_at(idx);
         if old > TOMBSTONE {
             return false;
         }
-        self.set_bucket(idx, hash, Some((key.to_string(), tag)));
+        self.set_bucket(idx, hash, Some(entry));
         self.nnodes += 1;
         if old == UNUSED {
             self.noccupied += 1;
@@ -147,10 +134,9 @@ impl GHashModel {
         true
     }
 
-    /// Removes `key` (leaving a tombstone, then maybe resizing). Returns whether it was present.
-    pub fn remove(&mut self, key: &str) -> bool {
-        let hash = Self::key_hash(key);
-        let idx = self.lookup(key, hash);
+    /// Removes the entry `is_key` finds (leaving a tombstone, then maybe resizing).
+    fn remove(&mut self, hash: u32, is_key: impl Fn(&E) -> bool) -> bool {
+        let idx = self.lookup(hash, is_key);
         if self.hash_at(idx) <= TOMBSTONE {
             return false;
         }
@@ -179,7 +165,7 @@ impl GHashModel {
         let new_size = 1usize << self.shift;
         if new_size > old_size {
             self.hashes.resize(new_size, UNUSED);
-            self.slots.resize(new_size, None);
+            self.slots.resize_with(new_size, || None);
         }
         let mut placed = vec![false; new_size.max(old_size)];
         for i in 0..old_size {
@@ -209,7 +195,7 @@ impl GHashModel {
         placed: &mut [bool],
         mask: usize,
         mut node_hash: u32,
-        mut entry: Option<(String, usize)>,
+        mut entry: Option<E>,
     ) {
         loop {
             let mut h = self.home(node_hash);
@@ -225,8 +211,7 @@ impl GHashModel {
             let evicted = self
                 .slots
                 .get_mut(h)
-                .map(|s| std::mem::replace(s, entry))
-                .unwrap_or_default();
+                .and_then(|s| std::mem::replace(s, entry));
             if let Some(x) = self.hashes.get_mut(h) {
                 *x = node_hash;
             }
@@ -238,35 +223,75 @@ impl GHashModel {
         }
     }
 
+    /// The entries in iteration (bucket index) order.
+    fn iter(&self) -> impl Iterator<Item = &E> {
+        self.hashes
+            .iter()
+            .zip(&self.slots)
+            .filter(|(h, _)| **h > TOMBSTONE)
+            .filter_map(|(_, s)| s.as_ref())
+    }
+}
+
+/// The bucket hash of `key` (`g_str_hash` with 0 and 1 made 2).
+fn key_hash(key: &str) -> u32 {
+    let h = str_hash(key);
+    if h <= TOMBSTONE { 2 } else { h }
+}
+
+/// A `GHashTable` with string keys, tracking only bucket positions.
+///
+/// Entries are identified by the caller's `usize` tag (e.g. an index into a key list).
+#[derive(Debug, Clone)]
+pub struct GHashModel {
+    table: Table<(String, usize)>,
+}
+
+impl Default for GHashModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GHashModel {
+    /// An empty table (8 buckets), as `g_hash_table_new` creates it.
+    pub fn new() -> Self {
+        GHashModel {
+            table: Table::new(),
+        }
+    }
+
+    /// Inserts `key` with `tag`. Returns false (and changes nothing) when the key
+    /// is already present (QEMU would reject a duplicate id anyway).
+    pub fn insert(&mut self, key: &str, tag: usize) -> bool {
+        self.table
+            .insert(key_hash(key), (key.to_string(), tag), |(k, _)| k == key)
+    }
+
+    /// Removes `key` (leaving a tombstone, then maybe resizing). Returns whether it was present.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.table.remove(key_hash(key), |(k, _)| k == key)
+    }
+
     /// log2 of the number of buckets.
     pub fn shift(&self) -> u32 {
-        self.shift
+        self.table.shift
     }
 
     /// The bucket `key` is first probed at in a table of `2^shift` buckets.
     pub fn home_bucket(key: &str, shift: u32) -> usize {
         let m = PRIME_MOD.get(shift as usize).copied().unwrap_or(1);
-        (Self::key_hash(key).wrapping_mul(11) % m) as usize
+        (key_hash(key).wrapping_mul(11) % m) as usize
     }
 
     /// The tags of the entries in iteration (bucket index) order.
     pub fn iter_tags(&self) -> Vec<usize> {
-        self.hashes
-            .iter()
-            .zip(&self.slots)
-            .filter(|(h, _)| **h > TOMBSTONE)
-            .filter_map(|(_, s)| s.as_ref().map(|(_, t)| *t))
-            .collect()
+        self.table.iter().map(|(_, t)| *t).collect()
     }
 
     /// The keys in iteration order.
     pub fn iter_keys(&self) -> Vec<&str> {
-        self.hashes
-            .iter()
-            .zip(&self.slots)
-            .filter(|(h, _)| **h > TOMBSTONE)
-            .filter_map(|(_, s)| s.as_ref().map(|(k, _)| k.as_str()))
-            .collect()
+        self.table.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
 
@@ -274,11 +299,21 @@ impl GHashModel {
 /// the indices of `keys`, in the order `g_hash_table_iter_next` returns them.
 /// A repeated key is ignored after its first occurrence.
 pub fn iteration_order(keys: &[&str]) -> Vec<usize> {
-    let mut t = GHashModel::new();
-    for (i, k) in keys.iter().enumerate() {
-        t.insert(k, i);
+    iteration_order_by(keys.len(), |i| keys.get(i).copied().unwrap_or(""))
+}
+
+/// [`iteration_order`] for `n` keys given by `key(i)`, without a copy of any
+/// key: the table holds only the indices (a few bytes per key).
+pub fn iteration_order_by<'k>(n: usize, key: impl Fn(usize) -> &'k str) -> Vec<usize> {
+    let mut t: Table<u32> = Table::new();
+    for i in 0..n {
+        let Ok(tag) = u32::try_from(i) else {
+            break;
+        };
+        let k = key(i);
+        t.insert(key_hash(k), tag, |&j| key(j as usize) == k);
     }
-    t.iter_tags()
+    t.iter().map(|&j| j as usize).collect()
 }
 
 #[cfg(test)]
@@ -293,6 +328,22 @@ mod tests {
         // Signed chars: "é" is bytes c3 a9, which add -61 and -87:
         // (5381*33 - 61) * 33 - 87 = 5857809.
         assert_eq!(str_hash("é"), 5_857_809);
+    }
+
+    #[test]
+    fn index_table_orders_like_the_string_table() {
+        // The two entry kinds share one bucket algorithm; repeated keys are
+        // ignored after their first occurrence by both.
+        let keys: Vec<String> = (0..20_000)
+            .map(|i| format!("k{}", (i * 7919) % 15_000))
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut m = GHashModel::new();
+        for (i, k) in refs.iter().enumerate() {
+            m.insert(k, i);
+        }
+        assert_eq!(iteration_order(&refs), m.iter_tags());
+        assert_eq!(iteration_order(&refs).len(), 15_000);
     }
 
     #[test]

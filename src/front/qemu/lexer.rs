@@ -164,9 +164,17 @@ impl CmdOption<'_> {
     }
 }
 
-/// The canonical static name of an option name found in `table`.
-fn table_name(table: &[&'static str], name: &str) -> Option<&'static str> {
-    table.iter().copied().find(|n| *n == name)
+/// The static name of option `name` and whether it takes an argument (one
+/// hash lookup instead of a walk through both tables for every option).
+fn lookup_name(name: &str) -> Option<(&'static str, bool)> {
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<&'static str, bool>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        // NO_ARG first: a name in both tables is taken as one without argument.
+        let with = WITH_ARG.iter().map(|n| (*n, true));
+        with.chain(NO_ARG.iter().map(|n| (*n, false))).collect()
+    });
+    names.get_key_value(name).map(|(n, a)| (*n, *a))
 }
 
 /// The options of argv one by one, like QEMU's `lookup_opt`, without storing
@@ -202,14 +210,15 @@ impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
             }));
         };
         let name = rest.strip_prefix('-').unwrap_or(rest);
-        if let Some(name) = table_name(NO_ARG, name) {
+        let found = lookup_name(name);
+        if let Some((name, false)) = found {
             return Some(Ok(CmdOption {
                 name,
                 typed: a,
                 arg: None,
             }));
         }
-        if let Some(name) = table_name(WITH_ARG, name) {
+        if let Some((name, true)) = found {
             let Some(v) = self.args.next() else {
                 self.done = true;
                 return Some(Err(QemuError::program(format!(

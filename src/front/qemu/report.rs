@@ -292,8 +292,9 @@ fn libvirt_gi_number(id: &str) -> Option<u64> {
         .flatten()
 }
 
-/// `args` with every GI id `gi<N>` renumbered `gi<N+k>` (keyval and JSON forms).
-fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<String> {
+/// `args` with every GI id `gi<N>` renumbered `gi<N+k>` (keyval and JSON
+/// forms); the other arguments are borrowed (a long line is not copied).
+fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<std::borrow::Cow<'_, str>> {
     let mut out = Vec::with_capacity(args.len());
     let mut prev_object = false;
     for a in args {
@@ -301,7 +302,7 @@ fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<String> {
         let is_gi = prev_object && a.contains("acpi-generic-initiator");
         prev_object = a == "-object" || a == "--object";
         if !is_gi {
-            out.push(a.to_string());
+            out.push(std::borrow::Cow::Borrowed(a));
             continue;
         }
         let shifted = if a.starts_with('{') {
@@ -309,7 +310,7 @@ fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<String> {
         } else {
             shift_after(a, "id=gi", k)
         };
-        out.push(shifted);
+        out.push(std::borrow::Cow::Owned(shifted));
     }
     out
 }

@@ -3,7 +3,7 @@
 use super::super::error::QemuError;
 use super::devices::Devices;
 use super::hmat::numa_lb_values;
-use super::{Dimm, GiInfo, GpInfo, NO_INITIATOR, Parsed, State, hash_order};
+use super::{Dimm, GiInfo, GpInfo, NO_INITIATOR, Parsed, State, hash_order_by};
 use crate::acpi::DeviceHandle;
 use crate::acpi::srat::{AcpiHandle, PciHandle};
 use crate::acpi::text::FixedAscii;
@@ -122,11 +122,13 @@ fn gp_affinity(g: &GpInfo) -> Affinity {
 /// table keyed by the ids of ALL user devices (inserted in `-device` order),
 /// then the anonymous ones.
 fn nvdimm_ranges(devs: &Devices) -> Vec<MemRange> {
-    let keys: Vec<&str> = devs.device_ids.iter().map(String::as_str).collect();
-    let named = hash_order(&keys).into_iter().filter_map(|i| {
-        let id = keys.get(i)?;
-        (devs.dimms.iter()).find(|d| d.nvdimm && d.id.as_deref() == Some(*id))
-    });
+    let ids = &devs.device_ids;
+    let named = hash_order_by(ids.len(), |i| ids.get(i))
+        .into_iter()
+        .filter_map(|i| {
+            let id = ids.get(i);
+            (devs.dimms.iter()).find(|d| d.nvdimm && d.id.as_deref() == Some(id))
+        });
     let anonymous = devs.dimms.iter().filter(|d| d.nvdimm && d.id.is_none());
     named
         .chain(anonymous)

@@ -4,9 +4,10 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{self, CmdOption, Opts};
+use super::ids::IdSet;
 use super::memory::{default_ram_id, dimm_node_ok, memory_map, node_count};
-use super::objects::is_late_object;
-use super::{Dimm, GiInfo, GpInfo, State, hash_order, idx};
+use super::objects::{gi_nodes, gi_pci_dev, gp_node, is_late_object};
+use super::{Dimm, GiInfo, GpInfo, State, hash_order_by, idx};
 use crate::machine::memory::{DimmPlacer, DimmRequest, MIB};
 use crate::machine::pci::{self, BusNrError, DeviceKind, DeviceSpec, PciTree};
 use crate::topology::{MachineKind, MemoryConfig};
@@ -18,7 +19,7 @@ pub(super) struct Devices {
     /// DIMMs in creation order.
     pub(super) dimms: Vec<Dimm>,
     /// Ids of all user devices, in `-device` order.
-    pub(super) device_ids: Vec<String>,
+    pub(super) device_ids: IdSet,
     /// The memory configuration (with the AMD relocation decided).
     pub(super) memory: MemoryConfig,
 }
@@ -37,15 +38,19 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
     let mut devs = Devices {
         pci,
         dimms: Vec::new(),
-        device_ids: Vec::new(),
+        device_ids: IdSet::default(),
         memory,
     };
     let mut has_pxb_cxl = false;
     let devices = std::mem::take(&mut st.cmd.devices);
-    for (o, d) in &devices {
-        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, o, d)?;
-    }
+    // Each device's properties are parsed again here, one device at a time.
+    let r = devices.iter().try_for_each(|d| {
+        let opts = d.opts(st.profile);
+        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, &d.opt(), &opts)?;
+        Ok(())
+    });
     st.cmd.devices = devices;
+    r?;
     if has_pxb_cxl && !st.props.cxl {
         return Err(QemuError::program("CXL host bridges present, but cxl=off"));
     }
@@ -66,10 +71,11 @@ fn plug_device(
             // Only a JSON -device gets here (keyval ids are checked in the argv pass).
             return Err(o.error(format!("Invalid qdev ID '{i}'")));
         }
-        if devs.device_ids.iter().any(|x| x == i) {
-            return Err(o.error(format!("Duplicate ID '{i}' for device")));
+        match devs.device_ids.insert(i) {
+            Ok(_) => {}
+            Err(Some(_)) => return Err(o.error(format!("Duplicate ID '{i}' for device"))),
+            Err(None) => return Err(o.error("too many devices (vnuma: at most 2^31)")),
         }
-        devs.device_ids.push(i.to_string());
     }
     if let (false, Some(e)) = (driver.is_empty(), d.get(super::options::DEFERRED_ERROR)) {
         return Err(o.error(e));
@@ -120,7 +126,7 @@ fn plug_dimm(
     let Some(md) = d.get("memdev") else {
         return Err(o.error("'memdev' property must be set"));
     };
-    let size = st.backends.get(md).copied().ok_or_else(|| {
+    let size = st.cmd.objects.backend_size(md).ok_or_else(|| {
         o.error(format!(
             "Property '{driver}.memdev' can't find value '{md}'"
         ))
@@ -211,23 +217,27 @@ pub(super) fn acpi_affinities(
         return Ok((Vec::new(), Vec::new()));
     }
     let ordered = objects_order(st);
+    let objects = &st.cmd.objects;
     let mut gis = Vec::new();
-    for oid in &ordered {
-        let Some(gi) = st.objects.gis.iter().find(|g| g.id == *oid) else {
+    for &i in &ordered {
+        if objects.qom_type(i) != "acpi-generic-initiator" {
             continue;
-        };
-        for &node in &gi.nodes {
+        }
+        // The nodes were checked when the object was created.
+        let nodes = gi_nodes(objects, i, st.profile)?;
+        let pci_dev = gi_pci_dev(objects, i, st.profile);
+        for node in nodes {
             if idx(u64::from(node)) >= st.numa.num_nodes {
                 return Err(QemuError::bare(format!(
                     "acpi-generic-initiator: Specified node {node} is invalid."
                 )));
             }
-            let pd = resolve_pci_device(&devs.pci, &gi.pci_dev).ok_or_else(|| {
+            let pd = resolve_pci_device(&devs.pci, &pci_dev).ok_or_else(|| {
                 QemuError::bare("acpi-generic-initiator: Specified device must be a PCI device.")
             })?;
             gis.push(GiInfo {
-                object_id: oid.clone(),
-                pci_dev: gi.pci_dev.clone(),
+                object_id: objects.id(i).to_string(),
+                pci_dev: pci_dev.clone(),
                 node,
                 bus: bus_numbers.get(pd.bus).copied().unwrap_or(0),
                 devfn: pd.devfn,
@@ -235,55 +245,61 @@ pub(super) fn acpi_affinities(
         }
     }
     let mut gps = Vec::new();
-    for oid in &ordered {
-        let Some(gp) = st.objects.gps.iter().find(|g| g.id == *oid) else {
+    for &i in &ordered {
+        if objects.qom_type(i) != "acpi-generic-port" {
             continue;
-        };
-        if idx(u64::from(gp.node)) >= st.numa.num_nodes {
+        }
+        let (pci_bus, node) = gp_node(objects, i, st.profile)?;
+        if idx(u64::from(node)) >= st.numa.num_nodes {
             return Err(QemuError::bare(format!(
-                "acpi-generic-port: node {} is invalid.",
-                gp.node
+                "acpi-generic-port: node {node} is invalid."
             )));
         }
-        let uid = resolve_cxl_bus(&devs.pci, &gp.pci_bus).ok_or_else(|| {
+        let uid = resolve_cxl_bus(&devs.pci, &pci_bus).ok_or_else(|| {
             QemuError::bare("acpi-generic-port: device must be a CXL host bridge.")
         })?;
         gps.push(GpInfo {
-            object_id: oid.clone(),
-            pci_bus: gp.pci_bus.clone(),
-            node: gp.node,
+            object_id: objects.id(i).to_string(),
+            pci_bus,
+            node,
             uid,
         });
     }
     Ok((gis, gps))
 }
 
-/// The ids in `/objects` iteration order (spec §4.6): the hash table of the
-/// early objects, the late ones, and the default RAM backend when QEMU creates it.
-fn objects_order(st: &State<'_, '_>) -> Vec<String> {
+/// The `-object` numbers in `/objects` iteration order (spec §4.6): the hash
+/// table holds the early objects, the late ones, the monitors, and the default
+/// RAM backend when QEMU creates it (those last ones are no `-object`).
+fn objects_order(st: &State<'_, '_>) -> Vec<usize> {
     let objects = &st.cmd.objects;
-    let monitor = |o: &&super::objects::ObjectDef| st.profile.is_monitor_object(&o.qom_type);
-    let mut keys: Vec<&str> = (st.objects.early.iter())
-        .filter_map(|&i| objects.get(i))
-        .filter(|o| !monitor(o))
-        .map(|o| o.id.as_str())
+    let monitor = |t: &str| st.profile.is_monitor_object(t);
+    let mut keys: Vec<u32> = (objects.early())
+        .filter(|&i| !monitor(objects.qom_type(i)))
+        .chain(objects.select(is_late_object))
+        .chain(objects.select(monitor))
+        .filter_map(|i| u32::try_from(i).ok())
         .collect();
-    keys.extend(
-        objects
-            .iter()
-            .filter(|o| is_late_object(&o.qom_type))
-            .map(|o| o.id.as_str()),
-    );
-    keys.extend(objects.iter().filter(monitor).map(|o| o.id.as_str()));
+    let mut others: Vec<&str> = Vec::new();
     let monitors =
         (st.profile).monitor_object_ids(st.cmd.monitors, st.cmd.monitor_option, st.cmd.nodefaults);
-    keys.extend(monitors.iter().map(String::as_str));
+    others.extend(monitors.iter().map(String::as_str));
     if !st.numa.have_memdevs && st.props.memory_backend.is_none() {
-        keys.push(default_ram_id(st.machine.kind));
+        others.push(default_ram_id(st.machine.kind));
     }
-    hash_order(&keys)
-        .iter()
-        .filter_map(|i| keys.get(*i).map(|k| k.to_string()))
+    keys.shrink_to_fit();
+    let n = keys.len();
+    let key = |k: usize| match keys.get(k) {
+        Some(&i) => objects.id(i as usize),
+        None => k
+            .checked_sub(n)
+            .and_then(|j| others.get(j))
+            .copied()
+            .unwrap_or(""),
+    };
+    hash_order_by(n + others.len(), key)
+        .into_iter()
+        .filter_map(|k| keys.get(k).map(|&i| i as usize))
         .collect()
 }
 

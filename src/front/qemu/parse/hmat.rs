@@ -288,6 +288,7 @@ fn hmat_cache(
 pub(super) fn numa_lb_values(numa_opts: &[NumaOpt<'_>]) -> Vec<HmatLb> {
     let mut out = Vec::new();
     for n in numa_opts.iter().filter_map(NumaOpt::full) {
+        let n = &n;
         if n.get("type") != Some("hmat-lb") {
             continue;
         }

@@ -6,12 +6,11 @@
 use super::super::error::QemuError;
 use super::super::lexer::{self, Opts};
 use super::machine::{is_32bit_cpu_model, is_intel_cpu_model};
-use super::objects::{ObjectDef, is_late_object};
+use super::objects::{ObjectList, is_late_object};
 use super::{State, idx};
 use crate::machine::LayoutError;
 use crate::machine::memory::{self as memmap, DimmPlacer, MIB, RamSplitWarning};
 use crate::topology::{MachineKind, MemoryConfig};
-use std::collections::BTreeMap;
 
 /// `-m` resolved.
 pub(super) struct Ram {
@@ -70,27 +69,20 @@ pub(super) fn ram_options(mem_opts: &Opts) -> Result<Ram, QemuError> {
     })
 }
 
-/// The late objects: memory backends (id → size; `size=0` refused except files).
-pub(super) fn backends(objects: &[ObjectDef]) -> Result<BTreeMap<String, u64>, QemuError> {
-    let mut backends = BTreeMap::new();
-    for ob in objects.iter().filter(|o| is_late_object(&o.qom_type)) {
-        super::objects::check_created_id(ob)?;
-        if ob.qom_type.starts_with("memory-backend-") {
-            let size = ob
-                .props
-                .get("size")
-                .and_then(lexer::parse_size)
-                .unwrap_or(0);
-            if size == 0 && ob.qom_type != "memory-backend-file" {
-                return Err(QemuError::program(format!(
-                    "property 'size' of {} doesn't take value '0'",
-                    ob.qom_type
-                )));
-            }
-            backends.insert(ob.id.clone(), size);
+/// The late objects, created in command-line order: a JSON object's id check,
+/// and a memory backend's `size=0` (refused except for files). Their sizes are
+/// looked up later with [`super::objects::ObjectList::backend_size`].
+pub(super) fn create_late_objects(objects: &ObjectList) -> Result<(), QemuError> {
+    for i in objects.select(is_late_object) {
+        objects.check_created_id(i)?;
+        let t = objects.qom_type(i);
+        if t.starts_with("memory-backend-") && objects.size(i) == 0 && t != "memory-backend-file" {
+            return Err(QemuError::program(format!(
+                "property 'size' of {t} doesn't take value '0'"
+            )));
         }
     }
-    Ok(backends)
+    Ok(())
 }
 
 /// The id QEMU gives its default RAM backend.
@@ -106,10 +98,8 @@ pub(super) fn default_ram_id(kind: MachineKind) -> &'static str {
 pub(super) fn board_ram(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     let default_id = default_ram_id(st.machine.kind);
     if let Some(mb) = &st.props.memory_backend {
-        let size = st
-            .backends
-            .get(mb)
-            .copied()
+        let size = (st.cmd.objects)
+            .backend_size(mb)
             .ok_or_else(|| QemuError::program(format!("Device '{mb}' not found")))?;
         if size != st.ram.ram_size && st.cmd.mem_opts.get("size").is_some() {
             return Err(QemuError::program(
@@ -120,7 +110,7 @@ pub(super) fn board_ram(st: &mut State<'_, '_>) -> Result<(), QemuError> {
         if st.ram.maxmem.is_none() {
             st.ram.max_ram = size;
         }
-    } else if !st.numa.have_memdevs && st.cmd.objects.iter().any(|o| o.id == default_id) {
+    } else if !st.numa.have_memdevs && st.cmd.objects.find(default_id).is_some() {
         return Err(QemuError::program(format!(
             "object's id '{default_id}' is reserved for the default RAM backend, it can't be used for any other purposes\nChange the object's 'id' to something else or disable automatic creation of the default RAM backend by setting 'memory-backend={default_id}' with '-machine'."
         )));

@@ -28,6 +28,10 @@
 //! `-smp`) and `objects` (`-object`) → `memory` (`-m`, backends, board RAM) →
 //! `numa` (`-numa node/cpu/dist`) → `hmat` (`hmat-lb`, `hmat-cache`) → `devices`
 //! (`-device`, PCI placement, GI/GP resolution) → `assemble` ([`Topology`]).
+//! The argv pass keeps `-object`, `-device` and `-numa` options as their argument
+//! text (the later phases parse them again when they need their properties) and
+//! the object and device ids in `ids::IdSet`, so that memory stays a small
+//! multiple of the command line's bytes (docs/PERFORMANCE.md).
 //!
 //! Machine types: `pc`, `q35`, `virt` and versioned names ≥ 6.2 (`pc-q35-10.0`,
 //! `pc-i440fx-9.2`, `virt-10.0`); they are all treated with QEMU 10.0's rules.
@@ -35,6 +39,7 @@
 mod assemble;
 mod devices;
 mod hmat;
+mod ids;
 mod machine;
 mod memory;
 mod numa;
@@ -133,10 +138,11 @@ pub struct Parsed {
     pub qemu_version: QemuVersion,
 }
 
-/// Iteration order of a GLib hash table after inserting `keys` in order (QEMU's
-/// `/objects` and `/machine/peripheral` containers), spec §4.6.
-fn hash_order(keys: &[&str]) -> Vec<usize> {
-    super::glib_hash::iteration_order(keys)
+/// Iteration order of a GLib hash table after inserting the `n` keys `key(0)`,
+/// `key(1)`, … in order (QEMU's `/objects` and `/machine/peripheral`
+/// containers), spec §4.6: the key numbers in iteration order.
+fn hash_order_by<'k>(n: usize, key: impl Fn(usize) -> &'k str) -> Vec<usize> {
+    super::glib_hash::iteration_order_by(n, key)
 }
 
 /// `MAX_NODES` as an index bound.
@@ -236,11 +242,9 @@ struct State<'w, 'a> {
     machine: MachineSel,
     ram: memory::Ram,
     numa: NumaState,
-    objects: objects::Objects,
     props: machine::MachineProps,
     smp: SmpTopology,
     cpus: Vec<CpuSlot>,
-    backends: BTreeMap<String, u64>,
     warnings: &'w mut Vec<QemuError>,
 }
 
@@ -287,22 +291,20 @@ fn parse_inner(
     let machine = machine::create(&cmd, arch, profile)?;
     let ram = memory::ram_options(&cmd.mem_opts)?;
     let mut numa = NumaState::new();
-    let objects = objects::early_objects(&cmd.objects, &mut numa)?;
+    objects::early_objects(&cmd.objects, &mut numa, profile)?;
     let props = machine::properties(&mut cmd, &machine, warnings)?;
     let smp = machine::smp(&cmd.smp_opts, machine.kind)?;
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);
-    let backends = memory::backends(&cmd.objects)?;
+    memory::create_late_objects(&cmd.objects)?;
     let mut st = State {
         profile,
         cmd,
         machine,
         ram,
         numa,
-        objects,
         props,
         smp,
         cpus,
-        backends,
         warnings,
     };
     numa::apply_options(&mut st)?;

@@ -4,7 +4,6 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{CmdOption, Opts};
-use super::options::NumaOpt;
 use super::values::{HMAT_DISABLED, numa_int, numa_size, numa_uint, required, u16_list};
 use super::{MAX_NODES, NO_INITIATOR, NumaState, State, hmat, idx, set_at};
 use crate::machine::cpu::{self, CpuMapError, CpuSelector, CpuSlot};
@@ -13,16 +12,15 @@ use crate::topology::MachineKind;
 /// Applies every `-numa` option in command-line order.
 pub(super) fn apply_options(st: &mut State<'_, '_>) -> Result<(), QemuError> {
     let numa_opts = std::mem::take(&mut st.cmd.numa_opts);
-    let r = numa_opts.iter().try_for_each(|opt| match opt {
-        NumaOpt::Full(b) => apply_option(st, &b.0, &b.1),
-        NumaOpt::Dist { opt, src, dst, val } => set_distance(
-            &mut st.numa,
-            opt,
-            (*src).into(),
-            (*dst).into(),
-            (*val).into(),
-        ),
-    });
+    let r = numa_opts
+        .iter()
+        .try_for_each(|n| match (n.dist(), n.full()) {
+            (Some((src, dst, val)), _) => {
+                set_distance(&mut st.numa, &n.opt(), src.into(), dst.into(), val.into())
+            }
+            (None, Some(opts)) => apply_option(st, &n.opt(), &opts),
+            (None, None) => Ok(()),
+        });
     st.cmd.numa_opts = numa_opts;
     r
 }
@@ -118,10 +116,8 @@ fn node_memory(
         ));
     }
     if let Some(md) = memdev {
-        let size = st
-            .backends
-            .get(md)
-            .copied()
+        let size = (st.cmd.objects)
+            .backend_size(md)
             .ok_or_else(|| o.error(format!("memdev={md} is ambiguous")))?;
         set_at(&mut numa.mem, ni, size);
     }

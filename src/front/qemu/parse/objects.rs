@@ -5,21 +5,168 @@ use super::super::error::QemuError;
 use super::super::json::Json;
 use super::super::lexer::{self, CmdOption, Opts};
 use super::super::version::Profile;
+use super::ids::IdSet;
 use super::values::{required, u16_list};
 use super::{MAX_NODES, NumaState, idx, set_at};
 
-/// One `-object`.
+/// One `-object`, as compact as the later phases allow: its argument text
+/// (the properties are parsed again when a phase needs them), its type and id
+/// as numbers in [`ObjectList`]'s id sets, and a memory backend's size.
+#[derive(Clone, Copy)]
 pub(super) struct ObjectDef<'a> {
-    /// The option (for error locations).
-    pub(super) opt: CmdOption<'a>,
+    /// The option's argument.
+    arg: &'a str,
+    /// Typed as `--object` (for error locations).
+    long: bool,
+    /// Given in JSON syntax (its id is checked when the object is created).
+    json: bool,
+    /// The number of its `qom-type` in [`ObjectList::types`].
+    qom: u32,
+    /// `size=` as a size (0 when absent or not a size).
+    size: u64,
+}
+
+/// What the argv pass learns of one `-object`.
+pub(super) struct Validated {
     /// `qom-type=`.
     pub(super) qom_type: String,
     /// `id=`.
     pub(super) id: String,
-    /// All properties.
-    pub(super) props: Opts,
-    /// Given in JSON syntax (its id is checked when the object is created).
+    /// `size=` as a size (0 when absent or not a size).
+    pub(super) size: u64,
+    /// Given in JSON syntax.
     pub(super) json: bool,
+}
+
+/// The `-object` options in command-line order. Object `i` has id number `i`
+/// in [`ObjectList::ids`] (ids are unique, or the argv pass fails).
+#[derive(Default)]
+pub(super) struct ObjectList<'a> {
+    defs: Vec<ObjectDef<'a>>,
+    ids: IdSet,
+    types: IdSet,
+}
+
+/// `--object` or `-object` as typed.
+fn typed(long: bool) -> &'static str {
+    if long { "--object" } else { "-object" }
+}
+
+impl<'a> ObjectList<'a> {
+    /// An empty list with room for `n` objects.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        ObjectList {
+            defs: Vec::with_capacity(n),
+            ..ObjectList::default()
+        }
+    }
+
+    /// The number of objects.
+    pub(super) fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// Object `i`'s id.
+    pub(super) fn id(&self, i: usize) -> &str {
+        self.ids.get(i)
+    }
+
+    /// Object `i`'s `qom-type`.
+    pub(super) fn qom_type(&self, i: usize) -> &str {
+        self.defs
+            .get(i)
+            .map_or("", |d| self.types.get(d.qom as usize))
+    }
+
+    /// Object `i`'s option (for error locations).
+    pub(super) fn opt(&self, i: usize) -> CmdOption<'a> {
+        let (arg, long) = self.defs.get(i).map_or(("", false), |d| (d.arg, d.long));
+        CmdOption {
+            name: "object",
+            typed: typed(long),
+            arg: Some(arg),
+        }
+    }
+
+    /// Object `i`'s `size=` as a size (0 when absent or not a size).
+    pub(super) fn size(&self, i: usize) -> u64 {
+        self.defs.get(i).map_or(0, |d| d.size)
+    }
+
+    /// The object with id `id`.
+    pub(super) fn find(&self, id: &str) -> Option<usize> {
+        self.ids.find(id)
+    }
+
+    /// The size of memory backend `id` (any `memory-backend-*` object).
+    pub(super) fn backend_size(&self, id: &str) -> Option<u64> {
+        let i = self.find(id)?;
+        let d = self.defs.get(i)?;
+        self.qom_type(i)
+            .starts_with("memory-backend-")
+            .then_some(d.size)
+    }
+
+    /// Appends a validated object (`Duplicate ID` when its id is taken).
+    pub(super) fn push(&mut self, o: &CmdOption<'a>, v: &Validated) -> Result<(), QemuError> {
+        let too_many = || o.error("too many objects (vnuma: at most 2^31)");
+        match self.ids.insert(&v.id) {
+            Ok(_) => {}
+            Err(Some(_)) => {
+                return Err(o.error(format!("Duplicate ID '{}' for object", v.id)));
+            }
+            Err(None) => return Err(too_many()),
+        }
+        let qom = match self.types.insert(&v.qom_type) {
+            Ok(n) | Err(Some(n)) => u32::try_from(n).map_err(|_| too_many())?,
+            Err(None) => return Err(too_many()),
+        };
+        self.defs.push(ObjectDef {
+            arg: o.arg.unwrap_or_default(),
+            long: o.typed.starts_with("--"),
+            json: v.json,
+            qom,
+            size: v.size,
+        });
+        Ok(())
+    }
+
+    /// Object `i`'s properties as keyval text (parsed again from its argument;
+    /// a JSON object's members converted as in the argv pass).
+    pub(super) fn props(&self, i: usize, profile: &Profile) -> Opts {
+        let Some(d) = self.defs.get(i) else {
+            return Opts::default();
+        };
+        if d.json {
+            let o = self.opt(i);
+            super::options::json_dict(&o, d.arg, profile)
+                .and_then(|dict| validate_object_json(&o, &dict, profile))
+                .map(|(_, p)| p)
+                .unwrap_or_default()
+        } else {
+            lexer::parse_opts(d.arg, Some("qom-type"))
+        }
+    }
+
+    /// Every object number in command-line order whose type passes `keep`.
+    pub(super) fn select(&self, keep: impl Fn(&str) -> bool) -> impl Iterator<Item = usize> {
+        (0..self.len()).filter(move |&i| keep(self.qom_type(i)))
+    }
+
+    /// The early objects in creation order: thread contexts, then the other
+    /// non-late objects in command-line order.
+    pub(super) fn early(&self) -> impl Iterator<Item = usize> {
+        self.select(|t| t == "thread-context")
+            .chain(self.select(|t| t != "thread-context" && !is_late_object(t)))
+    }
+
+    /// The creation-time id check of a JSON `-object` (QEMU prints no location).
+    pub(super) fn check_created_id(&self, i: usize) -> Result<(), QemuError> {
+        if self.defs.get(i).is_some_and(|d| d.json) && !id_wellformed(self.id(i)) {
+            return Err(QemuError::program(BAD_ID));
+        }
+        Ok(())
+    }
 }
 
 /// QEMU's `id_wellformed`: letters, digits, '-', '.', '_', starting with a letter.
@@ -31,36 +178,6 @@ pub(super) fn id_wellformed(id: &str) -> bool {
 
 /// QEMU's message for an ill-formed id (two lines).
 pub(super) const BAD_ID: &str = "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
-
-/// The creation-time id check of a JSON `-object` (QEMU prints no location).
-pub(super) fn check_created_id(ob: &ObjectDef) -> Result<(), QemuError> {
-    if ob.json && !id_wellformed(&ob.id) {
-        return Err(QemuError::program(BAD_ID));
-    }
-    Ok(())
-}
-
-/// A generic initiator: object id, `pci-dev=`, nodes.
-pub(super) struct GiDef {
-    pub(super) id: String,
-    pub(super) pci_dev: String,
-    pub(super) nodes: Vec<u32>,
-}
-
-/// A generic port: object id, `pci-bus=`, node.
-pub(super) struct GpDef {
-    pub(super) id: String,
-    pub(super) pci_bus: String,
-    pub(super) node: u32,
-}
-
-/// The early objects' results.
-pub(super) struct Objects {
-    /// Indexes into the `-object` list in creation order (thread contexts first).
-    pub(super) early: Vec<usize>,
-    pub(super) gis: Vec<GiDef>,
-    pub(super) gps: Vec<GpDef>,
-}
 
 /// Objects QEMU creates after the machine (`object_create_late`).
 pub(super) fn is_late_object(t: &str) -> bool {
@@ -149,11 +266,11 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
 
 /// The argv-pass checks of one `-object` (QAPI: mandatory members, typed
 /// values, unknown members; the vnuma `host-nodes=` GI extension).
-pub(super) fn validate_object<'a>(
-    o: &CmdOption<'a>,
-    p: Opts,
+pub(super) fn validate_object(
+    o: &CmdOption,
+    p: &Opts,
     profile: &Profile,
-) -> Result<ObjectDef<'a>, QemuError> {
+) -> Result<Validated, QemuError> {
     let qom_type = required(o, p.get("qom-type").map(str::to_string), "qom-type")?;
     if !profile.has_object_type(&qom_type) {
         return Err(o.error(format!(
@@ -189,13 +306,17 @@ pub(super) fn validate_object<'a>(
     if !id_wellformed(&id) {
         return Err(o.error(BAD_ID));
     }
-    Ok(ObjectDef {
-        opt: *o,
+    Ok(Validated {
         qom_type,
         id,
-        props: p,
+        size: size_of(p),
         json: false,
     })
+}
+
+/// `size=` as a size (0 when absent or not a size).
+fn size_of(p: &Opts) -> u64 {
+    p.get("size").and_then(lexer::parse_size).unwrap_or(0)
 }
 
 /// QAPI type of an `-object` member given in JSON.
@@ -276,11 +397,11 @@ fn json_member(o: &CmdOption, m: &str, v: &Json) -> Result<Vec<String>, QemuErro
 /// The argv-pass checks of a JSON `-object '{…}'` (QAPI's QObject input
 /// visitor: `qom-type`, `id`, then the type's members in QAPI order, then
 /// unexpected members); the properties become keyval text for the later phases.
-pub(super) fn validate_object_json<'a>(
-    o: &CmdOption<'a>,
+pub(super) fn validate_object_json(
+    o: &CmdOption,
     dict: &[(String, Json)],
     profile: &Profile,
-) -> Result<ObjectDef<'a>, QemuError> {
+) -> Result<(Validated, Opts), QemuError> {
     let get = |k: &str| dict.iter().find(|(x, _)| x == k).map(|(_, v)| v);
     let string_of = |k: &str| -> Result<String, QemuError> {
         match get(k) {
@@ -328,13 +449,13 @@ pub(super) fn validate_object_json<'a>(
             }
         }
     }
-    Ok(ObjectDef {
-        opt: *o,
+    let v = Validated {
         qom_type,
         id,
-        props,
+        size: size_of(&props),
         json: true,
-    })
+    };
+    Ok((v, props))
 }
 
 /// The QAPI type check of one member value.
@@ -363,68 +484,69 @@ fn invalid_node() -> QemuError {
 /// Creates the early objects in QEMU's order: thread contexts, then the other
 /// non-late objects in command-line order. GIs and GPs check their node here.
 pub(super) fn early_objects(
-    objects: &[ObjectDef],
+    objects: &ObjectList,
     numa: &mut NumaState,
-) -> Result<Objects, QemuError> {
-    let thread_ctx = |o: &ObjectDef| o.qom_type == "thread-context";
-    let early: Vec<usize> = (objects.iter().enumerate())
-        .filter(|(_, o)| thread_ctx(o))
-        .chain(
-            (objects.iter().enumerate())
-                .filter(|(_, o)| !thread_ctx(o) && !is_late_object(&o.qom_type)),
-        )
-        .map(|(i, _)| i)
-        .collect();
-    let mut out = Objects {
-        early: early.clone(),
-        gis: Vec::new(),
-        gps: Vec::new(),
-    };
-    for ob in early.iter().filter_map(|&i| objects.get(i)) {
-        check_created_id(ob)?;
-        match ob.qom_type.as_str() {
+    profile: &Profile,
+) -> Result<(), QemuError> {
+    for i in objects.early() {
+        objects.check_created_id(i)?;
+        match objects.qom_type(i) {
             "acpi-generic-initiator" => {
-                let nodes = gi_nodes(ob)?;
-                for n in &nodes {
-                    set_at(&mut numa.has_gi, idx(u64::from(*n)), true);
+                for n in gi_nodes(objects, i, profile)? {
+                    set_at(&mut numa.has_gi, idx(u64::from(n)), true);
                 }
-                out.gis.push(GiDef {
-                    id: ob.id.clone(),
-                    pci_dev: ob.props.get("pci-dev").unwrap_or_default().to_string(),
-                    nodes,
-                });
             }
             "acpi-generic-port" => {
-                let n = ob.props.get("node").and_then(lexer::parse_u64).unwrap_or(0);
-                if n >= MAX_NODES {
-                    return Err(invalid_node());
-                }
-                out.gps.push(GpDef {
-                    id: ob.id.clone(),
-                    pci_bus: ob.props.get("pci-bus").unwrap_or_default().to_string(),
-                    node: u32::try_from(n).unwrap_or(0),
-                });
+                gp_node(objects, i, profile)?;
             }
             _ => {}
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A GI's `pci-dev=` (empty when absent).
+pub(super) fn gi_pci_dev(objects: &ObjectList, i: usize, profile: &Profile) -> String {
+    (objects.props(i, profile).get("pci-dev"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A GP's `pci-bus=` and node.
+pub(super) fn gp_node(
+    objects: &ObjectList,
+    i: usize,
+    profile: &Profile,
+) -> Result<(String, u32), QemuError> {
+    let p = objects.props(i, profile);
+    let n = p.get("node").and_then(lexer::parse_u64).unwrap_or(0);
+    if n >= MAX_NODES {
+        return Err(invalid_node());
+    }
+    let bus = p.get("pci-bus").unwrap_or_default().to_string();
+    Ok((bus, u32::try_from(n).unwrap_or(0)))
 }
 
 /// A GI's nodes: `node=`, or (vnuma) the seed v5 `host-nodes=<list>`, ascending.
-fn gi_nodes(ob: &ObjectDef) -> Result<Vec<u32>, QemuError> {
-    if let Some(n) = ob.props.get("node") {
+pub(super) fn gi_nodes(
+    objects: &ObjectList,
+    i: usize,
+    profile: &Profile,
+) -> Result<Vec<u32>, QemuError> {
+    let props = objects.props(i, profile);
+    if let Some(n) = props.get("node") {
         let n = lexer::parse_u64(n).unwrap_or(0);
         if n >= MAX_NODES {
             return Err(invalid_node());
         }
         return Ok(vec![u32::try_from(n).unwrap_or(0)]);
     }
-    let mut l = u16_list(&ob.opt, &ob.props.get_all("host-nodes"), "host-nodes")?;
+    let o = objects.opt(i);
+    let mut l = u16_list(&o, &props.get_all("host-nodes"), "host-nodes")?;
     l.sort_unstable();
     l.dedup();
     if let Some(bad) = l.iter().find(|n| **n >= MAX_NODES) {
-        return Err(ob.opt.error(format!("Invalid host-nodes value: {bad}")));
+        return Err(o.error(format!("Invalid host-nodes value: {bad}")));
     }
     Ok(l.iter().filter_map(|n| u32::try_from(*n).ok()).collect())
 }

@@ -7,7 +7,7 @@ use super::super::json::{self, Json};
 use super::super::lexer::{self, CmdOption, Opts};
 use super::super::version::Profile;
 use super::objects::{
-    BAD_ID, ObjectDef, id_wellformed, scalar_text, validate_object, validate_object_json,
+    BAD_ID, ObjectList, id_wellformed, scalar_text, validate_object, validate_object_json,
 };
 use crate::machine::memory::MIB;
 use crate::machine::pci;
@@ -24,9 +24,9 @@ pub(super) struct CmdLine<'a> {
     /// `-numa` options in order.
     pub(super) numa_opts: Vec<NumaOpt<'a>>,
     /// `-object` definitions in order.
-    pub(super) objects: Vec<ObjectDef<'a>>,
+    pub(super) objects: ObjectList<'a>,
     /// `-device` options in order.
-    pub(super) devices: Vec<(CmdOption<'a>, Opts)>,
+    pub(super) devices: Vec<DeviceArg<'a>>,
     /// `-cpu` model.
     pub(super) cpu_model: Option<String>,
     /// `-cpu …,vendor=`.
@@ -46,40 +46,86 @@ pub(super) struct CmdLine<'a> {
     pub(super) ignored: Vec<String>,
     /// Ignored options beyond the first [`IGNORED_LISTED`], counted only.
     pub(super) ignored_more: usize,
-    /// The ids of `objects`, for the duplicate check.
-    pub(super) object_ids: std::collections::HashSet<String>,
+    /// The number of pairs the last `-machine` added to `machine_pairs`.
+    pub(super) machine_last: usize,
+    /// The number of pairs the last `-smp` added to `smp_opts`.
+    pub(super) smp_last: usize,
     /// `-monitor`/`-qmp`/`-mon` options that create a monitor (not `none`).
     pub(super) monitors: usize,
     /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
     pub(super) monitor_option: bool,
 }
 
-/// One `-numa` option. A well-formed `-numa dist` (the one option a command
-/// line repeats by the thousand: every node pair) is kept as its three numbers,
-/// so that memory stays a small multiple of the argument bytes.
-pub(super) enum NumaOpt<'a> {
-    /// Any `-numa` option, with its QemuOpts.
-    Full(Box<(CmdOption<'a>, Opts)>),
-    /// `-numa dist,src=S,dst=D,val=V` with exactly these keys (besides `type`),
-    /// each a valid number within its type's range.
-    Dist {
-        /// The option (for error locations).
-        opt: CmdOption<'a>,
-        /// `src=`.
-        src: u16,
-        /// `dst=`.
-        dst: u16,
-        /// `val=`.
-        val: u8,
-    },
+/// One `-numa` option, kept as its argument (24 bytes; its QemuOpts are parsed
+/// again when the option is applied). A well-formed `-numa dist` (the one
+/// option a command line repeats by the thousand: every node pair) also keeps
+/// its three numbers.
+#[derive(Clone, Copy)]
+pub(super) struct NumaOpt<'a> {
+    /// The option's argument.
+    arg: &'a str,
+    /// `src=` of a compact dist.
+    src: u16,
+    /// `dst=` of a compact dist.
+    dst: u16,
+    /// `val=` of a compact dist.
+    val: u8,
+    /// Typed as `--numa`.
+    long: bool,
+    /// `-numa dist,src=S,dst=D,val=V` with exactly these keys (besides
+    /// `type`), each a valid number within its type's range.
+    dist: bool,
 }
 
-impl NumaOpt<'_> {
-    /// The option's QemuOpts, for a [`NumaOpt::Full`].
-    pub(super) fn full(&self) -> Option<&Opts> {
-        match self {
-            NumaOpt::Full(b) => Some(&b.1),
-            NumaOpt::Dist { .. } => None,
+impl<'a> NumaOpt<'a> {
+    /// The option (for error locations).
+    pub(super) fn opt(&self) -> CmdOption<'a> {
+        CmdOption {
+            name: "numa",
+            typed: if self.long { "--numa" } else { "-numa" },
+            arg: Some(self.arg),
+        }
+    }
+
+    /// The `src`, `dst` and `val` of a compact `-numa dist`.
+    pub(super) fn dist(&self) -> Option<(u16, u16, u8)> {
+        self.dist.then_some((self.src, self.dst, self.val))
+    }
+
+    /// The option's QemuOpts, unless it is a compact `-numa dist`.
+    pub(super) fn full(&self) -> Option<Opts> {
+        (!self.dist).then(|| lexer::parse_opts(self.arg, Some("type")))
+    }
+}
+
+/// One `-device`: its argument, parsed again when the device is plugged (a
+/// command line may hold hundreds of thousands; each costs 24 bytes here).
+#[derive(Clone, Copy)]
+pub(super) struct DeviceArg<'a> {
+    /// The option's argument.
+    arg: &'a str,
+    /// Typed as `--device`.
+    long: bool,
+}
+
+impl<'a> DeviceArg<'a> {
+    /// The option (for error locations).
+    pub(super) fn opt(&self) -> CmdOption<'a> {
+        CmdOption {
+            name: "device",
+            typed: if self.long { "--device" } else { "-device" },
+            arg: Some(self.arg),
+        }
+    }
+
+    /// Its properties as keyval text, as the argv pass read them.
+    pub(super) fn opts(&self, profile: &Profile) -> Opts {
+        if self.arg.starts_with('{') {
+            json_dict(&self.opt(), self.arg, profile)
+                .map(|d| device_from_json(&d))
+                .unwrap_or_default()
+        } else {
+            lexer::parse_opts(self.arg, Some("driver"))
         }
     }
 }
@@ -121,21 +167,44 @@ pub(super) fn collect<'a, S: AsRef<str>>(
 ) -> Result<CmdLine<'a>, QemuError> {
     // QEMU looks every option up before it acts on any: a first pass for the
     // lookup errors (and the number of -numa options), storing nothing.
-    let mut numa = 0usize;
+    let (mut numa, mut objects, mut devices) = (0usize, 0usize, 0usize);
     for o in lexer::split_iter(args) {
-        if o?.name == "numa" {
-            numa += 1;
+        match o?.name {
+            "numa" => numa += 1,
+            "object" => objects += 1,
+            "device" => devices += 1,
+            _ => {}
         }
     }
     let mut cmd = CmdLine {
         default_nic: true,
         numa_opts: Vec::with_capacity(numa),
+        objects: ObjectList::with_capacity(objects),
+        devices: Vec::with_capacity(devices),
         ..CmdLine::default()
     };
     for o in lexer::split_iter(args) {
         cmd.add(&o?, profile, warnings)?;
     }
     Ok(cmd)
+}
+
+/// Appends one option's pairs to `pairs`, unless they are the pairs the
+/// previous such option appended (`last` of them, at the end): the same option
+/// again sets the same values in the same order, which changes nothing that is
+/// read from the pairs (last value of each key, keys in order of their last
+/// occurrence, the first bad pair), so that a repeated option costs no memory.
+fn extend_unless_repeated(
+    pairs: &mut Vec<(String, String)>,
+    last: &mut usize,
+    new: Vec<(String, String)>,
+) {
+    let tail = pairs.len().checked_sub(*last).and_then(|s| pairs.get(s..));
+    if tail == Some(new.as_slice()) {
+        return;
+    }
+    *last = new.len();
+    pairs.extend(new);
 }
 
 /// Records QemuOpts' own warnings for `o`.
@@ -177,7 +246,7 @@ impl<'a> CmdLine<'a> {
                 if kv.has("pflash0") {
                     self.firmware = true;
                 }
-                self.machine_pairs.extend(kv.pairs);
+                extend_unless_repeated(&mut self.machine_pairs, &mut self.machine_last, kv.pairs);
             }
             "m" => self.add_memory(o, opts_of(o, arg, "size", warnings))?,
             "smp" => {
@@ -185,31 +254,29 @@ impl<'a> CmdLine<'a> {
                 if let Some(k) = s.unknown_key(SMP_KEYS) {
                     return Err(o.error(format!("Invalid parameter '{k}'")));
                 }
-                self.smp_opts.pairs.extend(s.pairs);
+                extend_unless_repeated(&mut self.smp_opts.pairs, &mut self.smp_last, s.pairs);
             }
             "numa" => {
                 let n = opts_of(o, arg, "type", warnings);
-                self.numa_opts.push(match compact_dist(&n) {
-                    Some((src, dst, val)) => NumaOpt::Dist {
-                        opt: *o,
-                        src,
-                        dst,
-                        val,
-                    },
-                    None => NumaOpt::Full(Box::new((*o, n))),
+                let dist = compact_dist(&n);
+                let (src, dst, val) = dist.unwrap_or_default();
+                self.numa_opts.push(NumaOpt {
+                    arg,
+                    src,
+                    dst,
+                    val,
+                    long: o.typed.starts_with("--"),
+                    dist: dist.is_some(),
                 });
             }
             "object" => {
                 let def = if arg.starts_with('{') {
                     let dict = json_dict(o, arg, profile)?;
-                    validate_object_json(o, &dict, profile)?
+                    validate_object_json(o, &dict, profile)?.0
                 } else {
-                    validate_object(o, opts_of(o, arg, "qom-type", warnings), profile)?
+                    validate_object(o, &opts_of(o, arg, "qom-type", warnings), profile)?
                 };
-                if !self.object_ids.insert(def.id.clone()) {
-                    return Err(o.error(format!("Duplicate ID '{}' for object", def.id)));
-                }
-                self.objects.push(def);
+                self.objects.push(o, &def)?;
             }
             "device" => {
                 let d = if arg.starts_with('{') {
@@ -224,7 +291,10 @@ impl<'a> CmdLine<'a> {
                 if d.get("driver").is_some_and(pci::is_vga) {
                     self.vga_none = true;
                 }
-                self.devices.push((*o, d));
+                self.devices.push(DeviceArg {
+                    arg,
+                    long: o.typed.starts_with("--"),
+                });
             }
             "cpu" => self.add_cpu(arg),
             _ => self.add_other(o, arg),
@@ -250,7 +320,13 @@ impl<'a> CmdLine<'a> {
                 return Err(o.error(format!("Parameter '{k}' {SIZE_SYNTAX}")));
             }
         }
-        self.mem_opts.pairs.extend(m.pairs);
+        // Only the last value of each key is ever read.
+        for (k, v) in m.pairs {
+            match self.mem_opts.pairs.iter_mut().find(|(a, _)| *a == k) {
+                Some(p) => p.1 = v,
+                None => self.mem_opts.pairs.push((k, v)),
+            }
+        }
         Ok(())
     }
 
@@ -295,7 +371,7 @@ impl<'a> CmdLine<'a> {
 
 /// A JSON option value (QEMU: the value starts with `{`), as a dict. The
 /// top-level value of such a text is always an object.
-fn json_dict(
+pub(super) fn json_dict(
     o: &CmdOption,
     arg: &str,
     profile: &Profile,
