@@ -184,10 +184,11 @@ struct Ctx<'a> {
     findings: Vec<Finding>,
     table: Option<String>,
     source: Option<&'a str>,
-    /// Findings listed so far, per code.
-    listed: BTreeMap<&'static str, usize>,
+    /// Findings listed so far, per code (a handful of codes: a short list,
+    /// looked up by address first, see [`same_code`]).
+    listed: Vec<(&'static str, usize)>,
     /// Findings not listed (past [`MAX_FINDINGS_PER_CODE`]), per code.
-    omitted: BTreeMap<&'static str, Omitted>,
+    omitted: Vec<(&'static str, Omitted)>,
 }
 
 /// The findings of one code left out of the list.
@@ -201,7 +202,8 @@ struct Omitted {
 impl Ctx<'_> {
     /// Findings of `code` that may still be listed.
     fn room(&self, code: &'static str) -> usize {
-        MAX_FINDINGS_PER_CODE.saturating_sub(self.listed.get(code).copied().unwrap_or(0))
+        let listed = self.listed.iter().find(|(c, _)| same_code(c, code));
+        MAX_FINDINGS_PER_CODE.saturating_sub(listed.map_or(0, |(_, n)| *n))
     }
 
     fn push(
@@ -215,7 +217,10 @@ impl Ctx<'_> {
             self.omit(severity, code, 1);
             return;
         }
-        *self.listed.entry(code).or_default() += 1;
+        match self.listed.iter_mut().find(|(c, _)| same_code(c, code)) {
+            Some((_, n)) => *n += 1,
+            None => self.listed.push((code, 1)),
+        }
         self.findings.push(Finding {
             severity,
             code,
@@ -247,21 +252,35 @@ impl Ctx<'_> {
         if count == 0 {
             return;
         }
-        let o = self.omitted.entry(code).or_insert_with(|| Omitted {
-            count: 0,
-            worst: severity,
-            table: self.table.clone(),
-            source: self.source.map(str::to_owned),
-        });
-        o.count = o.count.saturating_add(count);
-        o.worst = o.worst.max(severity);
+        let o = match self.omitted.iter().position(|(c, _)| same_code(c, code)) {
+            Some(i) => self.omitted.get_mut(i).map(|(_, o)| o),
+            None => {
+                self.omitted.push((
+                    code,
+                    Omitted {
+                        count: 0,
+                        worst: severity,
+                        table: self.table.clone(),
+                        source: self.source.map(str::to_owned),
+                    },
+                ));
+                self.omitted.last_mut().map(|(_, o)| o)
+            }
+        };
+        if let Some(o) = o {
+            o.count = o.count.saturating_add(count);
+            o.worst = o.worst.max(severity);
+        }
     }
 
     /// The findings, with one summary per code that had more than
     /// [`MAX_FINDINGS_PER_CODE`] (severity: the worst of those left out).
     fn finish(self) -> Vec<Finding> {
         let mut findings = self.findings;
-        for (code, o) in self.omitted {
+        let mut omitted = self.omitted;
+        // In code order, as a map by code would give them.
+        omitted.sort_by(|a, b| a.0.cmp(b.0));
+        for (code, o) in omitted {
             findings.push(Finding {
                 severity: o.worst,
                 code,
@@ -278,14 +297,20 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether two finding codes are the same: the same literal (address and
+/// length) without comparing bytes, else equal text.
+fn same_code(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
 /// Checks every table and models what Linux 6.12 makes of them.
 pub fn lint(tables: &[LoadedTable]) -> Report {
     let mut cx = Ctx {
         findings: Vec::new(),
         table: None,
         source: None,
-        listed: BTreeMap::new(),
-        omitted: BTreeMap::new(),
+        listed: Vec::new(),
+        omitted: Vec::new(),
     };
     // The first SRAT is the one Linux uses (acpi_table_parse takes instance 0).
     let first_srat = tables.iter().find_map(|t| match &t.table {
@@ -382,12 +407,65 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
 /// no node.
 pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
     let rev = srat.header.revision;
-    let mut info: BTreeMap<u32, GuestNode> = BTreeMap::new();
+    let max_pxm = srat.entries.iter().filter_map(|e| linux_pxm(e, rev)).max();
+    let mut info = PxmSlots::new(max_pxm, srat.entries.len());
     for e in &srat.entries {
         let Some(pxm) = linux_pxm(e, rev) else {
             continue;
         };
-        let g = info.entry(pxm).or_insert(GuestNode {
+        info.update(pxm, |g| {
+            if !enabled(e) {
+                return;
+            }
+            match e {
+                SratEntry::GenericInitiator(_) => g.generic_initiators += 1,
+                SratEntry::GenericPort(_) => g.generic_ports += 1,
+                SratEntry::Memory { length, flags, .. } => {
+                    g.memory_bytes = g.memory_bytes.saturating_add(*length);
+                    if flags & MEM_HOT_PLUGGABLE != 0 {
+                        g.hotplug_bytes = g.hotplug_bytes.saturating_add(*length);
+                    }
+                }
+                _ if is_processor(e) => g.cpus += 1,
+                // GIC ITS: no node from the SRAT passes.
+                _ => {}
+            }
+        });
+    }
+    let mut out = Vec::with_capacity(info.len());
+    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
+        if let Some(mut g) = info.remove(*pxm) {
+            g.node = u32::try_from(node).ok();
+            out.push(g);
+        }
+    }
+    info.drain_sorted_into(&mut out);
+    out
+}
+
+/// The guest node of each PXM while [`guest_nodes`] counts: a vector indexed by
+/// PXM when the largest is small (the usual case: no tree walk per entry), else
+/// a map. Either way the PXMs left at the end come out in ascending order.
+enum PxmSlots {
+    /// Slot `p` holds PXM `p`; the count of filled slots.
+    Dense(Vec<Option<GuestNode>>, usize),
+    Sparse(BTreeMap<u32, GuestNode>),
+}
+
+impl PxmSlots {
+    /// A vector when the largest PXM is below 4 slots per SRAT entry (+ 256),
+    /// so that it is never much larger than the table.
+    fn new(max_pxm: Option<u32>, entries: usize) -> Self {
+        match max_pxm {
+            Some(m) if (m as usize) < entries.saturating_mul(4).saturating_add(256) => {
+                PxmSlots::Dense(std::iter::repeat_n(None, m as usize + 1).collect(), 0)
+            }
+            _ => PxmSlots::Sparse(BTreeMap::new()),
+        }
+    }
+
+    fn empty(pxm: u32) -> GuestNode {
+        GuestNode {
             pxm,
             node: None,
             cpus: 0,
@@ -395,33 +473,53 @@ pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
             hotplug_bytes: 0,
             generic_initiators: 0,
             generic_ports: 0,
-        });
-        if !enabled(e) {
-            continue;
         }
-        match e {
-            SratEntry::GenericInitiator(_) => g.generic_initiators += 1,
-            SratEntry::GenericPort(_) => g.generic_ports += 1,
-            SratEntry::Memory { length, flags, .. } => {
-                g.memory_bytes = g.memory_bytes.saturating_add(*length);
-                if flags & MEM_HOT_PLUGGABLE != 0 {
-                    g.hotplug_bytes = g.hotplug_bytes.saturating_add(*length);
+    }
+
+    /// Calls `f` on the node of `pxm`, created empty when first seen.
+    fn update(&mut self, pxm: u32, f: impl FnOnce(&mut GuestNode)) {
+        if let PxmSlots::Dense(v, _) = self
+            && v.get(pxm as usize).is_none()
+        {
+            // Past the vector `new` sized (not expected): a map from here on.
+            let m = v.drain(..).flatten().map(|g| (g.pxm, g)).collect();
+            *self = PxmSlots::Sparse(m);
+        }
+        match self {
+            PxmSlots::Dense(v, len) => {
+                if let Some(slot) = v.get_mut(pxm as usize) {
+                    if slot.is_none() {
+                        *len += 1;
+                    }
+                    f(slot.get_or_insert_with(|| Self::empty(pxm)));
                 }
             }
-            _ if is_processor(e) => g.cpus += 1,
-            // GIC ITS: no node from the SRAT passes.
-            _ => {}
+            PxmSlots::Sparse(m) => f(m.entry(pxm).or_insert_with(|| Self::empty(pxm))),
         }
     }
-    let mut out = Vec::with_capacity(info.len());
-    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
-        if let Some(mut g) = info.remove(pxm) {
-            g.node = u32::try_from(node).ok();
-            out.push(g);
+
+    /// How many PXMs have a node.
+    fn len(&self) -> usize {
+        match self {
+            PxmSlots::Dense(_, len) => *len,
+            PxmSlots::Sparse(m) => m.len(),
         }
     }
-    out.extend(info.into_values());
-    out
+
+    fn remove(&mut self, pxm: u32) -> Option<GuestNode> {
+        match self {
+            PxmSlots::Dense(v, _) => v.get_mut(pxm as usize).and_then(Option::take),
+            PxmSlots::Sparse(m) => m.remove(&pxm),
+        }
+    }
+
+    /// Appends the nodes left, in ascending PXM order.
+    fn drain_sorted_into(self, out: &mut Vec<GuestNode>) {
+        match self {
+            PxmSlots::Dense(v, _) => out.extend(v.into_iter().flatten()),
+            PxmSlots::Sparse(m) => out.extend(m.into_values()),
+        }
+    }
 }
 
 fn node_findings(cx: &mut Ctx, srat: &Srat, nodes: &[GuestNode]) {
@@ -679,14 +777,11 @@ fn lint_gi_devfn(cx: &mut Ctx, name: &str, h: &DeviceHandle, off: usize) {
     if p.devfn() == 0 || swapped_like || p.reserved != [0; 12] {
         return;
     }
-    cx.push(
-        Severity::Info,
-        "gi-pci-devfn",
-        Some(off + 8 + 3),
+    cx.push_with(Severity::Info, "gi-pci-devfn", Some(off + 8 + 3), || {
         format!(
             "{name} PCI handle is {p}, not device 0 function 0: if this is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at 00.0 behind its own PCIe root port"
-        ),
-    );
+        )
+    });
 }
 
 /// The byte order of QEMU 9.0 to 9.1.1 and of the v5 generic-initiator series
