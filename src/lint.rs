@@ -447,8 +447,12 @@ pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
 /// PXM when the largest is small (the usual case: no tree walk per entry), else
 /// a map. Either way the PXMs left at the end come out in ascending order.
 enum PxmSlots {
-    /// Slot `p` holds PXM `p`; the count of filled slots.
-    Dense(Vec<Option<GuestNode>>, usize),
+    /// `index[p]` is 1 + the position of PXM `p`'s node in `nodes` (0: none
+    /// yet, or taken out by `remove`).
+    Dense {
+        index: Vec<u32>,
+        nodes: Vec<GuestNode>,
+    },
     Sparse(BTreeMap<u32, GuestNode>),
 }
 
@@ -458,7 +462,10 @@ impl PxmSlots {
     fn new(max_pxm: Option<u32>, entries: usize) -> Self {
         match max_pxm {
             Some(m) if (m as usize) < entries.saturating_mul(4).saturating_add(256) => {
-                PxmSlots::Dense(std::iter::repeat_n(None, m as usize + 1).collect(), 0)
+                PxmSlots::Dense {
+                    index: vec![0; m as usize + 1],
+                    nodes: Vec::new(),
+                }
             }
             _ => PxmSlots::Sparse(BTreeMap::new()),
         }
@@ -478,20 +485,27 @@ impl PxmSlots {
 
     /// Calls `f` on the node of `pxm`, created empty when first seen.
     fn update(&mut self, pxm: u32, f: impl FnOnce(&mut GuestNode)) {
-        if let PxmSlots::Dense(v, _) = self
-            && v.get(pxm as usize).is_none()
+        if let PxmSlots::Dense { index, nodes } = self
+            && index.get(pxm as usize).is_none()
         {
             // Past the vector `new` sized (not expected): a map from here on.
-            let m = v.drain(..).flatten().map(|g| (g.pxm, g)).collect();
+            let m = nodes.drain(..).map(|g| (g.pxm, g)).collect();
             *self = PxmSlots::Sparse(m);
         }
         match self {
-            PxmSlots::Dense(v, len) => {
-                if let Some(slot) = v.get_mut(pxm as usize) {
-                    if slot.is_none() {
-                        *len += 1;
-                    }
-                    f(slot.get_or_insert_with(|| Self::empty(pxm)));
+            PxmSlots::Dense { index, nodes } => {
+                let Some(slot) = index.get_mut(pxm as usize) else {
+                    return;
+                };
+                if *slot == 0 {
+                    nodes.push(Self::empty(pxm));
+                    *slot = u32::try_from(nodes.len()).unwrap_or(0);
+                }
+                if let Some(g) = (*slot as usize)
+                    .checked_sub(1)
+                    .and_then(|i| nodes.get_mut(i))
+                {
+                    f(g);
                 }
             }
             PxmSlots::Sparse(m) => f(m.entry(pxm).or_insert_with(|| Self::empty(pxm))),
@@ -501,14 +515,19 @@ impl PxmSlots {
     /// How many PXMs have a node.
     fn len(&self) -> usize {
         match self {
-            PxmSlots::Dense(_, len) => *len,
+            PxmSlots::Dense { nodes, .. } => nodes.len(),
             PxmSlots::Sparse(m) => m.len(),
         }
     }
 
     fn remove(&mut self, pxm: u32) -> Option<GuestNode> {
         match self {
-            PxmSlots::Dense(v, _) => v.get_mut(pxm as usize).and_then(Option::take),
+            PxmSlots::Dense { index, nodes } => {
+                let slot = index.get_mut(pxm as usize)?;
+                let i = (*slot as usize).checked_sub(1)?;
+                *slot = 0;
+                nodes.get(i).cloned()
+            }
             PxmSlots::Sparse(m) => m.remove(&pxm),
         }
     }
@@ -516,7 +535,12 @@ impl PxmSlots {
     /// Appends the nodes left, in ascending PXM order.
     fn drain_sorted_into(self, out: &mut Vec<GuestNode>) {
         match self {
-            PxmSlots::Dense(v, _) => out.extend(v.into_iter().flatten()),
+            PxmSlots::Dense { index, nodes } => out.extend(
+                index
+                    .iter()
+                    .filter_map(|&slot| (slot as usize).checked_sub(1))
+                    .filter_map(|i| nodes.get(i).cloned()),
+            ),
             PxmSlots::Sparse(m) => out.extend(m.into_values()),
         }
     }
@@ -845,13 +869,58 @@ fn is_boot_ram(m: &MemRange) -> bool {
 /// (by end) and counts the open boot-RAM ranges per PXM, so the pairs past
 /// [`MAX_FINDINGS_PER_CODE`] are counted (and their worst severity known)
 /// without being enumerated.
+/// A count per PXM: a vector for the PXMs below 4096 (every PXM Linux maps),
+/// a map for larger ones.
+#[derive(Default)]
+struct PxmCounts {
+    small: Vec<usize>,
+    large: BTreeMap<u32, usize>,
+}
+
+impl PxmCounts {
+    const SMALL: u32 = 4096;
+
+    fn get(&self, pxm: u32) -> usize {
+        if pxm < Self::SMALL {
+            self.small.get(pxm as usize).copied().unwrap_or(0)
+        } else {
+            self.large.get(&pxm).copied().unwrap_or(0)
+        }
+    }
+
+    fn increment(&mut self, pxm: u32) {
+        if pxm < Self::SMALL {
+            let i = pxm as usize;
+            if self.small.len() <= i {
+                self.small.resize(i + 1, 0);
+            }
+            if let Some(n) = self.small.get_mut(i) {
+                *n += 1;
+            }
+        } else {
+            *self.large.entry(pxm).or_default() += 1;
+        }
+    }
+
+    fn decrement(&mut self, pxm: u32) {
+        let n = if pxm < Self::SMALL {
+            self.small.get_mut(pxm as usize)
+        } else {
+            self.large.get_mut(&pxm)
+        };
+        if let Some(n) = n {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
 fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     mem.sort_by_key(|m| (m.base, m.end));
     let mut open: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
     let mut open_ram: usize = 0;
-    let mut open_ram_of: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut open_ram_of = PxmCounts::default();
     for (j, b) in mem.iter().enumerate() {
         while let Some(&Reverse((end, i))) = open.peek() {
             if end > b.base {
@@ -862,14 +931,12 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
                 && is_boot_ram(a)
             {
                 open_ram = open_ram.saturating_sub(1);
-                if let Some(n) = open_ram_of.get_mut(&a.pxm) {
-                    *n = n.saturating_sub(1);
-                }
+                open_ram_of.decrement(a.pxm);
             }
         }
         let overlaps = open.len();
         let errors = if is_boot_ram(b) {
-            open_ram.saturating_sub(open_ram_of.get(&b.pxm).copied().unwrap_or(0))
+            open_ram.saturating_sub(open_ram_of.get(b.pxm))
         } else {
             0
         };
@@ -908,7 +975,7 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
         open.push(Reverse((b.end, j)));
         if is_boot_ram(b) {
             open_ram += 1;
-            *open_ram_of.entry(b.pxm).or_default() += 1;
+            open_ram_of.increment(b.pxm);
         }
     }
 }
