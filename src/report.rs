@@ -1036,7 +1036,7 @@ impl<'w> Text<'w> {
     /// first; false when the key cannot be cached (then nothing is written).
     fn put_json_key(&mut self, key: &'static str, depth: usize) -> bool {
         let addr = key.as_ptr() as usize;
-        let home = ((addr ^ depth).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        let home = (((addr ^ depth) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
         for i in 0..PROBES {
             match self.keys.get((home + i) % TAILS) {
                 Some(k) if k.key == addr && k.key_len == key.len() && k.depth == depth => {
@@ -1065,7 +1065,7 @@ impl<'w> Text<'w> {
     /// 64 bytes of which the first `n` count; `None` when longer.
     fn json_key(&mut self, key: &'static str, depth: usize) -> Option<([u8; 64], usize)> {
         let addr = key.as_ptr() as usize;
-        let home = ((addr ^ depth).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        let home = (((addr ^ depth) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
         // Linear probing over a few slots; an empty slot (key 0) ends the search.
         let mut free = None;
         for i in 0..PROBES {
@@ -1108,7 +1108,7 @@ impl<'w> Text<'w> {
     fn tail(&mut self, len: usize, name: &'static str) -> Option<[u8; 44]> {
         let key = name.as_ptr() as usize;
         let n = name.len();
-        let home = ((key ^ len).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        let home = (((key ^ len) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
         // Linear probing over a few slots; an empty slot (name 0) ends the search.
         let mut free = None;
         for i in 0..PROBES {
