@@ -1510,9 +1510,19 @@ const fn cells() -> [([u8; 5], u8); 256] {
     t
 }
 
+#[inline]
 fn push_dec(s: &mut Vec<u8>, v: u64) {
+    let pair = |x: u64| DEC2.get(x as usize).copied().unwrap_or([b'0'; 2]);
     if v < 10 {
         s.push(b'0' + v as u8);
+    } else if v < 100 {
+        s.extend_from_slice(&pair(v));
+    } else if v < 1000 {
+        let [a, b] = pair(v % 100);
+        s.extend_from_slice(&[b'0' + (v / 100) as u8, a, b]);
+    } else if v < 10_000 {
+        let ([a, b], [c, d]) = (pair(v / 100), pair(v % 100));
+        s.extend_from_slice(&[a, b, c, d]);
     } else {
         push_uint(s, v, 0, b' ');
     }
