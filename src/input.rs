@@ -195,7 +195,15 @@ fn file_type_name(t: std::fs::FileType) -> &'static str {
 /// Reads at most `limit` bytes from `r`; `Ok(None)` when there are more.
 /// Memory: at most `limit + 1` bytes (plus the vector's growth slack).
 pub fn read_bounded_from(r: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
+    read_bounded_sized(r, limit, 0)
+}
+
+/// [`read_bounded_from`] into a buffer sized for `expected` bytes first (the
+/// file's size: one read instead of a doubling series; a wrong size only costs
+/// the growth it would have had anyway).
+fn read_bounded_sized(r: impl Read, limit: u64, expected: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let hint = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut buf = Vec::with_capacity(if expected == 0 { 0 } else { hint });
     r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     Ok((u64::try_from(buf.len()).unwrap_or(u64::MAX) <= limit).then_some(buf))
 }
@@ -231,7 +239,7 @@ pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError>
         });
     }
     // The size in the metadata may lie (sysfs, /proc): the read is bounded anyway.
-    read_bounded_from(file, limit)
+    read_bounded_sized(file, limit, meta.len())
         .map_err(io)?
         .ok_or_else(|| InputError::TooLarge {
             path: path.to_path_buf(),

@@ -184,10 +184,11 @@ struct Ctx<'a> {
     findings: Vec<Finding>,
     table: Option<String>,
     source: Option<&'a str>,
-    /// Findings listed so far, per code.
-    listed: BTreeMap<&'static str, usize>,
+    /// Findings listed so far, per code (a handful of codes: a short list,
+    /// looked up by address first, see [`same_code`]).
+    listed: Vec<(&'static str, usize)>,
     /// Findings not listed (past [`MAX_FINDINGS_PER_CODE`]), per code.
-    omitted: BTreeMap<&'static str, Omitted>,
+    omitted: Vec<(&'static str, Omitted)>,
 }
 
 /// The findings of one code left out of the list.
@@ -201,7 +202,8 @@ struct Omitted {
 impl Ctx<'_> {
     /// Findings of `code` that may still be listed.
     fn room(&self, code: &'static str) -> usize {
-        MAX_FINDINGS_PER_CODE.saturating_sub(self.listed.get(code).copied().unwrap_or(0))
+        let listed = self.listed.iter().find(|(c, _)| same_code(c, code));
+        MAX_FINDINGS_PER_CODE.saturating_sub(listed.map_or(0, |(_, n)| *n))
     }
 
     fn push(
@@ -215,7 +217,10 @@ impl Ctx<'_> {
             self.omit(severity, code, 1);
             return;
         }
-        *self.listed.entry(code).or_default() += 1;
+        match self.listed.iter_mut().find(|(c, _)| same_code(c, code)) {
+            Some((_, n)) => *n += 1,
+            None => self.listed.push((code, 1)),
+        }
         self.findings.push(Finding {
             severity,
             code,
@@ -247,21 +252,35 @@ impl Ctx<'_> {
         if count == 0 {
             return;
         }
-        let o = self.omitted.entry(code).or_insert_with(|| Omitted {
-            count: 0,
-            worst: severity,
-            table: self.table.clone(),
-            source: self.source.map(str::to_owned),
-        });
-        o.count = o.count.saturating_add(count);
-        o.worst = o.worst.max(severity);
+        let o = match self.omitted.iter().position(|(c, _)| same_code(c, code)) {
+            Some(i) => self.omitted.get_mut(i).map(|(_, o)| o),
+            None => {
+                self.omitted.push((
+                    code,
+                    Omitted {
+                        count: 0,
+                        worst: severity,
+                        table: self.table.clone(),
+                        source: self.source.map(str::to_owned),
+                    },
+                ));
+                self.omitted.last_mut().map(|(_, o)| o)
+            }
+        };
+        if let Some(o) = o {
+            o.count = o.count.saturating_add(count);
+            o.worst = o.worst.max(severity);
+        }
     }
 
     /// The findings, with one summary per code that had more than
     /// [`MAX_FINDINGS_PER_CODE`] (severity: the worst of those left out).
     fn finish(self) -> Vec<Finding> {
         let mut findings = self.findings;
-        for (code, o) in self.omitted {
+        let mut omitted = self.omitted;
+        // In code order, as a map by code would give them.
+        omitted.sort_by(|a, b| a.0.cmp(b.0));
+        for (code, o) in omitted {
             findings.push(Finding {
                 severity: o.worst,
                 code,
@@ -278,14 +297,20 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether two finding codes are the same: the same literal (address and
+/// length) without comparing bytes, else equal text.
+fn same_code(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
 /// Checks every table and models what Linux 6.12 makes of them.
 pub fn lint(tables: &[LoadedTable]) -> Report {
     let mut cx = Ctx {
         findings: Vec::new(),
         table: None,
         source: None,
-        listed: BTreeMap::new(),
-        omitted: BTreeMap::new(),
+        listed: Vec::new(),
+        omitted: Vec::new(),
     };
     // The first SRAT is the one Linux uses (acpi_table_parse takes instance 0).
     let first_srat = tables.iter().find_map(|t| match &t.table {
@@ -382,12 +407,72 @@ pub fn lint(tables: &[LoadedTable]) -> Report {
 /// no node.
 pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
     let rev = srat.header.revision;
-    let mut info: BTreeMap<u32, GuestNode> = BTreeMap::new();
+    let max_pxm = srat.entries.iter().filter_map(|e| linux_pxm(e, rev)).max();
+    let mut info = PxmSlots::new(max_pxm, srat.entries.len());
     for e in &srat.entries {
         let Some(pxm) = linux_pxm(e, rev) else {
             continue;
         };
-        let g = info.entry(pxm).or_insert(GuestNode {
+        info.update(pxm, |g| {
+            if !enabled(e) {
+                return;
+            }
+            match e {
+                SratEntry::GenericInitiator(_) => g.generic_initiators += 1,
+                SratEntry::GenericPort(_) => g.generic_ports += 1,
+                SratEntry::Memory { length, flags, .. } => {
+                    g.memory_bytes = g.memory_bytes.saturating_add(*length);
+                    if flags & MEM_HOT_PLUGGABLE != 0 {
+                        g.hotplug_bytes = g.hotplug_bytes.saturating_add(*length);
+                    }
+                }
+                _ if is_processor(e) => g.cpus += 1,
+                // GIC ITS: no node from the SRAT passes.
+                _ => {}
+            }
+        });
+    }
+    let mut out = Vec::with_capacity(info.len());
+    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
+        if let Some(mut g) = info.remove(*pxm) {
+            g.node = u32::try_from(node).ok();
+            out.push(g);
+        }
+    }
+    info.drain_sorted_into(&mut out);
+    out
+}
+
+/// The guest node of each PXM while [`guest_nodes`] counts: a vector indexed by
+/// PXM when the largest is small (the usual case: no tree walk per entry), else
+/// a map. Either way the PXMs left at the end come out in ascending order.
+enum PxmSlots {
+    /// `index[p]` is 1 + the position of PXM `p`'s node in `nodes` (0: none
+    /// yet, or taken out by `remove`).
+    Dense {
+        index: Vec<u32>,
+        nodes: Vec<GuestNode>,
+    },
+    Sparse(BTreeMap<u32, GuestNode>),
+}
+
+impl PxmSlots {
+    /// A vector when the largest PXM is below 4 slots per SRAT entry (+ 256),
+    /// so that it is never much larger than the table.
+    fn new(max_pxm: Option<u32>, entries: usize) -> Self {
+        match max_pxm {
+            Some(m) if (m as usize) < entries.saturating_mul(4).saturating_add(256) => {
+                PxmSlots::Dense {
+                    index: vec![0; m as usize + 1],
+                    nodes: Vec::new(),
+                }
+            }
+            _ => PxmSlots::Sparse(BTreeMap::new()),
+        }
+    }
+
+    fn empty(pxm: u32) -> GuestNode {
+        GuestNode {
             pxm,
             node: None,
             cpus: 0,
@@ -395,33 +480,70 @@ pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
             hotplug_bytes: 0,
             generic_initiators: 0,
             generic_ports: 0,
-        });
-        if !enabled(e) {
-            continue;
         }
-        match e {
-            SratEntry::GenericInitiator(_) => g.generic_initiators += 1,
-            SratEntry::GenericPort(_) => g.generic_ports += 1,
-            SratEntry::Memory { length, flags, .. } => {
-                g.memory_bytes = g.memory_bytes.saturating_add(*length);
-                if flags & MEM_HOT_PLUGGABLE != 0 {
-                    g.hotplug_bytes = g.hotplug_bytes.saturating_add(*length);
+    }
+
+    /// Calls `f` on the node of `pxm`, created empty when first seen.
+    fn update(&mut self, pxm: u32, f: impl FnOnce(&mut GuestNode)) {
+        if let PxmSlots::Dense { index, nodes } = self
+            && index.get(pxm as usize).is_none()
+        {
+            // Past the vector `new` sized (not expected): a map from here on.
+            let m = nodes.drain(..).map(|g| (g.pxm, g)).collect();
+            *self = PxmSlots::Sparse(m);
+        }
+        match self {
+            PxmSlots::Dense { index, nodes } => {
+                let Some(slot) = index.get_mut(pxm as usize) else {
+                    return;
+                };
+                if *slot == 0 {
+                    nodes.push(Self::empty(pxm));
+                    *slot = u32::try_from(nodes.len()).unwrap_or(0);
+                }
+                if let Some(g) = (*slot as usize)
+                    .checked_sub(1)
+                    .and_then(|i| nodes.get_mut(i))
+                {
+                    f(g);
                 }
             }
-            _ if is_processor(e) => g.cpus += 1,
-            // GIC ITS: no node from the SRAT passes.
-            _ => {}
+            PxmSlots::Sparse(m) => f(m.entry(pxm).or_insert_with(|| Self::empty(pxm))),
         }
     }
-    let mut out = Vec::with_capacity(info.len());
-    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
-        if let Some(mut g) = info.remove(pxm) {
-            g.node = u32::try_from(node).ok();
-            out.push(g);
+
+    /// How many PXMs have a node.
+    fn len(&self) -> usize {
+        match self {
+            PxmSlots::Dense { nodes, .. } => nodes.len(),
+            PxmSlots::Sparse(m) => m.len(),
         }
     }
-    out.extend(info.into_values());
-    out
+
+    fn remove(&mut self, pxm: u32) -> Option<GuestNode> {
+        match self {
+            PxmSlots::Dense { index, nodes } => {
+                let slot = index.get_mut(pxm as usize)?;
+                let i = (*slot as usize).checked_sub(1)?;
+                *slot = 0;
+                nodes.get(i).cloned()
+            }
+            PxmSlots::Sparse(m) => m.remove(&pxm),
+        }
+    }
+
+    /// Appends the nodes left, in ascending PXM order.
+    fn drain_sorted_into(self, out: &mut Vec<GuestNode>) {
+        match self {
+            PxmSlots::Dense { index, nodes } => out.extend(
+                index
+                    .iter()
+                    .filter_map(|&slot| (slot as usize).checked_sub(1))
+                    .filter_map(|i| nodes.get(i).cloned()),
+            ),
+            PxmSlots::Sparse(m) => out.extend(m.into_values()),
+        }
+    }
 }
 
 fn node_findings(cx: &mut Ctx, srat: &Srat, nodes: &[GuestNode]) {
@@ -679,14 +801,11 @@ fn lint_gi_devfn(cx: &mut Ctx, name: &str, h: &DeviceHandle, off: usize) {
     if p.devfn() == 0 || swapped_like || p.reserved != [0; 12] {
         return;
     }
-    cx.push(
-        Severity::Info,
-        "gi-pci-devfn",
-        Some(off + 8 + 3),
+    cx.push_with(Severity::Info, "gi-pci-devfn", Some(off + 8 + 3), || {
         format!(
             "{name} PCI handle is {p}, not device 0 function 0: if this is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at 00.0 behind its own PCIe root port"
-        ),
-    );
+        )
+    });
 }
 
 /// The byte order of QEMU 9.0 to 9.1.1 and of the v5 generic-initiator series
@@ -750,13 +869,58 @@ fn is_boot_ram(m: &MemRange) -> bool {
 /// (by end) and counts the open boot-RAM ranges per PXM, so the pairs past
 /// [`MAX_FINDINGS_PER_CODE`] are counted (and their worst severity known)
 /// without being enumerated.
+/// A count per PXM: a vector for the PXMs below 4096 (every PXM Linux maps),
+/// a map for larger ones.
+#[derive(Default)]
+struct PxmCounts {
+    small: Vec<usize>,
+    large: BTreeMap<u32, usize>,
+}
+
+impl PxmCounts {
+    const SMALL: u32 = 4096;
+
+    fn get(&self, pxm: u32) -> usize {
+        if pxm < Self::SMALL {
+            self.small.get(pxm as usize).copied().unwrap_or(0)
+        } else {
+            self.large.get(&pxm).copied().unwrap_or(0)
+        }
+    }
+
+    fn increment(&mut self, pxm: u32) {
+        if pxm < Self::SMALL {
+            let i = pxm as usize;
+            if self.small.len() <= i {
+                self.small.resize(i + 1, 0);
+            }
+            if let Some(n) = self.small.get_mut(i) {
+                *n += 1;
+            }
+        } else {
+            *self.large.entry(pxm).or_default() += 1;
+        }
+    }
+
+    fn decrement(&mut self, pxm: u32) {
+        let n = if pxm < Self::SMALL {
+            self.small.get_mut(pxm as usize)
+        } else {
+            self.large.get_mut(&pxm)
+        };
+        if let Some(n) = n {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
 fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     mem.sort_by_key(|m| (m.base, m.end));
     let mut open: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
     let mut open_ram: usize = 0;
-    let mut open_ram_of: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut open_ram_of = PxmCounts::default();
     for (j, b) in mem.iter().enumerate() {
         while let Some(&Reverse((end, i))) = open.peek() {
             if end > b.base {
@@ -767,14 +931,12 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
                 && is_boot_ram(a)
             {
                 open_ram = open_ram.saturating_sub(1);
-                if let Some(n) = open_ram_of.get_mut(&a.pxm) {
-                    *n = n.saturating_sub(1);
-                }
+                open_ram_of.decrement(a.pxm);
             }
         }
         let overlaps = open.len();
         let errors = if is_boot_ram(b) {
-            open_ram.saturating_sub(open_ram_of.get(&b.pxm).copied().unwrap_or(0))
+            open_ram.saturating_sub(open_ram_of.get(b.pxm))
         } else {
             0
         };
@@ -813,7 +975,7 @@ fn lint_overlaps(cx: &mut Ctx, mem: &mut [MemRange]) {
         open.push(Reverse((b.end, j)));
         if is_boot_ram(b) {
             open_ram += 1;
-            *open_ram_of.entry(b.pxm).or_default() += 1;
+            open_ram_of.increment(b.pxm);
         }
     }
 }

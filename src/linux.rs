@@ -59,12 +59,16 @@ pub fn is_processor(e: &SratEntry) -> bool {
 pub fn linux_node_order(srat: &Srat) -> Vec<u32> {
     let rev = srat.header.revision;
     let mut order: Vec<u32> = Vec::new();
+    // The PXMs mapped so far, one bit each (all are below MAX_PXM_DOMAINS).
+    let mut seen = [0u64; MAX_PXM_DOMAINS as usize / 64];
     let mut map = |e: &SratEntry| {
         if is_enabled(e)
             && let Some(pxm) = linux_pxm(e, rev)
             && pxm < MAX_PXM_DOMAINS
-            && !order.contains(&pxm)
+            && let Some(word) = seen.get_mut(pxm as usize / 64)
+            && *word & (1 << (pxm % 64)) == 0
         {
+            *word |= 1 << (pxm % 64);
             order.push(pxm);
         }
     };

@@ -10,7 +10,8 @@ use clap::Parser;
 /// and exits with 0 on success (a closed standard output: 1, quietly), 1 on any error (usage errors included), or the
 /// status a command chose.
 fn main() {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::try_parse_inspect().map_or_else(cli::Cli::try_parse, Ok);
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Bad arguments are bad input like any other: exit status 1.

@@ -470,11 +470,11 @@ fn json_srat_entry(out: &mut Text, e: &SratEntry, depth: usize) {
             // {"pci": "ssss:bb:dd.f"} one level deeper.
             let s = &mut m.out.s;
             s.extend_from_slice(b"{\n");
-            s.resize(s.len() + 2 * (depth + 2), b' ');
+            put_pad(s, 2 * (depth + 2), b' ');
             s.extend_from_slice(b"\"pci\": \"");
             put_pci(s, p);
             s.extend_from_slice(b"\"\n");
-            s.resize(s.len() + 2 * (depth + 1), b' ');
+            put_pad(s, 2 * (depth + 1), b' ');
             s.push(b'}');
             m.num("flags", u64::from(g.flags));
             m.num("proximity_domain", u64::from(g.proximity_domain));
@@ -559,20 +559,27 @@ impl<'a, 'w> JsonMembers<'a, 'w> {
             first: true,
         }
     }
-    fn key(&mut self, key: &str) {
-        let s = &mut self.out.s;
-        s.extend_from_slice(if self.first { b"\n" } else { b",\n" });
+    fn key(&mut self, key: &'static str) {
+        if !self.first {
+            self.out.s.push(b',');
+        }
         self.first = false;
-        s.resize(s.len() + 2 * (self.depth + 1), b' ');
-        s.push(b'"');
-        s.extend_from_slice(key.as_bytes());
-        s.extend_from_slice(b"\": ");
+        if !self.out.put_json_key(key, self.depth + 1) {
+            {
+                let s = &mut self.out.s;
+                s.push(b'\n');
+                put_pad(s, 2 * (self.depth + 1), b' ');
+                s.push(b'"');
+                s.extend_from_slice(key.as_bytes());
+                s.extend_from_slice(b"\": ");
+            }
+        }
     }
-    fn num(&mut self, key: &str, v: u64) {
+    fn num(&mut self, key: &'static str, v: u64) {
         self.key(key);
         push_dec(&mut self.out.s, v);
     }
-    fn raw_str(&mut self, key: &str, v: &[u8]) {
+    fn raw_str(&mut self, key: &'static str, v: &[u8]) {
         self.key(key);
         let s = &mut self.out.s;
         s.push(b'"');
@@ -581,7 +588,7 @@ impl<'a, 'w> JsonMembers<'a, 'w> {
     }
     /// A string value, escaped by serde_json.
     fn string(&mut self, v: &str) {
-        let _ = serde_json::to_writer(&mut self.out.s, v);
+        put_json_str(&mut self.out.s, v);
     }
     fn opt_string(&mut self, v: Option<&str>) {
         match v {
@@ -592,9 +599,68 @@ impl<'a, 'w> JsonMembers<'a, 'w> {
     fn end(self) {
         let s = &mut self.out.s;
         s.push(b'\n');
-        s.resize(s.len() + 2 * self.depth, b' ');
+        put_pad(s, 2 * self.depth, b' ');
         s.push(b'}');
     }
+}
+
+/// A JSON string as serde_json writes it: between quotes, with `"` and `\\`
+/// escaped by a backslash, `\b \t \n \f \r` for those control characters and
+/// `\u00xx` (lower-case hex) for the other ones below 0x20; every other byte as
+/// it is. Runs without escapes are copied whole.
+fn put_json_str(s: &mut Vec<u8>, v: &str) {
+    let bytes = v.as_bytes();
+    s.reserve(bytes.len() + 2);
+    s.push(b'"');
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        // Eight bytes at a time while none of them needs an escape.
+        if let Some(w) = bytes.get(i..).and_then(|r| r.first_chunk::<8>())
+            && !needs_json_escape(u64::from_le_bytes(*w))
+        {
+            i += 8;
+            continue;
+        }
+        i += 1;
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        s.extend_from_slice(bytes.get(run..i - 1).unwrap_or_default());
+        run = i;
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            s.extend_from_slice(b"\\u00");
+            s.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
+            s.push(HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0'));
+        } else {
+            s.extend_from_slice(esc);
+        }
+    }
+    s.extend_from_slice(bytes.get(run..).unwrap_or_default());
+    s.push(b'"');
+}
+
+/// Whether any of the 8 bytes of `w` is below 0x20, `"` or `\\` (the bytes
+/// [`put_json_str`] escapes), by the usual "has a zero / smaller byte" tricks
+/// (exact as to whether there is one).
+fn needs_json_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q & HIGH;
+    let b = w ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b & HIGH;
+    below_space | quote | backslash != 0
 }
 
 /// Any serialisable item, through its `serde_json::Value` (one item at a time).
@@ -608,7 +674,7 @@ fn json_serialized<T: serde::Serialize>(out: &mut Text, item: &T, depth: usize) 
 
 /// Two spaces per level, as serde_json's pretty printer indents.
 fn json_indent(out: &mut Text, depth: usize) {
-    out.s.resize(out.s.len() + 2 * depth, b' ');
+    put_pad(&mut out.s, 2 * depth, b' ');
 }
 
 /// A JSON array of `items` at nesting `depth`, each written by `item`.
@@ -810,6 +876,55 @@ struct Text<'w> {
     name: String,
     w: &'w mut dyn std::io::Write,
     err: Option<std::io::Error>,
+    /// The ends of recent line prefixes, `{len:3}] {name:>36} : `, by field
+    /// (see [`Text::prefix_static`]).
+    tails: Box<[Tail; TAILS]>,
+    /// Recent JSON object keys with their line break and indentation
+    /// (see [`Text::json_key`]).
+    keys: Box<[JsonKey; TAILS]>,
+}
+
+/// One cached JSON key: `\n`, the indentation, `"key": ` (in `bytes`, `n` of
+/// them), for a `'static` key (address and length) at a nesting depth.
+#[derive(Clone, Copy)]
+struct JsonKey {
+    key: usize,
+    key_len: usize,
+    depth: usize,
+    n: usize,
+    bytes: [u8; 64],
+}
+
+/// `{len:3}] {name:>36} : `, the end of a line prefix, when it is 44 bytes
+/// (an ASCII name of at most 36 bytes, a size of at most 999).
+fn tail_bytes(len: usize, name: &str) -> Option<[u8; 44]> {
+    let n = name.len();
+    if n > 36 || len > 999 || !name.is_ascii() {
+        return None;
+    }
+    let mut b = Vec::with_capacity(44);
+    push_uint(&mut b, len as u64, 3, b' ');
+    b.extend_from_slice(b"] ");
+    put_pad(&mut b, 36 - n, b' ');
+    b.extend_from_slice(name.as_bytes());
+    b.extend_from_slice(b" : ");
+    <[u8; 44]>::try_from(b.as_slice()).ok()
+}
+
+/// Slots of [`Text::tails`] and of [`Text::keys`] (a power of two).
+const TAILS: usize = 64;
+
+/// Slots looked at from a key's home slot in [`Text::tails`] and [`Text::keys`].
+const PROBES: usize = 8;
+
+/// One cached line-prefix end: the field name (address and length of a
+/// `'static` string, whose bytes cannot change), the field size, and the 44 bytes.
+#[derive(Clone, Copy)]
+struct Tail {
+    name: usize,
+    name_len: usize,
+    len: usize,
+    bytes: [u8; 44],
 }
 
 /// The offset and the size of a field of a layout struct, e.g.
@@ -836,6 +951,23 @@ impl<'w> Text<'w> {
             name: String::new(),
             w,
             err: None,
+            tails: Box::new(
+                [Tail {
+                    name: 0,
+                    name_len: 0,
+                    len: 0,
+                    bytes: [0; 44],
+                }; TAILS],
+            ),
+            keys: Box::new(
+                [JsonKey {
+                    key: 0,
+                    key_len: 0,
+                    depth: 0,
+                    n: 0,
+                    bytes: [0; 64],
+                }; TAILS],
+            ),
         }
     }
 
@@ -863,25 +995,144 @@ impl<'w> Text<'w> {
 
     /// `[{off:03X}h {off:04} {len:3}] {name:>36} : ` without the formatting machinery.
     fn prefix(&mut self, off: usize, len: usize, name: &str) {
-        const SPACES: &[u8; 36] = b"                                    ";
-        let w = if name.is_ascii() {
-            name.len()
-        } else {
-            name.chars().count()
-        };
-        let pad = 36usize.saturating_sub(w);
+        self.put_offset(off);
         let s = &mut self.s;
-        s.reserve(40 + pad + name.len());
+        push_uint(s, len as u64, 3, b' ');
+        s.extend_from_slice(b"] ");
+        let n = name.as_bytes();
+        if n.len() <= 36 && name.is_ascii() {
+            put_pad(s, 36 - n.len(), b' ');
+        } else {
+            put_pad(s, 36usize.saturating_sub(name.chars().count()), b' ');
+        }
+        s.extend_from_slice(n);
+        s.extend_from_slice(b" : ");
+    }
+
+    /// `[{off:03X}h {off:04} `: the start of a line prefix.
+    fn put_offset(&mut self, off: usize) {
+        let s = &mut self.s;
         s.push(b'[');
         put_hex(s, off as u64, 3);
         s.extend_from_slice(b"h ");
-        push_uint(s, off as u64, 10, 4, b'0');
+        push_uint(s, off as u64, 4, b'0');
         s.push(b' ');
-        push_uint(s, len as u64, 10, 3, b' ');
-        s.extend_from_slice(b"] ");
-        s.extend_from_slice(SPACES.get(..pad).unwrap_or_default());
-        s.extend_from_slice(name.as_bytes());
-        s.extend_from_slice(b" : ");
+    }
+
+    /// [`Text::prefix`] for a field named by a `'static` string: the end of the
+    /// prefix (size and padded name) is built once per field and copied after.
+    fn prefix_static(&mut self, off: usize, len: usize, name: &'static str) {
+        match self.tail(len, name) {
+            Some(t) => {
+                self.put_offset(off);
+                self.s.extend_from_slice(&t);
+            }
+            None => self.prefix(off, len, name),
+        }
+    }
+
+    /// Appends [`Text::json_key`]'s bytes for a key found in the cache (one
+    /// fixed-size copy, then the length cut), else builds and caches them
+    /// first; false when the key cannot be cached (then nothing is written).
+    fn put_json_key(&mut self, key: &'static str, depth: usize) -> bool {
+        let addr = key.as_ptr() as usize;
+        let home = (((addr ^ depth) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        for i in 0..PROBES {
+            match self.keys.get((home + i) % TAILS) {
+                Some(k) if k.key == addr && k.key_len == key.len() && k.depth == depth => {
+                    let start = self.s.len();
+                    self.s.extend_from_slice(&k.bytes);
+                    self.s.truncate(start + k.n);
+                    return true;
+                }
+                Some(k) if k.key != 0 => {}
+                _ => break,
+            }
+        }
+        match self.json_key(key, depth) {
+            Some((bytes, n)) => {
+                let start = self.s.len();
+                self.s.extend_from_slice(&bytes);
+                self.s.truncate(start + n);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `\n`, `2 × depth` spaces and `"key": ` (serde_json's pretty layout of an
+    /// object member up to its value), from [`Text::keys`] (built on a miss):
+    /// 64 bytes of which the first `n` count; `None` when longer.
+    fn json_key(&mut self, key: &'static str, depth: usize) -> Option<([u8; 64], usize)> {
+        let addr = key.as_ptr() as usize;
+        let home = (((addr ^ depth) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        // Linear probing over a few slots; an empty slot (key 0) ends the search.
+        let mut free = None;
+        for i in 0..PROBES {
+            let k = self.keys.get((home + i) % TAILS)?;
+            if k.key == addr && k.key_len == key.len() && k.depth == depth {
+                return Some((k.bytes, k.n));
+            }
+            if k.key == 0 {
+                free = Some((home + i) % TAILS);
+                break;
+            }
+        }
+        // A full neighbourhood: not cached (the caller writes the key itself).
+        let k = self.keys.get_mut(free?)?;
+        let mut b = Vec::with_capacity(64);
+        b.push(b'\n');
+        put_pad(&mut b, 2 * depth, b' ');
+        b.push(b'"');
+        b.extend_from_slice(key.as_bytes());
+        b.extend_from_slice(b"\": ");
+        let n = b.len();
+        if n > 64 || key.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+            return None;
+        }
+        b.resize(64, b' ');
+        let bytes = <[u8; 64]>::try_from(b.as_slice()).ok()?;
+        *k = JsonKey {
+            key: addr,
+            key_len: key.len(),
+            depth,
+            n,
+            bytes,
+        };
+        Some((bytes, n))
+    }
+
+    /// `{len:3}] {name:>36} : `, the end of a line prefix, from [`Text::tails`]
+    /// (built on a miss); `None` when it is not 44 bytes (a name over 36
+    /// bytes or not ASCII, a size over 999).
+    fn tail(&mut self, len: usize, name: &'static str) -> Option<[u8; 44]> {
+        let key = name.as_ptr() as usize;
+        let n = name.len();
+        let home = (((key ^ len) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        // Linear probing over a few slots; an empty slot (name 0) ends the search.
+        let mut free = None;
+        for i in 0..PROBES {
+            let t = self.tails.get((home + i) % TAILS)?;
+            if t.name == key && t.name_len == n && t.len == len {
+                return Some(t.bytes);
+            }
+            if t.name == 0 {
+                free = Some((home + i) % TAILS);
+                break;
+            }
+        }
+        let bytes = tail_bytes(len, name)?;
+        // A full neighbourhood: not cached, built each time.
+        let Some(t) = free.and_then(|f| self.tails.get_mut(f)) else {
+            return Some(bytes);
+        };
+        *t = Tail {
+            name: key,
+            name_len: n,
+            len,
+            bytes,
+        };
+        Some(bytes)
     }
 
     fn field(&mut self, off: usize, len: usize, name: &str, value: impl std::fmt::Display) {
@@ -914,8 +1165,14 @@ impl<'w> Text<'w> {
         self.field(base + off, len, name, value);
     }
     /// A field whose value `put` writes straight into the output bytes.
-    fn field_with(&mut self, off: usize, len: usize, name: &str, put: impl FnOnce(&mut Vec<u8>)) {
-        self.prefix(off, len, name);
+    fn field_with(
+        &mut self,
+        off: usize,
+        len: usize,
+        name: &'static str,
+        put: impl FnOnce(&mut Vec<u8>),
+    ) {
+        self.prefix_static(off, len, name);
         put(&mut self.s);
         self.s.push(b'\n');
         self.maybe_flush();
@@ -925,7 +1182,7 @@ impl<'w> Text<'w> {
         &mut self,
         base: usize,
         (off, len): (usize, usize),
-        name: &str,
+        name: &'static str,
         put: impl FnOnce(&mut Vec<u8>),
     ) {
         self.field_with(base + off, len, name, put);
@@ -934,7 +1191,7 @@ impl<'w> Text<'w> {
     fn note_with(&mut self, name: &str, put: impl FnOnce(&mut Vec<u8>)) {
         let s = &mut self.s;
         let w = name.chars().count();
-        s.resize(s.len() + 16 + 36usize.saturating_sub(w), b' ');
+        put_pad(s, 16 + 36usize.saturating_sub(w), b' ');
         s.extend_from_slice(name.as_bytes());
         s.extend_from_slice(b" : ");
         put(s);
@@ -949,45 +1206,192 @@ impl<'w> Text<'w> {
     }
 }
 
-/// Appends `v` in `radix` (10 or 16, upper-case digits), right-aligned in
-/// `width` columns padded with `pad` (as `{v:0width$X}` / `{v:width$}` print it).
-fn push_uint(s: &mut Vec<u8>, mut v: u64, radix: u64, width: usize, pad: u8) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let (Some(slot), Some(d)) = (buf.get_mut(i), DIGITS.get((v % radix) as usize)) {
-            *slot = *d;
+/// Appends `v` in decimal, right-aligned in `width` columns padded with `pad`
+/// (as `{v:0width$}` / `{v:width$}` print it).
+fn push_uint(s: &mut Vec<u8>, v: u64, width: usize, pad: u8) {
+    if v < 100_000_000 && width <= 8 && (pad == b'0' || pad == b' ') {
+        let z = dec8(v as u32);
+        // Digits, and where the leading zeros end (z is 0 only for v = 0).
+        let digits = (8 - z.trailing_zeros() as usize / 8).max(1);
+        let n = digits.max(width);
+        let mut ascii = z + 0x3030_3030_3030_3030;
+        if pad == b' ' {
+            // The leading zeros become spaces ('0' - 0x10).
+            let lead = 8 - digits;
+            ascii -= ((1u64 << (8 * lead)) - 1) & 0x1010_1010_1010_1010;
         }
-        v /= radix;
-        if v == 0 || i == 0 {
-            break;
+        let start = s.len();
+        s.extend_from_slice(&(ascii >> (8 * (8 - n))).to_le_bytes());
+        s.truncate(start + n);
+        return;
+    }
+    if (100_000_000..10_000_000_000_000_000).contains(&v) && width <= 8 {
+        // The digits above the last 8 (at least one), then those 8 in full.
+        push_uint(s, v / 100_000_000, width.saturating_sub(8), pad);
+        let z = dec8((v % 100_000_000) as u32);
+        s.extend_from_slice(&(z + 0x3030_3030_3030_3030).to_le_bytes());
+        return;
+    }
+    if v < 10_000_000_000_000_000 && width <= 16 {
+        let (buf, n) = dec16(v, pad);
+        put_last(s, buf, n.max(width));
+        return;
+    }
+    let (buf, i) = dec_buf(v);
+    let digits = buf.get(i..).unwrap_or_default();
+    put_pad(s, width.saturating_sub(digits.len()), pad);
+    s.extend_from_slice(digits);
+}
+
+/// The 8 decimal digits of `v` (below 10^8, leading zeros included) in the
+/// bytes of a little-endian `u64`, first digit in the lowest byte, as numbers
+/// 0..=9: split into 4 + 4, 2 + 2 and 1 + 1 digits with multiplications by
+/// reciprocals in parallel lanes (no loop).
+fn dec8(v: u32) -> u64 {
+    let v = u64::from(v);
+    let z = (v / 10_000) | ((v % 10_000) << 32);
+    // x / 100 = (x * 10486) >> 20 for x < 10^4 (43 699 in fact).
+    let hundreds = ((z * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let z = hundreds | ((z - hundreds * 100) << 16);
+    // x / 10 = (x * 103) >> 10 for x < 100 (179 in fact).
+    let tens = ((z * 103) >> 10) & 0x000f_000f_000f_000f;
+    tens | ((z - tens * 10) << 8)
+}
+
+/// The decimal digits of `v` (below 10^16) right-aligned in 16 bytes of `pad`,
+/// and how many digits there are.
+fn dec16(mut v: u64, pad: u8) -> ([u8; 16], usize) {
+    let mut buf = [pad; 16];
+    let mut i = 16;
+    while v >= 100 && i >= 2 {
+        let pair = DEC2.get((v % 100) as usize).copied().unwrap_or([b'0'; 2]);
+        v /= 100;
+        i -= 2;
+        if let Some(d) = buf.get_mut(i..i + 2) {
+            d.copy_from_slice(&pair);
         }
     }
-    let digits = buf.get(i..).unwrap_or_default();
-    s.resize(s.len() + width.saturating_sub(digits.len()), pad);
-    s.extend_from_slice(digits);
+    let pair = DEC2.get(v as usize).copied().unwrap_or([b'0'; 2]);
+    if v >= 10 && i >= 2 {
+        i -= 2;
+        if let Some(d) = buf.get_mut(i..i + 2) {
+            d.copy_from_slice(&pair);
+        }
+    } else if i >= 1 {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = pair[1];
+        }
+    }
+    (buf, 16 - i)
+}
+
+/// Appends the last `n` (at most 16) bytes of `buf`: one fixed-size copy of
+/// the bytes shifted to the front, then the length cut (no memcpy call).
+fn put_last(s: &mut Vec<u8>, buf: [u8; 16], n: usize) {
+    let n = n.min(16);
+    let front = u128::from_be_bytes(buf)
+        .checked_shl(8 * (16 - n) as u32)
+        .unwrap_or(0);
+    let start = s.len();
+    s.extend_from_slice(&front.to_be_bytes());
+    s.truncate(start + n);
+}
+
+/// The 8 hex digits of `v` (upper or lower case), by spreading its nibbles
+/// into the bytes of a `u64` (no loop, no table).
+fn hex8(v: u32, upper: bool) -> [u8; 8] {
+    let mut x = u64::from(v);
+    x = ((x << 16) | x) & 0x0000_ffff_0000_ffff;
+    x = ((x << 8) | x) & 0x00ff_00ff_00ff_00ff;
+    x = ((x << 4) | x) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte whose nibble is 10 or more.
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    let x = x + 0x3030_3030_3030_3030 + letters * if upper { 7 } else { 39 };
+    x.to_be_bytes()
+}
+
+/// The 16 hex digits of `v`, leading zeros included.
+fn hex16(v: u64, upper: bool) -> [u8; 16] {
+    let [a, b, c, d, e, f, g, h] = hex8((v >> 32) as u32, upper);
+    let [i, j, k, l, m, n, o, p] = hex8(v as u32, upper);
+    [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]
+}
+
+/// Appends `n` bytes `pad` (a fixed-size copy for the usual short runs).
+fn put_pad(s: &mut Vec<u8>, n: usize, pad: u8) {
+    const SPACES: [u8; 64] = [b' '; 64];
+    const ZEROS: [u8; 64] = [b'0'; 64];
+    let run = match pad {
+        b' ' => SPACES.get(..n),
+        b'0' => ZEROS.get(..n),
+        _ => None,
+    };
+    match run {
+        Some(run) => s.extend_from_slice(run),
+        None => s.resize(s.len() + n, pad),
+    }
+}
+
+/// `"00" "01" … "99"`: two decimal digits per entry. Evaluated at compile
+/// time (an index out of range would fail the build).
+#[allow(clippy::indexing_slicing)]
+static DEC2: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut v = 0;
+    while v < 100 {
+        t[v] = [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        v += 1;
+    }
+    t
+};
+
+/// The decimal digits of `v`, right-aligned in a buffer, and the index of the
+/// first one (two digits per step from [`DEC2`]; no division by a variable).
+fn dec_buf(mut v: u64) -> ([u8; 20], usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let pair = DEC2.get((v % 100) as usize).copied().unwrap_or([b'0'; 2]);
+        v /= 100;
+        i -= 2;
+        if let Some(d) = buf.get_mut(i..i + 2) {
+            d.copy_from_slice(&pair);
+        }
+    }
+    let pair = DEC2.get(v as usize).copied().unwrap_or([b'0'; 2]);
+    if v >= 10 {
+        i -= 2;
+        if let Some(d) = buf.get_mut(i..i + 2) {
+            d.copy_from_slice(&pair);
+        }
+    } else {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = pair[1];
+        }
+    }
+    (buf, i)
 }
 
 /// Appends `v` in upper-case hex, zero-padded to `width` digits (`{v:0width$X}`).
 fn put_hex(s: &mut Vec<u8>, v: u64, width: usize) {
-    put_hex_digits(s, v, width, b"0123456789ABCDEF");
+    put_hex_digits(s, v, width, true);
 }
 
 /// Appends `v` in lower-case hex, zero-padded to `width` digits (`{v:0width$x}`).
 fn put_hex_lower(s: &mut Vec<u8>, v: u64, width: usize) {
-    put_hex_digits(s, v, width, b"0123456789abcdef");
+    put_hex_digits(s, v, width, false);
 }
 
-fn put_hex_digits(s: &mut Vec<u8>, v: u64, width: usize, digits: &[u8; 16]) {
+fn put_hex_digits(s: &mut Vec<u8>, v: u64, width: usize, upper: bool) {
     let n = ((64 - v.leading_zeros() as usize).div_ceil(4))
         .max(width)
         .max(1);
-    for k in (0..n).rev() {
-        let nib = if k < 16 { (v >> (4 * k)) & 0xf } else { 0 };
-        s.push(digits.get(nib as usize).copied().unwrap_or(b'0'));
+    if n > 16 {
+        put_pad(s, n - 16, b'0');
     }
+    put_last(s, hex16(v, upper), n);
 }
 
 /// `0x{v:0W$X} ({v})` with `W` = 2 × `bytes`, as [`x8`], [`x16`], [`x32`] print it.
@@ -1106,19 +1510,21 @@ const fn cells() -> [([u8; 5], u8); 256] {
     t
 }
 
+#[inline]
 fn push_dec(s: &mut Vec<u8>, v: u64) {
-    let d = |x: u64| b'0' + (x % 10) as u8;
+    let pair = |x: u64| DEC2.get(x as usize).copied().unwrap_or([b'0'; 2]);
     if v < 10 {
-        s.push(d(v));
+        s.push(b'0' + v as u8);
     } else if v < 100 {
-        s.push(d(v / 10));
-        s.push(d(v));
+        s.extend_from_slice(&pair(v));
     } else if v < 1000 {
-        s.push(d(v / 100));
-        s.push(d(v / 10));
-        s.push(d(v));
+        let [a, b] = pair(v % 100);
+        s.extend_from_slice(&[b'0' + (v / 100) as u8, a, b]);
+    } else if v < 10_000 {
+        let ([a, b], [c, d]) = (pair(v / 100), pair(v % 100));
+        s.extend_from_slice(&[a, b, c, d]);
     } else {
-        push_uint(s, v, 10, 0, b' ');
+        push_uint(s, v, 0, b' ');
     }
 }
 
@@ -1286,7 +1692,14 @@ fn srat_text(out: &mut Text, s: &Srat) {
         x64(s.reserved),
     );
     out.blank();
+    let mut fast = LineBuf::new();
+    let tails = fast_tails();
     for (e, o) in s.entries.iter().zip(s.entry_offsets()) {
+        if let Some(t) = &tails
+            && srat_entry_fast(&mut fast, t, out, o, e)
+        {
+            continue;
+        }
         let t = e.type_id();
         // Every SRAT structure starts with a Type byte and a Length byte, as in RawMemory.
         out.at_with(o, at!(RawMemory, typ), "Subtable Type", |s| {
@@ -1312,6 +1725,343 @@ fn srat_text(out: &mut Text, s: &Srat) {
         }
         out.blank();
     }
+}
+
+/// The lines of one SRAT structure, collected in a fixed buffer by fixed-size
+/// copies (each piece is written whole and the end moved by its length: no
+/// per-piece length bookkeeping of a `Vec`, no formatting machinery), then
+/// copied to the output at once. `ok` turns false if the buffer would
+/// overflow; the caller then writes the structure the general way.
+struct LineBuf {
+    b: [u8; 2048],
+    n: usize,
+    ok: bool,
+}
+
+impl LineBuf {
+    fn new() -> Self {
+        LineBuf {
+            b: [0; 2048],
+            n: 0,
+            ok: true,
+        }
+    }
+
+    /// Empty again (the bytes stay: they are overwritten).
+    fn clear(&mut self) {
+        self.n = 0;
+        self.ok = true;
+    }
+
+    /// What [`put_size`] writes.
+    fn size(&mut self, v: u64) {
+        const UNITS: [(u64, [u8; 4]); 4] = [
+            (1 << 40, *b" TiB"),
+            (1 << 30, *b" GiB"),
+            (1 << 20, *b" MiB"),
+            (1 << 10, *b" KiB"),
+        ];
+        for (u, name) in UNITS {
+            if v >= u && v.is_multiple_of(u) {
+                self.dec(v / u);
+                self.chunk(name, 4);
+                return;
+            }
+        }
+        self.dec(v);
+        self.chunk(*b" bytes", 6);
+    }
+
+    /// What [`put_pci`] writes: `ssss:bb:dd.f` in lower-case hex.
+    fn pci(&mut self, p: &crate::acpi::srat::PciHandle) {
+        self.hex_case(u64::from(p.segment), 4, false);
+        self.byte(b':');
+        self.hex_case(u64::from(p.bus), 2, false);
+        self.byte(b':');
+        self.hex_case(u64::from(p.device), 2, false);
+        self.byte(b'.');
+        self.hex_case(u64::from(p.function), 0, false);
+    }
+
+    /// Writes the `N` bytes of `bytes` and keeps the first `len` of them.
+    fn chunk<const N: usize>(&mut self, bytes: [u8; N], len: usize) {
+        match self
+            .b
+            .get_mut(self.n..)
+            .and_then(|rest| rest.first_chunk_mut::<N>())
+        {
+            Some(d) => {
+                *d = bytes;
+                self.n += len.min(N);
+            }
+            None => self.ok = false,
+        }
+    }
+
+    fn byte(&mut self, c: u8) {
+        self.chunk([c], 1);
+    }
+
+    fn bytes(&mut self, v: &[u8]) {
+        match self.b.get_mut(self.n..self.n + v.len()) {
+            Some(d) => {
+                d.copy_from_slice(v);
+                self.n += v.len();
+            }
+            None => self.ok = false,
+        }
+    }
+
+    /// `{v:0width$X}` (`width` at most 16).
+    fn hex(&mut self, v: u64, width: usize) {
+        self.hex_case(v, width, true);
+    }
+
+    /// `{v:0width$X}` or, not `upper`, `{v:0width$x}` (`width` at most 16).
+    fn hex_case(&mut self, v: u64, width: usize, upper: bool) {
+        let n = ((64 - v.leading_zeros() as usize).div_ceil(4))
+            .max(width)
+            .clamp(1, 16);
+        let front = u128::from_be_bytes(hex16(v, upper))
+            .checked_shl(8 * (16 - n) as u32)
+            .unwrap_or(0);
+        self.chunk(front.to_be_bytes(), n);
+    }
+
+    /// `0x{v:0W$X}` with `W` = 2 × `bytes` ([`put_x`]).
+    fn x(&mut self, v: u64, bytes: usize) {
+        self.chunk(*b"0x", 2);
+        self.hex(v, 2 * bytes);
+    }
+
+    /// `{v}` for `v` below 10^8; larger through [`push_dec`].
+    fn dec(&mut self, v: u64) {
+        if v >= 100_000_000 {
+            let mut d = Vec::with_capacity(20);
+            push_dec(&mut d, v);
+            self.bytes(&d);
+            return;
+        }
+        let z = dec8(v as u32);
+        let digits = (8 - z.trailing_zeros() as usize / 8).max(1);
+        let ascii = (z + 0x3030_3030_3030_3030) >> (8 * (8 - digits));
+        self.chunk(ascii.to_le_bytes(), digits);
+    }
+
+    /// `0x{v:0W$X} ({v})` ([`put_xdec`]).
+    fn xdec(&mut self, v: u64, bytes: usize) {
+        self.x(v, bytes);
+        self.chunk(*b" (", 2);
+        self.dec(v);
+        self.byte(b')');
+    }
+
+    /// A line's prefix: `[{off:03X}h {off:04} ` and `tail` (see [`tail_bytes`]).
+    fn prefix(&mut self, off: usize, tail: &[u8; 44]) {
+        if off >= 100_000_000 {
+            self.ok = false;
+            return;
+        }
+        self.byte(b'[');
+        self.hex(off as u64, 3);
+        self.chunk(*b"h ", 2);
+        let z = dec8(off as u32);
+        let digits = (8 - z.trailing_zeros() as usize / 8).clamp(4, 8);
+        self.chunk(
+            ((z + 0x3030_3030_3030_3030) >> (8 * (8 - digits))).to_le_bytes(),
+            digits,
+        );
+        self.byte(b' ');
+        self.chunk(*tail, 44);
+    }
+
+    /// Appends what [`put_flags`] writes (through a small scratch vector).
+    fn flags(&mut self, flags: u32, names: &[(u32, &str)]) {
+        if flags == FLAG_ENABLED && names.first().is_some_and(|(b, _)| *b == FLAG_ENABLED) {
+            // The usual case: `0x00000001 (Enabled)` (first name for bit 0).
+            self.x(u64::from(flags), 4);
+            self.chunk(*b" (", 2);
+            self.bytes(names.first().map_or(&b""[..], |(_, n)| n.as_bytes()));
+            self.byte(b')');
+            return;
+        }
+        let mut v = Vec::with_capacity(64);
+        put_flags(&mut v, flags, names);
+        self.bytes(&v);
+    }
+
+    /// Hands the lines to the output.
+    fn finish(&self, out: &mut Text) {
+        out.s
+            .extend_from_slice(self.b.get(..self.n).unwrap_or_default());
+        out.maybe_flush();
+    }
+}
+
+/// The ends of the line prefixes (see [`tail_bytes`]) of the fields
+/// [`srat_entry_fast`] writes, built once per SRAT, in the order it uses them.
+type FastTails = [[u8; 44]; 18];
+
+/// [`FastTails`] for these field sizes and names; `None` if one does not fit.
+fn fast_tails() -> Option<FastTails> {
+    let fields: [(usize, &str); 18] = [
+        (at!(RawMemory, typ).1, "Subtable Type"),
+        (at!(RawMemory, length).1, "Length"),
+        (at!(RawMemory, proximity_domain).1, "Proximity Domain"),
+        (at!(RawMemory, reserved1).1, "Reserved1"),
+        (at!(RawMemory, base_address).1, "Base Address"),
+        (at!(RawMemory, range_length).1, "Address Length"),
+        (at!(RawMemory, reserved2).1, "Reserved2"),
+        (at!(RawMemory, flags).1, "Flags"),
+        (at!(RawMemory, reserved3).1, "Reserved3"),
+        (at!(RawGeneric, reserved1).1, "Reserved1"),
+        (at!(RawGeneric, device_handle_type).1, "Device Handle Type"),
+        (at!(RawGeneric, proximity_domain).1, "Proximity Domain"),
+        (at!(RawPciHandle, segment).1, "PCI Segment"),
+        (at!(RawPciHandle, bus).1, "PCI Bus"),
+        (at!(RawPciHandle, devfn).1, "PCI Device/Function"),
+        (at!(RawPciHandle, reserved).1, "Reserved"),
+        (at!(RawGeneric, flags).1, "Flags"),
+        (at!(RawGeneric, reserved2).1, "Reserved2"),
+    ];
+    let mut t = [[0u8; 44]; 18];
+    for (slot, (len, name)) in t.iter_mut().zip(fields) {
+        *slot = tail_bytes(len, name)?;
+    }
+    Some(t)
+}
+
+/// Memory Affinity structures and Generic Initiator / Port structures with a
+/// PCI handle (the bulk of large tables) written through a [`LineBuf`], in
+/// exactly the bytes of [`srat_memory_text`] / [`srat_generic_text`] and the
+/// entry header of [`srat_text`]. False (nothing written) for any other
+/// structure, or when a line does not fit the fast layout.
+fn srat_entry_fast(
+    b: &mut LineBuf,
+    tails: &FastTails,
+    out: &mut Text,
+    o: usize,
+    e: &SratEntry,
+) -> bool {
+    b.clear();
+    let t = e.type_id();
+    let len = e.encoded_len() as u64;
+    b.prefix(o + at!(RawMemory, typ).0, &tails[0]);
+    b.x(u64::from(t), 1);
+    b.chunk(*b" [", 2);
+    b.bytes(srat_type_name(t).as_bytes());
+    b.chunk(*b"]\n", 2);
+    b.prefix(o + at!(RawMemory, length).0, &tails[1]);
+    b.xdec(len, 1);
+    b.byte(b'\n');
+    match e {
+        SratEntry::Memory {
+            proximity_domain,
+            base_address,
+            length,
+            flags,
+            reserved1,
+            reserved2,
+            reserved3,
+        } => {
+            type R = RawMemory;
+            b.prefix(o + at!(R, proximity_domain).0, &tails[2]);
+            b.xdec(u64::from(*proximity_domain), 4);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, reserved1).0, &tails[3]);
+            b.x(u64::from(*reserved1), 2);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, base_address).0, &tails[4]);
+            b.x(*base_address, 8);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, range_length).0, &tails[5]);
+            b.x(*length, 8);
+            b.chunk(*b" (", 2);
+            b.size(*length);
+            b.chunk(*b", end 0x", 8);
+            let end = base_address.saturating_add(*length);
+            b.hex(end, 0);
+            b.chunk(*b")\n", 2);
+            b.prefix(o + at!(R, reserved2).0, &tails[6]);
+            b.x(u64::from(*reserved2), 4);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, flags).0, &tails[7]);
+            b.flags(
+                *flags,
+                &[
+                    (FLAG_ENABLED, "Enabled"),
+                    (MEM_HOT_PLUGGABLE, "Hot Pluggable"),
+                    (MEM_NON_VOLATILE, "Non-Volatile"),
+                ],
+            );
+            b.byte(b'\n');
+            b.prefix(o + at!(R, reserved3).0, &tails[8]);
+            b.x(*reserved3, 8);
+            b.byte(b'\n');
+        }
+        SratEntry::GenericInitiator(g) | SratEntry::GenericPort(g) => {
+            let DeviceHandle::Pci(p) = &g.device_handle else {
+                return false;
+            };
+            type R = RawGeneric;
+            type P = RawPciHandle;
+            b.prefix(o + at!(R, reserved1).0, &tails[9]);
+            b.x(u64::from(g.reserved1), 1);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, device_handle_type).0, &tails[10]);
+            b.x(u64::from(handle_type::PCI), 1);
+            b.chunk(*b" (PCI)\n", 7);
+            b.prefix(o + at!(R, proximity_domain).0, &tails[11]);
+            b.xdec(u64::from(g.proximity_domain), 4);
+            b.byte(b'\n');
+            let h = o + offset_of!(R, device_handle);
+            b.prefix(h + at!(P, segment).0, &tails[12]);
+            b.xdec(u64::from(p.segment), 2);
+            b.byte(b'\n');
+            b.prefix(h + at!(P, bus).0, &tails[13]);
+            b.xdec(u64::from(p.bus), 1);
+            b.byte(b'\n');
+            b.prefix(h + at!(P, devfn).0, &tails[14]);
+            b.x(u64::from(p.devfn()), 1);
+            b.chunk(*b" (device ", 9);
+            b.dec(u64::from(p.device));
+            b.chunk(*b", function ", 11);
+            b.dec(u64::from(p.function));
+            b.chunk(*b")\n", 2);
+            b.prefix(h + at!(P, reserved).0, &tails[15]);
+            for (k, &x) in p.reserved.iter().enumerate() {
+                if k > 0 {
+                    b.byte(b' ');
+                }
+                b.hex(u64::from(x), 2);
+            }
+            b.byte(b'\n');
+            // The note line: 16 spaces, the name right-aligned in 36, the handle.
+            b.chunk([b' '; 39], 39);
+            b.chunk(*b"Device Handle : PCI ", 20);
+            b.pci(p);
+            b.byte(b'\n');
+            b.prefix(o + at!(R, flags).0, &tails[16]);
+            b.flags(
+                g.flags,
+                &[
+                    (FLAG_ENABLED, "Enabled"),
+                    (GI_ARCH_TRANSACTIONS, "Architectural Transactions"),
+                ],
+            );
+            b.byte(b'\n');
+            b.prefix(o + at!(R, reserved2).0, &tails[17]);
+            b.x(u64::from(g.reserved2), 4);
+            b.byte(b'\n');
+        }
+        _ => return false,
+    }
+    b.byte(b'\n');
+    if !b.ok {
+        return false;
+    }
+    b.finish(out);
+    true
 }
 
 /// One SRAT structure's encoded bytes.
@@ -2084,71 +2834,97 @@ fn write_table_text(out: &mut Text, t: &LoadedTable) {
 /// The findings and guest node table as text.
 pub fn findings_text(report: &Report) -> String {
     let mut buf = Vec::new();
-    write_findings(&mut buf, report);
+    let mut out = Text::new(&mut buf);
+    write_findings(&mut out, report);
+    // Writing into a Vec cannot fail.
+    let _ = out.finish();
     into_string(buf)
 }
 
-/// Appends [`findings_text`] to `out`.
-fn write_findings(out: &mut Vec<u8>, report: &Report) {
+/// Appends [`findings_text`] to `out`. Written by hand (no formatting
+/// machinery per line): the bytes of
+/// `"  {severity:<7} {code}: {place}{src}: {message}"` per finding and
+/// `"  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}"` per guest node.
+fn write_findings(text: &mut Text, report: &Report) {
     if report.findings.is_empty() {
-        out.extend_from_slice(b"Findings: none\n");
+        text.s.extend_from_slice(b"Findings: none\n");
     } else {
-        out.extend_from_slice(b"Findings:\n");
+        text.s.extend_from_slice(b"Findings:\n");
         for f in &report.findings {
-            let place = Lazy(
-                |w: &mut std::fmt::Formatter<'_>| match (&f.table, f.offset) {
-                    (Some(t), Some(o)) => write!(w, "{t} @ 0x{o:03X} ({o})"),
-                    (Some(t), None) => w.write_str(t),
-                    (None, Some(o)) => write!(w, "@ 0x{o:03X}"),
-                    (None, None) => Ok(()),
-                },
-            );
-            let src = Lazy(
-                |w: &mut std::fmt::Formatter<'_>| match f.source.as_deref() {
-                    Some(s) => write!(w, " [{s}]"),
-                    None => Ok(()),
-                },
-            );
-            let _ = writeln!(
-                out,
-                "  {:<7} {}: {place}{src}: {}",
-                f.severity, f.code, f.message
-            );
+            let out = &mut text.s;
+            out.extend_from_slice(match f.severity {
+                crate::lint::Severity::Info => b"  info    ",
+                crate::lint::Severity::Warning => b"  warning ",
+                crate::lint::Severity::Error => b"  error   ",
+            });
+            out.extend_from_slice(f.code.as_bytes());
+            out.extend_from_slice(b": ");
+            // The place: `{t} @ 0x{o:03X} ({o})`, `{t}`, `@ 0x{o:03X}` or nothing.
+            if let Some(t) = &f.table {
+                out.extend_from_slice(t.as_bytes());
+                if f.offset.is_some() {
+                    out.push(b' ');
+                }
+            }
+            if let Some(o) = f.offset {
+                out.extend_from_slice(b"@ 0x");
+                put_hex(out, o as u64, 3);
+                if f.table.is_some() {
+                    out.extend_from_slice(b" (");
+                    push_dec(out, o as u64);
+                    out.push(b')');
+                }
+            }
+            if let Some(src) = &f.source {
+                out.extend_from_slice(b" [");
+                out.extend_from_slice(src.as_bytes());
+                out.push(b']');
+            }
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(f.message.as_bytes());
+            out.push(b'\n');
+            text.maybe_flush();
         }
     }
-    out.push(b'\n');
-    if !report.guest_nodes.is_empty() {
-        let _ = writeln!(
-            out,
-            "Guest nodes (Linux 6.12 numbering: processors and generic initiators in table order, then memory):"
-        );
-        let _ = writeln!(
-            out,
-            "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
-            "PXM", "Node", "CPUs", "Memory", "Hotplug", "GI", "GP"
-        );
-        for g in &report.guest_nodes {
-            let node = g.node.map_or("-".to_string(), |n| n.to_string());
-            let _ = writeln!(
-                out,
-                "  {:>6} {:>6} {:>5} {:>12} {:>12} {:>4} {:>4}",
-                g.pxm,
-                node,
-                g.cpus,
-                if g.memory_bytes == 0 {
-                    "-".into()
-                } else {
-                    size(g.memory_bytes)
-                },
-                if g.hotplug_bytes == 0 {
-                    "-".into()
-                } else {
-                    size(g.hotplug_bytes)
-                },
-                g.generic_initiators,
-                g.generic_ports
-            );
+    text.s.push(b'\n');
+    if report.guest_nodes.is_empty() {
+        return;
+    }
+    text.s.extend_from_slice(
+        b"Guest nodes (Linux 6.12 numbering: processors and generic initiators in table order, then memory):\n",
+    );
+    text.s
+        .extend_from_slice(b"     PXM   Node  CPUs       Memory      Hotplug   GI   GP\n");
+    let mut size_cell: Vec<u8> = Vec::with_capacity(32);
+    for g in &report.guest_nodes {
+        let out = &mut text.s;
+        out.push(b' ');
+        out.push(b' ');
+        push_uint(out, u64::from(g.pxm), 6, b' ');
+        out.push(b' ');
+        match g.node {
+            Some(n) => push_uint(out, u64::from(n), 6, b' '),
+            None => out.extend_from_slice(b"     -"),
         }
+        out.push(b' ');
+        push_uint(out, g.cpus as u64, 5, b' ');
+        for bytes in [g.memory_bytes, g.hotplug_bytes] {
+            out.push(b' ');
+            if bytes == 0 {
+                out.extend_from_slice(b"           -");
+            } else {
+                size_cell.clear();
+                put_size(&mut size_cell, bytes);
+                put_pad(out, 12usize.saturating_sub(size_cell.len()), b' ');
+                out.extend_from_slice(&size_cell);
+            }
+        }
+        out.push(b' ');
+        push_uint(out, g.generic_initiators as u64, 4, b' ');
+        out.push(b' ');
+        push_uint(out, g.generic_ports as u64, 4, b' ');
+        out.push(b'\n');
+        text.maybe_flush();
     }
 }
 
@@ -2172,7 +2948,7 @@ pub fn write_text_report<W: std::io::Write + ?Sized>(
     for t in tables {
         write_table_text(&mut out, t);
     }
-    write_findings(&mut out.s, report);
+    write_findings(&mut out, report);
     out.finish()
 }
 
@@ -2189,6 +2965,87 @@ mod tests {
 
     use super::*;
     use crate::acpi::Locality;
+
+    /// Values around every digit-count and nibble-count boundary of a u64.
+    fn edge_values() -> Vec<u64> {
+        let mut v = vec![0, 1, 9, 10, 99, 100, 255, 256, 999, 1000, u64::MAX];
+        for k in 1..20u32 {
+            let p = 10u64.pow(k);
+            v.extend([p - 1, p, p + 1]);
+        }
+        for k in 1..64u32 {
+            let p = 1u64 << k;
+            v.extend([p - 1, p, p + 1]);
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend([x, x >> 20, x >> 40, x % 100_000]);
+        }
+        v
+    }
+
+    /// The hand-written number formatting gives `format!`'s bytes.
+    #[test]
+    fn number_formatting_matches_std() {
+        for v in edge_values() {
+            for w in [0usize, 1, 2, 3, 4, 6, 8, 12, 16, 20] {
+                let mut s = Vec::new();
+                push_uint(&mut s, v, w, b'0');
+                assert_eq!(s, format!("{v:0w$}").into_bytes(), "{v} {w} zero");
+                s.clear();
+                push_uint(&mut s, v, w, b' ');
+                assert_eq!(s, format!("{v:w$}").into_bytes(), "{v} {w} space");
+                s.clear();
+                put_hex(&mut s, v, w);
+                assert_eq!(s, format!("{v:0w$X}").into_bytes(), "{v} {w} hex");
+                s.clear();
+                put_hex_lower(&mut s, v, w);
+                assert_eq!(s, format!("{v:0w$x}").into_bytes(), "{v} {w} lower hex");
+                let mut b = LineBuf::new();
+                if w <= 16 {
+                    b.hex(v, w);
+                    assert_eq!(&b.b[..b.n], format!("{v:0w$X}").as_bytes());
+                }
+                b.clear();
+                b.dec(v);
+                assert_eq!(&b.b[..b.n], v.to_string().as_bytes());
+                assert!(b.ok);
+            }
+            let mut s = Vec::new();
+            push_dec(&mut s, v);
+            assert_eq!(s, v.to_string().into_bytes());
+        }
+    }
+
+    /// JSON strings are written as serde_json writes them.
+    #[test]
+    fn json_strings_match_serde_json() {
+        let mut cases: Vec<String> = (0u8..128).map(|c| char::from(c).to_string()).collect();
+        cases.push(String::new());
+        cases.push("plain text, long enough to take the eight-byte path".into());
+        cases.push("a \"quoted\" word and a \\ backslash\tand a tab\n".into());
+        cases.push("é ü 漢字 \u{1F600} \u{7f} mixed with \"quotes\" and \u{1}".into());
+        for c in 0u8..128 {
+            for pos in 0..17 {
+                let mut t = "x".repeat(pos);
+                t.push(char::from(c));
+                t.push_str("tail after the byte");
+                cases.push(t);
+            }
+        }
+        for t in cases {
+            let mut s = Vec::new();
+            put_json_str(&mut s, &t);
+            assert_eq!(
+                String::from_utf8(s).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{t:?}"
+            );
+        }
+    }
 
     /// Every table file under `dir`, recursively.
     fn files(dir: &Path, out: &mut Vec<PathBuf>) {
