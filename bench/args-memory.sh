@@ -3,6 +3,7 @@
 # (issue 8's budget: peak RSS at most 4 x the argument bytes + 16 MiB).
 #
 #   bench/args-memory.sh            # VNUMA=path/to/vnuma (default target/release/vnuma)
+#   WORK=dir bench/args-memory.sh   # keep the generated inputs in dir
 #
 # Inputs (generated, ~17 MB each):
 #   dist:    bench/gen.py's 128-node line with every -numa dist pair, the pairs
@@ -17,13 +18,22 @@
 #            order is computed over every id);
 #   libvirt-gi: tests/data/qemu-11.1/gi13-args.txt with its 13 GIs in JSON
 #            syntax (libvirt's counter ids: the line is parsed a second time
-#            with the ids shifted), then 250 k JSON memory backends.
+#            with the ids shifted), then 250 k JSON memory backends;
+#   short-S, short-m, short-smp, short-object, short-device: the shortest
+#            options, one a line (-S; -m 1G; -smp 2; -object x,id=bN;
+#            -device x,id=dN): the argument list itself is most of the memory
+#            (x stands for any object or device type).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vnuma=${VNUMA:-target/release/vnuma}
 [ -x "$vnuma" ] || cargo build --release -q
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ -n "${WORK:-}" ]; then
+    work=$WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 python3 bench/gen.py qemu-args 128 "$work/a128.txt"
 python3 - "$work" <<'PY'
 import sys
@@ -54,9 +64,15 @@ def gen_gi(i):
     return gi13[i] if i < len(gi13) else (
         '-object {"qom-type":"memory-backend-ram","id":"x%d","size":1048576}' % i)
 gen("libvirt-gi", gen_gi)
+gen("short-S", lambda i: "-S")
+gen("short-m", lambda i: "-m 1G")
+gen("short-smp", lambda i: "-smp 2")
+gen("short-object", lambda i: f"-object x,id=b{i}")
+gen("short-device", lambda i: f"-device x,id=d{i}")
 PY
 printf '| input | bytes | peak RSS MiB | budget MiB (4x + 16) | seconds | exit | within |\n|---|---:|---:|---:|---:|---:|---|\n'
-for f in dist ignored objects json-objects devices numa-objects libvirt-gi; do
+for f in dist ignored objects json-objects devices numa-objects libvirt-gi \
+    short-S short-m short-smp short-object short-device; do
     bytes=$(stat -c %s "$work/$f.txt")
     rc=0
     /usr/bin/time -o "$work/time" -f '%M %e' "$vnuma" qemu --args-file "$work/$f.txt" >/dev/null 2>"$work/err" || rc=$?

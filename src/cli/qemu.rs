@@ -119,8 +119,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ArchArg::X86_64 => Arch::X86_64,
         ArchArg::Aarch64 => Arch::Aarch64,
     });
-    // The arguments are borrowed from the file's text (a large file costs its
-    // bytes plus 16 bytes a word, not a String per word).
+    // The arguments are offsets into the file's text (a large file costs its
+    // bytes plus 4 bytes a word, not a String or a `&str` per word).
     let mut file_text = String::new();
     if let Some(f) = &args.args_file {
         file_text = vnuma::live::args::read_args_text(f)
@@ -142,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ));
         logged = cmd.args;
     }
-    let mut qemu_args: Vec<&str> = vnuma::live::dump::args_file_words(&file_text);
+    let mut qemu_args = vnuma::live::dump::args_file_list(&file_text);
     qemu_args.extend(logged.iter().map(String::as_str));
     qemu_args.extend(args.qemu_args.iter().map(String::as_str));
     let program_arch = arch

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crate::acpi::header::{HEADER_LEN, fill_checksum};
 use crate::acpi::split_tables;
+use crate::front::qemu::args::{ArgList, ArgsFileWords};
 
 use super::qtest::{Machine, ProtocolError, Qtest};
 pub use crate::front::qemu::Arch;
@@ -160,9 +161,9 @@ pub fn free_stdio(args: &[String]) -> Vec<String> {
 
 /// The machine type named by the last `-machine`/`-M` option (`q35`,
 /// `type=q35,…` or `q35,hmat=on`), if any.
-pub fn machine_type(args: &[impl AsRef<str>]) -> Option<String> {
+pub fn machine_type(args: &(impl ArgList + ?Sized)) -> Option<String> {
     let mut found = None;
-    let mut it = args.iter().map(AsRef::as_ref);
+    let mut it = args.words();
     while let Some(a) = it.next() {
         let val = match a {
             "-machine" | "--machine" | "-M" => it.next(),
@@ -569,6 +570,12 @@ pub fn args_file_words(text: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+/// [`args_file_words`] as a compact list: 4 bytes a word (an offset into
+/// `text`) instead of 16, for parsing a large file within the memory budget.
+pub fn args_file_list(text: &str) -> ArgsFileWords<'_> {
+    ArgsFileWords::new(text)
 }
 
 pub use super::args::read_args_file;

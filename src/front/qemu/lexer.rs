@@ -5,6 +5,7 @@
 //! QEMU 10 does not accept `-opt=value` (`-m=1G: invalid option`), and neither does
 //! this lexer. A bare argument (not starting with `-`) is QEMU's implicit `-hda`.
 
+use super::args::ArgList;
 use super::error::QemuError;
 
 /// Options that take no argument (QEMU 10 `qemu-options.hx`).
@@ -180,28 +181,38 @@ fn lookup_name(name: &str) -> Option<(&'static str, bool)> {
 /// The options of argv one by one, like QEMU's `lookup_opt`, without storing
 /// them: an item is an error (`-foo: invalid option`, `-m: requires an
 /// argument`), after which the iteration ends.
-pub fn split_iter<S: AsRef<str>>(args: &[S]) -> SplitArgs<'_, S> {
+pub fn split_iter<L: ArgList + ?Sized>(args: &L) -> SplitArgs<'_, L> {
     SplitArgs {
-        args: args.iter(),
+        args,
+        i: 0,
         done: false,
     }
 }
 
 /// The iterator of [`split_iter`].
 #[derive(Debug)]
-pub struct SplitArgs<'a, S> {
-    args: std::slice::Iter<'a, S>,
+pub struct SplitArgs<'a, L: ?Sized> {
+    args: &'a L,
+    i: usize,
     done: bool,
 }
 
-impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
+impl<'a, L: ArgList + ?Sized> SplitArgs<'a, L> {
+    fn next_word(&mut self) -> Option<&'a str> {
+        let w = self.args.get(self.i)?;
+        self.i += 1;
+        Some(w)
+    }
+}
+
+impl<'a, L: ArgList + ?Sized> Iterator for SplitArgs<'a, L> {
     type Item = Result<CmdOption<'a>, QemuError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
-        let a = self.args.next()?.as_ref();
+        let a = self.next_word()?;
         let Some(rest) = a.strip_prefix('-') else {
             return Some(Ok(CmdOption {
                 name: "hda",
@@ -219,7 +230,7 @@ impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
             }));
         }
         if let Some((name, true)) = found {
-            let Some(v) = self.args.next() else {
+            let Some(v) = self.next_word() else {
                 self.done = true;
                 return Some(Err(QemuError::program(format!(
                     "{a}: requires an argument"
@@ -229,7 +240,7 @@ impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
             return Some(Ok(CmdOption {
                 name: canonical,
                 typed: a,
-                arg: Some(v.as_ref()),
+                arg: Some(v),
             }));
         }
         self.done = true;
@@ -239,14 +250,16 @@ impl<'a, S: AsRef<str>> Iterator for SplitArgs<'a, S> {
 
 /// The options of a command line that [`split_args`] accepts, one by one
 /// without storing them; nothing when it does not accept it.
-pub fn valid_options<S: AsRef<str>>(args: &[S]) -> impl Iterator<Item = CmdOption<'_>> {
+pub fn valid_options<L: ArgList + ?Sized>(args: &L) -> impl Iterator<Item = CmdOption<'_>> {
     let ok = split_iter(args).all(|r| r.is_ok());
-    split_iter(if ok { args } else { &[] }).filter_map(Result::ok)
+    let mut it = split_iter(args);
+    it.done = !ok;
+    it.filter_map(Result::ok)
 }
 
 /// Splits argv into options like QEMU's `lookup_opt`. Errors: `-foo: invalid option`,
 /// `-m: requires an argument`.
-pub fn split_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<CmdOption<'_>>, QemuError> {
+pub fn split_args<L: ArgList + ?Sized>(args: &L) -> Result<Vec<CmdOption<'_>>, QemuError> {
     split_iter(args).collect()
 }
 

@@ -1,6 +1,7 @@
 //! QEMU front end: the option lexer, command line → [`crate::topology::Topology`]
 //! with QEMU 10's own error text. The live QEMU (`qemu-dump`) is [`crate::live`].
 
+pub mod args;
 pub mod error;
 pub mod glib_hash;
 pub mod json;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::args::{ArgList, Replaced};
 use super::error::QemuError;
 use super::json::{self, Json, JsonDialect};
 use super::lexer;
@@ -39,7 +40,7 @@ pub enum QemuReportError {
 
 /// The ids of the `acpi-generic-initiator` / `acpi-generic-port` objects on a
 /// command line, in command-line order.
-pub fn affinity_object_ids(args: &[impl AsRef<str>]) -> Vec<String> {
+pub fn affinity_object_ids(args: &(impl ArgList + ?Sized)) -> Vec<String> {
     lexer::valid_options(args)
         .filter(|o| o.name == "object")
         .filter_map(|o| {
@@ -65,7 +66,7 @@ pub fn affinity_object_ids(args: &[impl AsRef<str>]) -> Vec<String> {
 
 /// Whether the command line loads firmware (`-bios`, `-pflash`, `-drive if=pflash`,
 /// `-machine pflash0=`).
-pub fn has_firmware(args: &[impl AsRef<str>]) -> bool {
+pub fn has_firmware(args: &(impl ArgList + ?Sized)) -> bool {
     lexer::valid_options(args).any(|o| match o.name {
         "bios" | "pflash" => true,
         "machine" => o.arg.is_some_and(|a| {
@@ -81,7 +82,7 @@ pub fn has_firmware(args: &[impl AsRef<str>]) -> bool {
 /// The firmware images the command line names: `-bios FILE`, `-pflash FILE`,
 /// `-drive if=pflash,file=FILE`, and `-machine pflash0=NODE` followed through the
 /// `-blockdev` nodes (keyval or JSON, `file` references) to a `filename`.
-pub fn firmware_files(args: &[impl AsRef<str>]) -> Vec<String> {
+pub fn firmware_files(args: &(impl ArgList + ?Sized)) -> Vec<String> {
     // node-name → (filename, file).
     let mut nodes: Vec<(String, Option<String>, Option<String>)> = Vec::new();
     for o in lexer::valid_options(args).filter(|o| o.name == "blockdev") {
@@ -148,7 +149,7 @@ const FIRMWARE_MAX: u64 = 256 << 20;
 /// reports its variable-store flash as RAM (see
 /// [`crate::machine::guest::edk2_reports_flash_as_ram`]), with that EDK2 version.
 /// Images that cannot be read here, or carry no known version, give `None`.
-pub fn edk2_flash_as_ram(args: &[impl AsRef<str>]) -> Option<(String, String)> {
+pub fn edk2_flash_as_ram(args: &(impl ArgList + ?Sized)) -> Option<(String, String)> {
     match edk2_firmware(args) {
         Some((f, v, Some(true))) => Some((f, v)),
         _ => None,
@@ -158,7 +159,7 @@ pub fn edk2_flash_as_ram(args: &[impl AsRef<str>]) -> Option<(String, String)> {
 /// The first firmware image of the command line that carries an EDK2 version:
 /// the file, the version, and whether that EDK2 reports its flash as RAM
 /// ([`crate::machine::guest::edk2_reports_flash_as_ram`]; `None`: not known).
-pub fn edk2_firmware(args: &[impl AsRef<str>]) -> Option<(String, String, Option<bool>)> {
+pub fn edk2_firmware(args: &(impl ArgList + ?Sized)) -> Option<(String, String, Option<bool>)> {
     firmware_files(args).into_iter().find_map(|f| {
         let meta = std::fs::metadata(&f).ok()?;
         if !meta.is_file() || meta.len() > FIRMWARE_MAX {
@@ -175,7 +176,7 @@ pub fn edk2_firmware(args: &[impl AsRef<str>]) -> Option<(String, String, Option
 /// the guest view. Returns the warnings QEMU prints (also on failure, printed
 /// before the error) and the outcome.
 pub fn qemu_report(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
     qemu_report_versioned(args, arch, QemuVersion::V10_0)
@@ -183,7 +184,7 @@ pub fn qemu_report(
 
 /// Like [`qemu_report`], with the rules of QEMU `version`.
 pub fn qemu_report_versioned(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
     version: QemuVersion,
 ) -> (Vec<QemuError>, Result<QemuReport, QemuReportError>) {
@@ -294,15 +295,13 @@ fn libvirt_gi_number(id: &str) -> Option<u64> {
 
 /// `args` with every GI id `gi<N>` renumbered `gi<N+k>` (keyval and JSON
 /// forms); the other arguments are borrowed (a long line is not copied).
-fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<std::borrow::Cow<'_, str>> {
-    let mut out = Vec::with_capacity(args.len());
+fn shift_gi_ids<L: ArgList + ?Sized>(args: &L, k: u64) -> Replaced<'_, L> {
+    let mut replaced = Vec::new();
     let mut prev_object = false;
-    for a in args {
-        let a = a.as_ref();
+    for (i, a) in args.words().enumerate() {
         let is_gi = prev_object && a.contains("acpi-generic-initiator");
         prev_object = a == "-object" || a == "--object";
         if !is_gi {
-            out.push(std::borrow::Cow::Borrowed(a));
             continue;
         }
         let shifted = if a.starts_with('{') {
@@ -310,9 +309,12 @@ fn shift_gi_ids(args: &[impl AsRef<str>], k: u64) -> Vec<std::borrow::Cow<'_, st
         } else {
             shift_after(a, "id=gi", k)
         };
-        out.push(std::borrow::Cow::Owned(shifted));
+        replaced.push((i, shifted));
     }
-    out
+    Replaced {
+        base: args,
+        replaced,
+    }
 }
 
 /// Replaces the number right after the first `marker` by itself + `k`.
@@ -341,7 +343,7 @@ fn shift_after(s: &str, marker: &str, k: u64) -> String {
 /// number and the order for the next counter value (ids shifted by the number of
 /// GIs, what libvirt gives the next conversion) differs, the warning names both.
 fn counter_id_warning(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
     version: QemuVersion,
     parsed: &Parsed,
@@ -349,10 +351,10 @@ fn counter_id_warning(
     let gis = &parsed.generic_initiators;
     // libvirt (12.9) writes its GI objects in JSON syntax; hand-typed ids are
     // the user's own and stay put.
-    let json_gi = args.windows(2).any(|w| {
-        matches!(w, [o, v] if (o.as_ref() == "-object" || o.as_ref() == "--object")
-            && v.as_ref().starts_with('{')
-            && v.as_ref().contains("acpi-generic-initiator"))
+    let json_gi = args.words().zip(args.words().skip(1)).any(|(o, v)| {
+        (o == "-object" || o == "--object")
+            && v.starts_with('{')
+            && v.contains("acpi-generic-initiator")
     });
     if !json_gi
         || gis.len() < 2

@@ -38,7 +38,7 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
     let mut devs = Devices {
         pci,
         dimms: Vec::new(),
-        device_ids: IdSet::default(),
+        device_ids: IdSet::with_capacity(st.cmd.devices.len()),
         memory,
     };
     let mut has_pxb_cxl = false;

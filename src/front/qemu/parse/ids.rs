@@ -24,6 +24,22 @@ pub(super) struct IdSet {
 }
 
 impl IdSet {
+    /// An empty set whose table holds `n` ids without growing (a table that
+    /// doubles keeps the old one alongside the new while it re-enters the
+    /// ids: half as much again at the peak).
+    pub(super) fn with_capacity(n: usize) -> Self {
+        let slots = n
+            .saturating_add(1)
+            .saturating_mul(2)
+            .checked_next_power_of_two();
+        let mut s = IdSet::default();
+        if let Some(slots) = slots.filter(|&x| x > 16) {
+            s.table = vec![(EMPTY, 0); slots];
+            s.ends.reserve(n);
+        }
+        s
+    }
+
     /// The number of ids.
     pub(super) fn len(&self) -> usize {
         self.ends.len()
@@ -132,5 +148,15 @@ mod tests {
         assert_eq!(s.get(3), "id3");
         assert_eq!(s.get(1000), "");
         assert_eq!(s.len(), 1001);
+        let mut t = IdSet::with_capacity(1000);
+        let slots = t.table.len();
+        assert_eq!(slots, 2048);
+        for i in 0..1024 {
+            assert_eq!(t.insert(&format!("id{i}")), Ok(i));
+        }
+        assert_eq!(t.table.len(), slots);
+        assert_eq!(t.insert(""), Ok(1024));
+        assert_eq!(t.table.len(), 2 * slots);
+        assert_eq!(t.find("id500"), Some(500));
     }
 }

@@ -47,6 +47,7 @@ mod objects;
 mod options;
 mod values;
 
+use super::args::ArgList;
 use super::error::QemuError;
 use super::version::{Profile, QemuVersion};
 use crate::machine::cpu::{CpuSlot, SmpTopology};
@@ -254,7 +255,7 @@ struct State<'w, 'a> {
 /// (`virt*` → aarch64, otherwise x86_64; no `-machine` → x86_64 `pc`).
 /// On success, everything QEMU would build into SRAT/SLIT/HMAT is in
 /// [`Parsed::topology`]; on failure the error is the first one QEMU 10.0.2 prints.
-pub fn parse(args: &[impl AsRef<str>], arch: Option<Arch>) -> Result<Parsed, QemuError> {
+pub fn parse(args: &(impl ArgList + ?Sized), arch: Option<Arch>) -> Result<Parsed, QemuError> {
     parse_full(args, arch).1
 }
 
@@ -262,7 +263,7 @@ pub fn parse(args: &[impl AsRef<str>], arch: Option<Arch>) -> Result<Parsed, Qem
 /// fails (in order; on success they are also in [`Parsed::warnings`]). A front end
 /// prints the warnings, then the error.
 pub fn parse_full(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
 ) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
     parse_versioned(args, arch, QemuVersion::V10_0)
@@ -271,7 +272,7 @@ pub fn parse_full(
 /// Like [`parse_full`], with the rules of QEMU `version`
 /// ([`super::version::Profile`]).
 pub fn parse_versioned(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
     version: QemuVersion,
 ) -> (Vec<QemuError>, Result<Parsed, QemuError>) {
@@ -282,7 +283,7 @@ pub fn parse_versioned(
 
 /// The phases in QEMU's order (see the module documentation).
 fn parse_inner(
-    args: &[impl AsRef<str>],
+    args: &(impl ArgList + ?Sized),
     arch: Option<Arch>,
     profile: &'static Profile,
     warnings: &mut Vec<QemuError>,

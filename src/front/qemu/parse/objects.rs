@@ -57,6 +57,7 @@ impl<'a> ObjectList<'a> {
     pub(super) fn with_capacity(n: usize) -> Self {
         ObjectList {
             defs: Vec::with_capacity(n),
+            ids: IdSet::with_capacity(n),
             ..ObjectList::default()
         }
     }

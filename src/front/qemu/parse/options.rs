@@ -2,6 +2,7 @@
 //! its syntax checked (QemuOpts, `-m` values, `-object` QAPI properties, duplicate
 //! object ids); the options are sorted by kind for the later phases.
 
+use super::super::args::ArgList;
 use super::super::error::QemuError;
 use super::super::json::{self, Json};
 use super::super::lexer::{self, CmdOption, Opts};
@@ -160,8 +161,8 @@ const SMP_KEYS: &[&str] = &[
 ];
 
 /// Runs the argv pass.
-pub(super) fn collect<'a, S: AsRef<str>>(
-    args: &'a [S],
+pub(super) fn collect<'a, L: ArgList + ?Sized>(
+    args: &'a L,
     profile: &Profile,
     warnings: &mut Vec<QemuError>,
 ) -> Result<CmdLine<'a>, QemuError> {
