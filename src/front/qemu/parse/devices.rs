@@ -60,7 +60,17 @@ fn plug_device(
     o: &CmdOption,
     d: &Opts,
 ) -> Result<bool, QemuError> {
-    let driver = d.get("driver").unwrap_or_default();
+    let given = d.get("driver").unwrap_or_default();
+    // QEMU looks the type up (by name, then alias) before it sets the id.
+    let class = match given {
+        "" => None,
+        _ => Some(
+            st.profile
+                .device_class(st.machine.arch, given)
+                .ok_or_else(|| o.error(format!("'{given}' is not a valid device model name")))?,
+        ),
+    };
+    let driver = class.map_or(given, |c| c.name);
     if let Some(i) = d.get("id") {
         if !super::objects::id_wellformed(i) {
             // Only a JSON -device gets here (keyval ids are checked in the argv pass).
@@ -80,7 +90,7 @@ fn plug_device(
             devs.dimms.push(dimm);
         }
         "" => return Err(o.error("Parameter 'driver' is missing")),
-        _ if pci::is_pci_driver(driver) => {
+        _ if pci::is_pci_driver(driver) || class.is_some_and(|c| c.pci) => {
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }

@@ -86,14 +86,19 @@ const IGNORED_PROPS: &[&str] = &[
 ];
 
 /// The machine kind and resolved type name of `-machine type=`.
-fn machine_kind_of(name: &str, arch: Arch, latest: (u32, u32)) -> Option<(MachineKind, String)> {
+/// Only the versions QEMU has (`profile.machine_versions`), spelled as QEMU
+/// spells them (`pc-q35-7.0`; live 10.0.2/11.1.3: `pc-q35-7.3`, `pc-q35-06.2`
+/// are unsupported machine types).
+fn machine_kind_of(name: &str, arch: Arch, profile: &Profile) -> Option<(MachineKind, String)> {
     let versioned = |prefix: &str| -> Option<String> {
         let v = name.strip_prefix(prefix)?;
-        let (a, b) = v.split_once('.')?;
-        let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-        ((a, b) >= (6, 2) && (a, b) <= latest).then(|| name.to_string())
+        profile
+            .machine_versions
+            .iter()
+            .any(|(a, b)| v == format!("{a}.{b}"))
+            .then(|| name.to_string())
     };
-    let (ma, mi) = latest;
+    let (ma, mi) = profile.latest_machine;
     match arch {
         Arch::X86_64 => match name {
             "pc" => Some((MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}"))),
@@ -174,7 +179,7 @@ pub(super) fn create(
                 ));
             }
         },
-        Some(t) => machine_kind_of(t, arch, profile.latest_machine).ok_or_else(|| {
+        Some(t) => machine_kind_of(t, arch, profile).ok_or_else(|| {
             QemuError::program(format!(
                 "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
             ))
@@ -184,6 +189,24 @@ pub(super) fn create(
         arch,
         kind,
         machine_type,
+    })
+}
+
+/// QEMU's warning for a deprecated machine type (printed after `-smp` and the
+/// memory backends, before `-numa`; live 10.0.2: `-machine pc-q35-7.0`, 11.1.3:
+/// `-machine pc-q35-8.1`, also under `-qtest`).
+pub(super) fn deprecation(machine: &MachineSel, profile: &Profile) -> Option<QemuError> {
+    let version = machine
+        .machine_type
+        .rsplit('-')
+        .next()
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))?;
+    (version <= profile.deprecated_through).then(|| {
+        QemuError::program(format!(
+            "warning: Machine type '{}' is deprecated: machines more than 3 years old are subject to deletion after 6 years",
+            machine.machine_type
+        ))
     })
 }
 
@@ -359,7 +382,7 @@ fn oem_text(k: &str, v: &str, max: usize) -> Result<String, QemuError> {
 }
 
 /// `-smp`: the values, then [`SmpTopology::resolve`] (QEMU's rules and messages).
-pub(super) fn smp(smp_opts: &Opts, kind: MachineKind) -> Result<SmpTopology, QemuError> {
+pub(super) fn smp(smp_opts: &Opts, machine: &MachineSel) -> Result<SmpTopology, QemuError> {
     let mut sc = SmpConfig::default();
     for (k, v) in &smp_opts.pairs {
         let n = lexer::parse_u64(v)
@@ -378,5 +401,6 @@ pub(super) fn smp(smp_opts: &Opts, kind: MachineKind) -> Result<SmpTopology, Qem
         };
         *slot = Some(n);
     }
-    SmpTopology::resolve(kind, &sc).map_err(|e| QemuError::program(e.to_string()))
+    SmpTopology::resolve_on(machine.kind, &machine.machine_type, &sc)
+        .map_err(|e| QemuError::program(e.to_string()))
 }

@@ -289,9 +289,10 @@ fn parse_inner(
     let mut numa = NumaState::new();
     let objects = objects::early_objects(&cmd.objects, &mut numa)?;
     let props = machine::properties(&mut cmd, &machine, warnings)?;
-    let smp = machine::smp(&cmd.smp_opts, machine.kind)?;
+    let smp = machine::smp(&cmd.smp_opts, &machine)?;
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);
     let backends = memory::backends(&cmd.objects)?;
+    warnings.extend(machine::deprecation(&machine, profile));
     let mut st = State {
         profile,
         cmd,
