@@ -156,6 +156,42 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine q35 -m 1G -device virtio-net,id=n0,addr=5 -device virtio-net-pci,id=n1,addr=5",
         "qemu-system-x86_64: -device virtio-net-pci,id=n1,addr=5: PCI: slot 5 function 0 not available for virtio-net-pci, in use by virtio-net-pci,id=n0",
     ),
+    // A boot CPU with APIC ID >= 255 needs x2APIC in the CPU model; 10.0 aborts
+    // (one more line), 11.1 reports it.
+    (
+        V10,
+        "-machine q35 -m 1G -smp 256",
+        "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:\n\
+         qemu-system-x86_64: APIC ID 255 requires x2APIC feature in CPU\nTry x2apic=on in -cpu.",
+    ),
+    (
+        V11,
+        "-machine pc -m 1G -smp 195,sockets=3,cores=65 -cpu Skylake-Server,-x2apic",
+        "qemu-system-x86_64: APIC ID 256 requires x2APIC feature in CPU\nTry x2apic=on in -cpu.",
+    ),
+    // SMBIOS 2.0 (q35 up to 8.0, or smbios-entry-point-type=32): at most 255
+    // threads per socket.
+    (
+        V10,
+        "-machine pc-q35-8.0 -m 1G -smp 1,maxcpus=256",
+        "qemu-system-x86_64: SMBIOS 2.0 doesn't support number of processor cores/threads more than 255, use -machine smbios-entry-point-type=64 option to enable SMBIOS 3.0 support",
+    ),
+    (
+        V11,
+        "-machine q35,smbios-entry-point-type=32 -m 1G -smp 1,sockets=2,cores=128,threads=2,maxcpus=512",
+        "qemu-system-x86_64: SMBIOS 2.0 doesn't support number of processor cores/threads more than 255, use -machine smbios-entry-point-type=64 option to enable SMBIOS 3.0 support",
+    ),
+    (
+        V10,
+        "-machine q35,smbios-entry-point-type=foo -m 1G",
+        "qemu-system-x86_64: Parameter 'smbios-entry-point-type' does not accept value 'foo'",
+    ),
+    // One virtio balloon.
+    (
+        V11,
+        "-machine q35 -m 1G -device virtio-balloon -device virtio-balloon-pci",
+        "qemu-system-x86_64: -device virtio-balloon-pci: Only one balloon device is supported",
+    ),
 ];
 
 #[test]
@@ -170,6 +206,26 @@ fn rejections_match_the_live_peers() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// x2APIC-capable models and `+x2apic` / `x2apic=on` take 256 boot CPUs; so do
+/// q35 ≥ 8.1 and `smbios-entry-point-type=64` with 256 threads per socket
+/// (accepted by live 10.0.2 and 11.1.3).
+#[test]
+fn x2apic_and_smbios_3_accept_many_cpus() {
+    for (v, args) in [
+        (V10, "-machine q35 -m 1G -smp 256 -cpu Skylake-Server"),
+        (V11, "-machine q35 -m 1G -smp 256 -cpu qemu64,x2apic=on"),
+        (V10, "-machine q35 -m 1G -smp 256 -cpu max"),
+        (V10, "-machine pc-q35-8.1 -m 1G -smp 1,maxcpus=256"),
+        (
+            V11,
+            "-machine pc-q35-8.0,smbios-entry-point-type=64 -m 1G -smp 1,maxcpus=256",
+        ),
+    ] {
+        let (_, r) = parse_versioned(&words(args), None, v);
+        assert!(r.is_ok(), "{args}: {:?}", r.err());
+    }
 }
 
 /// Accepted lines: QEMU 11.1.3 warns for a deprecated machine type and builds

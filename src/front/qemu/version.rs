@@ -17,6 +17,9 @@
 //!   help`); `pc`, `q35`, `virt` are the newest.
 //! - **Deprecated machine types**: 10.0 deprecates types up to 7.0, 11.1 up to
 //!   8.1 (a warning once the machine is set up).
+//! - **x2APIC**: a boot CPU with APIC ID ≥ 255 on a CPU model without x2APIC
+//!   aborts 10.0 (an extra "Unexpected error in apic_common_set_id()" line);
+//!   11.1 reports the same error cleanly.
 //! - **JSON syntax errors** are worded differently and carry a position in 11.1
 //!   ([`super::json`]).
 //!
@@ -121,6 +124,9 @@ pub struct Profile {
     pub deprecated_through: (u32, u32),
     /// `-object` types this version adds to QEMU 10.0.2's QAPI `ObjectType` enum.
     pub added_object_types: &'static [&'static str],
+    /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
+    /// (10.0.2 aborts through `&error_abort`; 11.1.3 reports a plain error).
+    pub x2apic_abort_line: Option<&'static str>,
     /// `-device help` of qemu-system-x86_64 (lines `name bus alias`, `-` for none).
     pub devices_x86_64: &'static str,
     /// `-device help` of qemu-system-aarch64 (same format).
@@ -178,6 +184,9 @@ static V10_0: Profile = Profile {
     machine_versions: &MACHINES_10_0,
     deprecated_through: (7, 0),
     added_object_types: &[],
+    x2apic_abort_line: Some(
+        "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
+    ),
     devices_x86_64: include_str!("data/devices-10.0-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-10.0-aarch64.txt"),
 };
@@ -190,6 +199,7 @@ static V11_1: Profile = Profile {
     machine_versions: &MACHINES_11_1,
     deprecated_through: (8, 1),
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
+    x2apic_abort_line: None,
     devices_x86_64: include_str!("data/devices-11.1-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-11.1-aarch64.txt"),
 };

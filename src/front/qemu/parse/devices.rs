@@ -41,9 +41,10 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
         memory,
     };
     let mut has_pxb_cxl = false;
+    let mut balloon = false;
     let devices = std::mem::take(&mut st.cmd.devices);
     for (o, d) in &devices {
-        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, o, d)?;
+        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, &mut balloon, o, d)?;
     }
     st.cmd.devices = devices;
     if has_pxb_cxl && !st.props.cxl {
@@ -57,6 +58,7 @@ fn plug_device(
     st: &mut State<'_, '_>,
     devs: &mut Devices,
     placer: &mut Option<DimmPlacer>,
+    balloon: &mut bool,
     o: &CmdOption,
     d: &Opts,
 ) -> Result<bool, QemuError> {
@@ -83,6 +85,14 @@ fn plug_device(
     }
     if let (false, Some(e)) = (driver.is_empty(), d.get(super::options::DEFERRED_ERROR)) {
         return Err(o.error(e));
+    }
+    // One virtio balloon per machine (live 10.0.2/11.1.3: "Only one balloon
+    // device is supported" at the second one's realize).
+    if driver.starts_with("virtio-balloon") {
+        if *balloon {
+            return Err(o.error("Only one balloon device is supported"));
+        }
+        *balloon = true;
     }
     match driver {
         "pc-dimm" | "nvdimm" => {
