@@ -262,3 +262,20 @@ fn device_aliases_are_placed_like_qemu() {
     let r = r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want);
 }
+
+/// The AMD 1 TiB relocation of device memory (`enforce_amd_1tb_hole`) exists
+/// from machine type 7.1 on: pc-i440fx-6.2 keeps the hotplug range at 4 GiB,
+/// 7.1 moves it to 1 TiB (QEMU 10.0.2, `vnuma qemu-dump --args-file
+/// tests/data/peer-regressions/amd-1tib-<v>-args.txt`).
+#[test]
+fn amd_1tib_relocation_from_machine_type_7_1() {
+    let dir = common::data_dir().join("peer-regressions");
+    for v in ["6.2", "7.1"] {
+        let args =
+            vnuma::live::dump::read_args_file(&dir.join(format!("amd-1tib-{v}-args.txt"))).unwrap();
+        let want = std::fs::read(dir.join(format!("amd-1tib-{v}-SRAT-10.0.dat"))).unwrap();
+        let (_, r) = qemu_report_versioned(&args, None, V10);
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+}

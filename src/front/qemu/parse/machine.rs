@@ -298,7 +298,7 @@ pub(super) fn x2apic_check(
 }
 
 /// The `X.Y` of a versioned machine type name (`pc-q35-8.0` → (8, 0)).
-fn machine_version(machine_type: &str) -> Option<(u32, u32)> {
+pub(super) fn machine_version(machine_type: &str) -> Option<(u32, u32)> {
     let (a, b) = machine_type.rsplit('-').next()?.split_once('.')?;
     Some((a.parse().ok()?, b.parse().ok()?))
 }

@@ -165,8 +165,13 @@ pub(super) fn memory_map(
         max_ram_below_4g: mrb,
         above_4g_at_1tib: false,
     };
+    // `enforce_amd_1tb_hole`: off for machine types up to 7.0 (live 10.0.2:
+    // pc-i440fx-6.2 with an AMD CPU and maxmem near 1 TiB keeps RAM above 4G).
+    let enforce_amd_1tb_hole =
+        super::machine::machine_version(&st.machine.machine_type).is_none_or(|v| v >= (7, 1));
     memory.above_4g_at_1tib = kind.is_x86()
         && cpu_vendor_amd
+        && enforce_amd_1tb_hole
         && memmap::x86_amd_above_1tib(kind, &memory, &[], st.props.cxl).map_err(layout_err)?;
     if kind.is_x86() && !st.cmd.cpu_model.as_deref().is_some_and(is_32bit_cpu_model) {
         check_phys_bits(st, &memory)?;
