@@ -186,6 +186,28 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine q35,smbios-entry-point-type=foo -m 1G",
         "qemu-system-x86_64: Parameter 'smbios-entry-point-type' does not accept value 'foo'",
     ),
+    // -numa cpu: unsupported ids are checked bottom-up (module before die);
+    // book-id/drawer-id are ignored.
+    (
+        V10,
+        "-machine q35 -m 1G -smp 4 -numa node -numa cpu,node-id=0,die-id=0,module-id=0",
+        "qemu-system-x86_64: -numa cpu,node-id=0,die-id=0,module-id=0: module-id is not supported",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -smp 4 -numa node -numa cpu,node-id=0,book-id=0,die-id=0",
+        "qemu-system-x86_64: -numa cpu,node-id=0,book-id=0,die-id=0: die-id is not supported",
+    ),
+    (
+        V11,
+        "-machine virt -m 1G -smp 4 -numa node -numa cpu,node-id=0,module-id=0,book-id=0",
+        "qemu-system-aarch64: -numa cpu,node-id=0,module-id=0,book-id=0: module-id is not supported",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -smp 4 -numa node -numa cpu,node-id=0,drawer-id=1",
+        "qemu-system-x86_64: total memory for NUMA nodes (0x0) should equal RAM size (0x40000000)",
+    ),
     // One virtio balloon.
     (
         V11,

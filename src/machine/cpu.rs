@@ -465,9 +465,9 @@ pub struct CpuSelector {
     pub core_id: Option<u64>,
     /// `thread-id`.
     pub thread_id: Option<u64>,
-    /// `drawer-id` (never supported on pc/q35/virt).
+    /// `drawer-id` (ignored on pc/q35/virt).
     pub drawer_id: Option<u64>,
-    /// `book-id` (never supported on pc/q35/virt).
+    /// `book-id` (ignored on pc/q35/virt).
     pub book_id: Option<u64>,
 }
 
@@ -487,23 +487,25 @@ impl CpuSelector {
         }
     }
 
-    /// The first id given that the board does not have (QEMU's check order), as
-    /// its property name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    /// The first id given that the board does not have (QEMU's check order,
+    /// bottom-up: thread, core, module, cluster, die, socket), as its property
+    /// name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    /// `drawer-id` and `book-id` are neither checked nor matched on pc, q35 and
+    /// virt (live QEMU 10.0.2: `-numa cpu,node-id=0,die-id=0,module-id=0` →
+    /// "module-id is not supported"; `book-id=1` maps every CPU).
     pub fn unsupported(&self, slot: &CpuSlot) -> Option<&'static str> {
         let p = &slot.props;
         let checks = [
-            ("drawer-id", self.drawer_id.is_some(), false),
-            ("book-id", self.book_id.is_some(), false),
-            ("socket-id", self.socket_id.is_some(), p.socket_id.is_some()),
-            ("die-id", self.die_id.is_some(), p.die_id.is_some()),
+            ("thread-id", self.thread_id.is_some(), p.thread_id.is_some()),
+            ("core-id", self.core_id.is_some(), p.core_id.is_some()),
+            ("module-id", self.module_id.is_some(), p.module_id.is_some()),
             (
                 "cluster-id",
                 self.cluster_id.is_some(),
                 p.cluster_id.is_some(),
             ),
-            ("module-id", self.module_id.is_some(), p.module_id.is_some()),
-            ("core-id", self.core_id.is_some(), p.core_id.is_some()),
-            ("thread-id", self.thread_id.is_some(), p.thread_id.is_some()),
+            ("die-id", self.die_id.is_some(), p.die_id.is_some()),
+            ("socket-id", self.socket_id.is_some(), p.socket_id.is_some()),
         ];
         checks
             .iter()

@@ -945,8 +945,25 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                 what = "maxmem near 1 TiB (phys-bits, AMD relocation)";
             }
             19 => {
-                let key = rng.pick(&["die-id", "module-id", "cluster-id", "thread-id"]);
-                args.extend(["-numa".into(), format!("cpu,node-id=0,socket-id=0,{key}=0")]);
+                let keys = [
+                    "die-id",
+                    "module-id",
+                    "cluster-id",
+                    "thread-id",
+                    "book-id",
+                    "drawer-id",
+                ];
+                let key = rng.pick(&keys);
+                // Sometimes two keys: QEMU names the first unsupported one bottom-up.
+                let second = if rng.chance(40) {
+                    format!(",{}=0", rng.pick(&keys))
+                } else {
+                    String::new()
+                };
+                args.extend([
+                    "-numa".into(),
+                    format!("cpu,node-id=0,socket-id=0,{key}=0{second}"),
+                ]);
                 what = "-numa cpu with a maybe-unsupported key";
             }
             20 if c.machine == "virt" => {

@@ -154,6 +154,15 @@ pub(super) fn memory_map(
         }
         None => {}
     }
+    // x86_cpus_init: after the RAM split, before pc_memory_init.
+    super::machine::x2apic_check(
+        &st.cmd,
+        &st.machine,
+        &st.cpus,
+        &st.smp,
+        st.profile,
+        st.warnings,
+    )?;
     let cpu_vendor_amd = match &st.cmd.cpu_vendor {
         Some(v) => v == "AuthenticAMD",
         None => !st.cmd.cpu_model.as_deref().is_some_and(is_intel_cpu_model),

@@ -309,14 +309,6 @@ fn parse_inner(
     numa::apply_options(&mut st)?;
     memory::board_ram(&mut st)?;
     numa::complete_configuration(&mut st)?;
-    machine::x2apic_check(
-        &st.cmd,
-        &st.machine,
-        &st.cpus,
-        &st.smp,
-        st.profile,
-        st.warnings,
-    )?;
     let devs = devices::plug_devices(&mut st)?;
     let affinities = devices::acpi_affinities(&st, &devs)?;
     machine::smbios_check(&st.machine, &st.props, &st.smp)?;
