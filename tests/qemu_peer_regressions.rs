@@ -208,6 +208,28 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine q35 -m 1G -smp 4 -numa node -numa cpu,node-id=0,drawer-id=1",
         "qemu-system-x86_64: total memory for NUMA nodes (0x0) should equal RAM size (0x40000000)",
     ),
+    // Memory backend policy: QAPI's HostMemPolicy values; host-nodes needed for
+    // every policy but default, refused for default; size mandatory for files.
+    (
+        V10,
+        "-machine q35 -m 1G -object memory-backend-ram,id=m0,size=1G,policy=bind -numa node,memdev=m0",
+        "qemu-system-x86_64: host-nodes must be set for policy bind",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -object memory-backend-ram,id=m0,size=1G,host-nodes=0 -numa node,memdev=m0",
+        "qemu-system-x86_64: host-nodes must be empty for policy default, or you should explicitly specify a policy other than default",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -object memory-backend-ram,id=m0,size=1G,policy=local -numa node,memdev=m0",
+        "qemu-system-x86_64: -object memory-backend-ram,id=m0,size=1G,policy=local: Parameter 'policy' does not accept value 'local'",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -object memory-backend-file,id=m0,mem-path=/tmp -numa node,memdev=m0",
+        "qemu-system-x86_64: -object memory-backend-file,id=m0,mem-path=/tmp: Parameter 'size' is missing",
+    ),
     // One virtio balloon.
     (
         V11,

@@ -813,7 +813,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 26) {
+        match rng.range(0, 27) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -1044,6 +1044,27 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     }
                 }
                 what = "APIC IDs from 255 (x2APIC)";
+            }
+            27 => {
+                // A memory backend's policy / host-nodes combination.
+                let extra = *rng.pick(&[
+                    ",policy=bind",
+                    ",policy=preferred",
+                    ",host-nodes=0",
+                    ",policy=default,host-nodes=0",
+                    ",policy=local",
+                    ",policy=interleave,host-nodes=0",
+                    ",policy=bind,host-nodes=0",
+                ]);
+                let backends: Vec<usize> = (0..args.len())
+                    .filter(|&i| args[i].starts_with("memory-backend-ram,"))
+                    .collect();
+                if backends.is_empty() {
+                    continue;
+                }
+                let i = *rng.pick(&backends);
+                args[i].push_str(extra);
+                what = "memory backend policy";
             }
             _ => continue,
         }

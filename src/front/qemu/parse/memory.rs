@@ -87,6 +87,19 @@ pub(super) fn backends(objects: &[ObjectDef]) -> Result<BTreeMap<String, u64>, Q
                     ob.qom_type
                 )));
             }
+            // host_memory_backend_memory_complete (live 10.0.2/11.1.3).
+            let policy = ob.props.get("policy").unwrap_or("default");
+            let host_nodes = ob.props.has("host-nodes");
+            if policy != "default" && !host_nodes {
+                return Err(QemuError::program(format!(
+                    "host-nodes must be set for policy {policy}"
+                )));
+            }
+            if policy == "default" && host_nodes {
+                return Err(QemuError::program(
+                    "host-nodes must be empty for policy default, or you should explicitly specify a policy other than default",
+                ));
+            }
             backends.insert(ob.id.clone(), size);
         }
     }
