@@ -194,8 +194,8 @@ pub(super) fn create(
     })
 }
 
-/// QEMU's warning for a deprecated machine type (printed after `-smp` and the
-/// memory backends, before `-numa`; live 10.0.2: `-machine pc-q35-7.0`, 11.1.3:
+/// QEMU's warning for a deprecated machine type (printed after `-smp`, before
+/// the memory backends are created and `-numa` is applied; live 10.0.2: `-machine pc-q35-7.0`, 11.1.3:
 /// `-machine pc-q35-8.1`, also under `-qtest`).
 pub(super) fn deprecation(machine: &MachineSel, profile: &Profile) -> Option<QemuError> {
     let version = machine_version(&machine.machine_type)?;

@@ -291,8 +291,8 @@ fn parse_inner(
     let props = machine::properties(&mut cmd, &machine, warnings)?;
     let smp = machine::smp(&cmd.smp_opts, &machine)?;
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);
-    let backends = memory::backends(&cmd.objects)?;
     warnings.extend(machine::deprecation(&machine, profile));
+    let backends = memory::backends(&cmd.objects)?;
     let mut st = State {
         profile,
         cmd,
