@@ -230,6 +230,18 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine q35 -m 1G -object memory-backend-file,id=m0,mem-path=/tmp -numa node,memdev=m0",
         "qemu-system-x86_64: -object memory-backend-file,id=m0,mem-path=/tmp: Parameter 'size' is missing",
     ),
+    // CXL fixed memory windows: every target must be a pxb-cxl (machine done,
+    // before the generic initiators).
+    (
+        V10,
+        "-machine q35,cxl=on,cxl-fmw.0.targets.0=nosuch,cxl-fmw.0.size=4G -m 2G -object memory-backend-ram,id=m0,size=2G -numa node,memdev=m0 -numa node -device pxb-cxl,id=cxl0,bus=pcie.0,bus_nr=52 -object acpi-generic-initiator,id=g,pci-dev=nosuch,node=1",
+        "qemu-system-x86_64: Could not resolve CXLFM target nosuch",
+    ),
+    (
+        V11,
+        "-machine q35,cxl=on -m 1G -device pxb-cxl,id=cxl0,bus=pcie.0,bus_nr=52 -device pcie-root-port,id=rp,chassis=3 -machine cxl-fmw.0.targets.0=rp,cxl-fmw.0.size=4G",
+        "qemu-system-x86_64: Could not resolve CXLFM target rp",
+    ),
     // One virtio balloon.
     (
         V11,

@@ -50,6 +50,9 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
     if has_pxb_cxl && !st.props.cxl {
         return Err(QemuError::program("CXL host bridges present, but cxl=off"));
     }
+    if st.props.cxl {
+        cxl_fmw_targets(st, &devs)?;
+    }
     Ok(devs)
 }
 
@@ -111,6 +114,33 @@ fn plug_device(
         _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
+}
+
+/// Machine done: every `cxl-fmw.N.targets.M` must name a `pxb-cxl` (live
+/// 10.0.2/11.1.3: "Could not resolve CXLFM target nosuch", before the generic
+/// initiators are resolved), the last value of each key, windows in order.
+fn cxl_fmw_targets(st: &State<'_, '_>, devs: &Devices) -> Result<(), QemuError> {
+    let mut targets: Vec<(&str, &str)> = Vec::new();
+    for (k, v) in &st.cmd.machine_pairs {
+        if k.starts_with("cxl-fmw.") && k.contains(".targets.") {
+            match targets.iter_mut().find(|(key, _)| *key == k.as_str()) {
+                Some(t) => t.1 = v.as_str(),
+                None => targets.push((k.as_str(), v.as_str())),
+            }
+        }
+    }
+    let is_pxb_cxl = |t: &str| {
+        devs.pci
+            .devices
+            .iter()
+            .any(|d| d.driver == "pxb-cxl" && d.id.as_deref() == Some(t))
+    };
+    match targets.iter().find(|(_, t)| !is_pxb_cxl(t)) {
+        Some((_, t)) => Err(QemuError::program(format!(
+            "Could not resolve CXLFM target {t}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A `pc-dimm` / `nvdimm`: QEMU's pre-plug checks, then its address.
