@@ -45,8 +45,8 @@ pub enum SmpError {
     TooMany {
         /// maxcpus.
         maxcpus: u64,
-        /// The machine type name.
-        machine: &'static str,
+        /// The machine type name (`pc-q35-10.0`).
+        machine: String,
         /// Its limit.
         max: u64,
     },
@@ -79,17 +79,35 @@ fn check_levels(kind: MachineKind, c: &SmpConfig) -> Result<(), SmpError> {
     }
 }
 
+/// The machine type's CPU limit (`MachineClass::max_cpus`): i440FX 255, `virt`
+/// 512; q35 288 up to `pc-q35-8.0`, 1024 for 8.1 and 8.2, 4096 from 9.0 (live
+/// QEMU 10.0.2 and 11.1.3: `-smp 1,maxcpus=5000` on each type).
+pub fn machine_max_cpus(kind: MachineKind, machine_type: &str) -> u64 {
+    match kind {
+        MachineKind::Pc => 255,
+        MachineKind::Virt => 512,
+        MachineKind::Q35 => {
+            let version = machine_type
+                .rsplit('-')
+                .next()
+                .and_then(|v| v.split_once('.'))
+                .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
+            match version {
+                Some(v) if v < (8, 1) => 288,
+                Some(v) if v < (9, 0) => 1024,
+                _ => 4096,
+            }
+        }
+    }
+}
+
 /// The machine type's CPU limit.
-fn check_machine_max(kind: MachineKind, maxcpus: u64) -> Result<(), SmpError> {
-    let (machine, max) = match kind {
-        MachineKind::Q35 => ("pc-q35-10.0", 4096),
-        MachineKind::Pc => ("pc-i440fx-10.0", 255),
-        MachineKind::Virt => ("virt-10.0", 512),
-    };
+fn check_machine_max(kind: MachineKind, machine: &str, maxcpus: u64) -> Result<(), SmpError> {
+    let max = machine_max_cpus(kind, machine);
     if maxcpus > max {
         return Err(SmpError::TooMany {
             maxcpus,
-            machine,
+            machine: machine.to_string(),
             max,
         });
     }
@@ -188,8 +206,24 @@ impl SmpTopology {
     }
 
     /// Resolves `-smp` like QEMU 10's `machine_parse_smp_config` (machine types ≥ 6.2:
-    /// cores are preferred over sockets). The error is QEMU's message text.
+    /// cores are preferred over sockets) on the newest machine type of `kind` in
+    /// QEMU 10.0 (`pc-q35-10.0`, …). The error is QEMU's message text.
     pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, SmpError> {
+        let machine = match kind {
+            MachineKind::Q35 => "pc-q35-10.0",
+            MachineKind::Pc => "pc-i440fx-10.0",
+            MachineKind::Virt => "virt-10.0",
+        };
+        SmpTopology::resolve_on(kind, machine, c)
+    }
+
+    /// Like [`SmpTopology::resolve`], on machine type `machine` (its CPU limit and
+    /// its name in the error).
+    pub fn resolve_on(
+        kind: MachineKind,
+        machine: &str,
+        c: &SmpConfig,
+    ) -> Result<SmpTopology, SmpError> {
         check_levels(kind, c)?;
         let x86 = kind.is_x86();
         let (dies_ok, clusters_ok, modules_ok) = (x86, !x86, x86);
@@ -264,7 +298,7 @@ impl SmpTopology {
                 cpus,
             });
         }
-        check_machine_max(kind, maxcpus)?;
+        check_machine_max(kind, machine, maxcpus)?;
         let u = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         Ok(SmpTopology {
             cpus: u(cpus),
@@ -431,9 +465,9 @@ pub struct CpuSelector {
     pub core_id: Option<u64>,
     /// `thread-id`.
     pub thread_id: Option<u64>,
-    /// `drawer-id` (never supported on pc/q35/virt).
+    /// `drawer-id` (ignored on pc/q35/virt).
     pub drawer_id: Option<u64>,
-    /// `book-id` (never supported on pc/q35/virt).
+    /// `book-id` (ignored on pc/q35/virt).
     pub book_id: Option<u64>,
 }
 
@@ -453,23 +487,25 @@ impl CpuSelector {
         }
     }
 
-    /// The first id given that the board does not have (QEMU's check order), as
-    /// its property name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    /// The first id given that the board does not have (QEMU's check order,
+    /// bottom-up: thread, core, module, cluster, die, socket), as its property
+    /// name (QEMU: "`<name> is not supported`", [`CpuMapError::Unsupported`]).
+    /// `drawer-id` and `book-id` are neither checked nor matched on pc, q35 and
+    /// virt (live QEMU 10.0.2: `-numa cpu,node-id=0,die-id=0,module-id=0` →
+    /// "module-id is not supported"; `book-id=1` maps every CPU).
     pub fn unsupported(&self, slot: &CpuSlot) -> Option<&'static str> {
         let p = &slot.props;
         let checks = [
-            ("drawer-id", self.drawer_id.is_some(), false),
-            ("book-id", self.book_id.is_some(), false),
-            ("socket-id", self.socket_id.is_some(), p.socket_id.is_some()),
-            ("die-id", self.die_id.is_some(), p.die_id.is_some()),
+            ("thread-id", self.thread_id.is_some(), p.thread_id.is_some()),
+            ("core-id", self.core_id.is_some(), p.core_id.is_some()),
+            ("module-id", self.module_id.is_some(), p.module_id.is_some()),
             (
                 "cluster-id",
                 self.cluster_id.is_some(),
                 p.cluster_id.is_some(),
             ),
-            ("module-id", self.module_id.is_some(), p.module_id.is_some()),
-            ("core-id", self.core_id.is_some(), p.core_id.is_some()),
-            ("thread-id", self.thread_id.is_some(), p.thread_id.is_some()),
+            ("die-id", self.die_id.is_some(), p.die_id.is_some()),
+            ("socket-id", self.socket_id.is_some(), p.socket_id.is_some()),
         ];
         checks
             .iter()

@@ -101,7 +101,23 @@ pub fn valid(rng: &mut Rng) -> Case {
     let machine = *rng.pick(&["pc", "q35", "virt"]);
     let x86 = machine != "virt";
     let mut notes = Vec::new();
-    let mut machine_props: Vec<String> = vec![machine.to_string()];
+    // Sometimes a versioned machine type both QEMU versions have (6.2 … 10.0;
+    // the older ones warn that they are deprecated).
+    let machine_type = if rng.chance(20) {
+        let v = rng.pick(&[
+            "6.2", "7.0", "7.1", "7.2", "8.0", "8.1", "8.2", "9.0", "9.1", "9.2", "10.0",
+        ]);
+        let stem = match machine {
+            "pc" => "pc-i440fx",
+            "q35" => "pc-q35",
+            _ => "virt",
+        };
+        notes.push(format!("machine {stem}-{v}"));
+        format!("{stem}-{v}")
+    } else {
+        machine.to_string()
+    };
+    let mut machine_props: Vec<String> = vec![machine_type];
     let mut pre: Vec<String> = Vec::new(); // options before -numa
     let mut numa: Vec<String> = Vec::new();
     let mut post: Vec<String> = Vec::new();
@@ -461,18 +477,26 @@ pub fn valid(rng: &mut Rng) -> Case {
     };
     for k in 0..ndev as usize {
         let id = id_word(rng, "gpu", k);
+        // The GI device: mostly pci-testdev, sometimes another PCI endpoint type,
+        // by name or by `-device help` alias (virtio-rng → virtio-rng-pci,
+        // ahci → ich9-ahci), present in both QEMU versions and both targets.
+        let drv = if rng.chance(70) {
+            "pci-testdev"
+        } else {
+            *rng.pick(&["edu", "virtio-rng-pci", "virtio-rng", "ich9-ahci", "ahci"])
+        };
+        if drv != "pci-testdev" {
+            notes.push(format!("GI device {drv}"));
+        }
         let pcie = machine != "pc";
         match rng.range(0, 4) {
             0 => {
                 // On the root bus, explicit or automatic slot.
                 if rng.chance(70) {
                     let s = free_slot(rng);
-                    devices.extend([
-                        "-device".into(),
-                        format!("pci-testdev,id={id},addr={s:02x}.0"),
-                    ]);
+                    devices.extend(["-device".into(), format!("{drv},id={id},addr={s:02x}.0")]);
                 } else {
-                    devices.extend(["-device".into(), format!("pci-testdev,id={id}")]);
+                    devices.extend(["-device".into(), format!("{drv},id={id}")]);
                 }
             }
             1 => {
@@ -490,7 +514,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                     let slot = rng.range(1, 8);
                     devices.extend([
                         "-device".into(),
-                        format!("pci-testdev,id={id},bus={br},addr={slot:02x}.0"),
+                        format!("{drv},id={id},bus={br},addr={slot:02x}.0"),
                     ]);
                 } else {
                     let r = reserve(rng);
@@ -503,7 +527,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                     ]);
                     devices.extend([
                         "-device".into(),
-                        format!("pci-testdev,id={id},bus={br},addr=00.0"),
+                        format!("{drv},id={id},bus={br},addr=00.0"),
                     ]);
                 }
             }
@@ -515,10 +539,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                     "-device".into(),
                     format!("pci-testdev,id={id}f0,addr={s:02x}.0,multifunction=on"),
                 ]);
-                devices.extend([
-                    "-device".into(),
-                    format!("pci-testdev,id={id},addr={s:02x}.{f}"),
-                ]);
+                devices.extend(["-device".into(), format!("{drv},id={id},addr={s:02x}.{f}")]);
             }
             3 if machine == "q35" => {
                 // An extra PCIe root bus (pxb-pcie) with a root port and the device.
@@ -550,7 +571,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                 let j = rng.range(0, nrp - 1);
                 devices.extend([
                     "-device".into(),
-                    format!("pci-testdev,id={id},bus={rp}{j},addr=00.0"),
+                    format!("{drv},id={id},bus={rp}{j},addr=00.0"),
                 ]);
                 notes.push(format!("pxb-pcie bus_nr={bus_nr}"));
             }
@@ -600,10 +621,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                 }
                 devices.extend([
                     "-device".into(),
-                    format!(
-                        "pci-testdev,id={id},bus={inner},addr={:02x}.0",
-                        rng.range(1, 8)
-                    ),
+                    format!("{drv},id={id},bus={inner},addr={:02x}.0", rng.range(1, 8)),
                 ]);
                 notes.push("nested bridges".into());
             }
@@ -795,7 +813,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 22) {
+        match rng.range(0, 27) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -927,8 +945,25 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                 what = "maxmem near 1 TiB (phys-bits, AMD relocation)";
             }
             19 => {
-                let key = rng.pick(&["die-id", "module-id", "cluster-id", "thread-id"]);
-                args.extend(["-numa".into(), format!("cpu,node-id=0,socket-id=0,{key}=0")]);
+                let keys = [
+                    "die-id",
+                    "module-id",
+                    "cluster-id",
+                    "thread-id",
+                    "book-id",
+                    "drawer-id",
+                ];
+                let key = rng.pick(&keys);
+                // Sometimes two keys: QEMU names the first unsupported one bottom-up.
+                let second = if rng.chance(40) {
+                    format!(",{}=0", rng.pick(&keys))
+                } else {
+                    String::new()
+                };
+                args.extend([
+                    "-numa".into(),
+                    format!("cpu,node-id=0,socket-id=0,{key}=0{second}"),
+                ]);
                 what = "-numa cpu with a maybe-unsupported key";
             }
             20 if c.machine == "virt" => {
@@ -960,6 +995,76 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     "pcie-root-port,id=pxbxrp,bus=pxbx,chassis=99".into(),
                 ]);
                 what = "pxb-pcie with a low/high bus_nr";
+            }
+            23 => {
+                // A -device type the binary does not have (keyval or JSON).
+                let d = *rng.pick(&["nosuchdev", "virtio-net-pcie", "pci_testdev", "qxl-vga"]);
+                let opt = if rng.chance(50) {
+                    format!("{d},id=xdev")
+                } else {
+                    format!("{{\"driver\":\"{d}\",\"id\":\"xdev\"}}")
+                };
+                args.extend(["-device".into(), opt]);
+                what = "unknown -device type";
+            }
+            24 => {
+                // A qom-type outside QAPI's ObjectType enum.
+                let t = *rng.pick(&["nosuch", "memory-backend", "memory-backend-rom", "[1]"]);
+                let opt = if rng.chance(50) || t == "[1]" {
+                    format!("{t},id=xobj")
+                } else {
+                    format!("{{\"qom-type\":\"{t}\",\"id\":\"xobj\"}}")
+                };
+                args.extend(["-object".into(), opt]);
+                what = "unknown -object type";
+            }
+            25 => {
+                // maxcpus around the machine type's limit (pc 255, q35 288/1024/4096
+                // by version, virt 512).
+                let n = *rng.pick(&[256u64, 288, 289, 512, 513, 1024, 1025, 4097]);
+                let i = args.iter().position(|a| a == "-smp").map(|p| p + 1);
+                if let Some(i) = i {
+                    args[i] = format!("1,maxcpus={n}");
+                }
+                what = "maxcpus near the machine limit";
+            }
+            26 if c.machine != "virt" => {
+                // Boot CPUs with APIC IDs from 255 on: x2APIC needed in the model
+                // (pc: above 255 CPUs the machine limit comes first).
+                let smp = *rng.pick(&["256", "195,sockets=3,cores=65", "255,sockets=5,cores=51"]);
+                let i = args.iter().position(|a| a == "-smp").map(|p| p + 1);
+                if let Some(i) = i {
+                    args[i] = smp.to_string();
+                }
+                if rng.chance(30) {
+                    let x = *rng.pick(&["qemu64,+x2apic", "Skylake-Server,-x2apic", "max", "EPYC"]);
+                    match args.iter().position(|a| a == "-cpu").map(|p| p + 1) {
+                        Some(j) => args[j] = x.to_string(),
+                        None => args.extend(["-cpu".into(), x.to_string()]),
+                    }
+                }
+                what = "APIC IDs from 255 (x2APIC)";
+            }
+            27 => {
+                // A memory backend's policy / host-nodes combination.
+                let extra = *rng.pick(&[
+                    ",policy=bind",
+                    ",policy=preferred",
+                    ",host-nodes=0",
+                    ",policy=default,host-nodes=0",
+                    ",policy=local",
+                    ",policy=interleave,host-nodes=0",
+                    ",policy=bind,host-nodes=0",
+                ]);
+                let backends: Vec<usize> = (0..args.len())
+                    .filter(|&i| args[i].starts_with("memory-backend-ram,"))
+                    .collect();
+                if backends.is_empty() {
+                    continue;
+                }
+                let i = *rng.pick(&backends);
+                args[i].push_str(extra);
+                what = "memory backend policy";
             }
             _ => continue,
         }

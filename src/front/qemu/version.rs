@@ -15,12 +15,18 @@
 //!   'monitor-qmp'`).
 //! - **Machine types** go up to `pc-q35-11.1` / `virt-11.1` in 11.1 (`-machine
 //!   help`); `pc`, `q35`, `virt` are the newest.
+//! - **Deprecated machine types**: 10.0 deprecates types up to 7.0, 11.1 up to
+//!   8.1 (a warning once the machine is set up).
+//! - **x2APIC**: a boot CPU with APIC ID ≥ 255 on a CPU model without x2APIC
+//!   aborts 10.0 (an extra "Unexpected error in apic_common_set_id()" line);
+//!   11.1 reports the same error cleanly.
 //! - **JSON syntax errors** are worded differently and carry a position in 11.1
 //!   ([`super::json`]).
 //!
 //! Everything else measured (420 command lines: rejection texts, SRAT/SLIT/HMAT
 //! with `-nodefaults`) is identical.
 
+use super::Arch;
 use super::json::JsonDialect;
 
 /// A QEMU version whose rules vnuma models.
@@ -108,13 +114,81 @@ pub struct Profile {
     /// and `virt` resolve to. (Both also have types down to 5.2 or older; vnuma
     /// models those from 6.2.)
     pub latest_machine: (u32, u32),
+    /// Every versioned machine type from 6.2 on (`pc-q35-X.Y`, `pc-i440fx-X.Y`,
+    /// `virt-X.Y` exist for the same X.Y; `-machine help` of 10.0.2 and 11.1.3):
+    /// any other `X.Y` is an unsupported machine type.
+    pub machine_versions: &'static [(u32, u32)],
+    /// The newest deprecated machine type version: QEMU warns `Machine type
+    /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
+    /// 10.0.2 marks 7.0 and older, 11.1.3 marks 8.1 and older).
+    pub deprecated_through: (u32, u32),
+    /// `-object` types this version adds to QEMU 10.0.2's QAPI `ObjectType` enum.
+    pub added_object_types: &'static [&'static str],
+    /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
+    /// (10.0.2 aborts through `&error_abort`; 11.1.3 reports a plain error).
+    pub x2apic_abort_line: Option<&'static str>,
+    /// `-device help` of qemu-system-x86_64 (lines `name bus alias`, `-` for none).
+    pub devices_x86_64: &'static str,
+    /// `-device help` of qemu-system-aarch64 (same format).
+    pub devices_aarch64: &'static str,
 }
+
+/// A `-device` type as the binary's `-device help` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceClass {
+    /// The type name (an alias such as `virtio-net` resolved to `virtio-net-pci`).
+    pub name: &'static str,
+    /// Whether it plugs into a PCI bus (`bus PCI`).
+    pub pci: bool,
+}
+
+/// Machine type versions 6.2 … 10.0 (QEMU 10.0.2's `-machine help`).
+const MACHINES_10_0: [(u32, u32); 11] = [
+    (6, 2),
+    (7, 0),
+    (7, 1),
+    (7, 2),
+    (8, 0),
+    (8, 1),
+    (8, 2),
+    (9, 0),
+    (9, 1),
+    (9, 2),
+    (10, 0),
+];
+
+/// Machine type versions 6.2 … 11.1 (QEMU 11.1.3's `-machine help`).
+const MACHINES_11_1: [(u32, u32); 15] = [
+    (6, 2),
+    (7, 0),
+    (7, 1),
+    (7, 2),
+    (8, 0),
+    (8, 1),
+    (8, 2),
+    (9, 0),
+    (9, 1),
+    (9, 2),
+    (10, 0),
+    (10, 1),
+    (10, 2),
+    (11, 0),
+    (11, 1),
+];
 
 static V10_0: Profile = Profile {
     version: QemuVersion::V10_0,
     json: JsonDialect::Qemu10,
     monitor_objects: false,
     latest_machine: (10, 0),
+    machine_versions: &MACHINES_10_0,
+    deprecated_through: (7, 0),
+    added_object_types: &[],
+    x2apic_abort_line: Some(
+        "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
+    ),
+    devices_x86_64: include_str!("data/devices-10.0-x86_64.txt"),
+    devices_aarch64: include_str!("data/devices-10.0-aarch64.txt"),
 };
 
 static V11_1: Profile = Profile {
@@ -122,16 +196,109 @@ static V11_1: Profile = Profile {
     json: JsonDialect::Qemu11,
     monitor_objects: true,
     latest_machine: (11, 1),
+    machine_versions: &MACHINES_11_1,
+    deprecated_through: (8, 1),
+    added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
+    x2apic_abort_line: None,
+    devices_x86_64: include_str!("data/devices-11.1-x86_64.txt"),
+    devices_aarch64: include_str!("data/devices-11.1-aarch64.txt"),
 };
 
 /// The `-object` types that exist only where monitors are objects.
 const MONITOR_TYPES: [&str; 2] = ["monitor-qmp", "monitor-hmp"];
 
+/// QAPI's `ObjectType` enum of QEMU 10.0.2 (`query-qmp-schema`, the same for
+/// qemu-system-x86_64 and -aarch64): every `qom-type` the `-object` visitor
+/// accepts. Any other value is refused with "Parameter 'qom-type' does not
+/// accept value …", before `id` is checked. QEMU 11.1.3 adds the monitors and
+/// `tdx-guest` ([`Profile::added_object_types`]).
+const OBJECT_TYPES: [&str; 49] = [
+    "acpi-generic-initiator",
+    "acpi-generic-port",
+    "authz-list",
+    "authz-listfile",
+    "authz-pam",
+    "authz-simple",
+    "can-bus",
+    "can-host-socketcan",
+    "colo-compare",
+    "cryptodev-backend",
+    "cryptodev-backend-builtin",
+    "cryptodev-backend-lkcf",
+    "cryptodev-vhost-user",
+    "dbus-vmstate",
+    "filter-buffer",
+    "filter-dump",
+    "filter-mirror",
+    "filter-redirector",
+    "filter-replay",
+    "filter-rewriter",
+    "input-barrier",
+    "input-linux",
+    "iommufd",
+    "iothread",
+    "main-loop",
+    "memory-backend-epc",
+    "memory-backend-file",
+    "memory-backend-memfd",
+    "memory-backend-ram",
+    "memory-backend-shm",
+    "pef-guest",
+    "pr-manager-helper",
+    "qtest",
+    "rng-builtin",
+    "rng-egd",
+    "rng-random",
+    "secret",
+    "secret_keyring",
+    "sev-guest",
+    "sev-snp-guest",
+    "thread-context",
+    "s390-pv-guest",
+    "throttle-group",
+    "tls-creds-anon",
+    "tls-creds-psk",
+    "tls-creds-x509",
+    "tls-cipher-suites",
+    "x-remote-object",
+    "x-vfio-user-server",
+];
+
 impl Profile {
-    /// Whether QEMU knows `-object` type `qom_type` at all (`false` only for a
-    /// type vnuma knows to be missing from this version).
+    /// The `-device` type `driver` names on `arch` (by name or alias), or `None`
+    /// when QEMU refuses it: "'DRIVER' is not a valid device model name".
+    pub fn device_class(&self, arch: Arch, driver: &str) -> Option<DeviceClass> {
+        let list = match arch {
+            Arch::X86_64 => self.devices_x86_64,
+            Arch::Aarch64 => self.devices_aarch64,
+        };
+        let rows = list
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut it = l.split(' ');
+                Some((it.next()?, it.next()?, it.next()?))
+            });
+        let mut by_alias = None;
+        for (name, bus, alias) in rows {
+            let class = DeviceClass {
+                name,
+                pci: bus == "PCI",
+            };
+            if name == driver {
+                return Some(class);
+            }
+            if alias == driver {
+                by_alias = Some(class);
+            }
+        }
+        by_alias
+    }
+
+    /// Whether QEMU's `-object` accepts `qom_type` at all (QAPI's `ObjectType`
+    /// enum of this version).
     pub fn has_object_type(&self, qom_type: &str) -> bool {
-        self.monitor_objects || !MONITOR_TYPES.contains(&qom_type)
+        OBJECT_TYPES.contains(&qom_type) || self.added_object_types.contains(&qom_type)
     }
 
     /// Whether `-object` type `qom_type` is a monitor, created with the monitors

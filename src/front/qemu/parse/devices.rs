@@ -42,17 +42,21 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
         memory,
     };
     let mut has_pxb_cxl = false;
+    let mut balloon = false;
     let devices = std::mem::take(&mut st.cmd.devices);
     // Each device's properties are parsed again here, one device at a time.
     let r = devices.iter().try_for_each(|d| {
         let opts = d.opts(st.profile);
-        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, &d.opt(), &opts)?;
+        has_pxb_cxl |= plug_device(st, &mut devs, &mut placer, &mut balloon, &d.opt(), &opts)?;
         Ok(())
     });
     st.cmd.devices = devices;
     r?;
     if has_pxb_cxl && !st.props.cxl {
         return Err(QemuError::program("CXL host bridges present, but cxl=off"));
+    }
+    if st.props.cxl {
+        cxl_fmw_targets(st, &devs)?;
     }
     Ok(devs)
 }
@@ -62,10 +66,21 @@ fn plug_device(
     st: &mut State<'_, '_>,
     devs: &mut Devices,
     placer: &mut Option<DimmPlacer>,
+    balloon: &mut bool,
     o: &CmdOption,
     d: &Opts,
 ) -> Result<bool, QemuError> {
-    let driver = d.get("driver").unwrap_or_default();
+    let given = d.get("driver").unwrap_or_default();
+    // QEMU looks the type up (by name, then alias) before it sets the id.
+    let class = match given {
+        "" => None,
+        _ => Some(
+            st.profile
+                .device_class(st.machine.arch, given)
+                .ok_or_else(|| o.error(format!("'{given}' is not a valid device model name")))?,
+        ),
+    };
+    let driver = class.map_or(given, |c| c.name);
     if let Some(i) = d.get("id") {
         if !super::objects::id_wellformed(i) {
             // Only a JSON -device gets here (keyval ids are checked in the argv pass).
@@ -80,13 +95,21 @@ fn plug_device(
     if let (false, Some(e)) = (driver.is_empty(), d.get(super::options::DEFERRED_ERROR)) {
         return Err(o.error(e));
     }
+    // One virtio balloon per machine (live 10.0.2/11.1.3: "Only one balloon
+    // device is supported" at the second one's realize).
+    if driver.starts_with("virtio-balloon") {
+        if *balloon {
+            return Err(o.error("Only one balloon device is supported"));
+        }
+        *balloon = true;
+    }
     match driver {
         "pc-dimm" | "nvdimm" => {
             let dimm = plug_dimm(st, devs, placer, o, d)?;
             devs.dimms.push(dimm);
         }
         "" => return Err(o.error("Parameter 'driver' is missing")),
-        _ if pci::is_pci_driver(driver) => {
+        _ if pci::is_pci_driver(driver) || class.is_some_and(|c| c.pci) => {
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
@@ -97,6 +120,33 @@ fn plug_device(
         _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
+}
+
+/// Machine done: every `cxl-fmw.N.targets.M` must name a `pxb-cxl` (live
+/// 10.0.2/11.1.3: "Could not resolve CXLFM target nosuch", before the generic
+/// initiators are resolved), the last value of each key, windows in order.
+fn cxl_fmw_targets(st: &State<'_, '_>, devs: &Devices) -> Result<(), QemuError> {
+    let mut targets: Vec<(&str, &str)> = Vec::new();
+    for (k, v) in &st.cmd.machine_pairs {
+        if k.starts_with("cxl-fmw.") && k.contains(".targets.") {
+            match targets.iter_mut().find(|(key, _)| *key == k.as_str()) {
+                Some(t) => t.1 = v.as_str(),
+                None => targets.push((k.as_str(), v.as_str())),
+            }
+        }
+    }
+    let is_pxb_cxl = |t: &str| {
+        devs.pci
+            .devices
+            .iter()
+            .any(|d| d.driver == "pxb-cxl" && d.id.as_deref() == Some(t))
+    };
+    match targets.iter().find(|(_, t)| !is_pxb_cxl(t)) {
+        Some((_, t)) => Err(QemuError::program(format!(
+            "Could not resolve CXLFM target {t}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A `pc-dimm` / `nvdimm`: QEMU's pre-plug checks, then its address.

@@ -21,6 +21,8 @@ pub(super) struct MachineProps {
     pub(super) oem_id: Option<String>,
     pub(super) oem_table_id: Option<String>,
     pub(super) memory_backend: Option<String>,
+    /// `smbios-entry-point-type=` (x86: `32`, `64`, `auto`).
+    pub(super) smbios_ep: Option<String>,
 }
 
 /// Machine properties QEMU knows that do not shape the NUMA tables.
@@ -86,14 +88,19 @@ const IGNORED_PROPS: &[&str] = &[
 ];
 
 /// The machine kind and resolved type name of `-machine type=`.
-fn machine_kind_of(name: &str, arch: Arch, latest: (u32, u32)) -> Option<(MachineKind, String)> {
+/// Only the versions QEMU has (`profile.machine_versions`), spelled as QEMU
+/// spells them (`pc-q35-7.0`; live 10.0.2/11.1.3: `pc-q35-7.3`, `pc-q35-06.2`
+/// are unsupported machine types).
+fn machine_kind_of(name: &str, arch: Arch, profile: &Profile) -> Option<(MachineKind, String)> {
     let versioned = |prefix: &str| -> Option<String> {
         let v = name.strip_prefix(prefix)?;
-        let (a, b) = v.split_once('.')?;
-        let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-        ((a, b) >= (6, 2) && (a, b) <= latest).then(|| name.to_string())
+        profile
+            .machine_versions
+            .iter()
+            .any(|(a, b)| v == format!("{a}.{b}"))
+            .then(|| name.to_string())
     };
-    let (ma, mi) = latest;
+    let (ma, mi) = profile.latest_machine;
     match arch {
         Arch::X86_64 => match name {
             "pc" => Some((MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}"))),
@@ -174,7 +181,7 @@ pub(super) fn create(
                 ));
             }
         },
-        Some(t) => machine_kind_of(t, arch, profile.latest_machine).ok_or_else(|| {
+        Some(t) => machine_kind_of(t, arch, profile).ok_or_else(|| {
             QemuError::program(format!(
                 "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
             ))
@@ -185,6 +192,115 @@ pub(super) fn create(
         kind,
         machine_type,
     })
+}
+
+/// QEMU's warning for a deprecated machine type (printed after `-smp`, before
+/// the memory backends are created and `-numa` is applied; live 10.0.2: `-machine pc-q35-7.0`, 11.1.3:
+/// `-machine pc-q35-8.1`, also under `-qtest`).
+pub(super) fn deprecation(machine: &MachineSel, profile: &Profile) -> Option<QemuError> {
+    let version = machine_version(&machine.machine_type)?;
+    (version <= profile.deprecated_through).then(|| {
+        QemuError::program(format!(
+            "warning: Machine type '{}' is deprecated: machines more than 3 years old are subject to deletion after 6 years",
+            machine.machine_type
+        ))
+    })
+}
+
+/// The x86 SMBIOS check at machine done (after the ACPI generic initiators are
+/// resolved): a 2.0 (32-bit) entry point, the default of q35 types up to 8.0 and
+/// of `smbios-entry-point-type=32`, cannot describe more than 255 threads per
+/// socket (live 10.0.2/11.1.3: `-machine pc-q35-8.0 -smp 1,maxcpus=256`; 8.1 and
+/// newer, `=64` and `=auto` accept it).
+pub(super) fn smbios_check(
+    machine: &MachineSel,
+    props: &MachineProps,
+    smp: &SmpTopology,
+) -> Result<(), QemuError> {
+    if !machine.kind.is_x86() {
+        return Ok(());
+    }
+    let ep32 = match props.smbios_ep.as_deref() {
+        Some(v) => v == "32",
+        None => machine_version(&machine.machine_type).is_some_and(|v| v < (8, 1)),
+    };
+    let per_socket = u64::from(smp.dies)
+        * u64::from(smp.modules)
+        * u64::from(smp.clusters)
+        * u64::from(smp.cores)
+        * u64::from(smp.threads);
+    if ep32 && per_socket > 255 {
+        return Err(QemuError::program(
+            "SMBIOS 2.0 doesn't support number of processor cores/threads more than 255, use -machine smbios-entry-point-type=64 option to enable SMBIOS 3.0 support",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether an x86 CPU model has x2APIC under TCG (live 10.0.2: `-machine q35
+/// -smp 256 -cpu MODEL` for every model of `-cpu help`: the Intel models from
+/// SandyBridge on, `max`, `host`; not qemu64/kvm64, the 32-bit ones, Conroe …
+/// Westmere, Opteron, EPYC, Dhyana).
+pub(super) fn cpu_model_has_x2apic(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    [
+        "sandybridge",
+        "ivybridge",
+        "haswell",
+        "broadwell",
+        "skylake",
+        "cascadelake",
+        "cooperlake",
+        "icelake",
+        "sapphirerapids",
+        "graniterapids",
+        "sierraforest",
+        "clearwaterforest",
+        "snowridge",
+        "denverton",
+        "knightsmill",
+        "yongfeng",
+    ]
+    .iter()
+    .any(|p| m.starts_with(p))
+        || m == "max"
+        || m == "host"
+}
+
+/// Board init realizes the boot CPUs: one with APIC ID ≥ 255 needs x2APIC in
+/// the CPU model (live 10.0.2/11.1.3: `-machine q35 -smp 256`; `-cpu
+/// qemu64,+x2apic` passes, `-cpu Skylake-Server,-x2apic` fails).
+pub(super) fn x2apic_check(
+    cmd: &CmdLine,
+    machine: &MachineSel,
+    cpus: &[crate::machine::cpu::CpuSlot],
+    smp: &SmpTopology,
+    profile: &Profile,
+    warnings: &mut Vec<QemuError>,
+) -> Result<(), QemuError> {
+    if !machine.kind.is_x86() {
+        return Ok(());
+    }
+    let x2apic = cmd
+        .cpu_x2apic
+        .unwrap_or_else(|| cmd.cpu_model.as_deref().is_some_and(cpu_model_has_x2apic));
+    let boot = usize::try_from(smp.cpus).unwrap_or(usize::MAX);
+    match cpus.iter().take(boot).find(|c| c.arch_id >= 255) {
+        Some(c) if !x2apic => {
+            warnings.extend(profile.x2apic_abort_line.map(QemuError::bare));
+            Err(QemuError::program(format!(
+                "APIC ID {} requires x2APIC feature in CPU\nTry x2apic=on in -cpu.",
+                c.arch_id
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `X.Y` of a versioned machine type name (`pc-q35-8.0` → (8, 0)).
+pub(super) fn machine_version(machine_type: &str) -> Option<(u32, u32)> {
+    let (a, b) = machine_type.rsplit('-').next()?.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 /// The last value given for `key`.
@@ -321,6 +437,14 @@ fn set_property(
         "max-ram-below-4g" if kind.is_x86() => {
             mp.max_ram_below_4g = Some(max_ram_below_4g(k, v, warnings)?);
         }
+        "smbios-entry-point-type" if kind.is_x86() => {
+            if !matches!(v, "32" | "64" | "auto") {
+                return Err(QemuError::program(format!(
+                    "Parameter '{k}' does not accept value '{v}'"
+                )));
+            }
+            mp.smbios_ep = Some(v.to_string());
+        }
         "x-oem-id" => mp.oem_id = Some(oem_text(k, v, 6)?),
         "x-oem-table-id" => mp.oem_table_id = Some(oem_text(k, v, 8)?),
         "memory-backend" => mp.memory_backend = Some(v.to_string()),
@@ -359,7 +483,7 @@ fn oem_text(k: &str, v: &str, max: usize) -> Result<String, QemuError> {
 }
 
 /// `-smp`: the values, then [`SmpTopology::resolve`] (QEMU's rules and messages).
-pub(super) fn smp(smp_opts: &Opts, kind: MachineKind) -> Result<SmpTopology, QemuError> {
+pub(super) fn smp(smp_opts: &Opts, machine: &MachineSel) -> Result<SmpTopology, QemuError> {
     let mut sc = SmpConfig::default();
     for (k, v) in &smp_opts.pairs {
         let n = lexer::parse_u64(v)
@@ -378,5 +502,6 @@ pub(super) fn smp(smp_opts: &Opts, kind: MachineKind) -> Result<SmpTopology, Qem
         };
         *slot = Some(n);
     }
-    SmpTopology::resolve(kind, &sc).map_err(|e| QemuError::program(e.to_string()))
+    SmpTopology::resolve_on(machine.kind, &machine.machine_type, &sc)
+        .map_err(|e| QemuError::program(e.to_string()))
 }

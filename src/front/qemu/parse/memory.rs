@@ -5,6 +5,7 @@
 
 use super::super::error::QemuError;
 use super::super::lexer::{self, Opts};
+use super::super::version::Profile;
 use super::machine::{is_32bit_cpu_model, is_intel_cpu_model};
 use super::objects::{ObjectList, is_late_object};
 use super::{State, idx};
@@ -70,16 +71,36 @@ pub(super) fn ram_options(mem_opts: &Opts) -> Result<Ram, QemuError> {
 }
 
 /// The late objects, created in command-line order: a JSON object's id check,
-/// and a memory backend's `size=0` (refused except for files). Their sizes are
-/// looked up later with [`super::objects::ObjectList::backend_size`].
-pub(super) fn create_late_objects(objects: &ObjectList) -> Result<(), QemuError> {
+/// a memory backend's `size=0` (refused except for files) and its policy /
+/// host-nodes pair (`host_memory_backend_memory_complete`, live 10.0.2/11.1.3).
+/// Their sizes are looked up later with
+/// [`super::objects::ObjectList::backend_size`].
+pub(super) fn create_late_objects(
+    objects: &ObjectList,
+    profile: &Profile,
+) -> Result<(), QemuError> {
     for i in objects.select(is_late_object) {
         objects.check_created_id(i)?;
         let t = objects.qom_type(i);
-        if t.starts_with("memory-backend-") && objects.size(i) == 0 && t != "memory-backend-file" {
-            return Err(QemuError::program(format!(
-                "property 'size' of {t} doesn't take value '0'"
-            )));
+        if t.starts_with("memory-backend-") {
+            if objects.size(i) == 0 && t != "memory-backend-file" {
+                return Err(QemuError::program(format!(
+                    "property 'size' of {t} doesn't take value '0'"
+                )));
+            }
+            let props = objects.props(i, profile);
+            let policy = props.get("policy").unwrap_or("default");
+            let host_nodes = props.has("host-nodes");
+            if policy != "default" && !host_nodes {
+                return Err(QemuError::program(format!(
+                    "host-nodes must be set for policy {policy}"
+                )));
+            }
+            if policy == "default" && host_nodes {
+                return Err(QemuError::program(
+                    "host-nodes must be empty for policy default, or you should explicitly specify a policy other than default",
+                ));
+            }
         }
     }
     Ok(())
@@ -159,6 +180,15 @@ pub(super) fn memory_map(
         }
         None => {}
     }
+    // x86_cpus_init: after the RAM split, before pc_memory_init.
+    super::machine::x2apic_check(
+        &st.cmd,
+        &st.machine,
+        &st.cpus,
+        &st.smp,
+        st.profile,
+        st.warnings,
+    )?;
     let cpu_vendor_amd = match &st.cmd.cpu_vendor {
         Some(v) => v == "AuthenticAMD",
         None => !st.cmd.cpu_model.as_deref().is_some_and(is_intel_cpu_model),
@@ -170,8 +200,13 @@ pub(super) fn memory_map(
         max_ram_below_4g: mrb,
         above_4g_at_1tib: false,
     };
+    // `enforce_amd_1tb_hole`: off for machine types up to 7.0 (live 10.0.2:
+    // pc-i440fx-6.2 with an AMD CPU and maxmem near 1 TiB keeps RAM above 4G).
+    let enforce_amd_1tb_hole =
+        super::machine::machine_version(&st.machine.machine_type).is_none_or(|v| v >= (7, 1));
     memory.above_4g_at_1tib = kind.is_x86()
         && cpu_vendor_amd
+        && enforce_amd_1tb_hole
         && memmap::x86_amd_above_1tib(kind, &memory, &[], st.props.cxl).map_err(layout_err)?;
     if kind.is_x86() && !st.cmd.cpu_model.as_deref().is_some_and(is_32bit_cpu_model) {
         check_phys_bits(st, &memory)?;

@@ -294,9 +294,10 @@ fn parse_inner(
     let mut numa = NumaState::new();
     objects::early_objects(&cmd.objects, &mut numa, profile)?;
     let props = machine::properties(&mut cmd, &machine, warnings)?;
-    let smp = machine::smp(&cmd.smp_opts, machine.kind)?;
+    let smp = machine::smp(&cmd.smp_opts, &machine)?;
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);
-    memory::create_late_objects(&cmd.objects)?;
+    warnings.extend(machine::deprecation(&machine, profile));
+    memory::create_late_objects(&cmd.objects, profile)?;
     let mut st = State {
         profile,
         cmd,
@@ -313,5 +314,6 @@ fn parse_inner(
     numa::complete_configuration(&mut st)?;
     let devs = devices::plug_devices(&mut st)?;
     let affinities = devices::acpi_affinities(&st, &devs)?;
+    machine::smbios_check(&st.machine, &st.props, &st.smp)?;
     assemble::assemble(st, devs, affinities)
 }

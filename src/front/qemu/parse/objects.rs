@@ -236,7 +236,7 @@ fn object_members(t: &str) -> Option<(&'static [&'static str], &'static [&'stati
             ];
             M
         }),
-        "memory-backend-file" => (&["mem-path"], {
+        "memory-backend-file" => (&["size", "mem-path"], {
             const F: &[&str] = &[
                 "dump",
                 "host-nodes",
@@ -376,6 +376,9 @@ fn json_member(o: &CmdOption, m: &str, v: &Json) -> Result<Vec<String>, QemuErro
             .map_err(|_| o.error(format!("Parameter '{m}' expects uint32_t"))),
         (JType::U32, Json::UInt(_)) => Err(o.error(format!("Parameter '{m}' expects uint32_t"))),
         (JType::U32, _) => Err(o.error(format!("Parameter '{m}' expects uint64"))),
+        (JType::Str, Json::Str(t)) if m == "policy" && !HOST_MEM_POLICIES.contains(&t.as_str()) => {
+            Err(o.error(format!("Parameter '{m}' does not accept value '{t}'")))
+        }
         (JType::Bool, Json::Bool(_)) | (JType::Str, Json::Str(_)) => {
             Ok(scalar_text(v).into_iter().collect())
         }
@@ -460,8 +463,14 @@ pub(super) fn validate_object_json(
 }
 
 /// The QAPI type check of one member value.
+/// QAPI's `HostMemPolicy` values (a memory backend's `policy=`).
+const HOST_MEM_POLICIES: [&str; 4] = ["default", "preferred", "bind", "interleave"];
+
 fn check_member(o: &CmdOption, m: &str, v: &str) -> Result<(), QemuError> {
     match m {
+        "policy" if !HOST_MEM_POLICIES.contains(&v) => {
+            Err(o.error(format!("Parameter '{m}' does not accept value '{v}'")))
+        }
         "size" | "align" | "offset" | "hugetlbsize" if lexer::parse_size(v).is_none() => {
             Err(o.error(format!("Parameter '{m}' expects a size value")))
         }

@@ -34,6 +34,8 @@ pub(super) struct CmdLine<'a> {
     pub(super) cpu_vendor: Option<String>,
     /// `-cpu …,phys-bits=`.
     pub(super) cpu_phys_bits: Option<String>,
+    /// `-cpu …,+x2apic` / `x2apic=on` (`Some(true)`), `-x2apic` / `x2apic=off`.
+    pub(super) cpu_x2apic: Option<bool>,
     /// Firmware loaded (`-bios`, `-pflash`, `-drive if=pflash`): virt creates its
     /// ACPI GED (memory hotplug) only then.
     pub(super) firmware: bool,
@@ -341,6 +343,15 @@ impl<'a> CmdLine<'a> {
             }
             if let Some(v) = p.strip_prefix("phys-bits=") {
                 self.cpu_phys_bits = Some(v.to_string());
+            }
+            match p {
+                "+x2apic" => self.cpu_x2apic = Some(true),
+                "-x2apic" => self.cpu_x2apic = Some(false),
+                _ => {
+                    if let Some(v) = p.strip_prefix("x2apic=") {
+                        self.cpu_x2apic = lexer::parse_bool(v).or(self.cpu_x2apic);
+                    }
+                }
             }
         }
     }
