@@ -292,7 +292,7 @@ fn parse_inner(
     let machine = machine::create(&cmd, arch, profile)?;
     let ram = memory::ram_options(&cmd.mem_opts)?;
     let mut numa = NumaState::new();
-    objects::early_objects(&cmd.objects, &mut numa, profile)?;
+    objects::early_objects(&cmd.objects, &mut numa, profile, machine.arch)?;
     let props = machine::properties(&mut cmd, &machine, warnings)?;
     let smp = machine::smp(&cmd.smp_opts, &machine)?;
     let cpus = crate::machine::cpu::possible_cpus(machine.kind, &smp);

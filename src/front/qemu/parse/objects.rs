@@ -1,6 +1,7 @@
 //! `-object`: QAPI property checks (argv pass) and the early objects (generic
 //! initiators and ports, created before the machine properties are set).
 
+use super::super::Arch;
 use super::super::error::QemuError;
 use super::super::json::Json;
 use super::super::lexer::{self, CmdOption, Opts};
@@ -497,10 +498,16 @@ pub(super) fn early_objects(
     objects: &ObjectList,
     numa: &mut NumaState,
     profile: &Profile,
+    arch: Arch,
 ) -> Result<(), QemuError> {
     for i in objects.early() {
+        // user_creatable_add_type: the id, then the class (live 10.0.2/11.1.3).
         objects.check_created_id(i)?;
-        match objects.qom_type(i) {
+        let t = objects.qom_type(i);
+        if profile.is_unbuilt_object_type(arch, t) {
+            return Err(QemuError::program(format!("invalid object type: {t}")));
+        }
+        match t {
             "acpi-generic-initiator" => {
                 for n in gi_nodes(objects, i, profile)? {
                     set_at(&mut numa.has_gi, idx(u64::from(n)), true);
