@@ -710,11 +710,7 @@ pub fn build_output_for(
     }
     Ok(BuildOutput {
         files,
-        program: if f.topology.machine.is_x86() {
-            "qemu-system-x86_64"
-        } else {
-            "qemu-system-aarch64"
-        },
+        program: crate::front::qemu::Arch::of_kind(f.topology.machine).program(),
         native,
         gaps: native_gaps(f),
         acpitable,
@@ -748,11 +744,8 @@ fn check_args_file(f: &TopologyFile, name: &str, args: &[String]) -> Result<(), 
 fn check_native_accepted(f: &TopologyFile, native: &[String]) -> Result<(), BuildError> {
     use crate::front::qemu::parse::Arch;
     use crate::front::qemu::report::{QemuReportError, qemu_report};
-    let (arch, program) = if f.topology.machine.is_x86() {
-        (Arch::X86_64, "qemu-system-x86_64")
-    } else {
-        (Arch::Aarch64, "qemu-system-aarch64")
-    };
+    let arch = Arch::of_kind(f.topology.machine);
+    let program = arch.program();
     let argv = crate::live::dump::parse_args_file(&native.join("\n"));
     match qemu_report(&argv, Some(arch)).1 {
         Err(QemuReportError::Qemu(e)) => Err(BuildError::QemuRefuses {

@@ -20,27 +20,13 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok};
+use common::{
+    render_svg as render, root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok,
+};
 use serde_json::Value;
 
 fn example(name: &str) -> String {
     root().join("examples").join(name).display().to_string()
-}
-
-/// (rendered pixmap, parsed document text) of an SVG file.
-fn render(svg: &str) -> resvg::tiny_skia::Pixmap {
-    let mut opt = resvg::usvg::Options::default();
-    opt.fontdb_mut().load_system_fonts();
-    let tree = resvg::usvg::Tree::from_str(svg, &opt).expect("resvg parses the SVG");
-    let size = tree.size().to_int_size();
-    assert!(size.width() >= 600 && size.height() >= 400, "{size:?}");
-    let mut pix = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pix.as_mut(),
-    );
-    pix
 }
 
 fn pixel(p: &resvg::tiny_skia::Pixmap, x: f64, y: f64) -> [u8; 3] {

@@ -20,7 +20,9 @@ mod common;
 
 use std::process::Command;
 
-use common::{root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok};
+use common::{
+    render_svg as render, root, vnuma, vnuma_bin, vnuma_json as json, vnuma_stdout as ok,
+};
 use serde_json::Value;
 
 fn host(name: &str) -> String {
@@ -258,23 +260,6 @@ fn a_gb200_tray_fits_80_columns() {
             "{t}"
         );
     }
-}
-
-fn render(svg: &str) -> resvg::tiny_skia::Pixmap {
-    let mut opt = resvg::usvg::Options::default();
-    opt.fontdb_mut().load_system_fonts();
-    let tree = resvg::usvg::Tree::from_str(svg, &opt).expect("resvg parses the SVG");
-    let size = tree.size().to_int_size();
-    assert!(size.width() >= 600 && size.height() >= 400, "{size:?}");
-    let mut pix = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pix.as_mut(),
-    );
-    // Something drawn: not all white.
-    assert!(pix.pixels().iter().any(|p| p.red() < 200));
-    pix
 }
 
 fn texts(svg: &str) -> Vec<String> {

@@ -70,10 +70,7 @@ fn shell_lines(bin: &str, args: &[String]) -> String {
 /// then the set published (a closed or full stdout publishes nothing).
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let f = file::load(&args.topology)?;
-    let program = match f.topology.machine {
-        vnuma::topology::MachineKind::Virt => "qemu-system-aarch64",
-        _ => "qemu-system-x86_64",
-    };
+    let program = vnuma::front::qemu::Arch::of_kind(f.topology.machine).program();
     let (version, _) = args.qemu_version.resolve(program);
     let out = build_output_for(&f, args.order, version, &args.output)?;
     let files = &out.files;

@@ -54,6 +54,15 @@ pub enum MachineArg {
     Virt,
 }
 
+impl From<MachineArg> for MachineKind {
+    fn from(m: MachineArg) -> Self {
+        match m {
+            MachineArg::Q35 => MachineKind::Q35,
+            MachineArg::Virt => MachineKind::Virt,
+        }
+    }
+}
+
 pub(super) fn parse_memory(s: &str) -> Result<u64, String> {
     vnuma::syntax::parse_size(s).map_err(|e| e.to_string())
 }
@@ -105,15 +114,8 @@ pub struct Args {
 
 /// Runs `vnuma plan`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let machine = match args.machine {
-        MachineArg::Q35 => MachineKind::Q35,
-        MachineArg::Virt => MachineKind::Virt,
-    };
-    let program = if machine.is_x86() {
-        "qemu-system-x86_64"
-    } else {
-        "qemu-system-aarch64"
-    };
+    let machine = MachineKind::from(args.machine);
+    let program = vnuma::front::qemu::Arch::of_kind(machine).program();
     let hopts = HostOptions {
         gpus: args.gpu.clone(),
     };

@@ -150,15 +150,8 @@ fn run_host(root: &std::path::Path, args: &Args) -> anyhow::Result<i32> {
         )?;
         return Ok(0);
     }
-    let machine = match args.machine.unwrap_or(super::plan::MachineArg::Q35) {
-        super::plan::MachineArg::Q35 => MachineKind::Q35,
-        super::plan::MachineArg::Virt => MachineKind::Virt,
-    };
-    let program = if machine.is_x86() {
-        "qemu-system-x86_64"
-    } else {
-        "qemu-system-aarch64"
-    };
+    let machine = MachineKind::from(args.machine.unwrap_or(super::plan::MachineArg::Q35));
+    let program = vnuma::front::qemu::Arch::of_kind(machine).program();
     let (qemu_version, _) = args.qemu_version.resolve(program);
     let opts = PlanOptions {
         gpus: args.gpu.iter().map(|g| g.bdf).collect(),

@@ -192,3 +192,21 @@ pub fn g1_lb() -> String {
 pub fn g1() -> String {
     format!("{G1_HEAD}{}", g1_lb())
 }
+
+/// An SVG rendered by resvg (system fonts): at least 600 × 400 and not blank.
+pub fn render_svg(svg: &str) -> resvg::tiny_skia::Pixmap {
+    let mut opt = resvg::usvg::Options::default();
+    opt.fontdb_mut().load_system_fonts();
+    let tree = resvg::usvg::Tree::from_str(svg, &opt).expect("resvg parses the SVG");
+    let size = tree.size().to_int_size();
+    assert!(size.width() >= 600 && size.height() >= 400, "{size:?}");
+    let mut pix = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pix.as_mut(),
+    );
+    // Something drawn: not all white.
+    assert!(pix.pixels().iter().any(|p| p.red() < 200));
+    pix
+}

@@ -41,6 +41,16 @@ impl Arch {
             None
         }
     }
+
+    /// The target whose QEMU runs machine `kind` (`virt` on aarch64, the PC
+    /// machines on x86_64).
+    pub fn of_kind(kind: crate::topology::MachineKind) -> Arch {
+        if kind.is_x86() {
+            Arch::X86_64
+        } else {
+            Arch::Aarch64
+        }
+    }
 }
 
 impl std::fmt::Display for Arch {

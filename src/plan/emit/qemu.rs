@@ -84,11 +84,8 @@ fn argv(elements: &[String]) -> Vec<String> {
 }
 
 fn program(plan: &GuestPlan) -> (&'static str, Arch) {
-    if plan.machine.is_x86() {
-        ("qemu-system-x86_64", Arch::X86_64)
-    } else {
-        ("qemu-system-aarch64", Arch::Aarch64)
-    }
+    let arch = Arch::of_kind(plan.machine);
+    (arch.program(), arch)
 }
 
 /// The memory backend id of guest node `n`.
