@@ -211,12 +211,15 @@ impl Ctx<'_> {
         severity: Severity,
         code: &'static str,
         offset: Option<usize>,
-        message: String,
+        mut message: String,
     ) {
         if self.room(code) == 0 {
             self.omit(severity, code, 1);
             return;
         }
+        // `format!` reserves about twice its literal text: give the rest back
+        // (hundreds of listed messages otherwise hold ~2x their bytes).
+        message.shrink_to_fit();
         match self.listed.iter_mut().find(|(c, _)| same_code(c, code)) {
             Some((_, n)) => *n += 1,
             None => self.listed.push((code, 1)),
@@ -297,6 +300,63 @@ impl Ctx<'_> {
     }
 }
 
+/// A finding message put together piece by piece, for the codes a large
+/// table lists by the hundred (`format!` costs several times as much per
+/// message, and reserves about twice the text).
+struct Msg(String);
+
+impl Msg {
+    fn new(capacity: usize) -> Self {
+        Msg(String::with_capacity(capacity))
+    }
+
+    fn s(mut self, t: &str) -> Self {
+        self.0.push_str(t);
+        self
+    }
+
+    /// `{v}`.
+    fn dec(self, v: u64) -> Self {
+        self.digits(v, 10, 0)
+    }
+
+    /// `{v:0width$x}`.
+    fn hex(self, v: u64, width: usize) -> Self {
+        self.digits(v, 16, width)
+    }
+
+    fn digits(mut self, mut v: u64, radix: u64, width: usize) -> Self {
+        let mut buf = [b'0'; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            if let Some(d) = buf.get_mut(i) {
+                *d = b"0123456789abcdef"
+                    .get((v % radix) as usize)
+                    .copied()
+                    .unwrap_or(b'0');
+            }
+            v /= radix;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        let start = i.min(buf.len().saturating_sub(width));
+        self.0.extend(
+            buf.get(start..)
+                .unwrap_or_default()
+                .iter()
+                .map(|&c| char::from(c)),
+        );
+        self
+    }
+
+    fn done(mut self) -> String {
+        self.0.shrink_to_fit();
+        self.0
+    }
+}
+
 /// Whether two finding codes are the same: the same literal (address and
 /// length) without comparing bytes, else equal text.
 fn same_code(a: &str, b: &str) -> bool {
@@ -306,7 +366,9 @@ fn same_code(a: &str, b: &str) -> bool {
 /// Checks every table and models what Linux 6.12 makes of them.
 pub fn lint(tables: &[LoadedTable]) -> Report {
     let mut cx = Ctx {
-        findings: Vec::new(),
+        // Room for a few codes' worth of listed findings at once (capacity that is
+        // never written costs no memory: no copy as the list grows).
+        findings: Vec::with_capacity(4 * MAX_FINDINGS_PER_CODE),
         table: None,
         source: None,
         listed: Vec::new(),
@@ -464,7 +526,7 @@ impl PxmSlots {
             Some(m) if (m as usize) < entries.saturating_mul(4).saturating_add(256) => {
                 PxmSlots::Dense {
                     index: vec![0; m as usize + 1],
-                    nodes: Vec::new(),
+                    nodes: Vec::with_capacity(entries.min(m as usize + 1)),
                 }
             }
             _ => PxmSlots::Sparse(BTreeMap::new()),
@@ -607,7 +669,8 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
         );
     }
     let offsets = srat.entry_offsets();
-    let mut mem: Vec<MemRange> = Vec::new();
+    // At most one range per structure: allocated once (pages never written cost nothing).
+    let mut mem: Vec<MemRange> = Vec::with_capacity(srat.entries.len());
     for (e, &off) in srat.entries.iter().zip(&offsets) {
         if let SratEntry::Unknown {
             subtable_type,
@@ -676,10 +739,19 @@ fn lint_srat_pxm(cx: &mut Ctx, e: &SratEntry, rev: u8, off: usize) {
     if let (Some(declared), Some(used)) = (e.proximity_domain(), linux_pxm(e, rev)) {
         if declared != used && enabled(e) {
             cx.push_with(Severity::Warning, "pxm-truncated", Some(off), || {
-                format!(
-                    "{} entry has proximity domain {declared} (0x{declared:x}) but the SRAT revision is {rev}: Linux reads only bits 7:0 and uses PXM {used}",
-                    e.type_name()
-                )
+                // "{type} entry has proximity domain {declared} (0x{declared:x}) but
+                // the SRAT revision is {rev}: Linux reads only bits 7:0 and uses PXM {used}"
+                Msg::new(160)
+                    .s(e.type_name())
+                    .s(" entry has proximity domain ")
+                    .dec(declared.into())
+                    .s(" (0x")
+                    .hex(declared.into(), 0)
+                    .s(") but the SRAT revision is ")
+                    .dec(rev.into())
+                    .s(": Linux reads only bits 7:0 and uses PXM ")
+                    .dec(used.into())
+                    .done()
             });
         }
         if used >= MAX_PXM_DOMAINS && enabled(e) {
@@ -695,10 +767,19 @@ fn lint_srat_pxm(cx: &mut Ctx, e: &SratEntry, rev: u8, off: usize) {
                 }
             };
             cx.push_with(Severity::Error, "pxm-unmappable", Some(off), || {
-                format!(
-                    "{} entry has proximity domain {used}: kernels with MAX_NUMNODES <= 256 cannot map PXMs >= {MAX_PXM_DOMAINS} (MAX_PXM_DOMAINS) and {effect}; only kernels with NODES_SHIFT > 8 (e.g. Debian amd64, NODES_SHIFT=10: PXM < 1024) accept it",
-                    e.type_name()
-                )
+                // "{type} entry has proximity domain {used}: kernels with MAX_NUMNODES
+                // <= 256 cannot map PXMs >= {MAX_PXM_DOMAINS} (MAX_PXM_DOMAINS) and
+                // {effect}; only kernels with NODES_SHIFT > 8 (…) accept it"
+                Msg::new(320)
+                    .s(e.type_name())
+                    .s(" entry has proximity domain ")
+                    .dec(used.into())
+                    .s(": kernels with MAX_NUMNODES <= 256 cannot map PXMs >= ")
+                    .dec(MAX_PXM_DOMAINS.into())
+                    .s(" (MAX_PXM_DOMAINS) and ")
+                    .s(effect)
+                    .s("; only kernels with NODES_SHIFT > 8 (e.g. Debian amd64, NODES_SHIFT=10: PXM < 1024) accept it")
+                    .done()
             });
         }
     }
@@ -802,9 +883,20 @@ fn lint_gi_devfn(cx: &mut Ctx, name: &str, h: &DeviceHandle, off: usize) {
         return;
     }
     cx.push_with(Severity::Info, "gi-pci-devfn", Some(off + 8 + 3), || {
-        format!(
-            "{name} PCI handle is {p}, not device 0 function 0: if this is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at 00.0 behind its own PCIe root port"
-        )
+        // "{name} PCI handle is {p}, not device 0 function 0: …", `p` as
+        // PciHandle's Display writes it ("{:04x}:{:02x}:{:02x}.{:x}").
+        Msg::new(320)
+            .s(name)
+            .s(" PCI handle is ")
+            .hex(p.segment.into(), 4)
+            .s(":")
+            .hex(p.bus.into(), 2)
+            .s(":")
+            .hex(p.device.into(), 2)
+            .s(".")
+            .hex(p.function.into(), 0)
+            .s(", not device 0 function 0: if this is an NVIDIA GPU, the guest's NVIDIA driver ignores its generic initiator entries (\"non-zero device function is not supported\") and the GPU gets no memory nodes; put it at 00.0 behind its own PCIe root port")
+            .done()
     });
 }
 

@@ -43,7 +43,7 @@ use crate::acpi::{
     DecodeError, DeviceHandle, HexError, Hmat, HmatStructure, JsonError, Slit, Srat, SratEntry,
     Table, header,
 };
-use crate::lint::{LoadedTable, Report, lint};
+use crate::lint::{GuestNode, LoadedTable, Report, lint};
 
 /// Why tables could not be loaded (`vnuma inspect`, `--tables DIR`) or read
 /// back from JSON (`vnuma encode`).
@@ -943,7 +943,7 @@ fn field_size<T, F>(_get: fn(&T) -> &F) -> usize {
 
 impl<'w> Text<'w> {
     /// Bytes collected before they are handed to the writer.
-    const CHUNK: usize = 1 << 16;
+    const CHUNK: usize = 1 << 14;
 
     fn new(w: &'w mut dyn std::io::Write) -> Self {
         Text {
@@ -1208,6 +1208,7 @@ impl<'w> Text<'w> {
 
 /// Appends `v` in decimal, right-aligned in `width` columns padded with `pad`
 /// (as `{v:0width$}` / `{v:width$}` print it).
+#[inline]
 fn push_uint(s: &mut Vec<u8>, v: u64, width: usize, pad: u8) {
     if v < 100_000_000 && width <= 8 && (pad == b'0' || pad == b' ') {
         let z = dec8(v as u32);
@@ -1692,7 +1693,7 @@ fn srat_text(out: &mut Text, s: &Srat) {
         x64(s.reserved),
     );
     out.blank();
-    let mut fast = LineBuf::new();
+    let mut fast = [0u8; LINE_BUF];
     let tails = fast_tails();
     for (e, o) in s.entries.iter().zip(s.entry_offsets()) {
         if let Some(t) = &tails
@@ -1732,28 +1733,59 @@ fn srat_text(out: &mut Text, s: &Srat) {
 /// per-piece length bookkeeping of a `Vec`, no formatting machinery), then
 /// copied to the output at once. `ok` turns false if the buffer would
 /// overflow; the caller then writes the structure the general way.
-struct LineBuf {
-    b: [u8; 2048],
+///
+/// The bytes live outside the struct (`b` borrows them) and every method is
+/// inlined, so the write position stays in a register instead of being
+/// re-read after each store into the bytes.
+struct LineBuf<'a> {
+    b: &'a mut [u8; LINE_BUF],
     n: usize,
     ok: bool,
+    /// The table offset the line offsets of [`LineBuf::prefix`] count from.
+    base: u32,
+    /// `base` in decimal, one digit (0..=9) per byte, the last digit in the
+    /// lowest byte (so that adding to it carries upwards).
+    base_dec: u64,
 }
 
-impl LineBuf {
-    fn new() -> Self {
+/// Bytes of a [`LineBuf`]: the longest SRAT structure it writes with every
+/// value at its widest is under 1,500 bytes.
+const LINE_BUF: usize = 2048;
+
+impl<'a> LineBuf<'a> {
+    fn new(b: &'a mut [u8; LINE_BUF]) -> Self {
         LineBuf {
-            b: [0; 2048],
+            b,
             n: 0,
             ok: true,
+            base: 0,
+            base_dec: 0,
+        }
+    }
+
+    /// Line offsets from here on count from `off`; past what a prefix can show
+    /// (see [`LineBuf::prefix`]) the buffer is marked not ok.
+    #[inline(always)]
+    fn set_base(&mut self, off: usize) {
+        match u32::try_from(off) {
+            // Room for the largest relative offset (99) below 10^8.
+            Ok(v) if v < 100_000_000 - 100 => {
+                self.base = v;
+                self.base_dec = dec8(v).swap_bytes();
+            }
+            _ => self.ok = false,
         }
     }
 
     /// Empty again (the bytes stay: they are overwritten).
+    #[cfg(test)]
     fn clear(&mut self) {
         self.n = 0;
         self.ok = true;
     }
 
     /// What [`put_size`] writes.
+    #[inline(always)]
     fn size(&mut self, v: u64) {
         const UNITS: [(u64, [u8; 4]); 4] = [
             (1 << 40, *b" TiB"),
@@ -1772,7 +1804,52 @@ impl LineBuf {
         self.chunk(*b" bytes", 6);
     }
 
+    /// `{v:>width$}` (`width` at most 8) for `v` below 10^8; else not ok.
+    #[inline(always)]
+    fn right(&mut self, v: u64, width: usize) {
+        if v >= 100_000_000 || width > 8 {
+            self.ok = false;
+            return;
+        }
+        let z = dec8(v as u32);
+        let digits = (8 - z.trailing_zeros() as usize / 8).max(1);
+        let n = digits.max(width);
+        // The leading zeros become spaces ('0' - 0x10).
+        let ascii = (z + 0x3030_3030_3030_3030)
+            - (((1u64 << (8 * (8 - digits))) - 1) & 0x1010_1010_1010_1010);
+        self.chunk((ascii >> (8 * (8 - n))).to_le_bytes(), n);
+    }
+
+    /// What [`put_size`] writes, right-aligned in `width` (at most 12) like
+    /// the guest node table's cells; not ok past 10^8 units.
+    #[inline(always)]
+    fn size_right(&mut self, v: u64, width: usize) {
+        const UNITS: [(u64, [u8; 8], usize); 4] = [
+            (1 << 40, *b" TiB    ", 4),
+            (1 << 30, *b" GiB    ", 4),
+            (1 << 20, *b" MiB    ", 4),
+            (1 << 10, *b" KiB    ", 4),
+        ];
+        let (q, unit, unit_len) = UNITS
+            .iter()
+            .find(|(u, _, _)| v >= *u && v.is_multiple_of(*u))
+            .map_or((v, *b" bytes  ", 6), |&(u, name, len)| (v / u, name, len));
+        if q >= 100_000_000 || width > 12 {
+            self.ok = false;
+            return;
+        }
+        let z = dec8(q as u32);
+        let digits = (8 - z.trailing_zeros() as usize / 8).max(1);
+        self.chunk([b' '; 16], width.saturating_sub(digits + unit_len));
+        self.chunk(
+            ((z + 0x3030_3030_3030_3030) >> (8 * (8 - digits))).to_le_bytes(),
+            digits,
+        );
+        self.chunk(unit, unit_len);
+    }
+
     /// What [`put_pci`] writes: `ssss:bb:dd.f` in lower-case hex.
+    #[inline(always)]
     fn pci(&mut self, p: &crate::acpi::srat::PciHandle) {
         self.hex_case(u64::from(p.segment), 4, false);
         self.byte(b':');
@@ -1784,6 +1861,7 @@ impl LineBuf {
     }
 
     /// Writes the `N` bytes of `bytes` and keeps the first `len` of them.
+    #[inline(always)]
     fn chunk<const N: usize>(&mut self, bytes: [u8; N], len: usize) {
         match self
             .b
@@ -1798,10 +1876,12 @@ impl LineBuf {
         }
     }
 
+    #[inline(always)]
     fn byte(&mut self, c: u8) {
         self.chunk([c], 1);
     }
 
+    #[inline(always)]
     fn bytes(&mut self, v: &[u8]) {
         match self.b.get_mut(self.n..self.n + v.len()) {
             Some(d) => {
@@ -1813,15 +1893,25 @@ impl LineBuf {
     }
 
     /// `{v:0width$X}` (`width` at most 16).
+    #[inline(always)]
     fn hex(&mut self, v: u64, width: usize) {
         self.hex_case(v, width, true);
     }
 
     /// `{v:0width$X}` or, not `upper`, `{v:0width$x}` (`width` at most 16).
+    #[inline(always)]
     fn hex_case(&mut self, v: u64, width: usize, upper: bool) {
         let n = ((64 - v.leading_zeros() as usize).div_ceil(4))
             .max(width)
             .clamp(1, 16);
+        if n <= 8 {
+            // The usual case (offsets, 32-bit fields, bytes): one 8-digit conversion.
+            let front = u64::from_be_bytes(hex8(v as u32, upper))
+                .checked_shl(8 * (8 - n) as u32)
+                .unwrap_or(0);
+            self.chunk(front.to_be_bytes(), n);
+            return;
+        }
         let front = u128::from_be_bytes(hex16(v, upper))
             .checked_shl(8 * (16 - n) as u32)
             .unwrap_or(0);
@@ -1829,12 +1919,14 @@ impl LineBuf {
     }
 
     /// `0x{v:0W$X}` with `W` = 2 × `bytes` ([`put_x`]).
+    #[inline(always)]
     fn x(&mut self, v: u64, bytes: usize) {
         self.chunk(*b"0x", 2);
         self.hex(v, 2 * bytes);
     }
 
     /// `{v}` for `v` below 10^8; larger through [`push_dec`].
+    #[inline(always)]
     fn dec(&mut self, v: u64) {
         if v >= 100_000_000 {
             let mut d = Vec::with_capacity(20);
@@ -1849,6 +1941,7 @@ impl LineBuf {
     }
 
     /// `0x{v:0W$X} ({v})` ([`put_xdec`]).
+    #[inline(always)]
     fn xdec(&mut self, v: u64, bytes: usize) {
         self.x(v, bytes);
         self.chunk(*b" (", 2);
@@ -1856,16 +1949,34 @@ impl LineBuf {
         self.byte(b')');
     }
 
-    /// A line's prefix: `[{off:03X}h {off:04} ` and `tail` (see [`tail_bytes`]).
-    fn prefix(&mut self, off: usize, tail: &[u8; 44]) {
-        if off >= 100_000_000 {
+    /// A line's prefix for the field at `rel` bytes past the base offset
+    /// (`off`): `[{off:03X}h {off:04} ` and `tail` (see [`tail_bytes`]).
+    #[inline(always)]
+    fn prefix(&mut self, rel: usize, tail: &[u8; 44]) {
+        if rel >= 100 {
             self.ok = false;
             return;
         }
+        let off = self.base + rel as u32;
+        // `[` and at least 3 hex digits: the digits of a u32, the leading
+        // zeros shifted out.
+        let nh = (32 - off.leading_zeros() as usize).div_ceil(4).max(3);
+        let hex = u64::from_be_bytes(hex8(off, true)) << (8 * (8 - nh));
         self.byte(b'[');
-        self.hex(off as u64, 3);
+        self.chunk(hex.to_be_bytes(), nh);
         self.chunk(*b"h ", 2);
-        let z = dec8(off as u32);
+        // The decimal digits of base + rel by adding rel to base's digits:
+        // each byte gets rel's digit and 0xF6, so that a digit sum of 10 or
+        // more carries into the next byte (and keeps sum - 10); the bytes that
+        // did not carry (high bit set) get their 0xF6 back. The same digits
+        // as `dec8(off)`, first digit in the lowest byte again.
+        let rel = rel as u64;
+        let sum = self
+            .base_dec
+            .wrapping_add((rel % 10) | (rel / 10) << 8)
+            .wrapping_add(0xF6F6_F6F6_F6F6_F6F6);
+        let kept = (sum & 0x8080_8080_8080_8080) >> 7;
+        let z = sum.wrapping_sub(kept.wrapping_mul(0xF6)).swap_bytes();
         let digits = (8 - z.trailing_zeros() as usize / 8).clamp(4, 8);
         self.chunk(
             ((z + 0x3030_3030_3030_3030) >> (8 * (8 - digits))).to_le_bytes(),
@@ -1876,6 +1987,7 @@ impl LineBuf {
     }
 
     /// Appends what [`put_flags`] writes (through a small scratch vector).
+    #[inline(always)]
     fn flags(&mut self, flags: u32, names: &[(u32, &str)]) {
         if flags == FLAG_ENABLED && names.first().is_some_and(|(b, _)| *b == FLAG_ENABLED) {
             // The usual case: `0x00000001 (Enabled)` (first name for bit 0).
@@ -1891,6 +2003,7 @@ impl LineBuf {
     }
 
     /// Hands the lines to the output.
+    #[inline(always)]
     fn finish(&self, out: &mut Text) {
         out.s
             .extend_from_slice(self.b.get(..self.n).unwrap_or_default());
@@ -1937,23 +2050,39 @@ fn fast_tails() -> Option<FastTails> {
 /// entry header of [`srat_text`]. False (nothing written) for any other
 /// structure, or when a line does not fit the fast layout.
 fn srat_entry_fast(
-    b: &mut LineBuf,
+    buf: &mut [u8; LINE_BUF],
     tails: &FastTails,
     out: &mut Text,
     o: usize,
     e: &SratEntry,
 ) -> bool {
-    b.clear();
+    let mut b = LineBuf::new(buf);
+    b.set_base(o);
     let t = e.type_id();
     let len = e.encoded_len() as u64;
-    b.prefix(o + at!(RawMemory, typ).0, &tails[0]);
-    b.x(u64::from(t), 1);
-    b.chunk(*b" [", 2);
-    b.bytes(srat_type_name(t).as_bytes());
-    b.chunk(*b"]\n", 2);
-    b.prefix(o + at!(RawMemory, length).0, &tails[1]);
-    b.xdec(len, 1);
-    b.byte(b'\n');
+    b.prefix(at!(RawMemory, typ).0, &tails[0]);
+    // The two header values of the structures this path writes, as the
+    // general path below words them, whole.
+    match t {
+        entry_type::MEMORY => b.chunk(*b"0x01 [Memory Affinity]\n", 23),
+        entry_type::GENERIC_INITIATOR => b.chunk(*b"0x05 [Generic Initiator Affinity]\n", 34),
+        entry_type::GENERIC_PORT => b.chunk(*b"0x06 [Generic Port Affinity]\n", 29),
+        _ => {
+            b.x(u64::from(t), 1);
+            b.chunk(*b" [", 2);
+            b.bytes(srat_type_name(t).as_bytes());
+            b.chunk(*b"]\n", 2);
+        }
+    }
+    b.prefix(at!(RawMemory, length).0, &tails[1]);
+    match len {
+        40 => b.chunk(*b"0x28 (40)\n", 10),
+        32 => b.chunk(*b"0x20 (32)\n", 10),
+        _ => {
+            b.xdec(len, 1);
+            b.byte(b'\n');
+        }
+    }
     match e {
         SratEntry::Memory {
             proximity_domain,
@@ -1965,16 +2094,16 @@ fn srat_entry_fast(
             reserved3,
         } => {
             type R = RawMemory;
-            b.prefix(o + at!(R, proximity_domain).0, &tails[2]);
+            b.prefix(at!(R, proximity_domain).0, &tails[2]);
             b.xdec(u64::from(*proximity_domain), 4);
             b.byte(b'\n');
-            b.prefix(o + at!(R, reserved1).0, &tails[3]);
+            b.prefix(at!(R, reserved1).0, &tails[3]);
             b.x(u64::from(*reserved1), 2);
             b.byte(b'\n');
-            b.prefix(o + at!(R, base_address).0, &tails[4]);
+            b.prefix(at!(R, base_address).0, &tails[4]);
             b.x(*base_address, 8);
             b.byte(b'\n');
-            b.prefix(o + at!(R, range_length).0, &tails[5]);
+            b.prefix(at!(R, range_length).0, &tails[5]);
             b.x(*length, 8);
             b.chunk(*b" (", 2);
             b.size(*length);
@@ -1982,10 +2111,10 @@ fn srat_entry_fast(
             let end = base_address.saturating_add(*length);
             b.hex(end, 0);
             b.chunk(*b")\n", 2);
-            b.prefix(o + at!(R, reserved2).0, &tails[6]);
+            b.prefix(at!(R, reserved2).0, &tails[6]);
             b.x(u64::from(*reserved2), 4);
             b.byte(b'\n');
-            b.prefix(o + at!(R, flags).0, &tails[7]);
+            b.prefix(at!(R, flags).0, &tails[7]);
             b.flags(
                 *flags,
                 &[
@@ -1995,7 +2124,7 @@ fn srat_entry_fast(
                 ],
             );
             b.byte(b'\n');
-            b.prefix(o + at!(R, reserved3).0, &tails[8]);
+            b.prefix(at!(R, reserved3).0, &tails[8]);
             b.x(*reserved3, 8);
             b.byte(b'\n');
         }
@@ -2005,16 +2134,16 @@ fn srat_entry_fast(
             };
             type R = RawGeneric;
             type P = RawPciHandle;
-            b.prefix(o + at!(R, reserved1).0, &tails[9]);
+            b.prefix(at!(R, reserved1).0, &tails[9]);
             b.x(u64::from(g.reserved1), 1);
             b.byte(b'\n');
-            b.prefix(o + at!(R, device_handle_type).0, &tails[10]);
+            b.prefix(at!(R, device_handle_type).0, &tails[10]);
             b.x(u64::from(handle_type::PCI), 1);
             b.chunk(*b" (PCI)\n", 7);
-            b.prefix(o + at!(R, proximity_domain).0, &tails[11]);
+            b.prefix(at!(R, proximity_domain).0, &tails[11]);
             b.xdec(u64::from(g.proximity_domain), 4);
             b.byte(b'\n');
-            let h = o + offset_of!(R, device_handle);
+            let h = offset_of!(R, device_handle);
             b.prefix(h + at!(P, segment).0, &tails[12]);
             b.xdec(u64::from(p.segment), 2);
             b.byte(b'\n');
@@ -2029,19 +2158,24 @@ fn srat_entry_fast(
             b.dec(u64::from(p.function));
             b.chunk(*b")\n", 2);
             b.prefix(h + at!(P, reserved).0, &tails[15]);
-            for (k, &x) in p.reserved.iter().enumerate() {
-                if k > 0 {
-                    b.byte(b' ');
+            if p.reserved == [0; 12] {
+                // The usual case: what the loop below writes for twelve zeros.
+                b.chunk(*b"00 00 00 00 00 00 00 00 00 00 00 00\n", 36);
+            } else {
+                for (k, &x) in p.reserved.iter().enumerate() {
+                    if k > 0 {
+                        b.byte(b' ');
+                    }
+                    b.hex(u64::from(x), 2);
                 }
-                b.hex(u64::from(x), 2);
+                b.byte(b'\n');
             }
-            b.byte(b'\n');
             // The note line: 16 spaces, the name right-aligned in 36, the handle.
             b.chunk([b' '; 39], 39);
             b.chunk(*b"Device Handle : PCI ", 20);
             b.pci(p);
             b.byte(b'\n');
-            b.prefix(o + at!(R, flags).0, &tails[16]);
+            b.prefix(at!(R, flags).0, &tails[16]);
             b.flags(
                 g.flags,
                 &[
@@ -2050,7 +2184,7 @@ fn srat_entry_fast(
                 ],
             );
             b.byte(b'\n');
-            b.prefix(o + at!(R, reserved2).0, &tails[17]);
+            b.prefix(at!(R, reserved2).0, &tails[17]);
             b.x(u64::from(g.reserved2), 4);
             b.byte(b'\n');
         }
@@ -2896,7 +3030,11 @@ fn write_findings(text: &mut Text, report: &Report) {
     text.s
         .extend_from_slice(b"     PXM   Node  CPUs       Memory      Hotplug   GI   GP\n");
     let mut size_cell: Vec<u8> = Vec::with_capacity(32);
+    let mut row = [0u8; LINE_BUF];
     for g in &report.guest_nodes {
+        if guest_row_fast(&mut row, g, text) {
+            continue;
+        }
         let out = &mut text.s;
         out.push(b' ');
         out.push(b' ');
@@ -2926,6 +3064,40 @@ fn write_findings(text: &mut Text, report: &Report) {
         out.push(b'\n');
         text.maybe_flush();
     }
+}
+
+/// One row of the guest node table through a [`LineBuf`], in exactly the
+/// bytes of the general loop in [`write_findings`]; false (nothing written)
+/// when a value is past what the fast cells hold.
+fn guest_row_fast(buf: &mut [u8; LINE_BUF], g: &GuestNode, out: &mut Text) -> bool {
+    let mut b = LineBuf::new(buf);
+    b.chunk(*b"  ", 2);
+    b.right(u64::from(g.pxm), 6);
+    b.byte(b' ');
+    match g.node {
+        Some(n) => b.right(u64::from(n), 6),
+        None => b.chunk(*b"     -", 6),
+    }
+    b.byte(b' ');
+    b.right(g.cpus as u64, 5);
+    for bytes in [g.memory_bytes, g.hotplug_bytes] {
+        b.byte(b' ');
+        if bytes == 0 {
+            b.chunk(*b"           -", 12);
+        } else {
+            b.size_right(bytes, 12);
+        }
+    }
+    b.byte(b' ');
+    b.right(g.generic_initiators as u64, 4);
+    b.byte(b' ');
+    b.right(g.generic_ports as u64, 4);
+    b.byte(b'\n');
+    if !b.ok {
+        return false;
+    }
+    b.finish(out);
+    true
 }
 
 /// The whole text report: every table, then findings and guest nodes.
@@ -3004,7 +3176,8 @@ mod tests {
                 s.clear();
                 put_hex_lower(&mut s, v, w);
                 assert_eq!(s, format!("{v:0w$x}").into_bytes(), "{v} {w} lower hex");
-                let mut b = LineBuf::new();
+                let mut arr = [0u8; LINE_BUF];
+                let mut b = LineBuf::new(&mut arr);
                 if w <= 16 {
                     b.hex(v, w);
                     assert_eq!(&b.b[..b.n], format!("{v:0w$X}").as_bytes());
@@ -3017,6 +3190,86 @@ mod tests {
             let mut s = Vec::new();
             push_dec(&mut s, v);
             assert_eq!(s, v.to_string().into_bytes());
+        }
+    }
+
+    /// Line prefixes (offsets counted from a base by adding decimal digits)
+    /// and the fixed-width cells give `format!`'s bytes, across every digit
+    /// and nibble boundary an offset can cross inside a structure.
+    #[test]
+    fn line_prefixes_and_cells_match_std() {
+        let tail = tail_bytes(4, "Proximity Domain").unwrap();
+        let mut bases: Vec<u64> = edge_values()
+            .into_iter()
+            .filter(|&v| v < 100_000_000 - 100)
+            .collect();
+        for p in 1..8u32 {
+            let p10 = 10u64.pow(p);
+            bases.extend([1, 8, 40, 99].map(|d| p10.saturating_sub(d)));
+        }
+        for p in 1..7u32 {
+            let p16 = 16u64.pow(p);
+            bases.extend([1, 8, 40].map(|d| p16.saturating_sub(d)));
+        }
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            bases.push(rng % (100_000_000 - 100));
+        }
+        for &base in &bases {
+            for rel in [
+                0usize, 1, 2, 3, 6, 8, 9, 10, 11, 16, 19, 24, 28, 32, 39, 40, 90, 99,
+            ] {
+                let mut arr = [0u8; LINE_BUF];
+                let mut b = LineBuf::new(&mut arr);
+                b.set_base(base as usize);
+                b.prefix(rel, &tail);
+                assert!(b.ok, "{base} + {rel}");
+                let off = base + rel as u64;
+                let mut want = format!("[{off:03X}h {off:04} ").into_bytes();
+                want.extend_from_slice(&tail);
+                assert_eq!(&b.b[..b.n], want.as_slice(), "{base} + {rel}");
+            }
+        }
+        let mut arr = [0u8; LINE_BUF];
+        let mut b = LineBuf::new(&mut arr);
+        b.set_base(100_000_000 - 100);
+        assert!(
+            !b.ok,
+            "an offset past 10^8 - 100 is left to the general path"
+        );
+        for v in edge_values() {
+            for w in [0usize, 1, 4, 5, 6, 8] {
+                let mut arr = [0u8; LINE_BUF];
+                let mut b = LineBuf::new(&mut arr);
+                b.right(v, w);
+                if v < 100_000_000 {
+                    assert_eq!(&b.b[..b.n], format!("{v:>w$}").as_bytes(), "{v} {w}");
+                } else {
+                    assert!(!b.ok);
+                }
+            }
+            for unit in [1u64, 1 << 10, 1 << 20, 1 << 30, 1 << 40] {
+                let Some(bytes) = v.checked_mul(unit).filter(|&b| b > 0) else {
+                    continue;
+                };
+                let mut arr = [0u8; LINE_BUF];
+                let mut b = LineBuf::new(&mut arr);
+                b.size_right(bytes, 12);
+                let mut cell = Vec::new();
+                put_size(&mut cell, bytes);
+                let want = format!("{:>12}", String::from_utf8(cell).unwrap());
+                if b.ok {
+                    assert_eq!(&b.b[..b.n], want.as_bytes(), "{bytes}");
+                } else {
+                    assert!(
+                        want.trim_start().split(' ').next().unwrap().len() > 8,
+                        "{bytes}"
+                    );
+                }
+            }
         }
     }
 

@@ -34,7 +34,8 @@ pub struct Args {
 /// Runs `vnuma inspect`.
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let (tables, rep) = report::inspect(&args.paths)?;
-    // Streamed to standard output (no report-sized string in memory).
+    // Streamed to standard output in the report writers' own chunks (no
+    // report-sized string in memory, no second buffer).
     super::out::stream(|out| {
         if args.json {
             report::write_json_report(out, &tables, &rep)?;
@@ -47,16 +48,20 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     })?;
     let undecodable = tables.iter().filter(|t| t.table.is_err()).count();
+    let errors = rep.count(vnuma::lint::Severity::Error);
+    // The process ends next: its memory goes back with it, so the decoded
+    // tables and the findings are not freed one allocation at a time (for a
+    // large SRAT that is a tenth of the instructions of the whole run).
+    std::mem::forget((tables, rep));
     if undecodable > 0 {
         super::out::errln(format!(
             "vnuma: error: {undecodable} table(s) did not decode (see the decode-error findings)"
         ));
         return Ok(1);
     }
-    if args.strict && rep.has_errors() {
+    if args.strict && errors > 0 {
         super::out::errln(format!(
-            "vnuma: error: {} error finding(s) (--strict)",
-            rep.count(vnuma::lint::Severity::Error)
+            "vnuma: error: {errors} error finding(s) (--strict)"
         ));
         return Ok(1);
     }

@@ -18,18 +18,21 @@ pub struct StdoutClosed;
 /// Writes `text` to standard output and flushes it.
 pub fn stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     let mut o = std::io::stdout().lock();
-    match o.write_all(text.as_ref()).and_then(|()| o.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot write standard output")),
-    }
+    stdout_result(o.write_all(text.as_ref()).and_then(|()| o.flush()))
 }
 
-/// Streams to standard output through a 64 KiB buffer (no output-sized string in
-/// memory), with the same error mapping as [`stdout`].
+/// Streams to standard output from a writer that collects its own chunks (the
+/// report writers hand over 64 KiB at a time: no output-sized string in memory):
+/// straight to the locked standard output, no second buffer and no copy into
+/// it, with the same error mapping as [`stdout`].
 pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let mut o = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match write(&mut o).and_then(|()| o.flush()) {
+    let mut o = std::io::stdout().lock();
+    stdout_result(write(&mut o).and_then(|()| o.flush()))
+}
+
+/// A write to standard output as the CLI reports it: EPIPE is [`StdoutClosed`].
+fn stdout_result(r: std::io::Result<()>) -> anyhow::Result<()> {
+    match r {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
         Err(e) => Err(anyhow::Error::new(e).context("cannot write standard output")),
