@@ -1921,8 +1921,22 @@ impl<'a> LineBuf<'a> {
     /// `0x{v:0W$X}` with `W` = 2 × `bytes` ([`put_x`]).
     #[inline(always)]
     fn x(&mut self, v: u64, bytes: usize) {
-        self.chunk(*b"0x", 2);
-        self.hex(v, 2 * bytes);
+        if v == 0 && bytes <= 8 {
+            // Reserved fields: `0x` and the zeros, one copy.
+            self.chunk(*b"0x0000000000000000", 2 + 2 * bytes);
+            return;
+        }
+        match (bytes, u32::try_from(v)) {
+            // A 32-bit field: `0x` and its 8 digits in one store.
+            (4, Ok(v)) => {
+                let [a, b, c, d, e, f, g, h] = hex8(v, true);
+                self.chunk([b'0', b'x', a, b, c, d, e, f, g, h], 10);
+            }
+            _ => {
+                self.chunk(*b"0x", 2);
+                self.hex(v, 2 * bytes);
+            }
+        }
     }
 
     /// `{v}` for `v` below 10^8; larger through [`push_dec`].
@@ -3186,6 +3200,12 @@ mod tests {
                 b.dec(v);
                 assert_eq!(&b.b[..b.n], v.to_string().as_bytes());
                 assert!(b.ok);
+                for bytes in [1usize, 2, 4, 8] {
+                    b.clear();
+                    b.x(v, bytes);
+                    let w = 2 * bytes;
+                    assert_eq!(&b.b[..b.n], format!("0x{v:0w$X}").as_bytes(), "{v} {bytes}");
+                }
             }
             let mut s = Vec::new();
             push_dec(&mut s, v);
