@@ -494,15 +494,7 @@ pub fn guest_nodes(srat: &Srat) -> Vec<GuestNode> {
             }
         });
     }
-    let mut out = Vec::with_capacity(info.len());
-    for (node, pxm) in linux_node_order(srat).iter().enumerate() {
-        if let Some(mut g) = info.remove(*pxm) {
-            g.node = u32::try_from(node).ok();
-            out.push(g);
-        }
-    }
-    info.drain_sorted_into(&mut out);
-    out
+    info.into_ordered(&linux_node_order(srat))
 }
 
 /// The guest node of each PXM while [`guest_nodes`] counts: a vector indexed by
@@ -574,37 +566,35 @@ impl PxmSlots {
         }
     }
 
-    /// How many PXMs have a node.
-    fn len(&self) -> usize {
-        match self {
-            PxmSlots::Dense { nodes, .. } => nodes.len(),
-            PxmSlots::Sparse(m) => m.len(),
-        }
-    }
-
-    fn remove(&mut self, pxm: u32) -> Option<GuestNode> {
-        match self {
-            PxmSlots::Dense { index, nodes } => {
-                let slot = index.get_mut(pxm as usize)?;
-                let i = (*slot as usize).checked_sub(1)?;
-                *slot = 0;
-                nodes.get(i).cloned()
+    /// The nodes in the order Linux numbers them (`order`: PXMs in mapping
+    /// order, a PXM's node id is its position there), then the PXMs left
+    /// without a node in ascending order. Sorted in place: one vector of nodes.
+    fn into_ordered(self, order: &[u32]) -> Vec<GuestNode> {
+        let mut nodes = match self {
+            PxmSlots::Dense { index, mut nodes } => {
+                for (node, pxm) in order.iter().enumerate() {
+                    let g = index
+                        .get(*pxm as usize)
+                        .and_then(|&slot| (slot as usize).checked_sub(1))
+                        .and_then(|i| nodes.get_mut(i));
+                    if let Some(g) = g.filter(|g| g.node.is_none()) {
+                        g.node = u32::try_from(node).ok();
+                    }
+                }
+                nodes
             }
-            PxmSlots::Sparse(m) => m.remove(&pxm),
-        }
-    }
-
-    /// Appends the nodes left, in ascending PXM order.
-    fn drain_sorted_into(self, out: &mut Vec<GuestNode>) {
-        match self {
-            PxmSlots::Dense { index, nodes } => out.extend(
-                index
-                    .iter()
-                    .filter_map(|&slot| (slot as usize).checked_sub(1))
-                    .filter_map(|i| nodes.get(i).cloned()),
-            ),
-            PxmSlots::Sparse(m) => out.extend(m.into_values()),
-        }
+            PxmSlots::Sparse(mut m) => {
+                for (node, pxm) in order.iter().enumerate() {
+                    if let Some(g) = m.get_mut(pxm).filter(|g| g.node.is_none()) {
+                        g.node = u32::try_from(node).ok();
+                    }
+                }
+                m.into_values().collect()
+            }
+        };
+        // Numbered nodes by id (ids are distinct positions), then the rest by PXM.
+        nodes.sort_unstable_by_key(|g| (g.node.is_none(), g.node, g.pxm));
+        nodes
     }
 }
 

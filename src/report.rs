@@ -1302,10 +1302,19 @@ fn put_last(s: &mut Vec<u8>, buf: [u8; 16], n: usize) {
 /// The 8 hex digits of `v` (upper or lower case), by spreading its nibbles
 /// into the bytes of a `u64` (no loop, no table).
 fn hex8(v: u32, upper: bool) -> [u8; 8] {
+    hex_ascii(nibbles(v), upper)
+}
+
+/// The 8 nibbles of `v`, one per byte, the last nibble in the lowest byte.
+fn nibbles(v: u32) -> u64 {
     let mut x = u64::from(v);
     x = ((x << 16) | x) & 0x0000_ffff_0000_ffff;
     x = ((x << 8) | x) & 0x00ff_00ff_00ff_00ff;
-    x = ((x << 4) | x) & 0x0f0f_0f0f_0f0f_0f0f;
+    ((x << 4) | x) & 0x0f0f_0f0f_0f0f_0f0f
+}
+
+/// [`nibbles`] as hex digits, first digit first.
+fn hex_ascii(x: u64, upper: bool) -> [u8; 8] {
     // 1 in each byte whose nibble is 10 or more.
     let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
     let x = x + 0x3030_3030_3030_3030 + letters * if upper { 7 } else { 39 };
@@ -1746,6 +1755,8 @@ struct LineBuf<'a> {
     /// `base` in decimal, one digit (0..=9) per byte, the last digit in the
     /// lowest byte (so that adding to it carries upwards).
     base_dec: u64,
+    /// `base` in hex the same way ([`nibbles`]).
+    base_hex: u64,
 }
 
 /// Bytes of a [`LineBuf`]: the longest SRAT structure it writes with every
@@ -1760,6 +1771,7 @@ impl<'a> LineBuf<'a> {
             ok: true,
             base: 0,
             base_dec: 0,
+            base_hex: 0,
         }
     }
 
@@ -1772,6 +1784,7 @@ impl<'a> LineBuf<'a> {
             Ok(v) if v < 100_000_000 - 100 => {
                 self.base = v;
                 self.base_dec = dec8(v).swap_bytes();
+                self.base_hex = nibbles(v);
             }
             _ => self.ok = false,
         }
@@ -1972,19 +1985,25 @@ impl<'a> LineBuf<'a> {
             return;
         }
         let off = self.base + rel as u32;
-        // `[` and at least 3 hex digits: the digits of a u32, the leading
-        // zeros shifted out.
+        let rel = rel as u64;
+        // The digits of base + rel by adding rel's digits to base's, one digit
+        // per byte: each byte also gets 256 - radix, so that a digit sum of
+        // radix or more carries into the next byte (and keeps sum - radix); the
+        // bytes that did not carry (high bit set) get their 256 - radix back.
+        // `[` and at least 3 hex digits (the leading zeros shifted out):
+        let sum = self
+            .base_hex
+            .wrapping_add((rel & 15) | (rel >> 4) << 8)
+            .wrapping_add(0xF0F0_F0F0_F0F0_F0F0);
+        let kept = (sum & 0x8080_8080_8080_8080) >> 7;
+        let digits = hex_ascii(sum.wrapping_sub(kept.wrapping_mul(0xF0)), true);
         let nh = (32 - off.leading_zeros() as usize).div_ceil(4).max(3);
-        let hex = u64::from_be_bytes(hex8(off, true)) << (8 * (8 - nh));
+        let hex = u64::from_be_bytes(digits) << (8 * (8 - nh));
         self.byte(b'[');
         self.chunk(hex.to_be_bytes(), nh);
         self.chunk(*b"h ", 2);
-        // The decimal digits of base + rel by adding rel to base's digits:
-        // each byte gets rel's digit and 0xF6, so that a digit sum of 10 or
-        // more carries into the next byte (and keeps sum - 10); the bytes that
-        // did not carry (high bit set) get their 0xF6 back. The same digits
-        // as `dec8(off)`, first digit in the lowest byte again.
-        let rel = rel as u64;
+        // and at least 4 decimal digits (`dec8`'s order, first digit in the
+        // lowest byte, after the swap):
         let sum = self
             .base_dec
             .wrapping_add((rel % 10) | (rel / 10) << 8)
