@@ -22,7 +22,7 @@ pub fn stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
 }
 
 /// Streams to standard output from a writer that collects its own chunks (the
-/// report writers hand over 64 KiB at a time: no output-sized string in memory):
+/// report writers hand over 128 KiB at a time: no output-sized string in memory):
 /// straight to the locked standard output, no second buffer and no copy into
 /// it, with the same error mapping as [`stdout`].
 pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
