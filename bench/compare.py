@@ -83,7 +83,7 @@ class Cmd:
         return (max(self.times) - min(self.times)) / self.median
 
 
-def run_case(cmds):
+def run_case(cmds, rss=True):
     for c in cmds:  # warm-up (page cache, binary)
         c.run_once()
         c.times.clear()
@@ -91,8 +91,9 @@ def run_case(cmds):
     for _ in range(N):
         for c in cmds:
             c.run_once()
-    for c in cmds:
-        c.measure_rss()
+    if rss:
+        for c in cmds:
+            c.measure_rss()
     return cmds
 
 
@@ -129,18 +130,6 @@ def inspect_cmds_null(path, tag):
     ]
 
 
-def run_case_cpu(cmds):
-    """run_case without the RSS run (nothing is written to measure)."""
-    for c in cmds:
-        c.run_once()
-        c.times.clear()
-        c.cpu.clear()
-    for _ in range(N):
-        for c in cmds:
-            c.run_once()
-    return cmds
-
-
 def ms(s):
     return f"{s * 1e3:.1f}" if s >= 0.01 else f"{s * 1e3:.2f}"
 
@@ -155,6 +144,18 @@ def fmt_bytes(b):
 
 def verdict(ok):
     return "met" if ok else "**not met**"
+
+
+def target_lines(cases, results, how, measure):
+    """One line per case with a target: iasl's measure over vnuma's, text and JSON."""
+    for label, _, target in cases:
+        if target is None:
+            continue
+        t, j, i = (measure(c) for c in results[label])
+        rt, rj = i / t, i / j
+        print(f"* target, {how}: {label}: vnuma >= {target}x faster than iasl -d: "
+              f"text {rt:.1f}x ({verdict(rt >= target)}), json {rj:.1f}x ({verdict(rj >= target)})")
+    print()
 
 
 def inspect_section(cases):
@@ -177,14 +178,7 @@ def inspect_section(cases):
               f"| {mib(t.rss_kib)} | {mib(j.rss_kib)} | {mib(i.rss_kib)} | {verdict(budget[0])} | {verdict(budget[1])} |")
         sys.stdout.flush()
     print()
-    for label, _, target in cases:
-        if target is None:
-            continue
-        t, j, i = results[label]
-        rt, rj = i.median / t.median, i.median / j.median
-        print(f"* target, wall time with file output: {label}: vnuma >= {target}x faster than iasl -d: text {rt:.1f}x "
-              f"({verdict(rt >= target)}), json {rj:.1f}x ({verdict(rj >= target)})")
-    print()
+    target_lines(cases, results, "wall time with file output", lambda c: c.median)
     print("CPU time (user + sys of the process, median of the same runs; less sensitive to other "
           "load on the machine than wall time) and the wall-time spread ((max - min) / median):\n")
     print("| input | vnuma text CPU ms | vnuma --json CPU ms | iasl -d CPU ms | iasl/text | iasl/json "
@@ -204,21 +198,13 @@ def inspect_section(cases):
     print("|---|---:|---:|---:|---:|---:|")
     null = {}
     for label, path, _ in cases:
-        t, j, i = run_case_cpu(inspect_cmds_null(path, label.replace(" ", "_").replace("/", "_")))
+        t, j, i = run_case(inspect_cmds_null(path, label.replace(" ", "_").replace("/", "_")), rss=False)
         null[label] = (t, j, i)
         ct, cj, ci = (max(c.cpu_median, 1e-4) for c in (t, j, i))
         print(f"| {label} | {ms(ct)} | {ms(cj)} | {ms(ci)} | {ci / ct:.1f}x | {ci / cj:.1f}x |")
         sys.stdout.flush()
     print()
-    for label, _, target in cases:
-        if target is None:
-            continue
-        t, j, i = null[label]
-        ct, cj, ci = (max(c.cpu_median, 1e-4) for c in (t, j, i))
-        rt, rj = ci / ct, ci / cj
-        print(f"* target, CPU time with no output sink: {label}: vnuma >= {target}x faster than "
-              f"iasl -d: text {rt:.1f}x ({verdict(rt >= target)}), json {rj:.1f}x ({verdict(rj >= target)})")
-    print()
+    target_lines(cases, null, "CPU time with no output sink", lambda c: max(c.cpu_median, 1e-4))
 
 
 def qemu_section(cases):
