@@ -24,6 +24,7 @@
 
 pub use vnuma_acpi as acpi;
 pub mod build;
+mod digits;
 pub mod front;
 pub mod fsutil;
 pub mod initrd;

@@ -303,57 +303,35 @@ impl Ctx<'_> {
 /// A finding message put together piece by piece, for the codes a large
 /// table lists by the hundred (`format!` costs several times as much per
 /// message, and reserves about twice the text).
-struct Msg(String);
+struct Msg(Vec<u8>);
 
 impl Msg {
     fn new(capacity: usize) -> Self {
-        Msg(String::with_capacity(capacity))
+        Msg(Vec::with_capacity(capacity))
     }
 
     fn s(mut self, t: &str) -> Self {
-        self.0.push_str(t);
+        self.0.extend_from_slice(t.as_bytes());
         self
     }
 
     /// `{v}`.
-    fn dec(self, v: u64) -> Self {
-        self.digits(v, 10, 0)
+    fn dec(mut self, v: u64) -> Self {
+        crate::digits::push_dec(&mut self.0, v);
+        self
     }
 
     /// `{v:0width$x}`.
-    fn hex(self, v: u64, width: usize) -> Self {
-        self.digits(v, 16, width)
-    }
-
-    fn digits(mut self, mut v: u64, radix: u64, width: usize) -> Self {
-        let mut buf = [b'0'; 20];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            if let Some(d) = buf.get_mut(i) {
-                *d = b"0123456789abcdef"
-                    .get((v % radix) as usize)
-                    .copied()
-                    .unwrap_or(b'0');
-            }
-            v /= radix;
-            if v == 0 || i == 0 {
-                break;
-            }
-        }
-        let start = i.min(buf.len().saturating_sub(width));
-        self.0.extend(
-            buf.get(start..)
-                .unwrap_or_default()
-                .iter()
-                .map(|&c| char::from(c)),
-        );
+    fn hex(mut self, v: u64, width: usize) -> Self {
+        crate::digits::put_hex_lower(&mut self.0, v, width);
         self
     }
 
     fn done(mut self) -> String {
         self.0.shrink_to_fit();
-        self.0
+        // Only `&str` pieces and ASCII digits went in.
+        String::from_utf8(self.0)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 

@@ -110,13 +110,10 @@ pub struct Profile {
     /// Whether monitors are `/objects` children named `compat_monitorN` (and
     /// `-object monitor-qmp`/`monitor-hmp` exist).
     pub monitor_objects: bool,
-    /// The newest versioned machine type (`pc-q35-11.1`): also what `pc`, `q35`
-    /// and `virt` resolve to. (Both also have types down to 5.2 or older; vnuma
-    /// models those from 6.2.)
-    pub latest_machine: (u32, u32),
-    /// Every versioned machine type from 6.2 on (`pc-q35-X.Y`, `pc-i440fx-X.Y`,
-    /// `virt-X.Y` exist for the same X.Y; `-machine help` of 10.0.2 and 11.1.3):
-    /// any other `X.Y` is an unsupported machine type.
+    /// Every versioned machine type from 6.2 on, oldest first (`pc-q35-X.Y`,
+    /// `pc-i440fx-X.Y`, `virt-X.Y` exist for the same X.Y; `-machine help` of
+    /// 10.0.2 and 11.1.3): any other `X.Y` is an unsupported machine type. (Both
+    /// also have types down to 5.2 or older; vnuma models those from 6.2.)
     pub machine_versions: &'static [(u32, u32)],
     /// The newest deprecated machine type version: QEMU warns `Machine type
     /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
@@ -142,23 +139,9 @@ pub struct DeviceClass {
     pub pci: bool,
 }
 
-/// Machine type versions 6.2 … 10.0 (QEMU 10.0.2's `-machine help`).
-const MACHINES_10_0: [(u32, u32); 11] = [
-    (6, 2),
-    (7, 0),
-    (7, 1),
-    (7, 2),
-    (8, 0),
-    (8, 1),
-    (8, 2),
-    (9, 0),
-    (9, 1),
-    (9, 2),
-    (10, 0),
-];
-
-/// Machine type versions 6.2 … 11.1 (QEMU 11.1.3's `-machine help`).
-const MACHINES_11_1: [(u32, u32); 15] = [
+/// Machine type versions 6.2 … 11.1 (QEMU 11.1.3's `-machine help`); QEMU
+/// 10.0.2's `-machine help` lists the first [`MACHINES_10_0`] of them (to 10.0).
+const MACHINES: [(u32, u32); 15] = [
     (6, 2),
     (7, 0),
     (7, 1),
@@ -176,12 +159,14 @@ const MACHINES_11_1: [(u32, u32); 15] = [
     (11, 1),
 ];
 
+/// How many of [`MACHINES`] QEMU 10.0 has (6.2 … 10.0).
+const MACHINES_10_0: usize = 11;
+
 static V10_0: Profile = Profile {
     version: QemuVersion::V10_0,
     json: JsonDialect::Qemu10,
     monitor_objects: false,
-    latest_machine: (10, 0),
-    machine_versions: &MACHINES_10_0,
+    machine_versions: MACHINES.split_at(MACHINES_10_0).0,
     deprecated_through: (7, 0),
     added_object_types: &[],
     x2apic_abort_line: Some(
@@ -195,8 +180,7 @@ static V11_1: Profile = Profile {
     version: QemuVersion::V11_1,
     json: JsonDialect::Qemu11,
     monitor_objects: true,
-    latest_machine: (11, 1),
-    machine_versions: &MACHINES_11_1,
+    machine_versions: &MACHINES,
     deprecated_through: (8, 1),
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
@@ -265,6 +249,12 @@ const OBJECT_TYPES: [&str; 49] = [
 ];
 
 impl Profile {
+    /// The newest versioned machine type (`pc-q35-11.1`): also what `pc`, `q35`
+    /// and `virt` resolve to. The last of [`Profile::machine_versions`].
+    pub fn latest_machine(&self) -> (u32, u32) {
+        self.machine_versions.last().copied().unwrap_or((6, 2))
+    }
+
     /// The `-device` type `driver` names on `arch` (by name or alias), or `None`
     /// when QEMU refuses it: "'DRIVER' is not a valid device model name".
     pub fn device_class(&self, arch: Arch, driver: &str) -> Option<DeviceClass> {

@@ -100,7 +100,7 @@ fn machine_kind_of(name: &str, arch: Arch, profile: &Profile) -> Option<(Machine
             .any(|(a, b)| v == format!("{a}.{b}"))
             .then(|| name.to_string())
     };
-    let (ma, mi) = profile.latest_machine;
+    let (ma, mi) = profile.latest_machine();
     match arch {
         Arch::X86_64 => match name {
             "pc" => Some((MachineKind::Pc, format!("pc-i440fx-{ma}.{mi}"))),
@@ -166,7 +166,7 @@ pub(super) fn create(
     arch: Option<Arch>,
     profile: &Profile,
 ) -> Result<MachineSel, QemuError> {
-    let (ma, mi) = profile.latest_machine;
+    let (ma, mi) = profile.latest_machine();
     let mtype = last_pair(&cmd.machine_pairs, "type");
     let arch = arch.unwrap_or(match mtype {
         Some(t) if t.starts_with("virt") => Arch::Aarch64,
