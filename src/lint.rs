@@ -636,10 +636,9 @@ fn lint_srat(cx: &mut Ctx, srat: &Srat) {
             ),
         );
     }
-    let offsets = srat.entry_offsets();
     // At most one range per structure: allocated once (pages never written cost nothing).
     let mut mem: Vec<MemRange> = Vec::with_capacity(srat.entries.len());
-    for (e, &off) in srat.entries.iter().zip(&offsets) {
+    for (e, off) in srat.entries_with_offsets() {
         if let SratEntry::Unknown {
             subtable_type,
             bytes,
@@ -1260,7 +1259,6 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
             format!("HMAT revision {r}: Linux 6.12 only parses revisions 1 and 2 and ignores this table"),
         ),
     }
-    let offsets = hmat.structure_offsets();
     let pxms: Option<std::collections::BTreeSet<u32>> =
         srat.map(|s| srat_pxms(s).into_iter().collect());
     if pxms.is_none() {
@@ -1272,7 +1270,7 @@ fn lint_hmat(cx: &mut Ctx, hmat: &Hmat, srat: Option<&Srat>) {
         );
     }
     let mut absent: BTreeMap<u32, (usize, Vec<&str>)> = BTreeMap::new();
-    for (s, &off) in hmat.structures.iter().zip(&offsets) {
+    for (s, off) in hmat.structures_with_offsets() {
         let mut named: Vec<(u32, &str, usize)> = Vec::new();
         match s {
             HmatStructure::MemoryProximityDomainAttributes {

@@ -1491,7 +1491,7 @@ fn srat_text(out: &mut Text, s: &Srat) {
     out.blank();
     let mut fast = [0u8; LINE_BUF];
     let tails = fast_tails();
-    for (e, o) in s.entries.iter().zip(s.entry_offsets()) {
+    for (e, o) in s.entries_with_offsets() {
         if let Some(t) = &tails
             && srat_entry_fast(&mut fast, t, out, o, e)
         {
@@ -2429,7 +2429,7 @@ fn hmat_text(out: &mut Text, h: &Hmat) {
         format_args!("0x{:08X}", h.reserved),
     );
     out.blank();
-    for (s, o) in h.structures.iter().zip(h.structure_offsets()) {
+    for (s, o) in h.structures_with_offsets() {
         let t = s.type_id();
         // Every HMAT structure starts with the common header of RawMpda.
         out.at(

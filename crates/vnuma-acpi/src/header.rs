@@ -268,14 +268,23 @@ impl TableWriter {
 /// The byte offset of each of a table's structures, laid end to end from `start`
 /// with the given lengths.
 pub(crate) fn running_offsets(start: usize, lens: impl IntoIterator<Item = usize>) -> Vec<usize> {
-    let mut off = start;
-    lens.into_iter()
-        .map(|len| {
-            let o = off;
-            off = off.saturating_add(len);
-            o
-        })
+    with_running_offsets(start, lens.into_iter().map(|len| ((), len)))
+        .map(|(_, o)| o)
         .collect()
+}
+
+/// Each item with the byte offset of its structure, the structures laid end to
+/// end from `start` with the lengths that come with the items.
+pub(crate) fn with_running_offsets<T>(
+    start: usize,
+    items: impl Iterator<Item = (T, usize)>,
+) -> impl Iterator<Item = (T, usize)> {
+    let mut off = start;
+    items.map(move |(item, len)| {
+        let o = off;
+        off = off.saturating_add(len);
+        (item, o)
+    })
 }
 
 /// Signature bytes as a printable string (non-printable bytes as `\xNN`).

@@ -10,7 +10,7 @@ use zerocopy::{
 };
 
 use super::error::{DecodeError, DecodeErrorKind, EncodeError};
-use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
+use super::header::{HEADER_LEN, Header, TableWriter, running_offsets, with_running_offsets};
 use super::read_at;
 use super::text::HexBytes;
 #[cfg(feature = "serde")]
@@ -672,6 +672,15 @@ impl Hmat {
         running_offsets(
             STRUCTURES_OFFSET,
             self.structures.iter().map(|s| s.encoded_len()),
+        )
+    }
+
+    /// Each structure with its byte offset in the encoded table: what
+    /// [`Hmat::structure_offsets`] gives, without collecting the offsets.
+    pub fn structures_with_offsets(&self) -> impl Iterator<Item = (&HmatStructure, usize)> {
+        with_running_offsets(
+            STRUCTURES_OFFSET,
+            self.structures.iter().map(|s| (s, s.encoded_len())),
         )
     }
 }

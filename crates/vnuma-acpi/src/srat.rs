@@ -15,7 +15,7 @@ use zerocopy::{
 };
 
 use super::error::{DecodeError, DecodeErrorKind, EncodeError};
-use super::header::{HEADER_LEN, Header, TableWriter, running_offsets};
+use super::header::{HEADER_LEN, Header, TableWriter, running_offsets, with_running_offsets};
 use super::read_at;
 #[cfg(feature = "serde")]
 use super::text::is_zero;
@@ -1035,6 +1035,35 @@ impl Srat {
     /// Byte offset of each entry in the encoded table.
     pub fn entry_offsets(&self) -> Vec<usize> {
         running_offsets(ENTRIES_OFFSET, self.entries.iter().map(|e| e.encoded_len()))
+    }
+
+    /// Each entry with its byte offset in the encoded table: what
+    /// [`Srat::entry_offsets`] gives, without collecting the offsets.
+    ///
+    /// ```
+    /// use vnuma_acpi::srat::{Srat, SratEntry};
+    ///
+    /// let memory = |pxm: u32, base: u64| SratEntry::Memory {
+    ///     proximity_domain: pxm,
+    ///     base_address: base,
+    ///     length: 1 << 30,
+    ///     flags: 1,
+    ///     reserved1: 0,
+    ///     reserved2: 0,
+    ///     reserved3: 0,
+    /// };
+    /// let mut srat = Srat::new(3);
+    /// srat.entries.push(memory(0, 0));
+    /// srat.entries.push(memory(1, 1 << 30));
+    /// let offsets: Vec<usize> = srat.entries_with_offsets().map(|(_, o)| o).collect();
+    /// assert_eq!(offsets, [48, 88]); // 36-byte header, 12 reserved bytes, 40-byte entries
+    /// assert_eq!(offsets, srat.entry_offsets());
+    /// ```
+    pub fn entries_with_offsets(&self) -> impl Iterator<Item = (&SratEntry, usize)> {
+        with_running_offsets(
+            ENTRIES_OFFSET,
+            self.entries.iter().map(|e| (e, e.encoded_len())),
+        )
     }
 
     /// Proximity domains in order of first appearance in the table (Linux numbers
