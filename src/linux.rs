@@ -95,6 +95,20 @@ pub fn linux_node_of(order: &[u32], pxm: u32) -> Option<u32> {
         .and_then(|n| u32::try_from(n).ok())
 }
 
+/// Whether Linux (x86, 6.12) brings a node online at boot: it has boot RAM
+/// (memory in the firmware's memory map: `numa_register_nodes`), a CPU present
+/// at boot (`init_cpu_to_node`: a hot-pluggable CPU has no APIC id mapping
+/// until it is plugged) or a Generic Initiator (`init_gi_nodes`). A node whose
+/// only memory is the hotplug region, NVDIMMs or SGX EPC, or whose only CPUs
+/// are hot-pluggable, keeps the id Linux gave it (later ids count past it) but
+/// stays offline: no `/sys/devices/system/node/nodeN` until something is
+/// plugged into it. Measured with `tests/boot.rs` (random configurations:
+/// `-m …,slots=,maxmem=` with an empty last node, an NVDIMM-only node, a node
+/// whose only CPU lies past `-smp cpus=`).
+pub fn online_at_boot(boot_ram: bool, present_cpu: bool, generic_initiator: bool) -> bool {
+    boot_ram || present_cpu || generic_initiator
+}
+
 /// Parses a Linux cpulist/nodelist (`0-3,8`, empty line = none), through
 /// [`crate::syntax::parse_list`] bounded by [`crate::syntax::MAX_LIST_LEN`].
 pub fn parse_list(s: &str) -> Result<Vec<u32>, crate::syntax::ListError> {

@@ -358,7 +358,8 @@ struct ExpectedSets {
     mem: BTreeSet<u32>,
     gi: BTreeSet<u32>,
     /// Nodes that may or may not be online (e.g. a node whose only memory is
-    /// the hotplug region).
+    /// the hotplug region, or whose only CPUs are hot-pluggable: offline at
+    /// boot, online once something is plugged in).
     dont_care_online: BTreeSet<u32>,
 }
 
@@ -430,9 +431,9 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let has_mem = t.nodes.get(pxm as usize).is_some_and(|n| n.mem > 0);
-            let has_possible_cpu = t.cpus.iter().any(|c| c.node == pxm);
+            let has_present_cpu = present_nodes.contains(&pxm);
             let has_gi = t.generic_initiators.iter().any(|g| g.node == pxm);
-            if present_nodes.contains(&pxm) {
+            if has_present_cpu {
                 e.cpu.insert(l);
             }
             if has_mem {
@@ -441,7 +442,8 @@ impl<'a> Plan<'a> {
             if has_gi {
                 e.gi.insert(l);
             }
-            if has_mem || has_possible_cpu || has_gi {
+            // Offline at boot, online once memory or a CPU is plugged in.
+            if crate::linux::online_at_boot(has_mem, has_present_cpu, has_gi) {
                 e.online.insert(l);
             } else {
                 e.dont_care_online.insert(l);

@@ -18,6 +18,9 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+#[path = "differential/cases.rs"]
+#[allow(dead_code)]
+mod cases;
 mod common;
 
 use common::root;
@@ -122,6 +125,13 @@ struct Guest<'a> {
 
 /// Boots; returns the serial console text and the wall time.
 fn run_guest(g: &Guest, work: &Path) -> (String, f64) {
+    let (ok, text, secs) = try_run_guest(g, work);
+    assert!(ok, "guest run failed: {text}");
+    (text, secs)
+}
+
+/// [`run_guest`] that also returns whether the run succeeded.
+fn try_run_guest(g: &Guest, work: &Path) -> (bool, String, f64) {
     let mut c = Command::new("bash");
     c.arg(root().join("tests/boot/run-guest.sh"))
         .arg(work)
@@ -144,13 +154,12 @@ fn run_guest(g: &Guest, work: &Path) -> (String, f64) {
     let secs = t0.elapsed().as_secs_f64();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "guest run failed: {text}");
     eprintln!(
         "boot {} {}: {secs:.1} s",
         g.arch,
         g.topology.file_name().unwrap_or_default().to_string_lossy()
     );
-    (text, secs)
+    (out.status.success(), text, secs)
 }
 
 /// Decodes standard base64 (padding and line breaks allowed).
@@ -839,4 +848,294 @@ fn plan_gh200_libvirt_legacy_on_qemu_11_1() {
             ("VNUMA_GUEST_QEMU_ROOT", &root),
         ],
     );
+}
+
+/// `0-3,5` (a sysfs list) as numbers; empty text: none.
+fn sysfs_list(s: &str) -> Vec<u64> {
+    let mut v = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => v.extend(a.parse::<u64>().unwrap()..=b.parse::<u64>().unwrap()),
+            None => v.push(part.parse().unwrap()),
+        }
+    }
+    v
+}
+
+/// What the guest printed on its `NODE …` lines: the node lists
+/// (`online`, `has_cpu`, …, `cpu_present`) and, per node, its distance row and
+/// its CPUs.
+struct GuestNodes {
+    lists: BTreeMap<String, Vec<u64>>,
+    nodes: BTreeMap<u64, (Vec<u64>, Vec<u64>)>,
+}
+
+fn guest_nodes(log: &str) -> GuestNodes {
+    let mut lists = BTreeMap::new();
+    let mut nodes = BTreeMap::new();
+    for line in log.lines().map(|l| l.trim_end_matches('\r')) {
+        let Some(rest) = line.strip_prefix("NODE ") else {
+            continue;
+        };
+        if let Some(n) = rest.strip_prefix("node") {
+            let (id, rest) = n.split_once(' ').unwrap();
+            let rest = rest.strip_prefix("distance ").unwrap();
+            let (dist, cpus) = rest.split_once("cpulist").unwrap();
+            let dist = dist
+                .split_whitespace()
+                .map(|d| d.parse().unwrap())
+                .collect();
+            nodes.insert(id.parse().unwrap(), (dist, sysfs_list(cpus)));
+        } else {
+            let (name, list) = rest.split_once(' ').unwrap_or((rest, ""));
+            lists.insert(name.to_string(), sysfs_list(list));
+        }
+    }
+    GuestNodes { lists, nodes }
+}
+
+/// Random valid x86 configurations of the differential suite (tests/differential),
+/// booted: what Linux 6.12 shows under /sys/devices/system/node must be what
+/// `vnuma qemu` says the guest will show: the same nodes, each with the CPUs it
+/// predicts (those present at boot), the same distance rows, and Generic
+/// Initiator nodes where it puts the generic initiators.
+///
+/// `VNUMA_BOOT_SEED` (default: time-based, printed) and `VNUMA_BOOT_RANDOM` (cases,
+/// default 3; every case boots a guest, about 10-30 s under TCG).
+#[test]
+fn random_qemu_configs_boot_as_predicted() {
+    let Some(k) = ready() else { return };
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let base = env("VNUMA_BOOT_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64 % 1_000_000_007)
+            .unwrap_or(1)
+    });
+    let n = env("VNUMA_BOOT_RANDOM").unwrap_or(3);
+    eprintln!(
+        "random boots: base seed {base}, {n} cases (VNUMA_BOOT_SEED={base} VNUMA_BOOT_RANDOM={n} to repeat)"
+    );
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for i in 0..n {
+        let seed = base.wrapping_add(i);
+        // The seed's first x86 case (the guest kernel here is x86_64) with RAM
+        // enough for the kernel and its initramfs.
+        let mut rng = cases::Rng::new(seed);
+        let case = loop {
+            let c = cases::valid(&mut rng);
+            if c.machine != "virt" && boot_ram(&c.qemu_args) >= 256 << 20 {
+                break c;
+            }
+        };
+        match boot_random_case(&k, &case) {
+            Ok(None) => compared += 1,
+            Ok(Some(why)) => eprintln!("seed {seed}: not compared, QEMU could not run it: {why}"),
+            Err(why) => failures.push(format!(
+                "seed {seed} ({:?}): {why}\n  args: {}",
+                case.notes,
+                case.qemu_args.join(" ")
+            )),
+        }
+    }
+    eprintln!("random boots: {compared} of {n} guests compared");
+    assert!(
+        n == 0 || compared > 0 || !failures.is_empty(),
+        "no guest of base seed {base} could run"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} random guests differ from vnuma's view (base seed {base}):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The boot RAM of a command line's `-m` (`SIZE[,…]` or `size=SIZE,…`, K/M/G
+/// suffixes as the generator writes them); 0 when there is none.
+fn boot_ram(args: &[String]) -> u64 {
+    let Some(m) = args
+        .iter()
+        .position(|a| a == "-m")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return 0;
+    };
+    let first = m.split(',').next().unwrap_or("");
+    let v = first.strip_prefix("size=").unwrap_or(first);
+    let (num, shift) = match v.as_bytes().last() {
+        Some(b'K') => (&v[..v.len() - 1], 10),
+        Some(b'M') => (&v[..v.len() - 1], 20),
+        Some(b'G') => (&v[..v.len() - 1], 30),
+        _ => (v, 20),
+    };
+    num.parse::<u64>().map_or(0, |n| n << shift)
+}
+
+/// Boots one generated case and compares its node files with `vnuma qemu --json`.
+/// `Ok(Some(why))`: the guest could not run for a reason outside vnuma (QEMU
+/// aborted).
+fn boot_random_case(kernel: &Path, case: &cases::Case) -> Result<Option<String>, String> {
+    // The command line the guest boots with (`vnuma_args` may say the same with
+    // `host-nodes=` lists, whose other object ids give another GI order).
+    boot_and_compare(kernel, &case.qemu_args)
+}
+
+/// Boots QEMU 10.0.2 with `qemu_args` and compares the guest's node files with
+/// `vnuma qemu --json` of the same arguments (see
+/// [`random_qemu_configs_boot_as_predicted`]); `Ok(Some(why))` when QEMU
+/// itself could not run the guest.
+fn boot_and_compare(kernel: &Path, qemu_args: &[String]) -> Result<Option<String>, String> {
+    let mut args = vec!["qemu", "--json", "--qemu-version", "10.0", "--"];
+    args.extend(qemu_args.iter().map(String::as_str));
+    let out = common::vnuma(&args);
+    if !out.status.success() {
+        return Err(format!(
+            "vnuma qemu failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    // One option and its value per line, as run-guest.sh reads them.
+    let mut lines = String::new();
+    let mut it = qemu_args.iter().peekable();
+    while let Some(a) = it.next() {
+        lines.push_str(a);
+        if it.peek().is_some_and(|v| !v.starts_with('-')) {
+            lines.push(' ');
+            lines.push_str(it.next().unwrap());
+        }
+        lines.push('\n');
+    }
+    let qargs = d.path().join("qemu.args");
+    std::fs::write(&qargs, lines).unwrap();
+    let topo = d.path().join("none.toml");
+    std::fs::write(&topo, "").unwrap();
+    let g = Guest {
+        arch: "x86_64",
+        kernel,
+        busybox: None,
+        vnuma: None,
+        topology: &topo,
+        verify_args: "",
+        qemu_args: &qargs,
+        prepend: None,
+        env: &[("VNUMA_BOOT_TIMEOUT", "300")],
+    };
+    let (ok, log, _) = try_run_guest(&g, d.path());
+    if !ok {
+        let crash = log
+            .lines()
+            .find(|l| l.contains("Assertion") && l.contains("target/i386/cpu.c"));
+        return match crash {
+            // QEMU 10.0.2 aborts on the guest's first CPUID 0x1F for some CPU
+            // models and topologies; its tables are not in question.
+            Some(line) => Ok(Some(line.to_string())),
+            None => Err(format!("the guest run failed:\n{log}")),
+        };
+    }
+    let guest = guest_nodes(&log);
+    let present = guest
+        .lists
+        .get("cpu_present")
+        .ok_or_else(|| format!("no cpu_present line in the guest log:\n{log}"))?;
+    // vnuma's view: node id -> (CPUs present at boot, distance row, has GIs).
+    let nodes = view["nodes"].as_array().unwrap();
+    let dist = view["distances"].as_array().unwrap();
+    // Online nodes only: sysfs has no directory for the others, and each
+    // distance row lists the online nodes.
+    let online: Vec<usize> = (0..nodes.len())
+        .filter(|&i| nodes[i]["online"].as_bool().unwrap())
+        .collect();
+    let mut want: BTreeMap<u64, (Vec<u64>, Vec<u64>, bool)> = BTreeMap::new();
+    for &i in &online {
+        let n = &nodes[i];
+        let cpus = n["cpus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .filter(|c| present.contains(c))
+            .collect();
+        let row = dist
+            .get(i)
+            .and_then(|r| r.as_array())
+            .map(|r| online.iter().map(|&j| r[j].as_u64().unwrap()).collect())
+            .unwrap_or_default();
+        let gi = !n["generic_initiators"].as_array().unwrap().is_empty();
+        want.insert(n["node"].as_u64().unwrap(), (cpus, row, gi));
+    }
+    let mut diffs = Vec::new();
+    let want_ids: Vec<u64> = want.keys().copied().collect();
+    let got_ids: Vec<u64> = guest.nodes.keys().copied().collect();
+    if want_ids != got_ids {
+        diffs.push(format!("nodes: vnuma {want_ids:?}, guest {got_ids:?}"));
+    }
+    for (id, (dist, cpus)) in &guest.nodes {
+        let Some((wcpus, wrow, _)) = want.get(id) else {
+            continue;
+        };
+        if cpus != wcpus {
+            diffs.push(format!("node {id} CPUs: vnuma {wcpus:?}, guest {cpus:?}"));
+        }
+        if !wrow.is_empty() && dist != wrow {
+            diffs.push(format!(
+                "node {id} distances: vnuma {wrow:?}, guest {dist:?}"
+            ));
+        }
+    }
+    let want_gi: Vec<u64> = want
+        .iter()
+        .filter(|(_, w)| w.2)
+        .map(|(id, _)| *id)
+        .collect();
+    let got_gi = guest
+        .lists
+        .get("has_generic_initiator")
+        .cloned()
+        .unwrap_or_default();
+    if want_gi != got_gi {
+        diffs.push(format!(
+            "generic initiator nodes: vnuma {want_gi:?}, guest {got_gi:?}"
+        ));
+    }
+    if diffs.is_empty() {
+        Ok(None)
+    } else {
+        Err(format!(
+            "{}\n  vnuma: {}\n  guest log:\n{}",
+            diffs.join("; "),
+            String::from_utf8_lossy(&out.stdout)
+                .chars()
+                .take(3000)
+                .collect::<String>(),
+            log.lines()
+                .filter(|l| l.starts_with("NODE"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))
+    }
+}
+
+/// Nodes Linux numbers but leaves offline: PXM 2 holds only an NVDIMM, PXM 3
+/// only a hot-pluggable CPU, PXM 4 only the memory hotplug region. Measured
+/// (QEMU 10.0.2, Linux 6.12): `online` 0,2, `possible` 0-4, no node1/node3/node4
+/// directories; vnuma's view must say the same.
+#[test]
+fn nvdimm_and_hotplug_only_nodes_stay_offline() {
+    let Some(k) = ready() else { return };
+    let args: Vec<String> =
+        std::fs::read_to_string(root().join("tests/data/guest/offline-nodes.args"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .flat_map(|l| l.splitn(2, ' ').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+    assert_eq!(boot_and_compare(&k, &args), Ok(None));
 }

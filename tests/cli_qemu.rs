@@ -519,3 +519,60 @@ fn vfio_gpu_not_at_function_0_is_warned() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("not at device 0 function 0"), "{err}");
 }
+
+/// Nodes Linux numbers but does not bring online: what the booted guest showed
+/// for tests/data/guest/offline-nodes.args (QEMU 10.0.2, Debian's Linux 6.12,
+/// `tests/boot/run-guest.sh`; re-measured live by `tests/boot.rs`):
+///
+/// ```text
+/// NODE online 0,2            (devices/system/node/possible: 0-4)
+/// NODE has_cpu 0
+/// NODE has_memory 0,2
+/// NODE cpu_present 0-1
+/// NODE node0 distance 10 20 cpulist 0-1
+/// NODE node2 distance 20 10 cpulist
+/// ```
+#[test]
+fn offline_nodes_are_numbered_but_not_shown() {
+    let file = common::root().join("tests/data/guest/offline-nodes.args");
+    let file = file.to_str().unwrap();
+    let out = vnuma(&["qemu", "--qemu-version", "10.0", "--args-file", file]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // numactl -H in the guest: nodes 0 and 2, a 2 x 2 distance table.
+    assert!(text.starts_with("available: 2 nodes (0,2)\n"), "{text}");
+    for n in [1, 3, 4] {
+        assert!(!text.contains(&format!("node {n} (PXM")), "{text}");
+        let said = format!("Linux numbers it node {n} but does not bring it online");
+        assert!(text.contains(&said), "{text}");
+    }
+    assert!(
+        text.contains("node    0   2\n  0:   10  20\n  2:   20  10\n"),
+        "{text}"
+    );
+    // possible 0-4: the ids stay taken (PXM 3's hot-pluggable CPU is mapped in
+    // the first pass, before the memory of PXM 1).
+    let v = common::vnuma_json(&["qemu", "--qemu-version", "10.0", "--args-file", file]);
+    let nodes: Vec<(u64, u64, bool)> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["node"].as_u64().unwrap(),
+                n["proximity_domain"].as_u64().unwrap(),
+                n["online"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            (0, 0, true),
+            (1, 3, false),
+            (2, 1, true),
+            (3, 2, false),
+            (4, 4, false)
+        ]
+    );
+}

@@ -29,6 +29,17 @@ pub struct GuestNode {
     pub ranges: Vec<GuestRange>,
     /// PCI devices tied to the node by Generic Initiator structures.
     pub generic_initiators: Vec<GuestDevice>,
+    /// Whether Linux brings the node online at boot
+    /// ([`crate::linux::online_at_boot`]): a node with no boot RAM, no CPU
+    /// present at boot and no generic initiator (its memory only the hotplug
+    /// region or NVDIMMs, its CPUs only hot-pluggable ones) has its id but no
+    /// `/sys/devices/system/node/nodeN` and is not in `numactl -H`.
+    #[serde(default = "yes")]
+    pub online: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A memory range of a node.
@@ -102,6 +113,20 @@ pub enum GuestWarning {
         pxm: u32,
         /// Whether a generic port names it (and nothing else does).
         generic_port_only: bool,
+    },
+    /// A node Linux numbers but does not bring online at boot: no boot RAM
+    /// (its only memory, if any, of these kinds: `hotplug`, `nvdimm`,
+    /// `sgx-epc`), no CPU present at boot and no generic initiator
+    /// ([`crate::linux::online_at_boot`]).
+    OfflineNode {
+        /// The Linux node id.
+        node: u32,
+        /// The proximity domain.
+        pxm: u32,
+        /// The kinds of its memory ranges, in table order.
+        kinds: Vec<String>,
+        /// Whether it has hot-pluggable CPUs (possible, not present at boot).
+        hotplug_cpus: bool,
     },
     /// A generic initiator on a proximity domain that also has CPUs or memory:
     /// the guest sees no separate accelerator node.
@@ -222,8 +247,10 @@ fn table_names(tables: &Tables) -> Vec<String> {
     .collect()
 }
 
-/// Computes the guest view of `t` given the tables built for it.
-pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
+/// Computes the guest view of `t` given the tables built for it; the first
+/// `present_cpus` of `t.cpus` are present at boot (QEMU's `-smp cpus=`), the
+/// others hot-pluggable.
+pub fn guest_view(t: &Topology, tables: &Tables, present_cpus: usize) -> GuestView {
     let names = table_names(tables);
     let Some(srat) = &tables.srat else {
         return view_without_srat(t, names);
@@ -240,6 +267,7 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             memory: 0,
             ranges: Vec::new(),
             generic_initiators: Vec::new(),
+            online: true,
         })
         .collect();
     for (i, c) in t.cpus.iter().enumerate() {
@@ -253,11 +281,36 @@ pub fn guest_view(t: &Topology, tables: &Tables) -> GuestView {
             n.generic_initiators.push(guest_device(g));
         }
     }
+    for n in &mut nodes {
+        n.online = crate::linux::online_at_boot(
+            n.ranges.iter().any(|r| r.kind == "ram"),
+            n.cpus
+                .iter()
+                .any(|&c| usize::try_from(c).is_ok_and(|c| c < present_cpus)),
+            !n.generic_initiators.is_empty(),
+        );
+    }
     let generic_ports: Vec<GuestDevice> = t.generic_ports.iter().map(guest_device).collect();
     let distances = linux_distances(&order, tables);
     let mut warnings = Vec::new();
     warnings.extend(renumbering_warning(t, &nodes));
     warnings.extend(nodeless_pxm_warnings(t, &linux));
+    warnings.extend(
+        nodes
+            .iter()
+            .filter(|n| !n.online)
+            .map(|n| GuestWarning::OfflineNode {
+                node: n.node,
+                pxm: n.proximity_domain,
+                kinds: n.ranges.iter().fold(Vec::new(), |mut k, r| {
+                    if !k.contains(&r.kind) {
+                        k.push(r.kind.clone());
+                    }
+                    k
+                }),
+                hotplug_cpus: !n.cpus.is_empty(),
+            }),
+    );
     warnings.extend(shared_initiator_warnings(t));
     GuestView {
         machine: t.machine,
@@ -297,6 +350,7 @@ fn view_without_srat(t: &Topology, names: Vec<String>) -> GuestView {
             memory: t.memory.ram_size,
             ranges: Vec::new(),
             generic_initiators: Vec::new(),
+            online: true,
         }],
         generic_ports: Vec::new(),
         distances: vec![vec![10]],
@@ -458,6 +512,7 @@ impl GuestView {
             memory: t.memory.ram_size,
             ranges: Vec::new(),
             generic_initiators: Vec::new(),
+            online: true,
         }];
         self.generic_ports = Vec::new();
         self.distances = vec![vec![10]];
@@ -470,18 +525,21 @@ impl GuestView {
     pub fn render_text(&self, verbose: bool) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let n = self.nodes.len();
+        // As `numactl -H` in the guest: the online nodes only.
+        let online: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter(|n| n.online)
+            .map(|n| n.node)
+            .collect();
+        let n = online.len();
         let _ = writeln!(
             s,
             "available: {n} node{} ({})",
             if n == 1 { "" } else { "s" },
-            if n == 0 {
-                String::new()
-            } else {
-                format!("0-{}", n - 1)
-            }
+            crate::linux::format_list(&online)
         );
-        for node in &self.nodes {
+        for node in self.nodes.iter().filter(|n| n.online) {
             let cpus: Vec<String> = node.cpus.iter().map(|c| c.to_string()).collect();
             let line = format!(
                 "node {} (PXM {}) cpus: {}",
@@ -540,13 +598,21 @@ impl GuestView {
             }
         );
         let _ = write!(s, "node ");
-        for node in &self.nodes {
-            let _ = write!(s, "{:>4}", node.node);
+        for node in &online {
+            let _ = write!(s, "{node:>4}");
         }
         let _ = writeln!(s);
+        let is_online = |i: usize| {
+            u32::try_from(i)
+                .ok()
+                .is_some_and(|i| online.binary_search(&i).is_ok())
+        };
         for (i, row) in self.distances.iter().enumerate() {
+            if !is_online(i) {
+                continue;
+            }
             let _ = write!(s, "{i:>3}: ");
-            for d in row {
+            for (_, d) in row.iter().enumerate().filter(|(j, _)| is_online(*j)) {
                 let _ = write!(s, "{d:>4}");
             }
             let _ = writeln!(s);
@@ -619,7 +685,7 @@ pub(crate) mod tests {
         // entry) becomes Linux node 2.
         let t = grace_hopper();
         let tables = build_tables(&t).unwrap();
-        let v = guest_view(&t, &tables);
+        let v = guest_view(&t, &tables, t.cpus.len());
         let pds: Vec<u32> = v.nodes.iter().map(|n| n.proximity_domain).collect();
         assert_eq!(pds, [0, 1, 7, 6, 5, 4, 3, 9, 2, 8]);
         assert_eq!(v.nodes[0].cpus, [0, 1]);
@@ -644,7 +710,7 @@ pub(crate) mod tests {
             c.node = 1;
         }
         let tables = build_tables(&t).unwrap();
-        let v = guest_view(&t, &tables);
+        let v = guest_view(&t, &tables, t.cpus.len());
         let pds: Vec<u32> = v.nodes.iter().map(|n| n.proximity_domain).collect();
         assert_eq!(pds, [1, 0]);
     }
@@ -654,7 +720,7 @@ pub(crate) mod tests {
         let mut t = grace_hopper();
         t.nodes.clear();
         let tables = build_tables(&t).unwrap();
-        let v = guest_view(&t, &tables);
+        let v = guest_view(&t, &tables, t.cpus.len());
         assert_eq!(v.nodes.len(), 1);
         assert!(
             matches!(

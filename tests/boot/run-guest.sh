@@ -48,6 +48,7 @@ n=/sys/devices/system/node
 for f in online has_cpu has_memory has_generic_initiator; do
     [ -e $n/$f ] && echo "NODE $f $(cat $n/$f)"
 done
+echo "NODE cpu_present $(cat /sys/devices/system/cpu/present)"
 for d in $n/node*; do
     echo "NODE $(basename $d) distance $(cat $d/distance) cpulist $(cat $d/cpulist)"
 done

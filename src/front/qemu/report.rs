@@ -205,7 +205,11 @@ pub fn qemu_report_versioned(
             hmat: None,
         }
     };
-    let mut view = guest_view(&parsed.topology, &tables);
+    let mut view = guest_view(
+        &parsed.topology,
+        &tables,
+        usize::try_from(parsed.smp.cpus).unwrap_or(usize::MAX),
+    );
     if tables.srat.is_none() {
         let ids = affinity_object_ids(args);
         if !ids.is_empty() {
@@ -445,6 +449,33 @@ pub fn qemu_warning_text(w: &GuestWarning) -> String {
         GuestWarning::NoLinuxNode { pxm, .. } => {
             format!("PXM {pxm} has no CPU, memory or generic initiator: Linux creates no node for it")
         }
+        GuestWarning::OfflineNode {
+            node,
+            pxm,
+            kinds,
+            hotplug_cpus,
+        } => {
+            let mut what: Vec<&str> = kinds
+                .iter()
+                .map(|k| match k.as_str() {
+                    "hotplug" => "the memory hotplug region (-m …,slots=,maxmem=)",
+                    "nvdimm" => "NVDIMMs",
+                    "sgx-epc" => "SGX EPC",
+                    other => other,
+                })
+                .collect();
+            if *hotplug_cpus {
+                what.push("CPUs past -smp cpus= (hot-pluggable)");
+            }
+            let what = if what.is_empty() {
+                String::new()
+            } else {
+                format!(", only {}", what.join(" and "))
+            };
+            format!(
+                "PXM {pxm} has no boot memory, no CPU present at boot and no generic initiator{what}: Linux numbers it node {node} but does not bring it online at boot (no /sys/devices/system/node/node{node}, not in numactl -H) until memory or a CPU is plugged into it"
+            )
+        }
         GuestWarning::SharedInitiatorNode {
             label,
             handle,
@@ -514,7 +545,7 @@ mod tests {
     fn gi_hash_order_renumbering_is_worded() {
         let t = grace_hopper();
         let tables = crate::machine::tables::build_tables(&t).unwrap();
-        let v = guest_view(&t, &tables);
+        let v = guest_view(&t, &tables, t.cpus.len());
         let texts: Vec<String> = v.warnings.iter().map(qemu_warning_text).collect();
         assert!(
             texts.iter().any(|w| w.contains("PXM 7 is Linux node 2")),
@@ -527,7 +558,7 @@ mod tests {
         let mut t = grace_hopper();
         t.nodes.clear();
         let tables = crate::machine::tables::build_tables(&t).unwrap();
-        let v = guest_view(&t, &tables);
+        let v = guest_view(&t, &tables, t.cpus.len());
         let texts: Vec<String> = v.warnings.iter().map(qemu_warning_text).collect();
         assert!(
             texts
