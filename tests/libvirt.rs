@@ -182,6 +182,57 @@ fn counter_numbered_gi_ids_are_warned_with_the_next_order() {
     assert!(!r.unwrap().warnings().iter().any(|w| w.contains("libvirt")));
 }
 
+/// libvirt 12.9 lines (tests/data/libvirt/NAME.argv) on which vnuma once disagreed
+/// with the live QEMU 11.1.3, found by random domain XMLs with PCI expander buses,
+/// memory devices and old machine types: vnuma's SRAT/SLIT/HMAT must be the bytes
+/// QEMU built for the line (tests/data/libvirt/live/NAME/*.dat), or its refusal
+/// QEMU's text (live/NAME/error.txt); tests/peers/libvirt-live.py wrote them.
+#[test]
+fn libvirt_lines_match_live_qemu_11_1_tables() {
+    let dir = common::data_dir().join("libvirt");
+    for name in [
+        // A <hostdev> on an i440FX pci-expander-bus (busNr 64): behind the pxb's
+        // internal pci-bridge, so its GI handle has bus 65.
+        "pxb-pc",
+        // virtio-mem before an NVDIMM: it takes device memory first, so the
+        // NVDIMM's SRAT entry starts 128 MiB above the region.
+        "nvdimm-virtio-mem-q35",
+        // No <acpi/> and a DIMM: QEMU refuses the DIMM.
+        "dimm-acpi-off-q35",
+        // A domain kept on machine type pc-q35-5.2 (QEMU 11.1.3 still has it).
+        "old-machine-q35-5.2",
+    ] {
+        let cmd = read_libvirt_log(&dir.join(format!("{name}.argv"))).unwrap();
+        let live = dir.join("live").join(name);
+        let (_, r) = qemu_report_versioned(&cmd.args, None, QemuVersion::V11_1);
+        if let Ok(want) = std::fs::read_to_string(live.join("error.txt")) {
+            let e = r
+                .err()
+                .unwrap_or_else(|| panic!("{name}: QEMU refused it: {want}"));
+            let vnuma::front::qemu::report::QemuReportError::Qemu(e) = e else {
+                panic!("{name}: not a QEMU refusal: {e}");
+            };
+            assert_eq!(e.message, want.trim_end(), "{name}");
+            continue;
+        }
+        let ours = r.unwrap_or_else(|e| panic!("{name}: {e}")).tables.files();
+        let mut want: Vec<String> = std::fs::read_dir(&live)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        want.sort();
+        let mut got: Vec<String> = ours.iter().map(|(n, _)| n.clone()).collect();
+        got.sort();
+        assert_eq!(got, want, "{name}: tables");
+        for (n, bytes) in &ours {
+            assert!(
+                *bytes == std::fs::read(live.join(n)).unwrap(),
+                "{name}: {n} differs from QEMU 11.1.3's"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Live suite: random domain XMLs → libvirt 12.9 (`virsh domxml-to-native`) →
 // `vnuma qemu --qemu-version 11.1` against the live QEMU 11.1.3 (the trixie root of

@@ -110,6 +110,9 @@ fn plug_device(
         }
         "" => return Err(o.error("Parameter 'driver' is missing")),
         _ if pci::is_pci_driver(driver) || class.is_some_and(|c| c.pci) => {
+            if matches!(driver, "virtio-mem-pci" | "virtio-pmem-pci") {
+                place_virtio_md(st, placer, o, d, driver)?;
+            }
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
@@ -163,6 +166,11 @@ fn plug_dimm(
         // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
         return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
     }
+    if st.machine.kind.is_x86() && !st.props.acpi {
+        // pc_memory_pre_plug, before the nvdimm check (live 11.1.3: a libvirt
+        // line for a domain without <acpi/> and a <memory model='dimm'>).
+        return Err(o.error("memory hotplug is not enabled: missing acpi device or acpi disabled"));
+    }
     if nv && !st.props.nvdimm {
         return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
     }
@@ -207,6 +215,51 @@ fn plug_dimm(
         addr,
         size,
     })
+}
+
+/// A `virtio-mem-pci` / `virtio-pmem-pci`: its memory region takes device-memory
+/// address space in `-device` order like a DIMM (`memory_device_pre_plug`, before
+/// the PCI function is realized), so it moves the NVDIMMs after it, whose SRAT
+/// entries carry their addresses (live QEMU 11.1.3, a libvirt 12.9 line with a
+/// `<memory model='virtio-mem'>` before a `<memory model='nvdimm'>`). Alignment:
+/// the backend's (2 MiB, as for DIMMs) and, for virtio-mem, its `block-size`.
+/// The device takes no DIMM slot.
+fn place_virtio_md(
+    st: &State<'_, '_>,
+    placer: &mut Option<DimmPlacer>,
+    o: &CmdOption,
+    d: &Opts,
+    driver: &str,
+) -> Result<(), QemuError> {
+    // Without memdev the device's realize fails later; nothing to place.
+    let Some(md) = d.get("memdev") else {
+        return Ok(());
+    };
+    let Some(size) = st.cmd.objects.backend_size(md) else {
+        return Ok(());
+    };
+    let Some(placer) = placer.as_mut() else {
+        return Err(o.error(
+            "the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option",
+        ));
+    };
+    let block = match driver {
+        "virtio-mem-pci" => d.get("block-size").and_then(lexer::parse_size).unwrap_or(0),
+        _ => 0,
+    };
+    let addr = d
+        .get("memaddr")
+        .and_then(lexer::parse_u64)
+        .filter(|&a| a != 0);
+    placer
+        .place(&DimmRequest {
+            id: d.get("id").unwrap_or_default().to_string(),
+            size,
+            addr,
+            align: block.max(2 * MIB),
+        })
+        .map_err(|e| o.error(e.message()))?;
+    Ok(())
 }
 
 /// A PCI `-device`'s properties (addr, multifunction, bus_nr, bus-reserve).
