@@ -201,6 +201,9 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
         "dimm-acpi-off-q35",
         // A domain kept on machine type pc-q35-5.2 (QEMU 11.1.3 still has it).
         "old-machine-q35-5.2",
+        // An Intel IOMMU with interrupt remapping: libvirt writes
+        // `-machine …,kernel_irqchip=split` (QEMU turns `_` into `-` in keys).
+        "iommu-q35",
     ] {
         let cmd = read_libvirt_log(&dir.join(format!("{name}.argv"))).unwrap();
         let live = dir.join("live").join(name);
@@ -231,6 +234,56 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
             );
         }
     }
+}
+
+/// `-machine` keys with `_` (libvirt's `kernel_irqchip=split`): QEMU dashes them
+/// before setting properties, and refuses a key given in both spellings. Messages
+/// from the live QEMU 10.0.2 and 11.1.3 (2026-11-30, q35, 3 GiB in one node).
+#[test]
+fn machine_keys_with_underscores_are_dashed() {
+    let base = [
+        "-m",
+        "3G",
+        "-smp",
+        "2",
+        "-object",
+        "memory-backend-ram,id=m0,size=3G",
+        "-numa",
+        "node,memdev=m0,cpus=0-1",
+        "-nodefaults",
+    ];
+    let run = |machine: &str, v: QemuVersion| {
+        let mut args = vec!["-machine".to_string(), machine.to_string()];
+        args.extend(base.iter().map(|s| s.to_string()));
+        parse_versioned(&args, None, v).1
+    };
+    for v in [QemuVersion::V10_0, QemuVersion::V11_1] {
+        for ok in [
+            "q35,kernel_irqchip=split",
+            "q35,max_ram_below_4g=1G",
+            "q35,dump_guest_core=off,mem_merge=off",
+        ] {
+            assert!(run(ok, v).is_ok(), "{ok}");
+        }
+        for (bad, msg) in [
+            (
+                "q35,kernel_irqchip=on,kernel-irqchip=off",
+                "Conflict between 'kernel_irqchip' and 'kernel-irqchip'",
+            ),
+            (
+                "q35,max_ram_below_4g=1G,max-ram-below-4g=2G",
+                "Conflict between 'max_ram_below_4g' and 'max-ram-below-4g'",
+            ),
+        ] {
+            assert_eq!(run(bad, v).unwrap_err().message, msg, "{bad}");
+        }
+    }
+    assert_eq!(
+        run("q35,foo_bar=1", QemuVersion::V11_1)
+            .unwrap_err()
+            .message,
+        "Property 'pc-q35-11.1-machine.foo-bar' not found"
+    );
 }
 
 // ---------------------------------------------------------------------------
