@@ -204,6 +204,10 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
         // An Intel IOMMU with interrupt remapping: libvirt writes
         // `-machine …,kernel_irqchip=split` (QEMU turns `_` into `-` in keys).
         "iommu-q35",
+        // DIMM, NVDIMM and virtio-mem backends after libvirt's `monitor-qmp`
+        // object: QEMU 11.1 creates monitor objects in command-line order among
+        // the memory backends, which decides the GI order (5,4,3,2).
+        "memdev-gi-order-q35",
     ] {
         let cmd = read_libvirt_log(&dir.join(format!("{name}.argv"))).unwrap();
         let live = dir.join("live").join(name);

@@ -376,11 +376,10 @@ pub(super) fn acpi_affinities(
 /// RAM backend when QEMU creates it (those last ones are no `-object`).
 fn objects_order(st: &State<'_, '_>) -> Vec<usize> {
     let objects = &st.cmd.objects;
-    let monitor = |t: &str| st.profile.is_monitor_object(t);
+    // Early objects, then the late ones (memory backends and 11.1's monitor
+    // objects) in command-line order, then the monitors of -mon/-qmp/-monitor.
     let mut keys: Vec<u32> = (objects.early())
-        .filter(|&i| !monitor(objects.qom_type(i)))
         .chain(objects.select(is_late_object))
-        .chain(objects.select(monitor))
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
     let mut others: Vec<&str> = Vec::new();
