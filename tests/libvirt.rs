@@ -208,6 +208,10 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
         // object: QEMU 11.1 creates monitor objects in command-line order among
         // the memory backends, which decides the GI order (5,4,3,2).
         "memdev-gi-order-q35",
+        // A DIMM with <address type='dimm' base='0x140000000'/>: libvirt's JSON
+        // `"addr":5368709120` is the DIMM's address, so the NVDIMM after it
+        // starts the device-memory region.
+        "dimm-base-q35",
     ] {
         let cmd = read_libvirt_log(&dir.join(format!("{name}.argv"))).unwrap();
         let live = dir.join("live").join(name);

@@ -198,12 +198,15 @@ fn plug_dimm(
     }
     let id = d.get("id").map(str::to_string);
     // QEMU aligns to the backend's region alignment: 2 MiB for anonymous RAM on
-    // Linux hosts.
+    // Linux hosts. `addr=` (libvirt: `<address type='dimm' base=…>`) fixes the
+    // address; 0 means first fit (live 11.1.3: a DIMM at 0x140000000 moves the
+    // NVDIMM after it to the region start).
+    let fixed = d.get("addr").and_then(lexer::parse_u64).filter(|&a| a != 0);
     let addr = placer
         .place(&DimmRequest {
             id: id.clone().unwrap_or_default(),
             size,
-            addr: None,
+            addr: fixed,
             align: 2 * MIB,
         })
         .map_err(|e| o.error(e.message()))?;
