@@ -212,6 +212,9 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
         // `"addr":5368709120` is the DIMM's address, so the NVDIMM after it
         // starts the device-memory region.
         "dimm-base-q35",
+        // arm virt without <acpi/> and an NVDIMM: QEMU 11.1 accepts a cold-plugged
+        // NVDIMM without the ACPI GED device (10.0 refused it) and builds no tables.
+        "nvdimm-acpi-off-virt",
     ] {
         let cmd = read_libvirt_log(&dir.join(format!("{name}.argv"))).unwrap();
         let live = dir.join("live").join(name);
@@ -230,6 +233,7 @@ fn libvirt_lines_match_live_qemu_11_1_tables() {
         let mut want: Vec<String> = std::fs::read_dir(&live)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".dat"))
             .collect();
         want.sort();
         let mut got: Vec<String> = ours.iter().map(|(n, _)| n.clone()).collect();
@@ -292,6 +296,50 @@ fn machine_keys_with_underscores_are_dashed() {
             .message,
         "Property 'pc-q35-11.1-machine.foo-bar' not found"
     );
+}
+
+/// arm `virt` with `acpi=off` (no ACPI GED device): a cold-plugged NVDIMM is
+/// refused by QEMU 10.0.2 and accepted by 11.1.3; a `pc-dimm` by neither (live,
+/// 2026-11-30).
+#[test]
+fn virt_cold_nvdimm_without_ged_per_version() {
+    let line = |dev: &str| -> Vec<String> {
+        [
+            "-machine",
+            "virt,gic-version=3,nvdimm=on,acpi=off",
+            "-cpu",
+            "cortex-a57",
+            "-m",
+            "1G,slots=2,maxmem=4G",
+            "-nodefaults",
+            "-object",
+            "memory-backend-ram,id=m0,size=1G",
+            "-numa",
+            "node,memdev=m0",
+            "-object",
+            "memory-backend-ram,id=d,size=256M",
+            "-device",
+            dev,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let refused = "memory hotplug is not enabled: missing acpi-ged device";
+    let nv = line("nvdimm,memdev=d,id=n0");
+    let (_, r) = parse_versioned(&nv, None, QemuVersion::V10_0);
+    assert_eq!(
+        r.unwrap_err().message,
+        format!("-device nvdimm,memdev=d,id=n0: {refused}")
+    );
+    assert!(parse_versioned(&nv, None, QemuVersion::V11_1).1.is_ok());
+    let dimm = line("pc-dimm,memdev=d,id=d0");
+    for v in [QemuVersion::V10_0, QemuVersion::V11_1] {
+        let (_, r) = parse_versioned(&dimm, None, v);
+        assert_eq!(
+            r.unwrap_err().message,
+            format!("-device pc-dimm,memdev=d,id=d0: {refused}")
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

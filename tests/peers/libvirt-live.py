@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs libvirt-generated command lines (tests/data/libvirt/NAME.argv) on the live QEMU 11.1.3
 of the trixie root through `vnuma qemu-dump` and stores what QEMU built: OUT/NAME/SRAT.dat,
-SLIT.dat, HMAT.dat (those QEMU built), or OUT/NAME/error.txt with QEMU's error line (its
-timestamp and program name removed) when it refuses the line.
+SLIT.dat, HMAT.dat (those QEMU built), OUT/NAME/no-tables.txt when QEMU accepts the line but
+builds no ACPI tables at all, or OUT/NAME/error.txt with QEMU's error line (its timestamp and
+program name removed) when it refuses the line.
 
 Usage: libvirt-live.py VNUMA OUT NAME.argv...
        (e.g. tests/peers/libvirt-live.py target/debug/vnuma tests/data/libvirt/live
@@ -84,6 +85,10 @@ def main() -> int:
                 if os.path.exists(f"{tmp}/{t}.dat"):
                     shutil.copy(f"{tmp}/{t}.dat", f"{dest}/{t}.dat")
             print(f"{name}: {' '.join(sorted(os.listdir(dest)))}")
+        elif "QEMU built no ACPI tables" in r.stderr:
+            # QEMU accepted the line and built no ACPI at all (e.g. acpi=off).
+            open(f"{dest}/no-tables.txt", "w").write(r.stderr.strip().splitlines()[-1] + "\n")
+            print(f"{name}: no tables")
         else:
             line = [l for l in r.stderr.splitlines() if l.strip()][-1]
             line = re.sub(r"^\S+Z ", "", line)

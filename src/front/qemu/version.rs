@@ -124,6 +124,12 @@ pub struct Profile {
     /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
     /// (10.0.2 aborts through `&error_abort`; 11.1.3 reports a plain error).
     pub x2apic_abort_line: Option<&'static str>,
+    /// Whether arm `virt` accepts a cold-plugged `nvdimm` without the ACPI GED
+    /// device (no firmware or `acpi=off`): QEMU 10.1 changed `virt_memory_pre_plug`
+    /// to `!acpi_dev && !(is_nvdimm && !hotplugged)` (live: 11.1.3 accepts it,
+    /// 10.0.2 refuses it, "memory hotplug is not enabled: missing acpi-ged
+    /// device"; a `pc-dimm` is refused by both).
+    pub virt_nvdimm_without_ged: bool,
     /// `-device help` of qemu-system-x86_64 (lines `name bus alias`, `-` for none).
     pub devices_x86_64: &'static str,
     /// `-device help` of qemu-system-aarch64 (same format).
@@ -176,6 +182,7 @@ static V10_0: Profile = Profile {
     x2apic_abort_line: Some(
         "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
     ),
+    virt_nvdimm_without_ged: false,
     devices_x86_64: include_str!("data/devices-10.0-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-10.0-aarch64.txt"),
 };
@@ -188,6 +195,7 @@ static V11_1: Profile = Profile {
     deprecated_through: (8, 1),
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
+    virt_nvdimm_without_ged: true,
     devices_x86_64: include_str!("data/devices-11.1-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-11.1-aarch64.txt"),
 };

@@ -162,8 +162,12 @@ fn plug_dimm(
 ) -> Result<Dimm, QemuError> {
     let driver = d.get("driver").unwrap_or_default();
     let nv = driver == "nvdimm";
-    if st.machine.kind == MachineKind::Virt && !(st.cmd.firmware && st.props.acpi) {
-        // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
+    if st.machine.kind == MachineKind::Virt
+        && !(st.cmd.firmware && st.props.acpi)
+        && !(nv && st.profile.virt_nvdimm_without_ged)
+    {
+        // virt_memory_pre_plug: no acpi-ged without firmware and ACPI (QEMU 11.1:
+        // a cold-plugged NVDIMM does without).
         return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
     }
     if st.machine.kind.is_x86() && !st.props.acpi {
