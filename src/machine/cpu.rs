@@ -79,6 +79,22 @@ fn check_levels(kind: MachineKind, c: &SmpConfig) -> Result<(), SmpError> {
     }
 }
 
+/// The `X.Y` of a versioned machine type name (`pc-q35-6.1` → (6, 1)).
+fn type_version(machine_type: &str) -> Option<(u32, u32)> {
+    machine_type
+        .rsplit('-')
+        .next()
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+}
+
+/// Whether `-smp` fills missing values preferring sockets over cores
+/// (`smp_props.prefer_sockets`: machine types before 6.2 — `pc-q35-6.1`,
+/// `pc-i440fx-6.1`, `virt-6.1` and older).
+pub fn prefers_sockets(machine_type: &str) -> bool {
+    type_version(machine_type).is_some_and(|v| v < (6, 2))
+}
+
 /// The machine type's CPU limit (`MachineClass::max_cpus`): i440FX 255, `virt`
 /// 512; q35 288 up to `pc-q35-8.0`, 1024 for 8.1 and 8.2, 4096 from 9.0 (live
 /// QEMU 10.0.2 and 11.1.3: `-smp 1,maxcpus=5000` on each type).
@@ -86,18 +102,11 @@ pub fn machine_max_cpus(kind: MachineKind, machine_type: &str) -> u64 {
     match kind {
         MachineKind::Pc => 255,
         MachineKind::Virt => 512,
-        MachineKind::Q35 => {
-            let version = machine_type
-                .rsplit('-')
-                .next()
-                .and_then(|v| v.split_once('.'))
-                .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
-            match version {
-                Some(v) if v < (8, 1) => 288,
-                Some(v) if v < (9, 0) => 1024,
-                _ => 4096,
-            }
-        }
+        MachineKind::Q35 => match type_version(machine_type) {
+            Some(v) if v < (8, 1) => 288,
+            Some(v) if v < (9, 0) => 1024,
+            _ => 4096,
+        },
     }
 }
 
@@ -206,7 +215,7 @@ impl SmpTopology {
     }
 
     /// Resolves `-smp` like QEMU 10's `machine_parse_smp_config` (machine types ≥ 6.2:
-    /// cores are preferred over sockets) on the newest machine type of `kind` in
+    /// cores are preferred over sockets; before 6.2 sockets, see [`prefers_sockets`]) on the newest machine type of `kind` in
     /// QEMU 10.0 (`pc-q35-10.0`, …). The error is QEMU's message text.
     pub fn resolve(kind: MachineKind, c: &SmpConfig) -> Result<SmpTopology, SmpError> {
         let machine = match kind {
@@ -250,7 +259,19 @@ impl SmpTopology {
             if maxcpus == 0 {
                 maxcpus = cpus;
             }
-            if cores == 0 {
+            if prefers_sockets(machine) {
+                // Before 6.2: sockets first, then cores.
+                if sockets == 0 {
+                    cores = cores.max(1);
+                    threads = threads.max(1);
+                    let d = mul(&[drawers, books, dies, clusters, modules, cores, threads]);
+                    sockets = d.map_or(0, |d| div(maxcpus, d));
+                } else if cores == 0 {
+                    threads = threads.max(1);
+                    let d = mul(&[drawers, books, sockets, dies, clusters, modules, threads]);
+                    cores = d.map_or(0, |d| div(maxcpus, d));
+                }
+            } else if cores == 0 {
                 sockets = sockets.max(1);
                 threads = threads.max(1);
                 let d = mul(&[drawers, books, sockets, dies, clusters, modules, threads]);
@@ -618,6 +639,37 @@ mod tests {
             },
         );
         assert_eq!((s.sockets, s.cores, s.max_cpus), (1, 288, 288));
+    }
+
+    #[test]
+    fn prefer_sockets_before_6_2() {
+        // Live QEMU 11.1.3, `-smp 6,dies=2` (q35, two nodes of CPUs 0-2 / 3-5):
+        // pc-q35-6.1 and 5.2 give SRAT APIC IDs 0..5 (3 sockets of 2 dies of 1
+        // core), pc-q35-6.2 gives 0,1,2,4,5,6 (1 socket, 2 dies of 3 cores).
+        let c = SmpConfig {
+            cpus: Some(6),
+            dies: Some(2),
+            ..Default::default()
+        };
+        for (machine, want) in [
+            ("pc-q35-6.1", (3, 2, 1)),
+            ("pc-q35-5.2", (3, 2, 1)),
+            ("pc-q35-6.2", (1, 2, 3)),
+        ] {
+            let s = SmpTopology::resolve_on(MachineKind::Q35, machine, &c).unwrap();
+            assert_eq!((s.sockets, s.dies, s.cores), want, "{machine}");
+        }
+        assert!(prefers_sockets("virt-6.1"));
+        assert!(!prefers_sockets("virt"));
+        assert!(!prefers_sockets("pc-i440fx-6.2"));
+        // Sockets given, cores missing: cores fill the rest either way.
+        let c = SmpConfig {
+            cpus: Some(8),
+            sockets: Some(2),
+            ..Default::default()
+        };
+        let s = SmpTopology::resolve_on(MachineKind::Q35, "pc-q35-6.0", &c).unwrap();
+        assert_eq!((s.sockets, s.cores, s.threads), (2, 4, 1));
     }
 
     #[test]

@@ -455,6 +455,10 @@ impl PciTree {
         } else {
             DeviceKind::Endpoint
         };
+        let internal_root = match (&kind, spec.driver.as_str()) {
+            (DeviceKind::ExtraRoot { root }, "pxb") => Some(*root),
+            _ => None,
+        };
         self.devices.push(PciDevice {
             driver: spec.driver.clone(),
             id: spec.id.clone(),
@@ -464,7 +468,39 @@ impl PciTree {
             kind,
             bus_reserve: spec.bus_reserve,
         });
+        if let Some(root) = internal_root {
+            self.add_pxb_internal_bridge(spec, root);
+        }
         Ok(idx)
+    }
+
+    /// A plain (PCI) `pxb`: QEMU's `pxb_dev_realize_common` names its root bus
+    /// `pxb-internal` and plugs a `pci-bridge` into it (first free devfn, 00.0)
+    /// whose id is the pxb's, so `bus=<pxb id>` reaches that bridge's secondary
+    /// bus, one below the root: firmware numbers it after `bus_nr`.
+    fn add_pxb_internal_bridge(&mut self, spec: &DeviceSpec, root: usize) {
+        if let Some(b) = self.buses.get_mut(root) {
+            b.name = "pxb-internal".into();
+        }
+        let idx = self.devices.len();
+        self.buses.push(PciBus {
+            name: spec.id.clone().unwrap_or_default(),
+            fixed_number: None,
+            parent: Some(idx),
+            cxl: false,
+            express: false,
+        });
+        self.devices.push(PciDevice {
+            driver: "pci-bridge".into(),
+            id: spec.id.clone(),
+            bus: root,
+            devfn: 0,
+            multifunction: false,
+            kind: DeviceKind::Bridge {
+                secondary: self.buses.len() - 1,
+            },
+            bus_reserve: None,
+        });
     }
 
     /// The devfn for a new device on `bus`: the one asked for (when free and the
@@ -888,6 +924,42 @@ mod tests {
             .add(&spec("pci-testdev", None, Some("rp1"), None))
             .unwrap();
         assert_eq!(t.device_bus_number(e), 6);
+    }
+
+    #[test]
+    fn plain_pxb_has_an_internal_bridge() {
+        // i440FX, `pxb` bus_nr=64 (id pci.1) and bus_nr=72 (id pci.2): a device
+        // with bus=pci.2 sits behind the pxb's internal pci-bridge, bus 73 (live
+        // QEMU 11.1.3: the GI handle of a libvirt 12.9 <hostdev> on a
+        // pci-expander-bus with busNr 72 reads bus 0x49, devfn 0x18).
+        let mut t = PciTree::new(MachineKind::Pc);
+        for (id, nr, addr) in [("pci.1", 64, "02.0"), ("pci.2", 72, "03.0")] {
+            let mut pxb = spec("pxb", Some(id), Some("pci.0"), Some(addr));
+            pxb.bus_nr = nr;
+            t.add(&pxb).unwrap();
+        }
+        t.add(&spec(
+            "pci-bridge",
+            Some("pci.3"),
+            Some("pci.0"),
+            Some("04.0"),
+        ))
+        .unwrap();
+        let d = t
+            .add(&spec(
+                "pci-testdev",
+                Some("hd1"),
+                Some("pci.2"),
+                Some("03.0"),
+            ))
+            .unwrap();
+        assert_eq!(t.device_bus_number(d), 73);
+        assert_eq!(t.devices[d].devfn, 0x18);
+        // Slot 0 of that bus is free (the bridge is on the pxb's root bus).
+        let e = t
+            .add(&spec("pci-testdev", None, Some("pci.1"), Some("00.0")))
+            .unwrap();
+        assert_eq!(t.device_bus_number(e), 65);
     }
 
     #[test]

@@ -110,10 +110,10 @@ pub struct Profile {
     /// Whether monitors are `/objects` children named `compat_monitorN` (and
     /// `-object monitor-qmp`/`monitor-hmp` exist).
     pub monitor_objects: bool,
-    /// Every versioned machine type from 6.2 on, oldest first (`pc-q35-X.Y`,
+    /// Every versioned machine type from 5.2 on, oldest first (`pc-q35-X.Y`,
     /// `pc-i440fx-X.Y`, `virt-X.Y` exist for the same X.Y; `-machine help` of
-    /// 10.0.2 and 11.1.3): any other `X.Y` is an unsupported machine type. (Both
-    /// also have types down to 5.2 or older; vnuma models those from 6.2.)
+    /// 10.0.2 and 11.1.3): any other `X.Y` is an unsupported machine type. (11.1.3
+    /// has no older ones; 10.0.2 has types down to 2.4, which vnuma does not model.)
     pub machine_versions: &'static [(u32, u32)],
     /// The newest deprecated machine type version: QEMU warns `Machine type
     /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
@@ -124,6 +124,12 @@ pub struct Profile {
     /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
     /// (10.0.2 aborts through `&error_abort`; 11.1.3 reports a plain error).
     pub x2apic_abort_line: Option<&'static str>,
+    /// Whether arm `virt` accepts a cold-plugged `nvdimm` without the ACPI GED
+    /// device (no firmware or `acpi=off`): QEMU 10.1 changed `virt_memory_pre_plug`
+    /// to `!acpi_dev && !(is_nvdimm && !hotplugged)` (live: 11.1.3 accepts it,
+    /// 10.0.2 refuses it, "memory hotplug is not enabled: missing acpi-ged
+    /// device"; a `pc-dimm` is refused by both).
+    pub virt_nvdimm_without_ged: bool,
     /// `-device help` of qemu-system-x86_64 (lines `name bus alias`, `-` for none).
     pub devices_x86_64: &'static str,
     /// `-device help` of qemu-system-aarch64 (same format).
@@ -139,9 +145,13 @@ pub struct DeviceClass {
     pub pci: bool,
 }
 
-/// Machine type versions 6.2 … 11.1 (QEMU 11.1.3's `-machine help`); QEMU
-/// 10.0.2's `-machine help` lists the first [`MACHINES_10_0`] of them (to 10.0).
-const MACHINES: [(u32, u32); 15] = [
+/// Machine type versions 5.2 … 11.1 (QEMU 11.1.3's `-machine help`, all of
+/// them); QEMU 10.0.2's `-machine help` lists the first [`MACHINES_10_0`] of them
+/// (to 10.0) and older ones besides.
+const MACHINES: [(u32, u32); 18] = [
+    (5, 2),
+    (6, 0),
+    (6, 1),
     (6, 2),
     (7, 0),
     (7, 1),
@@ -159,8 +169,8 @@ const MACHINES: [(u32, u32); 15] = [
     (11, 1),
 ];
 
-/// How many of [`MACHINES`] QEMU 10.0 has (6.2 … 10.0).
-const MACHINES_10_0: usize = 11;
+/// How many of [`MACHINES`] QEMU 10.0 has (5.2 … 10.0).
+const MACHINES_10_0: usize = 14;
 
 static V10_0: Profile = Profile {
     version: QemuVersion::V10_0,
@@ -172,6 +182,7 @@ static V10_0: Profile = Profile {
     x2apic_abort_line: Some(
         "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
     ),
+    virt_nvdimm_without_ged: false,
     devices_x86_64: include_str!("data/devices-10.0-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-10.0-aarch64.txt"),
 };
@@ -184,6 +195,7 @@ static V11_1: Profile = Profile {
     deprecated_through: (8, 1),
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
+    virt_nvdimm_without_ged: true,
     devices_x86_64: include_str!("data/devices-11.1-x86_64.txt"),
     devices_aarch64: include_str!("data/devices-11.1-aarch64.txt"),
 };

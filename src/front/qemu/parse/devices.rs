@@ -110,6 +110,9 @@ fn plug_device(
         }
         "" => return Err(o.error("Parameter 'driver' is missing")),
         _ if pci::is_pci_driver(driver) || class.is_some_and(|c| c.pci) => {
+            if matches!(driver, "virtio-mem-pci" | "virtio-pmem-pci") {
+                place_virtio_md(st, placer, o, d, driver)?;
+            }
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
@@ -159,9 +162,18 @@ fn plug_dimm(
 ) -> Result<Dimm, QemuError> {
     let driver = d.get("driver").unwrap_or_default();
     let nv = driver == "nvdimm";
-    if st.machine.kind == MachineKind::Virt && !(st.cmd.firmware && st.props.acpi) {
-        // virt_memory_pre_plug: no acpi-ged without firmware and ACPI.
+    if st.machine.kind == MachineKind::Virt
+        && !(st.cmd.firmware && st.props.acpi)
+        && !(nv && st.profile.virt_nvdimm_without_ged)
+    {
+        // virt_memory_pre_plug: no acpi-ged without firmware and ACPI (QEMU 11.1:
+        // a cold-plugged NVDIMM does without).
         return Err(o.error("memory hotplug is not enabled: missing acpi-ged device"));
+    }
+    if st.machine.kind.is_x86() && !st.props.acpi {
+        // pc_memory_pre_plug, before the nvdimm check (live 11.1.3: a libvirt
+        // line for a domain without <acpi/> and a <memory model='dimm'>).
+        return Err(o.error("memory hotplug is not enabled: missing acpi device or acpi disabled"));
     }
     if nv && !st.props.nvdimm {
         return Err(o.error("nvdimm is not enabled: missing 'nvdimm' in '-M'"));
@@ -190,12 +202,15 @@ fn plug_dimm(
     }
     let id = d.get("id").map(str::to_string);
     // QEMU aligns to the backend's region alignment: 2 MiB for anonymous RAM on
-    // Linux hosts.
+    // Linux hosts. `addr=` (libvirt: `<address type='dimm' base=…>`) fixes the
+    // address; 0 means first fit (live 11.1.3: a DIMM at 0x140000000 moves the
+    // NVDIMM after it to the region start).
+    let fixed = d.get("addr").and_then(lexer::parse_u64).filter(|&a| a != 0);
     let addr = placer
         .place(&DimmRequest {
             id: id.clone().unwrap_or_default(),
             size,
-            addr: None,
+            addr: fixed,
             align: 2 * MIB,
         })
         .map_err(|e| o.error(e.message()))?;
@@ -207,6 +222,51 @@ fn plug_dimm(
         addr,
         size,
     })
+}
+
+/// A `virtio-mem-pci` / `virtio-pmem-pci`: its memory region takes device-memory
+/// address space in `-device` order like a DIMM (`memory_device_pre_plug`, before
+/// the PCI function is realized), so it moves the NVDIMMs after it, whose SRAT
+/// entries carry their addresses (live QEMU 11.1.3, a libvirt 12.9 line with a
+/// `<memory model='virtio-mem'>` before a `<memory model='nvdimm'>`). Alignment:
+/// the backend's (2 MiB, as for DIMMs) and, for virtio-mem, its `block-size`.
+/// The device takes no DIMM slot.
+fn place_virtio_md(
+    st: &State<'_, '_>,
+    placer: &mut Option<DimmPlacer>,
+    o: &CmdOption,
+    d: &Opts,
+    driver: &str,
+) -> Result<(), QemuError> {
+    // Without memdev the device's realize fails later; nothing to place.
+    let Some(md) = d.get("memdev") else {
+        return Ok(());
+    };
+    let Some(size) = st.cmd.objects.backend_size(md) else {
+        return Ok(());
+    };
+    let Some(placer) = placer.as_mut() else {
+        return Err(o.error(
+            "the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option",
+        ));
+    };
+    let block = match driver {
+        "virtio-mem-pci" => d.get("block-size").and_then(lexer::parse_size).unwrap_or(0),
+        _ => 0,
+    };
+    let addr = d
+        .get("memaddr")
+        .and_then(lexer::parse_u64)
+        .filter(|&a| a != 0);
+    placer
+        .place(&DimmRequest {
+            id: d.get("id").unwrap_or_default().to_string(),
+            size,
+            addr,
+            align: block.max(2 * MIB),
+        })
+        .map_err(|e| o.error(e.message()))?;
+    Ok(())
 }
 
 /// A PCI `-device`'s properties (addr, multifunction, bus_nr, bus-reserve).
@@ -323,11 +383,10 @@ pub(super) fn acpi_affinities(
 /// RAM backend when QEMU creates it (those last ones are no `-object`).
 fn objects_order(st: &State<'_, '_>) -> Vec<usize> {
     let objects = &st.cmd.objects;
-    let monitor = |t: &str| st.profile.is_monitor_object(t);
+    // Early objects, then the late ones (memory backends and 11.1's monitor
+    // objects) in command-line order, then the monitors of -mon/-qmp/-monitor.
     let mut keys: Vec<u32> = (objects.early())
-        .filter(|&i| !monitor(objects.qom_type(i)))
         .chain(objects.select(is_late_object))
-        .chain(objects.select(monitor))
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
     let mut others: Vec<&str> = Vec::new();

@@ -323,6 +323,7 @@ pub(super) fn properties(
         acpi: true,
         ..Default::default()
     };
+    dashify(&mut cmd.machine_pairs)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut fmw_checked = false;
     let mut ignored = Vec::new();
@@ -352,6 +353,38 @@ pub(super) fn properties(
         cmd.ignore(|| t);
     }
     Ok(mp)
+}
+
+/// QEMU's `keyval_dashify` on the `-machine` dict (`qemu_apply_legacy_machine_options`,
+/// after the early objects, before any property is set): every `_` in a key
+/// becomes `-` (libvirt 12.9 writes `kernel_irqchip=split` for an Intel IOMMU with
+/// interrupt remapping; `max_ram_below_4g=1G` works the same), and a key given in
+/// both spellings is refused: "Conflict between 'kernel_irqchip' and
+/// 'kernel-irqchip'" (live QEMU 10.0.2 and 11.1.3). Keys are visited like
+/// [`properties`] visits them (last key first).
+fn dashify(pairs: &mut [(String, String)]) -> Result<(), QemuError> {
+    if !pairs.iter().any(|(k, _)| k.contains('_')) {
+        return Ok(());
+    }
+    let keys: std::collections::BTreeSet<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, _) in pairs.iter().rev() {
+        if !seen.insert(k.as_str()) || !k.contains('_') {
+            continue;
+        }
+        let dashed = k.replace('_', "-");
+        if keys.contains(dashed.as_str()) {
+            return Err(QemuError::program(format!(
+                "Conflict between '{k}' and '{dashed}'"
+            )));
+        }
+    }
+    for (k, _) in pairs.iter_mut() {
+        if k.contains('_') {
+            *k = k.replace('_', "-");
+        }
+    }
+    Ok(())
 }
 
 /// The `cxl-fmw` list property (`cxl-fmw.N.targets.M=<pxb-cxl id>`,

@@ -183,7 +183,15 @@ pub(super) const BAD_ID: &str = "Parameter 'id' expects an identifier\nIdentifie
 
 /// Objects QEMU creates after the machine (`object_create_late`).
 pub(super) fn is_late_object(t: &str) -> bool {
+    // QEMU 11.1's monitor objects (only that version accepts the types) are
+    // late too, created in command-line order among the memory backends (live
+    // 11.1.3: `-object monitor-qmp,…,chardev=nope` before a bad backend fails
+    // first, after one second; before a bad `secret` second; the `/objects`
+    // order of a libvirt line whose NVDIMM / virtio-mem backends follow its
+    // monitor is the order of that insertion sequence).
     t.starts_with("memory-backend-")
+        || t == "monitor-qmp"
+        || t == "monitor-hmp"
         || t.starts_with("pr-manager-")
         || matches!(
             t,

@@ -396,15 +396,20 @@ pub(super) fn json_dict(
 
 /// A JSON `-device` as keyval text: `driver` only when it is a string (QEMU:
 /// `Parameter 'driver' is missing` otherwise), an integer `addr` is a devfn
-/// (`3` = `0.3`), booleans are `on`/`off`. A non-boolean `multifunction` is
+/// (`3` = `0.3`; a DIMM's stays a number), booleans are `on`/`off`. A non-boolean `multifunction` is
 /// QEMU's property type error, reported when the device is created.
 fn device_from_json(dict: &[(String, Json)]) -> Opts {
     let mut d = Opts::default();
+    // A DIMM's `addr` is its uint64 guest-physical address (libvirt writes it
+    // for `<address type='dimm' base=…>`), not a devfn.
+    let dimm = dict.iter().any(|(k, v)| {
+        k == "driver" && matches!(v, Json::Str(s) if s == "pc-dimm" || s == "nvdimm")
+    });
     for (k, v) in dict {
         match (k.as_str(), v) {
             ("driver", Json::Str(s)) => d.pairs.push((k.clone(), s.clone())),
             ("driver", _) => {}
-            ("addr", Json::Int(n)) => {
+            ("addr", Json::Int(n)) if !dimm => {
                 let devfn = u64::from_ne_bytes(n.to_ne_bytes());
                 d.pairs
                     .push((k.clone(), format!("{:x}.{:x}", devfn >> 3, devfn & 7)));
