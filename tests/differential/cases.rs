@@ -76,6 +76,19 @@ fn id_word(rng: &mut Rng, stem: &str, i: usize) -> String {
     }
 }
 
+/// [`id_word`] drawn again until it is not in `used` (the `{STEM}{i}{r}` form is
+/// ambiguous from `i = 10` on: `MEM1`+`25` and `MEM12`+`5` are both `MEM125`, a
+/// duplicate id QEMU rejects). Seeds without a collision draw the same ids as before.
+fn fresh_id(rng: &mut Rng, used: &mut Vec<String>, stem: &str, i: usize) -> String {
+    loop {
+        let id = id_word(rng, stem, i);
+        if !used.contains(&id) {
+            used.push(id.clone());
+            return id;
+        }
+    }
+}
+
 fn ranges(cpus: &[u64]) -> Vec<String> {
     // Contiguous runs as `a-b` / `a`.
     let mut out = Vec::new();
@@ -293,8 +306,9 @@ pub fn valid(rng: &mut Rng) -> Case {
     let mut memdev = vec![String::new(); n];
     let mut backend_order: Vec<usize> = (0..n).filter(|&i| mem[i] > 0).collect();
     rng.shuffle(&mut backend_order);
+    let mut used_ids: Vec<String> = Vec::new();
     for &i in &backend_order {
-        memdev[i] = id_word(rng, "mem", i);
+        memdev[i] = fresh_id(rng, &mut used_ids, "mem", i);
         post.extend([
             "-object".into(),
             format!(
@@ -638,7 +652,7 @@ pub fn valid(rng: &mut Rng) -> Case {
         let mut k = 0;
         while made < count {
             let dev = rng.pick(&devs).clone();
-            let id = id_word(rng, "gi", k);
+            let id = fresh_id(rng, &mut used_ids, "gi", k);
             k += 1;
             if n >= 2 && rng.chance(15) && count - made >= 2 {
                 // The v5 proposal's node list: one object, several nodes.
