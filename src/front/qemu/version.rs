@@ -115,6 +115,12 @@ pub struct Profile {
     /// 10.0.2 and 11.1.3): any other `X.Y` is an unsupported machine type. (Both
     /// also have types down to 5.2 or older; vnuma models those from 6.2.)
     pub machine_versions: &'static [(u32, u32)],
+    /// The versioned machine types this QEMU has before the modelled ones
+    /// ([`Profile::machine_versions`]): `X.Y` for `pc-i440fx-`, `pc-q35-` and `virt-`
+    /// (`-machine help` of 10.0.2 and 11.1.3). QEMU accepts them; vnuma refuses them
+    /// as not modelled (their compat rules, e.g. `-numa node,mem=` up to 5.0 and
+    /// `prefer_sockets` up to 6.0, are not), never as QEMU's "unsupported machine type".
+    pub older_machine_versions: OlderMachines,
     /// The newest deprecated machine type version: QEMU warns `Machine type
     /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
     /// 10.0.2 marks 7.0 and older, 11.1.3 marks 8.1 and older).
@@ -159,6 +165,37 @@ const MACHINES: [(u32, u32); 15] = [
     (11, 1),
 ];
 
+/// Machine type versions older than the modelled ones, per board family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OlderMachines {
+    /// `pc-i440fx-X.Y` and `pc-q35-X.Y`.
+    pub x86: &'static [&'static str],
+    /// Extra `pc-q35-X.Y` only (10.0.2 has `pc-q35-4.0.1`, no `pc-i440fx-4.0.1`).
+    pub q35_only: &'static [&'static str],
+    /// `virt-X.Y`.
+    pub virt: &'static [&'static str],
+}
+
+/// QEMU 10.0.2's `-machine help`: x86 types 2.4 … 6.1, aarch64 `virt` 2.6 … 6.1.
+const OLDER_10_0: OlderMachines = OlderMachines {
+    x86: &[
+        "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0",
+        "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1",
+    ],
+    q35_only: &["4.0.1"],
+    virt: &[
+        "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2",
+        "5.0", "5.1", "5.2", "6.0", "6.1",
+    ],
+};
+
+/// QEMU 11.1.3's `-machine help`: 5.2 … 6.1 of every family.
+const OLDER_11_1: OlderMachines = OlderMachines {
+    x86: &["5.2", "6.0", "6.1"],
+    q35_only: &[],
+    virt: &["5.2", "6.0", "6.1"],
+};
+
 /// How many of [`MACHINES`] QEMU 10.0 has (6.2 … 10.0).
 const MACHINES_10_0: usize = 11;
 
@@ -167,6 +204,7 @@ static V10_0: Profile = Profile {
     json: JsonDialect::Qemu10,
     monitor_objects: false,
     machine_versions: MACHINES.split_at(MACHINES_10_0).0,
+    older_machine_versions: OLDER_10_0,
     deprecated_through: (7, 0),
     added_object_types: &[],
     x2apic_abort_line: Some(
@@ -181,6 +219,7 @@ static V11_1: Profile = Profile {
     json: JsonDialect::Qemu11,
     monitor_objects: true,
     machine_versions: &MACHINES,
+    older_machine_versions: OLDER_11_1,
     deprecated_through: (8, 1),
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
@@ -249,6 +288,21 @@ const OBJECT_TYPES: [&str; 49] = [
 ];
 
 impl Profile {
+    /// Whether `-machine NAME` is a versioned type this QEMU has but vnuma does not
+    /// model ([`Profile::older_machine_versions`]) for `arch`.
+    pub fn is_older_machine(&self, arch: Arch, name: &str) -> bool {
+        let o = &self.older_machine_versions;
+        let has = |prefix: &str, list: &[&str]| {
+            name.strip_prefix(prefix).is_some_and(|v| list.contains(&v))
+        };
+        match arch {
+            Arch::X86_64 => {
+                has("pc-i440fx-", o.x86) || has("pc-q35-", o.x86) || has("pc-q35-", o.q35_only)
+            }
+            Arch::Aarch64 => has("virt-", o.virt),
+        }
+    }
+
     /// The newest versioned machine type (`pc-q35-11.1`): also what `pc`, `q35`
     /// and `virt` resolve to. The last of [`Profile::machine_versions`].
     pub fn latest_machine(&self) -> (u32, u32) {
