@@ -271,6 +271,54 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine virt -m 1G -object tdx-guest,id=x",
         "qemu-system-aarch64: invalid object type: tdx-guest",
     ),
+    // The pxb realize checks, in QEMU's order: the bus kind, the node, then the
+    // internal pci-bridge's chassis (the pxb's bus_nr, default 0).
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p",
+        "qemu-system-x86_64: -device pxb,id=p: Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.",
+    ),
+    (
+        V11,
+        "-machine pc -m 1G -device pxb,id=p",
+        "qemu-system-x86_64: -device pxb,id=p: Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pxb,id=p,bus_nr=5,numa_node=127",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=127: pxb devices cannot reside on a PCIe bus",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb-pcie,id=p,bus_nr=5",
+        "qemu-system-x86_64: -device pxb-pcie,id=p,bus_nr=5: pxb-pcie devices cannot reside on a PCI bus",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=0,numa_node=3",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=0,numa_node=3: Illegal numa node 3",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -device pxb-pcie,id=p,bus_nr=0,numa_node=3",
+        "qemu-system-x86_64: -device pxb-pcie,id=p,bus_nr=0,numa_node=3: Illegal numa node 3",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=5,numa_node=x",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=x: Parameter 'numa_node' expects integer",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=5,numa_node=70000",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=70000: Parameter 'numa_node' expects uint16_t",
+    ),
+    // The pxb's root bus is `pxb-internal`: only bridges go there.
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=pxb0,bus_nr=40 -device pci-testdev,id=g0,bus=pxb-internal",
+        "qemu-system-x86_64: -device pci-testdev,id=g0,bus=pxb-internal: PCI: Only PCI/PCIe bridges can be plugged into pxb",
+    ),
     // Just below the oldest machine type each binary has (`-machine help`): QEMU's
     // own rejection (the older types it has are vnuma's limit, see
     // `older_machine_types_are_not_qemu_rejections`).
@@ -399,6 +447,27 @@ fn device_aliases_are_placed_like_qemu() {
     let (_, r) = qemu_report_versioned(&args, None, V10);
     let r = r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want);
+}
+
+/// A plain `pxb` puts a `pci-bridge` named after it at 00.0 of its root bus, so
+/// `bus=pxb0` is that bridge's secondary bus: an endpoint may go there (vnuma
+/// used to refuse it as "Only PCI/PCIe bridges can be plugged into pxb"), and
+/// devices behind it are one bus further down (QEMU 10.0.2, `vnuma qemu-dump
+/// --args-file tests/data/peer-regressions/pxb-internal-bridge-args.txt`; 11.1.3
+/// builds the same SRAT): GI handles 41:03.0, 42:01.0 (behind a bridge behind the
+/// pxb), 01:01.0, and 00:04.0 for `pci-dev=pxb0` (the pxb itself).
+#[test]
+fn pxb_internal_bridge_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args =
+        vnuma::live::dump::read_args_file(&dir.join("pxb-internal-bridge-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("pxb-internal-bridge-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (w, r) = qemu_report_versioned(&args, None, v);
+        assert!(w.is_empty(), "{v}: {w:?}");
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
 }
 
 /// The AMD 1 TiB relocation of device memory (`enforce_amd_1tb_hole`) exists
