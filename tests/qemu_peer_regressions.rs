@@ -319,6 +319,18 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine pc -m 1G -device pxb,id=pxb0,bus_nr=40 -device pci-testdev,id=g0,bus=pxb-internal",
         "qemu-system-x86_64: -device pci-testdev,id=g0,bus=pxb-internal: PCI: Only PCI/PCIe bridges can be plugged into pxb",
     ),
+    // 11.1.3 warns about -mon while it reads the command line: before the error
+    // of an earlier -numa (parsed later).
+    (
+        V11,
+        "-machine q35 -m 512M -numa node,foo=1 -chardev null,id=c0 -mon c0",
+        "qemu-system-x86_64: -mon c0: warning: '-mon' is deprecated, use '-object' with 'monitor-hmp' or 'monitor-qmp' types instead\nqemu-system-x86_64: -numa node,foo=1: Invalid parameter 'foo'",
+    ),
+    (
+        V10,
+        "-machine q35 -m 512M -numa node,foo=1 -chardev null,id=c0 -mon c0",
+        "qemu-system-x86_64: -numa node,foo=1: Invalid parameter 'foo'",
+    ),
     // Just below the oldest machine type each binary has (`-machine help`): QEMU's
     // own rejection (the older types it has are vnuma's limit, see
     // `older_machine_types_are_not_qemu_rejections`).
@@ -447,6 +459,28 @@ fn device_aliases_are_placed_like_qemu() {
     let (_, r) = qemu_report_versioned(&args, None, V10);
     let r = r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want);
+}
+
+/// `-mon` (what libvirt before 12.9 writes for its monitor): QEMU 11.1.3 warns
+/// once, at the first `-mon`, that it is deprecated; 10.0.2 says nothing (both
+/// build the tables).
+#[test]
+fn mon_deprecated_in_11_1() {
+    let args = words(
+        "-machine q35 -m 1G -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0 -chardev null,id=c0 -chardev null,id=c1 -mon chardev=c0 -mon chardev=c1,mode=control",
+    );
+    let (w, r) = qemu_report_versioned(&args, None, V11);
+    assert!(r.is_ok());
+    let w: Vec<String> = w.iter().map(|w| w.render("qemu-system-x86_64")).collect();
+    assert_eq!(
+        w,
+        [
+            "qemu-system-x86_64: -mon chardev=c0: warning: '-mon' is deprecated, use '-object' with 'monitor-hmp' or 'monitor-qmp' types instead"
+        ]
+    );
+    let (w, r) = qemu_report_versioned(&args, None, V10);
+    assert!(r.is_ok());
+    assert!(w.is_empty(), "{w:?}");
 }
 
 /// A plain `pxb` puts a `pci-bridge` named after it at 00.0 of its root bus, so

@@ -20,6 +20,8 @@
 //! - **x2APIC**: a boot CPU with APIC ID ≥ 255 on a CPU model without x2APIC
 //!   aborts 10.0 (an extra "Unexpected error in apic_common_set_id()" line);
 //!   11.1 reports the same error cleanly.
+//! - **`-mon` is deprecated** in 11.1: a warning at the first `-mon`, printed
+//!   while the command line is read.
 //! - **JSON syntax errors** are worded differently and carry a position in 11.1
 //!   ([`super::json`]).
 //!
@@ -125,6 +127,10 @@ pub struct Profile {
     /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
     /// 10.0.2 marks 7.0 and older, 11.1.3 marks 8.1 and older).
     pub deprecated_through: (u32, u32),
+    /// Whether `-mon` is deprecated: 11.1.3 warns "'-mon' is deprecated, use
+    /// '-object' with 'monitor-hmp' or 'monitor-qmp' types instead" at the first
+    /// `-mon` (located at it, once); 10.0.2 does not.
+    pub mon_deprecated: bool,
     /// `-object` types this version adds to QEMU 10.0.2's QAPI `ObjectType` enum.
     pub added_object_types: &'static [&'static str],
     /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
@@ -206,6 +212,7 @@ static V10_0: Profile = Profile {
     machine_versions: MACHINES.split_at(MACHINES_10_0).0,
     older_machine_versions: OLDER_10_0,
     deprecated_through: (7, 0),
+    mon_deprecated: false,
     added_object_types: &[],
     x2apic_abort_line: Some(
         "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
@@ -221,6 +228,7 @@ static V11_1: Profile = Profile {
     machine_versions: &MACHINES,
     older_machine_versions: OLDER_11_1,
     deprecated_through: (8, 1),
+    mon_deprecated: true,
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
     devices_x86_64: include_str!("data/devices-11.1-x86_64.txt"),
