@@ -9,7 +9,8 @@
 //!   `max-ram-below-4g=`, a first node ending inside 640K–1M; 0–16 GI objects with
 //!   varied ids, several per device and per node, devices on the root bus, in
 //!   multifunction slots, behind root ports (with `bus-reserve=`), nested bridges
-//!   (root port → pcie-pci-bridge → pci-bridge) and `pxb-pcie` root ports;
+//!   (root port → pcie-pci-bridge → pci-bridge), `pxb-pcie` root ports and plain
+//!   `pxb`s (pc; the device on the pxb's internal bridge, or behind one more);
 //!   `host-nodes=` lists, SLIT full / one-directional / asymmetric, HMAT with CPU and
 //!   GI initiators and caches, hotplug memory, NVDIMMs mixed with named and anonymous
 //!   pc-dimms between the other devices, generic ports on pxb-cxl): vnuma's
