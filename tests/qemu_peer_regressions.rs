@@ -12,7 +12,7 @@
 mod common;
 
 use vnuma::front::qemu::parse::parse_versioned;
-use vnuma::front::qemu::report::qemu_report_versioned;
+use vnuma::front::qemu::report::{QemuReportError, qemu_report_versioned};
 use vnuma::front::qemu::version::QemuVersion;
 
 const V10: QemuVersion = QemuVersion::V10_0;
@@ -271,6 +271,89 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         "-machine virt -m 1G -object tdx-guest,id=x",
         "qemu-system-aarch64: invalid object type: tdx-guest",
     ),
+    // The pxb realize checks, in QEMU's order: the bus kind, the node, then the
+    // internal pci-bridge's chassis (the pxb's bus_nr, default 0).
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p",
+        "qemu-system-x86_64: -device pxb,id=p: Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.",
+    ),
+    (
+        V11,
+        "-machine pc -m 1G -device pxb,id=p",
+        "qemu-system-x86_64: -device pxb,id=p: Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pxb,id=p,bus_nr=5,numa_node=127",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=127: pxb devices cannot reside on a PCIe bus",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb-pcie,id=p,bus_nr=5",
+        "qemu-system-x86_64: -device pxb-pcie,id=p,bus_nr=5: pxb-pcie devices cannot reside on a PCI bus",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=0,numa_node=3",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=0,numa_node=3: Illegal numa node 3",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -device pxb-pcie,id=p,bus_nr=0,numa_node=3",
+        "qemu-system-x86_64: -device pxb-pcie,id=p,bus_nr=0,numa_node=3: Illegal numa node 3",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=5,numa_node=x",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=x: Parameter 'numa_node' expects integer",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=p,bus_nr=5,numa_node=70000",
+        "qemu-system-x86_64: -device pxb,id=p,bus_nr=5,numa_node=70000: Parameter 'numa_node' expects uint16_t",
+    ),
+    // The pxb's root bus is `pxb-internal`: only bridges go there.
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=pxb0,bus_nr=40 -device pci-testdev,id=g0,bus=pxb-internal",
+        "qemu-system-x86_64: -device pci-testdev,id=g0,bus=pxb-internal: PCI: Only PCI/PCIe bridges can be plugged into pxb",
+    ),
+    // 11.1.3 warns about -mon while it reads the command line: before the error
+    // of an earlier -numa (parsed later).
+    (
+        V11,
+        "-machine q35 -m 512M -numa node,foo=1 -chardev null,id=c0 -mon c0",
+        "qemu-system-x86_64: -mon c0: warning: '-mon' is deprecated, use '-object' with 'monitor-hmp' or 'monitor-qmp' types instead\nqemu-system-x86_64: -numa node,foo=1: Invalid parameter 'foo'",
+    ),
+    (
+        V10,
+        "-machine q35 -m 512M -numa node,foo=1 -chardev null,id=c0 -mon c0",
+        "qemu-system-x86_64: -numa node,foo=1: Invalid parameter 'foo'",
+    ),
+    // Just below the oldest machine type each binary has (`-machine help`): QEMU's
+    // own rejection (the older types it has are vnuma's limit, see
+    // `older_machine_types_are_not_qemu_rejections`).
+    (
+        V10,
+        "-machine pc-i440fx-2.3 -m 1G",
+        "qemu-system-x86_64: unsupported machine type: \"pc-i440fx-2.3\"\nUse -machine help to list supported machines",
+    ),
+    (
+        V10,
+        "-machine pc-i440fx-4.0.1 -m 1G",
+        "qemu-system-x86_64: unsupported machine type: \"pc-i440fx-4.0.1\"\nUse -machine help to list supported machines",
+    ),
+    (
+        V10,
+        "-machine virt-2.5 -m 1G",
+        "qemu-system-aarch64: unsupported machine type: \"virt-2.5\"\nUse -machine help to list supported machines",
+    ),
+    (
+        V11,
+        "-machine pc-i440fx-5.1 -m 1G",
+        "qemu-system-x86_64: unsupported machine type: \"pc-i440fx-5.1\"\nUse -machine help to list supported machines",
+    ),
     (
         V10,
         "-machine virt -m 1G -object tdx-guest,id=x",
@@ -290,6 +373,37 @@ fn rejections_match_the_live_peers() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Versioned machine types QEMU has before the ones vnuma models (5.2 on): live
+/// 10.0.2 accepts each line (warning that the type is deprecated, then waiting on
+/// qtest); vnuma used to answer QEMU's "unsupported machine type". Now it refuses
+/// them as its own limitation (`QemuReportError::Layout`), never as QEMU's error.
+/// (11.1.3 has nothing older than 5.2.)
+#[test]
+fn older_machine_types_are_not_qemu_rejections() {
+    for (v, args) in [
+        (
+            V10,
+            "-machine pc-i440fx-5.0 -m 1G -smp 2 -numa node,mem=512M -numa node,mem=512M",
+        ),
+        (V10, "-machine pc-q35-4.0.1 -m 1G"),
+        (V10, "-machine pc-q35-5.1 -m 1G"),
+        (V10, "-machine virt-2.6 -m 1G"),
+        (V10, "-machine virt-5.1 -m 1G"),
+    ] {
+        let (_, r) = qemu_report_versioned(&words(args), None, v);
+        match r {
+            Err(QemuReportError::Layout(m)) => {
+                assert!(m.contains("does not model"), "QEMU {v}: {args}: {m}")
+            }
+            Err(QemuReportError::Qemu(e)) => panic!(
+                "QEMU {v} accepts {args}, vnuma says QEMU rejects it: {}",
+                e.render(program(&words(args)))
+            ),
+            Ok(_) => panic!("QEMU {v}: {args}: vnuma claims to model it"),
+        }
+    }
 }
 
 /// x2APIC-capable models and `+x2apic` / `x2apic=on` take 256 boot CPUs; so do
@@ -345,6 +459,49 @@ fn device_aliases_are_placed_like_qemu() {
     let (_, r) = qemu_report_versioned(&args, None, V10);
     let r = r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want);
+}
+
+/// `-mon` (what libvirt before 12.9 writes for its monitor): QEMU 11.1.3 warns
+/// once, at the first `-mon`, that it is deprecated; 10.0.2 says nothing (both
+/// build the tables).
+#[test]
+fn mon_deprecated_in_11_1() {
+    let args = words(
+        "-machine q35 -m 1G -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0 -chardev null,id=c0 -chardev null,id=c1 -mon chardev=c0 -mon chardev=c1,mode=control",
+    );
+    let (w, r) = qemu_report_versioned(&args, None, V11);
+    assert!(r.is_ok());
+    let w: Vec<String> = w.iter().map(|w| w.render("qemu-system-x86_64")).collect();
+    assert_eq!(
+        w,
+        [
+            "qemu-system-x86_64: -mon chardev=c0: warning: '-mon' is deprecated, use '-object' with 'monitor-hmp' or 'monitor-qmp' types instead"
+        ]
+    );
+    let (w, r) = qemu_report_versioned(&args, None, V10);
+    assert!(r.is_ok());
+    assert!(w.is_empty(), "{w:?}");
+}
+
+/// A plain `pxb` puts a `pci-bridge` named after it at 00.0 of its root bus, so
+/// `bus=pxb0` is that bridge's secondary bus: an endpoint may go there (vnuma
+/// used to refuse it as "Only PCI/PCIe bridges can be plugged into pxb"), and
+/// devices behind it are one bus further down (QEMU 10.0.2, `vnuma qemu-dump
+/// --args-file tests/data/peer-regressions/pxb-internal-bridge-args.txt`; 11.1.3
+/// builds the same SRAT): GI handles 41:03.0, 42:01.0 (behind a bridge behind the
+/// pxb), 01:01.0, and 00:04.0 for `pci-dev=pxb0` (the pxb itself).
+#[test]
+fn pxb_internal_bridge_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args =
+        vnuma::live::dump::read_args_file(&dir.join("pxb-internal-bridge-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("pxb-internal-bridge-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (w, r) = qemu_report_versioned(&args, None, v);
+        assert!(w.is_empty(), "{v}: {w:?}");
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
 }
 
 /// The AMD 1 TiB relocation of device memory (`enforce_amd_1tb_hole`) exists

@@ -77,6 +77,26 @@ pub enum PciError {
         /// The bus number.
         bus_nr: u8,
     },
+    /// A plain `pxb` on a PCI Express bus.
+    #[error("pxb devices cannot reside on a PCIe bus")]
+    PxbOnExpress,
+    /// A `pxb-pcie` on a conventional PCI bus.
+    #[error("pxb-pcie devices cannot reside on a PCI bus")]
+    PxbPcieOnPci,
+    /// A `pxb*` `numa_node=` at or above the node count.
+    #[error("Illegal numa node {node}")]
+    IllegalNumaNode {
+        /// The value given.
+        node: u16,
+    },
+    /// A bridge with chassis number 0 (`slotid_cap_init`): the internal
+    /// `pci-bridge` of a `pxb` takes the pxb's `bus_nr` as its chassis, so a
+    /// `pxb` with `bus_nr=0` (the default) is refused with this text (live 10.0.2
+    /// and 11.1.3: `-device pxb,id=p`).
+    #[error(
+        "Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0."
+    )]
+    ChassisZero,
     /// Firmware bus numbering would not terminate.
     #[error(
         "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
@@ -169,6 +189,9 @@ pub struct DeviceSpec {
     pub bus_nr: u8,
     /// `bus-reserve=` of a bridge / root port.
     pub bus_reserve: Option<u32>,
+    /// A `pxb*`'s `numa_node=` when it names no node of the machine (QEMU refuses
+    /// it when the pxb is realized: "Illegal numa node N").
+    pub illegal_numa_node: Option<u16>,
 }
 
 /// The PCI topology of a machine.
@@ -438,6 +461,16 @@ impl PciTree {
         let devfn = self.pick_devfn(spec, bus)?;
         let idx = self.devices.len();
         let express = self.buses.get(bus).is_some_and(|b| b.express);
+        // The pxb realize checks, after the devfn is taken (pxb_dev_realize,
+        // pxb_pcie_dev_realize, then pxb_dev_realize_common's node check).
+        match spec.driver.as_str() {
+            "pxb" if express => return Err(PciError::PxbOnExpress),
+            "pxb-pcie" if !express => return Err(PciError::PxbPcieOnPci),
+            _ => {}
+        }
+        if let (true, Some(node)) = (is_extra_root(&spec.driver), spec.illegal_numa_node) {
+            return Err(PciError::IllegalNumaNode { node });
+        }
         let kind = if is_bridge(&spec.driver) {
             let name = spec.id.clone().unwrap_or_default();
             self.buses.push(PciBus {
@@ -455,8 +488,8 @@ impl PciTree {
         } else {
             DeviceKind::Endpoint
         };
-        let internal_root = match (&kind, spec.driver.as_str()) {
-            (DeviceKind::ExtraRoot { root }, "pxb") => Some(*root),
+        let pxb_root = match kind {
+            DeviceKind::ExtraRoot { root } if spec.driver == "pxb" => Some(root),
             _ => None,
         };
         self.devices.push(PciDevice {
@@ -468,20 +501,20 @@ impl PciTree {
             kind,
             bus_reserve: spec.bus_reserve,
         });
-        if let Some(root) = internal_root {
+        if let Some(root) = pxb_root {
             self.add_pxb_internal_bridge(spec, root);
         }
         Ok(idx)
     }
 
-    /// A plain (PCI) `pxb`: QEMU's `pxb_dev_realize_common` names its root bus
-    /// `pxb-internal` and plugs a `pci-bridge` into it (first free devfn, 00.0)
-    /// whose id is the pxb's, so `bus=<pxb id>` reaches that bridge's secondary
-    /// bus, one below the root: firmware numbers it after `bus_nr`.
+    /// The `pci-bridge` a plain `pxb` puts at 00.0 of its root bus
+    /// (`pxb_dev_realize_common`): its root bus is named `pxb-internal`, and the
+    /// bridge takes the pxb's id, so `bus=<pxb id>` names the bridge's secondary
+    /// (conventional PCI) bus, where any device may go (live 10.0.2/11.1.3: a
+    /// `pci-testdev` on `bus=pxb0` of `pxb,id=pxb0,bus_nr=40` gets bus 41 in its GI
+    /// handle). The bridge has no `/machine/peripheral` id: `pci-dev=<pxb id>`
+    /// still names the pxb.
     fn add_pxb_internal_bridge(&mut self, spec: &DeviceSpec, root: usize) {
-        if let Some(b) = self.buses.get_mut(root) {
-            b.name = "pxb-internal".into();
-        }
         let idx = self.devices.len();
         self.buses.push(PciBus {
             name: spec.id.clone().unwrap_or_default(),
@@ -491,8 +524,8 @@ impl PciTree {
             express: false,
         });
         self.devices.push(PciDevice {
-            driver: "pci-bridge".into(),
-            id: spec.id.clone(),
+            driver: "pci-bridge".to_string(),
+            id: None,
             bus: root,
             devfn: 0,
             multifunction: false,
@@ -567,7 +600,16 @@ impl PciTree {
                 bus_nr: spec.bus_nr,
             });
         }
-        let name = spec.id.clone().unwrap_or_default();
+        // The internal bridge of a plain pxb takes bus_nr as its chassis (checked
+        // when it is realized, after the bus number).
+        if spec.driver == "pxb" && spec.bus_nr == 0 {
+            return Err(PciError::ChassisZero);
+        }
+        let name = if spec.driver == "pxb" {
+            "pxb-internal".to_string()
+        } else {
+            spec.id.clone().unwrap_or_default()
+        };
         self.buses.push(PciBus {
             name,
             fixed_number: Some(spec.bus_nr),

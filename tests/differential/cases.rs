@@ -76,6 +76,19 @@ fn id_word(rng: &mut Rng, stem: &str, i: usize) -> String {
     }
 }
 
+/// [`id_word`] drawn again until it is not in `used` (the `{STEM}{i}{r}` form is
+/// ambiguous from `i = 10` on: `MEM1`+`25` and `MEM12`+`5` are both `MEM125`, a
+/// duplicate id QEMU rejects). Seeds without a collision draw the same ids as before.
+fn fresh_id(rng: &mut Rng, used: &mut Vec<String>, stem: &str, i: usize) -> String {
+    loop {
+        let id = id_word(rng, stem, i);
+        if !used.contains(&id) {
+            used.push(id.clone());
+            return id;
+        }
+    }
+}
+
 fn ranges(cpus: &[u64]) -> Vec<String> {
     // Contiguous runs as `a-b` / `a`.
     let mut out = Vec::new();
@@ -293,8 +306,9 @@ pub fn valid(rng: &mut Rng) -> Case {
     let mut memdev = vec![String::new(); n];
     let mut backend_order: Vec<usize> = (0..n).filter(|&i| mem[i] > 0).collect();
     rng.shuffle(&mut backend_order);
+    let mut used_ids: Vec<String> = Vec::new();
     for &i in &backend_order {
-        memdev[i] = id_word(rng, "mem", i);
+        memdev[i] = fresh_id(rng, &mut used_ids, "mem", i);
         post.extend([
             "-object".into(),
             format!(
@@ -575,6 +589,50 @@ pub fn valid(rng: &mut Rng) -> Case {
                 ]);
                 notes.push(format!("pxb-pcie bus_nr={bus_nr}"));
             }
+            3 if machine == "pc" && rng.chance(50) => {
+                // A plain pxb (pc): its internal pci-bridge takes the pxb's id, so
+                // bus=pxbK is that bridge's secondary bus; the device goes there,
+                // sometimes behind one more pci-bridge.
+                let bus_nr = loop {
+                    let b = *rng.pick(&[40u64, 64, 100, 150, 200]);
+                    if !pxb_bus_nrs.contains(&b) {
+                        break b;
+                    }
+                };
+                pxb_bus_nrs.push(bus_nr);
+                let s = free_slot(rng);
+                let pxb = format!("pxb{k}");
+                devices.extend([
+                    "-device".into(),
+                    format!("pxb,bus_nr={bus_nr},id={pxb},bus=pci.0,addr={s:02x}.0"),
+                ]);
+                // Slot 0 only on the internal bridge (no SHPC): behind a pci-bridge
+                // (SHPC on) below a pxb QEMU refuses slot 0 ("Unsupported PCI slot 0
+                // for standard hotplug controller"), a rule vnuma does not model yet.
+                let behind = rng.chance(40);
+                let slot = rng.range(if behind { 1 } else { 0 }, 8);
+                if behind {
+                    let br = format!("pb{k}");
+                    devices.extend([
+                        "-device".into(),
+                        format!(
+                            "pci-bridge,id={br},bus={pxb},chassis_nr={},addr={:02x}.0",
+                            next_chassis(),
+                            rng.range(1, 8)
+                        ),
+                    ]);
+                    devices.extend([
+                        "-device".into(),
+                        format!("{drv},id={id},bus={br},addr={slot:02x}.0"),
+                    ]);
+                } else {
+                    devices.extend([
+                        "-device".into(),
+                        format!("{drv},id={id},bus={pxb},addr={slot:02x}.0"),
+                    ]);
+                }
+                notes.push(format!("pxb bus_nr={bus_nr}"));
+            }
             _ => {
                 // Nested bridges: root port → pcie-pci-bridge → pci-bridge (q35, virt),
                 // pci-bridge → pci-bridge (pc).
@@ -638,7 +696,7 @@ pub fn valid(rng: &mut Rng) -> Case {
         let mut k = 0;
         while made < count {
             let dev = rng.pick(&devs).clone();
-            let id = id_word(rng, "gi", k);
+            let id = fresh_id(rng, &mut used_ids, "gi", k);
             k += 1;
             if n >= 2 && rng.chance(15) && count - made >= 2 {
                 // The v5 proposal's node list: one object, several nodes.
@@ -687,14 +745,15 @@ pub fn valid(rng: &mut Rng) -> Case {
         }
     }
 
-    // A -device without bus= after a pxb-pcie would go to the pxb's bus (QEMU takes
-    // the last PCIe bus): name pcie.0.
+    // A -device without bus= after a pxb / pxb-pcie would go to the pxb's root bus
+    // (QEMU takes the last PCI bus), where only bridges may go: name the host bus.
+    let host_bus = if machine == "pc" { "pci.0" } else { "pcie.0" };
     let mut after_pxb = false;
     for i in (1..devices.len()).step_by(2) {
-        if devices[i].starts_with("pxb-pcie") {
+        if devices[i].starts_with("pxb,") || devices[i].starts_with("pxb-pcie") {
             after_pxb = true;
         } else if after_pxb && !devices[i].contains("bus=") {
-            devices[i].push_str(",bus=pcie.0");
+            devices[i].push_str(&format!(",bus={host_bus}"));
         }
     }
 

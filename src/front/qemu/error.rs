@@ -11,6 +11,11 @@ pub enum Prefix {
     Program,
     /// `error_printf` style (GI/GP table-build and property errors): printed verbatim.
     Bare,
+    /// Not QEMU's message: vnuma's own, for a command line QEMU accepts but vnuma
+    /// does not model (a machine type older than the modelled ones). Printed after
+    /// the program name like [`Prefix::Program`]; [`super::report`] turns it into
+    /// [`super::report::QemuReportError::Layout`].
+    Unmodelled,
 }
 
 /// An error (or warning) exactly as QEMU prints it, minus the program-name prefix.
@@ -32,6 +37,14 @@ impl QemuError {
         }
     }
 
+    /// vnuma's message for something QEMU accepts but vnuma does not model.
+    pub fn unmodelled(message: impl Into<String>) -> Self {
+        QemuError {
+            prefix: Prefix::Unmodelled,
+            message: message.into(),
+        }
+    }
+
     /// A message QEMU prints without any prefix.
     pub fn bare(message: impl Into<String>) -> Self {
         QemuError {
@@ -45,7 +58,7 @@ impl QemuError {
     /// gets the prefix (QEMU's hint lines follow unprefixed).
     pub fn render(&self, program: &str) -> String {
         match self.prefix {
-            Prefix::Program => format!("{program}: {}", self.message),
+            Prefix::Program | Prefix::Unmodelled => format!("{program}: {}", self.message),
             Prefix::Bare => self.message.clone(),
         }
     }

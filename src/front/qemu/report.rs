@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::args::{ArgList, Replaced};
-use super::error::QemuError;
+use super::error::{Prefix, QemuError};
 use super::json::{self, Json, JsonDialect};
 use super::lexer;
 use super::parse::{Arch, Parsed, parse_versioned};
@@ -191,6 +191,10 @@ pub fn qemu_report_versioned(
     let (warnings, parsed) = parse_versioned(args, arch, version);
     let parsed = match parsed {
         Ok(p) => p,
+        // A command line QEMU accepts but vnuma does not model: vnuma's limitation.
+        Err(e) if e.prefix == Prefix::Unmodelled => {
+            return (warnings, Err(QemuReportError::Layout(e.message)));
+        }
         Err(e) => return (warnings, Err(QemuReportError::Qemu(e))),
     };
     let tables = if parsed.acpi {

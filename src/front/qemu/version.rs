@@ -20,6 +20,8 @@
 //! - **x2APIC**: a boot CPU with APIC ID ≥ 255 on a CPU model without x2APIC
 //!   aborts 10.0 (an extra "Unexpected error in apic_common_set_id()" line);
 //!   11.1 reports the same error cleanly.
+//! - **`-mon` is deprecated** in 11.1: a warning at the first `-mon`, printed
+//!   while the command line is read.
 //! - **JSON syntax errors** are worded differently and carry a position in 11.1
 //!   ([`super::json`]).
 //!
@@ -115,10 +117,20 @@ pub struct Profile {
     /// 10.0.2 and 11.1.3): any other `X.Y` is an unsupported machine type. (11.1.3
     /// has no older ones; 10.0.2 has types down to 2.4, which vnuma does not model.)
     pub machine_versions: &'static [(u32, u32)],
+    /// The versioned machine types this QEMU has before the modelled ones
+    /// ([`Profile::machine_versions`]): `X.Y` for `pc-i440fx-`, `pc-q35-` and `virt-`
+    /// (`-machine help` of 10.0.2: 2.4 … 5.1; 11.1.3 has none). QEMU accepts them;
+    /// vnuma refuses them as not modelled (their compat rules, e.g. `-numa node,mem=`
+    /// up to 5.0, are not), never as QEMU's "unsupported machine type".
+    pub older_machine_versions: OlderMachines,
     /// The newest deprecated machine type version: QEMU warns `Machine type
     /// 'pc-q35-7.0' is deprecated: …` for it and every older one (`-machine help`:
     /// 10.0.2 marks 7.0 and older, 11.1.3 marks 8.1 and older).
     pub deprecated_through: (u32, u32),
+    /// Whether `-mon` is deprecated: 11.1.3 warns "'-mon' is deprecated, use
+    /// '-object' with 'monitor-hmp' or 'monitor-qmp' types instead" at the first
+    /// `-mon` (located at it, once); 10.0.2 does not.
+    pub mon_deprecated: bool,
     /// `-object` types this version adds to QEMU 10.0.2's QAPI `ObjectType` enum.
     pub added_object_types: &'static [&'static str],
     /// The line QEMU prints before "APIC ID … requires x2APIC feature in CPU"
@@ -169,6 +181,38 @@ const MACHINES: [(u32, u32); 18] = [
     (11, 1),
 ];
 
+/// Machine type versions older than the modelled ones, per board family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OlderMachines {
+    /// `pc-i440fx-X.Y` and `pc-q35-X.Y`.
+    pub x86: &'static [&'static str],
+    /// Extra `pc-q35-X.Y` only (10.0.2 has `pc-q35-4.0.1`, no `pc-i440fx-4.0.1`).
+    pub q35_only: &'static [&'static str],
+    /// `virt-X.Y`.
+    pub virt: &'static [&'static str],
+}
+
+/// QEMU 10.0.2's `-machine help` below the modelled 5.2: x86 types 2.4 … 5.1,
+/// aarch64 `virt` 2.6 … 5.1.
+const OLDER_10_0: OlderMachines = OlderMachines {
+    x86: &[
+        "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0",
+        "4.1", "4.2", "5.0", "5.1",
+    ],
+    q35_only: &["4.0.1"],
+    virt: &[
+        "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2",
+        "5.0", "5.1",
+    ],
+};
+
+/// QEMU 11.1.3 has none below the modelled 5.2.
+const OLDER_11_1: OlderMachines = OlderMachines {
+    x86: &[],
+    q35_only: &[],
+    virt: &[],
+};
+
 /// How many of [`MACHINES`] QEMU 10.0 has (5.2 … 10.0).
 const MACHINES_10_0: usize = 14;
 
@@ -177,7 +221,9 @@ static V10_0: Profile = Profile {
     json: JsonDialect::Qemu10,
     monitor_objects: false,
     machine_versions: MACHINES.split_at(MACHINES_10_0).0,
+    older_machine_versions: OLDER_10_0,
     deprecated_through: (7, 0),
+    mon_deprecated: false,
     added_object_types: &[],
     x2apic_abort_line: Some(
         "Unexpected error in apic_common_set_id() at hw/intc/apic_common.c:447:",
@@ -192,7 +238,9 @@ static V11_1: Profile = Profile {
     json: JsonDialect::Qemu11,
     monitor_objects: true,
     machine_versions: &MACHINES,
+    older_machine_versions: OLDER_11_1,
     deprecated_through: (8, 1),
+    mon_deprecated: true,
     added_object_types: &["monitor-hmp", "monitor-qmp", "tdx-guest"],
     x2apic_abort_line: None,
     virt_nvdimm_without_ged: true,
@@ -261,6 +309,21 @@ const OBJECT_TYPES: [&str; 49] = [
 ];
 
 impl Profile {
+    /// Whether `-machine NAME` is a versioned type this QEMU has but vnuma does not
+    /// model ([`Profile::older_machine_versions`]) for `arch`.
+    pub fn is_older_machine(&self, arch: Arch, name: &str) -> bool {
+        let o = &self.older_machine_versions;
+        let has = |prefix: &str, list: &[&str]| {
+            name.strip_prefix(prefix).is_some_and(|v| list.contains(&v))
+        };
+        match arch {
+            Arch::X86_64 => {
+                has("pc-i440fx-", o.x86) || has("pc-q35-", o.x86) || has("pc-q35-", o.q35_only)
+            }
+            Arch::Aarch64 => has("virt-", o.virt),
+        }
+    }
+
     /// The newest versioned machine type (`pc-q35-11.1`): also what `pc`, `q35`
     /// and `virt` resolve to. The last of [`Profile::machine_versions`].
     pub fn latest_machine(&self) -> (u32, u32) {

@@ -116,13 +116,33 @@ fn plug_device(
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
-            let spec = pci_spec(o, d, driver)?;
+            let mut spec = pci_spec(o, d, driver)?;
+            if pci::is_extra_root(driver) {
+                spec.illegal_numa_node = pxb_numa_node(o, d)?
+                    .filter(|&n| n != NUMA_NODE_UNASSIGNED && usize::from(n) >= st.numa.num_nodes);
+            }
             devs.pci.add(&spec).map_err(|e| o.error(e.to_string()))?;
             return Ok(driver == "pxb-cxl");
         }
         _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
+}
+
+/// QEMU's `NUMA_NODE_UNASSIGNED` (`MAX_NODES`): the default of a pxb's
+/// `numa_node`, and the one value at or above the node count it accepts (live
+/// 10.0.2/11.1.3: `numa_node=128` starts, `127` without nodes is illegal).
+const NUMA_NODE_UNASSIGNED: u16 = 128;
+
+/// A `pxb*`'s `numa_node=` (a uint16 property; live 10.0.2/11.1.3 texts).
+fn pxb_numa_node(o: &CmdOption, d: &Opts) -> Result<Option<u16>, QemuError> {
+    let Some(v) = d.get("numa_node") else {
+        return Ok(None);
+    };
+    let n = lexer::parse_u64(v).ok_or_else(|| o.error("Parameter 'numa_node' expects integer"))?;
+    u16::try_from(n)
+        .map(Some)
+        .map_err(|_| o.error("Parameter 'numa_node' expects uint16_t"))
 }
 
 /// Machine done: every `cxl-fmw.N.targets.M` must name a `pxb-cxl` (live
@@ -309,6 +329,7 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
         multifunction,
         bus_nr,
         bus_reserve,
+        illegal_numa_node: None,
     })
 }
 

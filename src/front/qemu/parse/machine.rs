@@ -182,9 +182,18 @@ pub(super) fn create(
             }
         },
         Some(t) => machine_kind_of(t, arch, profile).ok_or_else(|| {
-            QemuError::program(format!(
-                "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
-            ))
+            if profile.is_older_machine(arch, t) {
+                let (fa, fi) = profile.machine_versions.first().copied().unwrap_or((6, 2));
+                QemuError::unmodelled(format!(
+                    "machine type '{t}' exists in QEMU {} but vnuma does not model it \
+                     (its versioned types from {fa}.{fi} to {ma}.{mi} only)",
+                    profile.version.as_str()
+                ))
+            } else {
+                QemuError::program(format!(
+                    "unsupported machine type: \"{t}\"\nUse -machine help to list supported machines"
+                ))
+            }
         })?,
     };
     Ok(MachineSel {

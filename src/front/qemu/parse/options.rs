@@ -55,6 +55,8 @@ pub(super) struct CmdLine<'a> {
     pub(super) smp_last: usize,
     /// `-monitor`/`-qmp`/`-mon` options that create a monitor (not `none`).
     pub(super) monitors: usize,
+    /// Whether the `-mon` deprecation warning was printed (QEMU warns once).
+    mon_warned: bool,
     /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
     pub(super) monitor_option: bool,
 }
@@ -300,6 +302,15 @@ impl<'a> CmdLine<'a> {
                 });
             }
             "cpu" => self.add_cpu(arg),
+            // 11.1.3 warns once, at the first -mon, while it reads the command
+            // line (before any later error, even of an earlier option).
+            "mon" if profile.mon_deprecated && !self.mon_warned => {
+                self.mon_warned = true;
+                warnings.push(o.error(
+                    "warning: '-mon' is deprecated, use '-object' with 'monitor-hmp' or 'monitor-qmp' types instead",
+                ));
+                self.add_other(o, arg);
+            }
             _ => self.add_other(o, arg),
         }
         Ok(())
