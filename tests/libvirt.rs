@@ -517,13 +517,16 @@ impl Drop for Daemon {
 /// finish would stop a daemon the other still uses).
 static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
-fn random_libvirt_domains_match_live_qemu_11_1() {
-    use vnuma::live::dump::{DumpRequest, dump};
-    if !have_trixie_peers() {
-        return;
-    }
-    let _live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+/// What both random suites start with: the live lock, the seed
+/// (`VNUMA_LIBVIRT_SEED`, default time-based) and the case count (`cases_var`),
+/// printed, and libvirtd running (stopped again when the [`Daemon`] drops, if
+/// this test started it; it drops before the lock).
+fn live_suite(
+    what: &str,
+    cases_var: &str,
+    default_cases: u64,
+) -> (std::sync::MutexGuard<'static, ()>, u64, u64, Daemon) {
+    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     let seed = std::env::var("VNUMA_LIBVIRT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -533,23 +536,30 @@ fn random_libvirt_domains_match_live_qemu_11_1() {
                 .map(|d| d.as_nanos() as u64 % 1_000_000_007)
                 .unwrap_or(1)
         });
-    let cases: u64 = std::env::var("VNUMA_LIBVIRT_CASES")
+    let cases: u64 = std::env::var(cases_var)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(12);
-    eprintln!(
-        "libvirt suite: seed {seed}, {cases} domains (VNUMA_LIBVIRT_SEED={seed} to reproduce)"
-    );
+        .unwrap_or(default_cases);
+    eprintln!("{what}: seed {seed}, {cases} domains (VNUMA_LIBVIRT_SEED={seed} to reproduce)");
     let started = !daemon_running();
-    let bin = format!("{TRIXIE}/bin");
     assert!(
-        std::process::Command::new(format!("{bin}/libvirt-start"))
+        std::process::Command::new(format!("{TRIXIE}/bin/libvirt-start"))
             .status()
             .unwrap()
             .success(),
         "libvirt-start"
     );
-    let _daemon = Daemon(started);
+    (live, seed, cases, Daemon(started))
+}
+
+#[test]
+fn random_libvirt_domains_match_live_qemu_11_1() {
+    use vnuma::live::dump::{DumpRequest, dump};
+    if !have_trixie_peers() {
+        return;
+    }
+    let (_live, seed, cases, _daemon) = live_suite("libvirt suite", "VNUMA_LIBVIRT_CASES", 12);
+    let bin = format!("{TRIXIE}/bin");
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(seed);
     let (mut total_gis, mut arm_domains) = (0, 0);
@@ -866,33 +876,9 @@ fn random_libvirt_device_domains_match_live_qemu_11_1() {
     if !have_trixie_peers() {
         return;
     }
-    let _live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    let seed = std::env::var("VNUMA_LIBVIRT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64 % 1_000_000_007)
-                .unwrap_or(1)
-        });
-    let cases: u64 = std::env::var("VNUMA_LIBVIRT_DEVICE_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    eprintln!(
-        "libvirt device suite: seed {seed}, {cases} domains (VNUMA_LIBVIRT_SEED={seed} to reproduce)"
-    );
-    let started = !daemon_running();
+    let (_live, seed, cases, _daemon) =
+        live_suite("libvirt device suite", "VNUMA_LIBVIRT_DEVICE_CASES", 10);
     let bin = format!("{TRIXIE}/bin");
-    assert!(
-        std::process::Command::new(format!("{bin}/libvirt-start"))
-            .status()
-            .unwrap()
-            .success(),
-        "libvirt-start"
-    );
-    let _daemon = Daemon(started);
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(seed ^ 0x5eed_d0e5);
     let mut tables = 0;
