@@ -130,8 +130,28 @@ fn run_guest(g: &Guest, work: &Path) -> (String, f64) {
     (text, secs)
 }
 
-/// [`run_guest`] that also returns whether the run succeeded.
+/// [`run_guest`] that also returns whether the run succeeded. A run that QEMU
+/// itself aborts with one of its internal assertions that depend on thread
+/// timing under multi-threaded TCG (seen once in CI rehearsal:
+/// `system/physmem.c: iotlb_to_section: Assertion … failed` in a boot that passes
+/// on every other run) is run once more, saying so; the deterministic
+/// `encode_topo_cpuid1f` abort of some CPU models is not.
 fn try_run_guest(g: &Guest, work: &Path) -> (bool, String, f64) {
+    let (ok, text, secs) = try_run_guest_once(g, work);
+    let racy_abort = text.contains("Assertion") && text.contains("system/physmem.c");
+    if ok || !racy_abort {
+        return (ok, text, secs);
+    }
+    eprintln!(
+        "QEMU aborted (a TCG timing assertion), booting once more: {}",
+        text.lines()
+            .find(|l| l.contains("Assertion"))
+            .unwrap_or_default()
+    );
+    try_run_guest_once(g, work)
+}
+
+fn try_run_guest_once(g: &Guest, work: &Path) -> (bool, String, f64) {
     let mut c = Command::new("bash");
     c.arg(root().join("tests/boot/run-guest.sh"))
         .arg(work)
