@@ -358,6 +358,74 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         V10,
         "-machine virt -m 1G -object tdx-guest,id=x",
         "qemu-system-aarch64: -object tdx-guest,id=x: Parameter 'qom-type' does not accept value 'tdx-guest'",
+    ), // Slot 0 behind a bridge whose own SHPC handles its bus (live 10.0.2 and
+    // 11.1.3 alike): below an extra root bus (no ACPI hot-plug there), with the
+    // chipset's bridge hot-plug off (`-global`, both spellings, or q35 before
+    // 6.1), on `virt`, and for a bridge in slot 0 as for an endpoint.
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V11,
+        "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pxb-pcie,id=px,bus_nr=40 -device pcie-pci-bridge,id=br,bus=px,addr=1.0 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pxb-pcie,id=px,bus_nr=40 -device pcie-root-port,id=rp,chassis=1,bus=px,hotplug=off -device pcie-pci-bridge,id=br,bus=rp -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pcie-root-port,id=rp,chassis=1 -device pcie-pci-bridge,id=br,bus=rp -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -global driver=PIIX4_PM,property=acpi-pci-hotplug-with-bridge-support,value=off -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V11,
+        "-machine pc -m 1G -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off -global PIIX4_PM.acpi-root-pci-hotplug=off -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off -device pci-bridge,id=br,chassis_nr=1 -device pci-bridge,id=b2,chassis_nr=2,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device pci-bridge,id=b2,chassis_nr=2,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine pc-q35-6.0 -m 1G -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: warning: Machine type 'pc-q35-6.0' is deprecated: machines more than 3 years old are subject to deletion after 6 years\nqemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=0.0 -device e1000,bus=br,addr=0.0",
+        "qemu-system-x86_64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V11,
+        "-machine virt -m 1G -nodefaults -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "qemu-system-aarch64: -device e1000,bus=br,addr=0.0: Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0,shpc=maybe",
+        "qemu-system-x86_64: -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0,shpc=maybe: Parameter 'shpc' expects 'on' or 'off'",
     ),
 ];
 
@@ -518,5 +586,35 @@ fn amd_1tib_relocation_from_machine_type_7_1() {
         let (_, r) = qemu_report_versioned(&args, None, V10);
         let r = r.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+}
+
+/// Slot 0 behind bridges whose bus the chipset's ACPI PCI hot-plug owns, and
+/// behind a `pci-bridge` with `shpc=off` (`-global` or property), is accepted
+/// and placed like QEMU (10.0.2, `vnuma qemu-dump --args-file
+/// tests/data/peer-regressions/shpc-slot0-args.txt`; 11.1.3 builds the same
+/// SRAT): GI handles 01:00.0, 03:00.0 and 2a:01.0.
+#[test]
+fn slot_zero_behind_acpi_hotplug_bridges_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args = vnuma::live::dump::read_args_file(&dir.join("shpc-slot0-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("shpc-slot0-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (_, r) = qemu_report_versioned(&args, None, v);
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+    // Accepted by live 10.0.2 (no SRAT without nodes: the line is checked only).
+    for args in [
+        "-machine pc -m 1G -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "-machine pc -m 1G -global PIIX4_PM.acpi-root-pci-hotplug=off -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0,shpc=off -device e1000,bus=br,addr=0.0",
+        "-machine pc -m 1G -global pci-bridge.shpc=off -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0 -device e1000,bus=br,addr=0.0",
+        "-machine q35 -m 1G -device i82801b11-bridge,id=dmi -device pci-bridge,id=br,chassis_nr=1,bus=dmi -device e1000,bus=br,addr=0.0",
+        "-machine q35 -m 1G -global pci-bridge.shpc=off -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+        "-machine pc-q35-6.1 -m 1G -device pci-bridge,id=br,chassis_nr=1 -device e1000,bus=br,addr=0.0",
+    ] {
+        let (_, r) = parse_versioned(&words(args), None, V10);
+        assert!(r.is_ok(), "{args}: {:?}", r.err().map(|e| e.render("qemu")));
     }
 }

@@ -80,7 +80,7 @@ fn check_levels(kind: MachineKind, c: &SmpConfig) -> Result<(), SmpError> {
 }
 
 /// The `X.Y` of a versioned machine type name (`pc-q35-6.1` → (6, 1)).
-fn type_version(machine_type: &str) -> Option<(u32, u32)> {
+pub(crate) fn type_version(machine_type: &str) -> Option<(u32, u32)> {
     machine_type
         .rsplit('-')
         .next()

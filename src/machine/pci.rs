@@ -97,6 +97,16 @@ pub enum PciError {
         "Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0."
     )]
     ChassisZero,
+    /// A device in slot 0 of a bus whose hot-plug controller is a bridge's
+    /// SHPC (`shpc_device_plug_cb`: SHPC slots are 1 – 31), checked when the
+    /// device is plugged, after it is realized.
+    #[error(
+        "Unsupported PCI slot {slot} for standard hotplug controller. Valid slots are between 1 and 31."
+    )]
+    ShpcSlot {
+        /// The device's slot.
+        slot: u8,
+    },
     /// Firmware bus numbering would not terminate.
     #[error(
         "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
@@ -170,6 +180,30 @@ pub struct PciBus {
     pub cxl: bool,
     /// Whether the bus is PCI Express.
     pub express: bool,
+    /// Who handles hot-plug on the bus, which decides the slots devices may take.
+    pub hotplug: BusHotplug,
+}
+
+/// The hot-plug handler of a PCI bus, as far as it restricts where devices go
+/// (live QEMU 10.0.2 and 11.1.3, x86_64 and aarch64).
+///
+/// The chipset's ACPI PCI hot-plug (PIIX4_PM on `pc`, ICH9-LPC on `q35`) owns
+/// the host bus, and with `acpi-pci-hotplug-with-bridge-support` (on, except
+/// on `pc-q35` before 6.1) it also takes over the secondary bus of every
+/// bridge cold-plugged on a bus it owns (`acpi_pcihp_device_plug_cb`), all
+/// the way down. Any other bridge keeps its own controller: a `pci-bridge`
+/// (unless `shpc=off`) or `pcie-pci-bridge` its SHPC, whose slots are 1 – 31,
+/// so slot 0 behind it is refused. Extra root buses (`pxb*`) have no handler,
+/// nor has `virt`'s host bus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BusHotplug {
+    /// No handler (or one without a slot rule: PCIe ports).
+    #[default]
+    None,
+    /// The chipset's ACPI PCI hot-plug.
+    Acpi,
+    /// A bridge's standard hot-plug controller.
+    Shpc,
 }
 
 /// A device to plug (what `-device` says).
@@ -192,6 +226,8 @@ pub struct DeviceSpec {
     /// A `pxb*`'s `numa_node=` when it names no node of the machine (QEMU refuses
     /// it when the pxb is realized: "Illegal numa node N").
     pub illegal_numa_node: Option<u16>,
+    /// A `pci-bridge`'s `shpc=` (None: QEMU's default, on).
+    pub shpc: Option<bool>,
 }
 
 /// The PCI topology of a machine.
@@ -201,6 +237,24 @@ pub struct PciTree {
     pub buses: Vec<PciBus>,
     /// Devices in plug order (built-in devices first).
     pub devices: Vec<PciDevice>,
+    /// Whether the chipset's ACPI PCI hot-plug takes over cold-plugged
+    /// bridges (`acpi-pci-hotplug-with-bridge-support`, see [`BusHotplug`]).
+    pub acpi_bridges: bool,
+}
+
+/// Whether the chipset's ACPI PCI hot-plug takes over bridges by default
+/// (`acpi-pci-hotplug-with-bridge-support`): always on `pc`; on `q35` from
+/// `pc-q35-6.1` (`pc_compat_6_0` turns it off for ICH9-LPC; live 10.0.2:
+/// slot 0 behind a `pci-bridge` on `pcie.0` is refused on `pc-q35-6.0`,
+/// accepted on 6.1); `virt` has none.
+pub fn acpi_bridge_hotplug_default(kind: MachineKind, machine_type: &str) -> bool {
+    match kind {
+        MachineKind::Pc => true,
+        MachineKind::Q35 => {
+            crate::machine::cpu::type_version(machine_type).is_none_or(|v| v >= (6, 1))
+        }
+        MachineKind::Virt => false,
+    }
 }
 
 /// Whether a QEMU device type is a PCI-PCI bridge or PCIe port (has a secondary bus).
@@ -365,8 +419,14 @@ impl PciTree {
                 parent: None,
                 cxl: false,
                 express: kind != MachineKind::Pc,
+                hotplug: if kind == MachineKind::Virt {
+                    BusHotplug::None
+                } else {
+                    BusHotplug::Acpi
+                },
             }],
             devices: Vec::new(),
+            acpi_bridges: kind != MachineKind::Virt,
         };
         let builtin: &[(&str, u8, bool)] = match kind {
             MachineKind::Q35 => &[
@@ -395,6 +455,20 @@ impl PciTree {
             });
         }
         t
+    }
+
+    /// Sets the chipset's ACPI PCI hot-plug before devices are plugged: `root`,
+    /// whether it owns the host bus; `bridges`, whether it takes over bridges
+    /// (see [`BusHotplug`] and [`acpi_bridge_hotplug_default`]).
+    pub fn set_acpi_hotplug(&mut self, root: bool, bridges: bool) {
+        if let Some(b) = self.buses.first_mut() {
+            b.hotplug = if root {
+                BusHotplug::Acpi
+            } else {
+                BusHotplug::None
+            };
+        }
+        self.acpi_bridges = bridges;
     }
 
     /// Finds a bus by QEMU name (`pcie.0`, a bridge id, a pxb id).
@@ -471,14 +545,22 @@ impl PciTree {
         if let (true, Some(node)) = (is_extra_root(&spec.driver), spec.illegal_numa_node) {
             return Err(PciError::IllegalNumaNode { node });
         }
+        let on = self.buses.get(bus).map_or(BusHotplug::None, |b| b.hotplug);
         let kind = if is_bridge(&spec.driver) {
             let name = spec.id.clone().unwrap_or_default();
+            let hotplug = match spec.driver.as_str() {
+                _ if on == BusHotplug::Acpi && self.acpi_bridges => BusHotplug::Acpi,
+                "pci-bridge" | "pci-bridge-seat" if spec.shpc != Some(false) => BusHotplug::Shpc,
+                "pcie-pci-bridge" => BusHotplug::Shpc,
+                _ => BusHotplug::None,
+            };
             self.buses.push(PciBus {
                 name,
                 fixed_number: None,
                 parent: Some(idx),
                 cxl: false,
                 express: spec.driver != "pci-bridge" && spec.driver != "pcie-pci-bridge",
+                hotplug,
             });
             DeviceKind::Bridge {
                 secondary: self.buses.len() - 1,
@@ -488,6 +570,10 @@ impl PciTree {
         } else {
             DeviceKind::Endpoint
         };
+        // The bus's hot-plug handler's plug callback, after realize.
+        if on == BusHotplug::Shpc && devfn >> 3 == 0 {
+            return Err(PciError::ShpcSlot { slot: devfn >> 3 });
+        }
         let pxb_root = match kind {
             DeviceKind::ExtraRoot { root } if spec.driver == "pxb" => Some(root),
             _ => None,
@@ -522,6 +608,8 @@ impl PciTree {
             parent: Some(idx),
             cxl: false,
             express: false,
+            // Created with shpc=off, on a root bus without a handler.
+            hotplug: BusHotplug::None,
         });
         self.devices.push(PciDevice {
             driver: "pci-bridge".to_string(),
@@ -616,6 +704,7 @@ impl PciTree {
             parent: Some(idx),
             cxl: spec.driver == "pxb-cxl",
             express: spec.driver != "pxb" && express,
+            hotplug: BusHotplug::None,
         });
         Ok(DeviceKind::ExtraRoot {
             root: self.buses.len() - 1,

@@ -525,7 +525,8 @@ pub fn valid(rng: &mut Rng) -> Case {
                             next_chassis()
                         ),
                     ]);
-                    let slot = rng.range(1, 8);
+                    // Slot 0 too: the chipset's ACPI hot-plug owns this bridge.
+                    let slot = rng.range(0, 8);
                     devices.extend([
                         "-device".into(),
                         format!("{drv},id={id},bus={br},addr={slot:02x}.0"),
@@ -608,7 +609,7 @@ pub fn valid(rng: &mut Rng) -> Case {
                 ]);
                 // Slot 0 only on the internal bridge (no SHPC): behind a pci-bridge
                 // (SHPC on) below a pxb QEMU refuses slot 0 ("Unsupported PCI slot 0
-                // for standard hotplug controller"), a rule vnuma does not model yet.
+                // for standard hotplug controller"; an invalid mutation tries it).
                 let behind = rng.chance(40);
                 let slot = rng.range(if behind { 1 } else { 0 }, 8);
                 if behind {
@@ -872,7 +873,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 27) {
+        match rng.range(0, 28) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -1103,6 +1104,50 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     }
                 }
                 what = "APIC IDs from 255 (x2APIC)";
+            }
+            28 if c.machine != "virt" => {
+                // Slot 0 behind a bridge whose own SHPC owns its bus (refused:
+                // "Unsupported PCI slot 0 for standard hotplug controller"): below
+                // an extra root bus, or with the chipset's bridge hot-plug off;
+                // sometimes with `shpc=off` (accepted by both).
+                let shpc = if rng.chance(25) { ",shpc=off" } else { "" };
+                let pc = c.machine == "pc";
+                match rng.range(0, 2) {
+                    0 if pc => args.extend([
+                        "-device".into(),
+                        "pxb,id=pxs,bus_nr=230,bus=pci.0".into(),
+                        "-device".into(),
+                        format!("pci-bridge,id=brs,chassis_nr=97,bus=pxs,addr=01.0{shpc}"),
+                    ]),
+                    0 => args.extend([
+                        "-device".into(),
+                        "pxb-pcie,id=pxs,bus_nr=230,bus=pcie.0".into(),
+                        "-device".into(),
+                        "pcie-pci-bridge,id=brs,bus=pxs,addr=01.0".into(),
+                    ]),
+                    _ => {
+                        let (chip, bus) = if pc {
+                            ("PIIX4_PM", "pci.0")
+                        } else {
+                            ("ICH9-LPC", "pcie.0")
+                        };
+                        let g = if rng.chance(50) {
+                            format!("{chip}.acpi-pci-hotplug-with-bridge-support=off")
+                        } else {
+                            format!(
+                                "driver={chip},property=acpi-pci-hotplug-with-bridge-support,value=off"
+                            )
+                        };
+                        args.extend([
+                            "-global".into(),
+                            g,
+                            "-device".into(),
+                            format!("pci-bridge,id=brs,chassis_nr=97,bus={bus}{shpc}"),
+                        ]);
+                    }
+                }
+                args.extend(["-device".into(), "pci-testdev,id=xslot,bus=brs,addr=00.0".into()]);
+                what = "slot 0 behind a bridge's SHPC";
             }
             27 => {
                 // A memory backend's policy / host-nodes combination.

@@ -28,6 +28,29 @@ pub(super) struct Devices {
 pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError> {
     let kind = st.machine.kind;
     let mut pci = PciTree::new(kind);
+    // The chipset's ACPI PCI hot-plug (see `BusHotplug`).
+    let bridges_default = pci::acpi_bridge_hotplug_default(kind, &st.machine.machine_type);
+    match kind {
+        MachineKind::Pc => {
+            let bridges = st
+                .cmd
+                .global_bool("PIIX4_PM", "acpi-pci-hotplug-with-bridge-support")
+                .unwrap_or(bridges_default);
+            let root = st
+                .cmd
+                .global_bool("PIIX4_PM", "acpi-root-pci-hotplug")
+                .unwrap_or(true);
+            pci.set_acpi_hotplug(root || bridges, bridges);
+        }
+        MachineKind::Q35 => {
+            let bridges = st
+                .cmd
+                .global_bool("ICH9-LPC", "acpi-pci-hotplug-with-bridge-support")
+                .unwrap_or(bridges_default);
+            pci.set_acpi_hotplug(bridges, bridges);
+        }
+        MachineKind::Virt => {}
+    }
     if !st.cmd.nodefaults {
         for spec in pci::default_devices(kind, !st.cmd.vga_none, st.cmd.default_nic) {
             pci.add(&spec)
@@ -117,6 +140,9 @@ fn plug_device(
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
             let mut spec = pci_spec(o, d, driver)?;
+            if matches!(driver, "pci-bridge" | "pci-bridge-seat") && spec.shpc.is_none() {
+                spec.shpc = st.cmd.global_bool("pci-bridge", "shpc");
+            }
             if pci::is_extra_root(driver) {
                 spec.illegal_numa_node = pxb_numa_node(o, d)?
                     .filter(|&n| n != NUMA_NODE_UNASSIGNED && usize::from(n) >= st.numa.num_nodes);
@@ -321,6 +347,13 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
         ),
         None => None,
     };
+    let shpc = match d.get("shpc") {
+        Some(v) if matches!(driver, "pci-bridge" | "pci-bridge-seat") => Some(
+            lexer::parse_bool(v)
+                .ok_or_else(|| o.error("Parameter 'shpc' expects 'on' or 'off'"))?,
+        ),
+        _ => None,
+    };
     Ok(DeviceSpec {
         driver: driver.to_string(),
         id: d.get("id").map(str::to_string),
@@ -330,6 +363,7 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
         bus_nr,
         bus_reserve,
         illegal_numa_node: None,
+        shpc,
     })
 }
 

@@ -59,7 +59,14 @@ pub(super) struct CmdLine<'a> {
     mon_warned: bool,
     /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
     pub(super) monitor_option: bool,
+    /// `-global` defaults that shape where PCI devices may go, in order:
+    /// (driver, property, value).
+    globals: Vec<(String, String, String)>,
 }
+
+/// The `-global` drivers whose properties vnuma reads (the chipsets' ACPI PCI
+/// hot-plug, `pci-bridge`'s SHPC); others are listed as ignored only.
+const GLOBAL_DRIVERS: &[&str] = &["PIIX4_PM", "ICH9-LPC", "pci-bridge"];
 
 /// One `-numa` option, kept as its argument (24 bytes; its QemuOpts are parsed
 /// again when the option is applied). A well-formed `-numa dist` (the one
@@ -302,6 +309,10 @@ impl<'a> CmdLine<'a> {
                 });
             }
             "cpu" => self.add_cpu(arg),
+            "global" => {
+                self.add_global(arg);
+                self.add_other(o, arg);
+            }
             // 11.1.3 warns once, at the first -mon, while it reads the command
             // line (before any later error, even of an earlier option).
             "mon" if profile.mon_deprecated && !self.mon_warned => {
@@ -314,6 +325,36 @@ impl<'a> CmdLine<'a> {
             _ => self.add_other(o, arg),
         }
         Ok(())
+    }
+
+    /// `-global DRIVER.PROP=VALUE` or `-global driver=D,property=P,value=V`
+    /// (`qemu_global_option`); kept when vnuma reads that driver's properties.
+    fn add_global(&mut self, arg: &str) {
+        let short = arg.split_once('=').and_then(|(dp, v)| {
+            let (d, p) = dp.split_once('.')?;
+            (!d.is_empty() && !p.is_empty()).then(|| (d.to_string(), p.to_string(), v.to_string()))
+        });
+        let g = short.or_else(|| {
+            let o = lexer::parse_opts(arg, None);
+            Some((
+                o.get("driver")?.to_string(),
+                o.get("property")?.to_string(),
+                o.get("value")?.to_string(),
+            ))
+        });
+        if let Some(g) = g.filter(|g| GLOBAL_DRIVERS.contains(&g.0.as_str())) {
+            self.globals.push(g);
+        }
+    }
+
+    /// The last `-global` value of `driver.property`, as a boolean (a value
+    /// that is not one is left to QEMU: vnuma keeps the default).
+    pub(super) fn global_bool(&self, driver: &str, property: &str) -> Option<bool> {
+        self.globals
+            .iter()
+            .rev()
+            .find(|(d, p, _)| d == driver && p == property)
+            .and_then(|(_, _, v)| lexer::parse_bool(v))
     }
 
     /// `-m`: keys and value syntax.
