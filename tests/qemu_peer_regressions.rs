@@ -426,6 +426,23 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         V10,
         "-machine pc -m 1G -device pxb,id=px,bus_nr=40,bus=pci.0 -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0,shpc=maybe",
         "qemu-system-x86_64: -device pci-bridge,id=br,chassis_nr=1,bus=px,addr=1.0,shpc=maybe: Parameter 'shpc' expects 'on' or 'off'",
+    ), // A network card's netdev= must name a -netdev (keyval or JSON) no other
+    // card took; set before addr= is checked; virtio-net's PCI proxies name
+    // their virtio device (live 10.0.2 and 11.1.3).
+    (
+        V10,
+        "-machine q35 -m 1G -device e1000,netdev=nx,addr=zz",
+        "qemu-system-x86_64: -device e1000,netdev=nx,addr=zz: Property 'e1000.netdev' can't find value 'nx'",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -netdev user,id=x -device e1000,netdev=x -device e1000,netdev=x",
+        "qemu-system-x86_64: -device e1000,netdev=x: Property 'e1000.netdev' can't take value 'x', it's in use",
+    ),
+    (
+        V10,
+        "-machine pc -m 1G -netdev {\"type\":\"user\",\"id\":\"n0\"} -device virtio-net-pci,netdev=n1",
+        "qemu-system-x86_64: -device virtio-net-pci,netdev=n1: Property 'virtio-net-device.netdev' can't find value 'n1'",
     ),
 ];
 
@@ -616,5 +633,49 @@ fn slot_zero_behind_acpi_hotplug_bridges_like_qemu() {
     ] {
         let (_, r) = parse_versioned(&words(args), None, V10);
         assert!(r.is_ok(), "{args}: {:?}", r.err().map(|e| e.render("qemu")));
+    }
+}
+
+/// `net_check_clients` once QEMU's default network is off (`-nodefaults`, or
+/// any `-net`/`-netdev`/`-nic`): each netdev no card took, then each card
+/// without a netdev, named by its id or `TYPE.N` (N counts the cards of that
+/// type before it, named or not); stderr of live 10.0.2 and 11.1.3 (equal).
+#[test]
+fn network_cards_without_peers_warn_like_qemu() {
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "-machine q35 -m 1G -nodefaults -device e1000 -device e1000,id=n1 -device virtio-net -device e1000",
+            &[
+                "warning: nic e1000.0 has no peer",
+                "warning: nic n1 has no peer",
+                "warning: nic virtio-net-pci.0 has no peer",
+                "warning: nic e1000.2 has no peer",
+            ],
+        ),
+        (
+            "-machine q35 -m 1G -netdev user,id=a -netdev user,id=b -device e1000,netdev=b -device rtl8139",
+            &[
+                "warning: netdev a has no peer",
+                "warning: nic rtl8139.0 has no peer",
+            ],
+        ),
+        (
+            "-machine pc -m 1G -net none -device e1000",
+            &["warning: nic e1000.0 has no peer"],
+        ),
+        // QEMU's default network: no check.
+        ("-machine pc -m 1G -device e1000", &[]),
+    ];
+    for (args, want) in cases {
+        for v in [V10, V11] {
+            let (w, r) = parse_versioned(&words(args), None, v);
+            assert!(r.is_ok(), "{v}: {args}");
+            let w: Vec<String> = w.iter().map(|w| w.render("qemu-system-x86_64")).collect();
+            let want: Vec<String> = want
+                .iter()
+                .map(|l| format!("qemu-system-x86_64: {l}"))
+                .collect();
+            assert_eq!(w, want, "{v}: {args}");
+        }
     }
 }

@@ -375,6 +375,28 @@ pub fn pxb_cxl_allowed(kind: MachineKind) -> bool {
     kind == MachineKind::Q35
 }
 
+/// Whether a PCI device type is a network card: it creates a NIC net client
+/// (named by its `id=`, else `TYPE.N`) and takes `netdev=` (the PCI types of
+/// "Network devices" in `-device help` of QEMU 10.0.2 and 11.1.3, both arches).
+pub fn is_nic(driver: &str) -> bool {
+    matches!(
+        driver,
+        "e1000"
+            | "e1000-82544gc"
+            | "e1000-82545em"
+            | "e1000e"
+            | "igb"
+            | "ne2k_pci"
+            | "pcnet"
+            | "rtl8139"
+            | "tulip"
+            | "vmxnet3"
+            | "virtio-net-pci"
+            | "virtio-net-pci-non-transitional"
+            | "virtio-net-pci-transitional"
+    ) || (driver.starts_with("i8255") || driver == "i82562" || driver == "i82801")
+}
+
 /// Whether a `-device DRIVER` replaces QEMU's default VGA (x86).
 pub fn is_vga(driver: &str) -> bool {
     driver.starts_with("VGA") || driver.contains("vga")

@@ -873,7 +873,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 28) {
+        match rng.range(0, 29) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -1146,8 +1146,45 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                         ]);
                     }
                 }
-                args.extend(["-device".into(), "pci-testdev,id=xslot,bus=brs,addr=00.0".into()]);
+                args.extend([
+                    "-device".into(),
+                    "pci-testdev,id=xslot,bus=brs,addr=00.0".into(),
+                ]);
                 what = "slot 0 behind a bridge's SHPC";
+            }
+            29 => {
+                // Network cards and netdevs: a netdev= that names no netdev or
+                // one already taken (refused), cards and netdevs left without a
+                // peer (warnings once the default network is off), JSON netdevs.
+                let nic =
+                    *rng.pick(&["e1000", "virtio-net-pci", "rtl8139", "e1000e", "virtio-net"]);
+                if rng.chance(50) {
+                    let nd = if rng.chance(50) {
+                        "user,id=nd0".to_string()
+                    } else {
+                        r#"{"type":"user","id":"nd0"}"#.to_string()
+                    };
+                    args.extend(["-netdev".into(), nd]);
+                } else if rng.chance(50) {
+                    args.extend(["-net".into(), "none".into()]);
+                }
+                match rng.range(0, 3) {
+                    0 => args.extend(["-device".into(), format!("{nic},netdev=nd0")]),
+                    1 => args.extend([
+                        "-device".into(),
+                        format!("{nic},id=nic1,netdev=nd0"),
+                        "-device".into(),
+                        format!("{nic},netdev=nd0"),
+                    ]),
+                    2 => args.extend(["-device".into(), nic.to_string()]),
+                    _ => args.extend([
+                        "-device".into(),
+                        format!("{nic},id=nic2"),
+                        "-device".into(),
+                        nic.to_string(),
+                    ]),
+                }
+                what = "network cards and netdevs";
             }
             27 => {
                 // A memory backend's policy / host-nodes combination.

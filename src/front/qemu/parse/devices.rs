@@ -22,6 +22,11 @@ pub(super) struct Devices {
     pub(super) device_ids: IdSet,
     /// The memory configuration (with the AMD relocation decided).
     pub(super) memory: MemoryConfig,
+    /// Network cards: their net client names (`id`, else `TYPE.N`) and
+    /// whether a netdev is their peer, in creation order.
+    nics: Vec<(String, String, bool)>,
+    /// Netdev ids taken by a card.
+    used_netdevs: Vec<String>,
 }
 
 /// The default devices, the memory map, then every `-device`.
@@ -63,6 +68,8 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
         dimms: Vec::new(),
         device_ids: IdSet::with_capacity(st.cmd.devices.len()),
         memory,
+        nics: Vec::new(),
+        used_netdevs: Vec::new(),
     };
     let mut has_pxb_cxl = false;
     let mut balloon = false;
@@ -75,6 +82,7 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
     });
     st.cmd.devices = devices;
     r?;
+    net_check_clients(st, &devs);
     if has_pxb_cxl && !st.props.cxl {
         return Err(QemuError::program("CXL host bridges present, but cxl=off"));
     }
@@ -139,6 +147,10 @@ fn plug_device(
             if driver == "pxb-cxl" && !pci::pxb_cxl_allowed(st.machine.kind) {
                 return Err(o.error("pxb-cxl devices cannot reside on a PCI bus"));
             }
+            let nic = pci::is_nic(driver);
+            if nic {
+                nic_netdev(st, devs, o, d, driver)?;
+            }
             let mut spec = pci_spec(o, d, driver)?;
             if matches!(driver, "pci-bridge" | "pci-bridge-seat") && spec.shpc.is_none() {
                 spec.shpc = st.cmd.global_bool("pci-bridge", "shpc");
@@ -148,11 +160,90 @@ fn plug_device(
                     .filter(|&n| n != NUMA_NODE_UNASSIGNED && usize::from(n) >= st.numa.num_nodes);
             }
             devs.pci.add(&spec).map_err(|e| o.error(e.to_string()))?;
+            if nic {
+                // The client's name: the id, else the type and a count of the
+                // cards of that type before it (`assign_name`).
+                let name = match d.get("id") {
+                    Some(id) => id.to_string(),
+                    None => {
+                        let n = devs.nics.iter().filter(|(_, t, _)| t == driver).count();
+                        format!("{driver}.{n}")
+                    }
+                };
+                devs.nics
+                    .push((name, driver.to_string(), d.get("netdev").is_some()));
+            }
             return Ok(driver == "pxb-cxl");
         }
         _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
+}
+
+/// Whether vnuma follows the line's network clients: every `-netdev` read
+/// (no `hubport`), no `-net`/`-nic` wiring up NICs and hubs.
+fn nets_followed(st: &State<'_, '_>) -> bool {
+    !st.cmd.net_wired && st.cmd.netdevs.iter().all(Option::is_some)
+}
+
+/// A network card's `netdev=`: the netdev must exist and be free (QEMU sets
+/// the property before `addr` and the other checks of the device; live
+/// 10.0.2 and 11.1.3).
+fn nic_netdev(
+    st: &State<'_, '_>,
+    devs: &mut Devices,
+    o: &CmdOption,
+    d: &Opts,
+    driver: &str,
+) -> Result<(), QemuError> {
+    let Some(nd) = d.get("netdev") else {
+        return Ok(());
+    };
+    // virtio-net's PCI proxies forward the property to their virtio device,
+    // which names it (live 10.0.2 and 11.1.3).
+    let owner = if driver.starts_with("virtio-net-pci") {
+        "virtio-net-device"
+    } else {
+        driver
+    };
+    // A missing bus is reported first (the bus is looked up before the device is made).
+    if d.get("bus").is_some_and(|b| devs.pci.find_bus(b).is_none()) || !nets_followed(st) {
+        return Ok(());
+    }
+    if !st.cmd.netdevs.iter().any(|n| n.as_deref() == Some(nd)) {
+        return Err(o.error(format!("Property '{owner}.netdev' can't find value '{nd}'")));
+    }
+    if devs.used_netdevs.iter().any(|u| u == nd) {
+        return Err(o.error(format!(
+            "Property '{owner}.netdev' can't take value '{nd}', it's in use"
+        )));
+    }
+    devs.used_netdevs.push(nd.to_string());
+    Ok(())
+}
+
+/// `net_check_clients`, run when the machine is created unless QEMU set up
+/// its default network (no `-nodefaults`, no `-net`/`-netdev`/`-nic`): a
+/// warning for each netdev no card took, then each card without a netdev
+/// (live 10.0.2 and 11.1.3: `warning: nic e1000.0 has no peer`).
+fn net_check_clients(st: &mut State<'_, '_>, devs: &Devices) {
+    if (st.cmd.default_nic && !st.cmd.nodefaults) || !nets_followed(st) {
+        return;
+    }
+    for id in st.cmd.netdevs.iter().flatten() {
+        if !devs.used_netdevs.contains(id) {
+            st.warnings.push(QemuError::program(format!(
+                "warning: netdev {id} has no peer"
+            )));
+        }
+    }
+    for (name, _, peer) in &devs.nics {
+        if !peer {
+            st.warnings.push(QemuError::program(format!(
+                "warning: nic {name} has no peer"
+            )));
+        }
+    }
 }
 
 /// QEMU's `NUMA_NODE_UNASSIGNED` (`MAX_NODES`): the default of a pxb's

@@ -59,6 +59,12 @@ pub(super) struct CmdLine<'a> {
     mon_warned: bool,
     /// Whether any `-monitor`/`-qmp`/`-mon` was given (no default monitor then).
     pub(super) monitor_option: bool,
+    /// `-netdev` ids in order (`None`: one vnuma cannot follow, a `hubport` or
+    /// one it could not read).
+    pub(super) netdevs: Vec<Option<String>>,
+    /// A `-net` or `-nic` other than `none`: NICs and hubs the machine wires
+    /// up itself, whose peers vnuma does not follow.
+    pub(super) net_wired: bool,
     /// `-global` defaults that shape where PCI devices may go, in order:
     /// (driver, property, value).
     globals: Vec<(String, String, String)>,
@@ -313,6 +319,14 @@ impl<'a> CmdLine<'a> {
                 self.add_global(arg);
                 self.add_other(o, arg);
             }
+            "netdev" => {
+                self.netdevs.push(netdev_id(o, arg, profile));
+                self.add_other(o, arg);
+            }
+            "net" | "nic" => {
+                self.net_wired |= arg != "none";
+                self.add_other(o, arg);
+            }
             // 11.1.3 warns once, at the first -mon, while it reads the command
             // line (before any later error, even of an earlier option).
             "mon" if profile.mon_deprecated && !self.mon_warned => {
@@ -444,6 +458,24 @@ pub(super) fn json_dict(
         Json::Dict(d) => Ok(d),
         _ => Err(o.error("Parameter 'qom-type' is missing")),
     }
+}
+
+/// A `-netdev`'s id (keyval or JSON), unless it is a `hubport` or unreadable.
+fn netdev_id(o: &CmdOption, arg: &str, profile: &Profile) -> Option<String> {
+    if arg.starts_with('{') {
+        let d = json_dict(o, arg, profile).ok()?;
+        let get = |key: &str| {
+            d.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+                Json::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+        };
+        return (get("type")? != "hubport").then(|| get("id")).flatten();
+    }
+    let p = lexer::parse_opts(arg, Some("type"));
+    (p.get("type")? != "hubport")
+        .then(|| p.get("id").map(str::to_string))
+        .flatten()
 }
 
 /// A JSON `-device` as keyval text: `driver` only when it is a string (QEMU:
