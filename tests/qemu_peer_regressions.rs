@@ -642,7 +642,7 @@ fn slot_zero_behind_acpi_hotplug_bridges_like_qemu() {
 /// type before it, named or not); stderr of live 10.0.2 and 11.1.3 (equal).
 #[test]
 fn network_cards_without_peers_warn_like_qemu() {
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         (
             "-machine q35 -m 1G -nodefaults -device e1000 -device e1000,id=n1 -device virtio-net -device e1000",
             &[
@@ -665,6 +665,14 @@ fn network_cards_without_peers_warn_like_qemu() {
         ),
         // QEMU's default network: no check.
         ("-machine pc -m 1G -device e1000", &[]),
+        // Cards of -nic / -net nic have peers and count in the names.
+        (
+            "-machine q35 -m 1G -nic user,model=e1000 -device e1000 -netdev user,id=q",
+            &[
+                "warning: netdev q has no peer",
+                "warning: nic e1000.1 has no peer",
+            ],
+        ),
     ];
     for (args, want) in cases {
         for v in [V10, V11] {
@@ -677,5 +685,22 @@ fn network_cards_without_peers_warn_like_qemu() {
                 .collect();
             assert_eq!(w, want, "{v}: {args}");
         }
+    }
+}
+
+/// `-nic` and `-net nic` cards are created with the machine, first-free after
+/// the VGA and before every `-device`; an unsupported model takes no slot. The
+/// GI handles of automatically placed devices equal QEMU's (10.0.2, `vnuma
+/// qemu-dump --args-file tests/data/peer-regressions/nic-options-args.txt`;
+/// 11.1.3 builds the same SRAT): 00:05.0 and 00:06.0 (vnuma had 02.0, 03.0).
+#[test]
+fn nic_options_take_slots_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args = vnuma::live::dump::read_args_file(&dir.join("nic-options-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("nic-options-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (_, r) = qemu_report_versioned(&args, None, v);
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
     }
 }

@@ -402,6 +402,34 @@ pub fn is_vga(driver: &str) -> bool {
     driver.starts_with("VGA") || driver.contains("vga")
 }
 
+/// The network card a machine creates for `-nic` / `-net nic` with `model`
+/// (None: the machine's default, as for QEMU's default network): any PCI
+/// network card type, or `virtio` for `virtio-net-pci`; another model is not
+/// created (`pci_init_nic_devices`; live 10.0.2 and 11.1.3: `-nic
+/// user,model=nosuch` takes no slot). Placed first-free after the VGA,
+/// before any `-device`.
+pub fn nic_device(kind: MachineKind, model: Option<&str>) -> Option<DeviceSpec> {
+    let driver = match model {
+        None => default_nic_model(kind),
+        Some("virtio") => "virtio-net-pci",
+        Some(m) if is_nic(m) => m,
+        Some(_) => return None,
+    };
+    Some(DeviceSpec {
+        driver: driver.into(),
+        ..Default::default()
+    })
+}
+
+/// The machine's default network card model.
+fn default_nic_model(kind: MachineKind) -> &'static str {
+    match kind {
+        MachineKind::Q35 => "e1000e",
+        MachineKind::Pc => "e1000",
+        MachineKind::Virt => "virtio-net-pci",
+    }
+}
+
 /// The PCI devices QEMU creates itself before any `-device` (unless `-nodefaults`):
 /// the x86 VGA (`vga`: no `-vga none` and no VGA `-device`) and the default NIC
 /// (`nic`: no `-net`/`-netdev`/`-nic`), in creation order, placed first-free.
@@ -414,15 +442,7 @@ pub fn default_devices(kind: MachineKind, vga: bool, nic: bool) -> Vec<DeviceSpe
         });
     }
     if nic {
-        let driver = match kind {
-            MachineKind::Q35 => "e1000e",
-            MachineKind::Pc => "e1000",
-            MachineKind::Virt => "virtio-net-pci",
-        };
-        v.push(DeviceSpec {
-            driver: driver.into(),
-            ..Default::default()
-        });
+        v.extend(nic_device(kind, None));
     }
     v
 }

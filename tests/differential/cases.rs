@@ -836,10 +836,44 @@ pub fn valid(rng: &mut Rng) -> Case {
         a.extend(numa.iter().cloned());
         a.extend(hmat_opts.iter().cloned());
     }
-    if x86 {
-        for a in [&mut vnuma_args, &mut qemu_args] {
-            a.extend(["-net".into(), "none".into()]);
+    // The network: none (x86), or cards the machine creates for -nic / -net nic
+    // (first-free slots after the VGA, before every -device), each with a peer.
+    let net: Vec<String> = if rng.chance(20) {
+        notes.push("nics".into());
+        let mut v: Vec<String> = Vec::new();
+        let mut hub = false;
+        // Below slot 4, where explicit slots start: pc has its VGA at 02.0,
+        // q35 at 01.0, virt none.
+        let most = match machine {
+            "pc" => 1,
+            "q35" => 2,
+            _ => 3,
+        };
+        for _ in 0..rng.range(1, most) {
+            let model = *rng.pick(&["", "e1000", "rtl8139", "virtio", "virtio-net-pci", "e1000e"]);
+            let m = if model.is_empty() {
+                String::new()
+            } else {
+                format!(",model={model}")
+            };
+            if rng.chance(50) {
+                v.extend(["-nic".into(), format!("user{m}")]);
+            } else {
+                v.extend(["-net".into(), format!("nic{m}")]);
+                hub = true;
+            }
         }
+        if hub {
+            v.extend(["-net".into(), "user".into()]);
+        }
+        v
+    } else if x86 {
+        vec!["-net".into(), "none".into()]
+    } else {
+        Vec::new()
+    };
+    for a in [&mut vnuma_args, &mut qemu_args] {
+        a.extend(net.iter().cloned());
     }
     Case {
         machine,

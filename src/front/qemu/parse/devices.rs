@@ -62,13 +62,27 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
                 .map_err(|e| QemuError::program(e.to_string()))?;
         }
     }
+    // The cards of -nic / -net nic, created with the machine (after the VGA);
+    // each has a peer (its -nic backend, or hub 0), and a name by its type.
+    let mut machine_nics: Vec<(String, String, bool)> = Vec::new();
+    for model in &st.cmd.nic_models {
+        if let Some(spec) = pci::nic_device(kind, model.as_deref()) {
+            pci.add(&spec)
+                .map_err(|e| QemuError::program(e.to_string()))?;
+            let n = machine_nics
+                .iter()
+                .filter(|(_, t, _)| *t == spec.driver)
+                .count();
+            machine_nics.push((format!("{}.{n}", spec.driver), spec.driver, true));
+        }
+    }
     let (memory, mut placer) = memory_map(st)?;
     let mut devs = Devices {
         pci,
         dimms: Vec::new(),
         device_ids: IdSet::with_capacity(st.cmd.devices.len()),
         memory,
-        nics: Vec::new(),
+        nics: machine_nics,
         used_netdevs: Vec::new(),
     };
     let mut has_pxb_cxl = false;
@@ -181,9 +195,17 @@ fn plug_device(
 }
 
 /// Whether vnuma follows the line's network clients: every `-netdev` read
-/// (no `hubport`), no `-net`/`-nic` wiring up NICs and hubs.
+/// (no `hubport`), every `-nic` / `-net nic` card of a model the machine
+/// creates, and `-net` only as hub 0 with both cards and a backend (QEMU
+/// warns about a hub without either, which vnuma does not model).
 fn nets_followed(st: &State<'_, '_>) -> bool {
-    !st.cmd.net_wired && st.cmd.netdevs.iter().all(Option::is_some)
+    let c = &st.cmd;
+    !c.net_odd
+        && (c.hub_nics == 0) == (c.hub_backends == 0)
+        && c.netdevs.iter().all(Option::is_some)
+        && c.nic_models
+            .iter()
+            .all(|m| pci::nic_device(st.machine.kind, m.as_deref()).is_some())
 }
 
 /// A network card's `netdev=`: the netdev must exist and be free (QEMU sets
@@ -206,14 +228,18 @@ fn nic_netdev(
     } else {
         driver
     };
-    // A missing bus is reported first (the bus is looked up before the device is made).
-    if d.get("bus").is_some_and(|b| devs.pci.find_bus(b).is_none()) || !nets_followed(st) {
+    // A missing bus is reported first (the bus is looked up before the device
+    // is made); with a netdev vnuma could not read, nothing is checked.
+    if d.get("bus").is_some_and(|b| devs.pci.find_bus(b).is_none())
+        || st.cmd.netdevs.iter().any(Option::is_none)
+    {
         return Ok(());
     }
-    if !st.cmd.netdevs.iter().any(|n| n.as_deref() == Some(nd)) {
+    let wired = st.cmd.net_names.iter().any(|n| n == nd);
+    if !wired && !st.cmd.netdevs.iter().any(|n| n.as_deref() == Some(nd)) {
         return Err(o.error(format!("Property '{owner}.netdev' can't find value '{nd}'")));
     }
-    if devs.used_netdevs.iter().any(|u| u == nd) {
+    if wired || devs.used_netdevs.iter().any(|u| u == nd) {
         return Err(o.error(format!(
             "Property '{owner}.netdev' can't take value '{nd}', it's in use"
         )));

@@ -62,9 +62,22 @@ pub(super) struct CmdLine<'a> {
     /// `-netdev` ids in order (`None`: one vnuma cannot follow, a `hubport` or
     /// one it could not read).
     pub(super) netdevs: Vec<Option<String>>,
-    /// A `-net` or `-nic` other than `none`: NICs and hubs the machine wires
-    /// up itself, whose peers vnuma does not follow.
-    pub(super) net_wired: bool,
+    /// A `-net` vnuma does not follow (`vlan=`, `netdev=`, no type): hubs
+    /// other than the one `-net nic` and `-net user`/`tap`/… share.
+    pub(super) net_odd: bool,
+    /// `-net nic` options (cards on hub 0).
+    pub(super) hub_nics: usize,
+    /// `-net` backends (`user`, `tap`, …: hub 0's other ports).
+    pub(super) hub_backends: usize,
+    /// The `model=` of each `-nic` (other than `none`) and `-net nic`, in
+    /// that order (QEMU reads all `-nic` before `-net`): the network cards
+    /// the machine creates.
+    pub(super) nic_models: Vec<Option<String>>,
+    /// How many of `nic_models` came from `-nic`.
+    nic_options: usize,
+    /// `id=` / `name=` of the backends of `-net` (not `nic`) and `-nic`:
+    /// clients wired to a hub or card, so a `netdev=` naming one finds it in use.
+    pub(super) net_names: Vec<String>,
     /// `-global` defaults that shape where PCI devices may go, in order:
     /// (driver, property, value).
     globals: Vec<(String, String, String)>,
@@ -324,7 +337,31 @@ impl<'a> CmdLine<'a> {
                 self.add_other(o, arg);
             }
             "net" | "nic" => {
-                self.net_wired |= arg != "none";
+                let p = lexer::parse_opts(arg, Some("type"));
+                let model = p.get("model").map(str::to_string);
+                if !(o.name == "net" && p.get("type") == Some("nic")) {
+                    for key in ["id", "name"] {
+                        self.net_names.extend(p.get(key).map(str::to_string));
+                    }
+                }
+                let odd = p.get("vlan").is_some() || p.get("netdev").is_some();
+                match (o.name, p.get("type")) {
+                    (_, Some("none")) => {}
+                    ("nic", Some(_)) => {
+                        self.nic_models.insert(self.nic_options, model);
+                        self.nic_options += 1;
+                    }
+                    ("net", Some("nic")) => {
+                        self.nic_models.push(model);
+                        self.hub_nics += 1;
+                        self.net_odd |= odd;
+                    }
+                    ("net", Some(_)) => {
+                        self.hub_backends += 1;
+                        self.net_odd |= odd;
+                    }
+                    _ => self.net_odd = true,
+                }
                 self.add_other(o, arg);
             }
             // 11.1.3 warns once, at the first -mon, while it reads the command
