@@ -443,6 +443,32 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         V10,
         "-machine pc -m 1G -netdev {\"type\":\"user\",\"id\":\"n0\"} -device virtio-net-pci,netdev=n1",
         "qemu-system-x86_64: -device virtio-net-pci,netdev=n1: Property 'virtio-net-device.netdev' can't find value 'n1'",
+    ), // USB on (`usb=on`, `-usb`) puts the chipset's controllers in their slots
+    // (live 10.0.2 and 11.1.3, `info pci`); a bad boolean is QEMU's text.
+    (
+        V10,
+        "-machine q35,usb=on -m 1G -device pci-testdev,id=d,addr=1d.0",
+        "qemu-system-x86_64: -device pci-testdev,id=d,addr=1d.0: PCI: slot 29 function 0 not available for pci-testdev, in use by ich9-usb-uhci1,id=(null)",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -usb -device pci-testdev,id=d,addr=1d.7",
+        "qemu-system-x86_64: -device pci-testdev,id=d,addr=1d.7: PCI: slot 29 function 7 not available for pci-testdev, in use by ich9-usb-ehci1,id=(null)",
+    ),
+    (
+        V10,
+        "-machine pc,usb=on -m 1G -device pci-testdev,id=d,addr=01.2",
+        "qemu-system-x86_64: -device pci-testdev,id=d,addr=01.2: PCI: slot 1 function 2 not available for pci-testdev, in use by piix3-usb-uhci,id=(null)",
+    ),
+    (
+        V11,
+        "-machine q35,smbus=maybe -m 1G",
+        "qemu-system-x86_64: Parameter 'smbus' expects 'on' or 'off'",
+    ),
+    (
+        V10,
+        "-machine virt,sata=off -m 1G",
+        "qemu-system-aarch64: Property 'virt-10.0-machine.sata' not found",
     ),
 ];
 
@@ -702,5 +728,44 @@ fn nic_options_take_slots_like_qemu() {
         let (_, r) = qemu_report_versioned(&args, None, v);
         let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
         assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+}
+
+/// Machine properties QEMU has that vnuma used to refuse as "not found", and
+/// chipset functions turned off or on (accepted by live 10.0.2 and 11.1.3; the
+/// slots named are free or taken as QEMU's `info pci` shows).
+#[test]
+fn chipset_properties_like_qemu() {
+    for (v, args) in [
+        (
+            V10,
+            "-machine q35,sata=off -m 1G -device pci-testdev,id=d,addr=1f.2",
+        ),
+        (
+            V11,
+            "-machine q35,smbus=off -m 1G -device pci-testdev,id=d,addr=1f.3",
+        ),
+        (
+            V10,
+            "-machine q35 -m 1G -usb -device pci-testdev,id=d,addr=1d.3",
+        ),
+        (
+            V11,
+            "-machine pc -m 1G -usb -machine usb=off -device pci-testdev,id=d,addr=01.2",
+        ),
+        (
+            V10,
+            "-machine q35,pic=off,fd-bootchk=off,max-fw-size=8M,smp-cache.0.cache=l1d,smp-cache.0.topology=core -m 1G",
+        ),
+        (V10, "-machine pc,aux-ram-share=off -m 1G"),
+        (V11, "-machine q35,wdat=off -m 1G"),
+        (V11, "-machine virt,dtb-kaslr-seed=off,msi=auto -m 1G"),
+    ] {
+        let (_, r) = parse_versioned(&words(args), None, v);
+        assert!(
+            r.is_ok(),
+            "{v}: {args}: {:?}",
+            r.err().map(|e| e.render("qemu"))
+        );
     }
 }

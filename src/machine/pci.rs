@@ -230,6 +230,31 @@ pub struct DeviceSpec {
     pub shpc: Option<bool>,
 }
 
+/// Chipset functions a machine property turns on or off (`-machine sata=`,
+/// `smbus=`, `usb=`, `-usb`; live 10.0.2 and 11.1.3, `info pci`): q35's AHCI
+/// (1f.2) and SMBus (1f.3) are on by default; USB is off by default and, on,
+/// puts ICH9 UHCI 1 – 3 and EHCI 1 at 1d.0 – 1d.2 and 1d.7 (q35) or the PIIX3
+/// UHCI at 01.2 (pc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chipset {
+    /// `sata=` (q35: `ich9-ahci` at 1f.2).
+    pub sata: bool,
+    /// `smbus=` (q35: `ICH9-SMB` at 1f.3).
+    pub smbus: bool,
+    /// `usb=` / `-usb`.
+    pub usb: bool,
+}
+
+impl Default for Chipset {
+    fn default() -> Self {
+        Chipset {
+            sata: true,
+            smbus: true,
+            usb: false,
+        }
+    }
+}
+
 /// The PCI topology of a machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PciTree {
@@ -448,8 +473,15 @@ pub fn default_devices(kind: MachineKind, vga: bool, nic: bool) -> Vec<DeviceSpe
 }
 
 impl PciTree {
-    /// A machine's PCI tree with its built-in devices (host bridge, chipset functions).
+    /// A machine's PCI tree with its built-in devices (host bridge, chipset
+    /// functions as by default).
     pub fn new(kind: MachineKind) -> Self {
+        Self::with_chipset(kind, Chipset::default())
+    }
+
+    /// A machine's PCI tree with its built-in devices, the chipset functions
+    /// as `chipset` says.
+    pub fn with_chipset(kind: MachineKind, chipset: Chipset) -> Self {
         let name = match kind {
             MachineKind::Pc => "pci.0",
             MachineKind::Q35 | MachineKind::Virt => "pcie.0",
@@ -485,7 +517,24 @@ impl PciTree {
             ],
             MachineKind::Virt => &[("gpex-root", 0, false)],
         };
-        for &(d, devfn, mf) in builtin {
+        let usb: &[(&str, u8, bool)] = match (kind, chipset.usb) {
+            (MachineKind::Q35, true) => &[
+                ("ich9-usb-uhci1", 0xe8, true),
+                ("ich9-usb-uhci2", 0xe9, false),
+                ("ich9-usb-uhci3", 0xea, false),
+                ("ich9-usb-ehci1", 0xef, false),
+            ],
+            (MachineKind::Pc, true) => &[("piix3-usb-uhci", 0x0a, false)],
+            _ => &[],
+        };
+        let chipset_off = |d: &str| {
+            kind == MachineKind::Q35
+                && ((d == "ich9-ahci" && !chipset.sata) || (d == "ICH9-SMB" && !chipset.smbus))
+        };
+        for &(d, devfn, mf) in builtin.iter().chain(usb) {
+            if chipset_off(d) {
+                continue;
+            }
             t.devices.push(PciDevice {
                 driver: d.into(),
                 id: None,

@@ -907,7 +907,7 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
         .collect();
     let what: &'static str;
     loop {
-        match rng.range(0, 29) {
+        match rng.range(0, 30) {
             0 => {
                 let i = *rng.pick(&node_idx);
                 args[i] = format!(
@@ -1219,6 +1219,33 @@ pub fn invalid(rng: &mut Rng) -> (Case, &'static str) {
                     ]),
                 }
                 what = "network cards and netdevs";
+            }
+            30 if c.machine != "virt" => {
+                // Chipset functions: USB on (`usb=on` or `-usb`) takes 1d.0-2/1d.7
+                // (q35) or 01.2 (pc); SATA or SMBus off frees 1f.2 / 1f.3 (q35).
+                let q35 = c.machine == "q35";
+                let (prop, addr) = if q35 {
+                    *rng.pick(&[
+                        ("usb=on", "1d.0"),
+                        ("usb=on", "1d.7"),
+                        ("usb=on", "1d.4"),
+                        ("sata=off", "1f.2"),
+                        ("smbus=off", "1f.3"),
+                        ("smbus=on", "1f.3"),
+                    ])
+                } else {
+                    *rng.pick(&[("usb=on", "01.2"), ("usb=off", "01.2")])
+                };
+                if prop == "usb=on" && rng.chance(50) {
+                    args.push("-usb".into());
+                } else {
+                    args.extend(["-machine".into(), prop.into()]);
+                }
+                args.extend([
+                    "-device".into(),
+                    format!("pci-testdev,id=xchip,addr={addr}"),
+                ]);
+                what = "chipset functions on or off";
             }
             27 => {
                 // A memory backend's policy / host-nodes combination.

@@ -32,7 +32,7 @@ pub(super) struct Devices {
 /// The default devices, the memory map, then every `-device`.
 pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError> {
     let kind = st.machine.kind;
-    let mut pci = PciTree::new(kind);
+    let mut pci = PciTree::with_chipset(kind, st.props.chipset);
     // The chipset's ACPI PCI hot-plug (see `BusHotplug`).
     let bridges_default = pci::acpi_bridge_hotplug_default(kind, &st.machine.machine_type);
     match kind {

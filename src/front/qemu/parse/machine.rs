@@ -23,6 +23,8 @@ pub(super) struct MachineProps {
     pub(super) memory_backend: Option<String>,
     /// `smbios-entry-point-type=` (x86: `32`, `64`, `auto`).
     pub(super) smbios_ep: Option<String>,
+    /// The chipset functions `sata=`, `smbus=`, `usb=` (or `-usb`) turn on or off.
+    pub(super) chipset: crate::machine::pci::Chipset,
 }
 
 /// Machine properties QEMU knows that do not shape the NUMA tables.
@@ -34,7 +36,6 @@ const IGNORED_PROPS: &[&str] = &[
     "vmport",
     "pit",
     "hpet",
-    "usb",
     "graphics",
     "dump-guest-core",
     "mem-merge",
@@ -42,8 +43,19 @@ const IGNORED_PROPS: &[&str] = &[
     "firmware",
     "pflash0",
     "pflash1",
-    "sata",
     "i8042",
+    "aux-ram-share",
+    "fd-bootchk",
+    "max-fw-size",
+    "pic",
+    "shim",
+    "smp-cache",
+    "x-south-bridge",
+    "dtb-kaslr-seed",
+    "msi",
+    "virtio-mmio-transports",
+    "x-change-vmfd-on-reset",
+    "wdat",
     "smbios-entry-point-type",
     "default-bus-bypass-iommu",
     "bus-lock-ratelimit",
@@ -349,7 +361,8 @@ pub(super) fn properties(
             continue;
         }
         if !set_property(&mut mp, machine, k, v, warnings)? {
-            if !IGNORED_PROPS.contains(&k.as_str()) {
+            // `smp-cache` is a list property (`smp-cache.0.cache=l1d`, …).
+            if !IGNORED_PROPS.contains(&k.as_str()) && !k.starts_with("smp-cache.") {
                 return Err(QemuError::program(format!(
                     "Property '{}-machine.{k}' not found",
                     machine.machine_type
@@ -465,6 +478,9 @@ fn set_property(
     let kind = machine.kind;
     match k {
         "type" => {}
+        "sata" if kind.is_x86() => mp.chipset.sata = boolp(v)?,
+        "smbus" if kind.is_x86() => mp.chipset.smbus = boolp(v)?,
+        "usb" => mp.chipset.usb = boolp(v)?,
         "hmat" => mp.hmat = boolp(v)?,
         "nvdimm" => mp.nvdimm = boolp(v)?,
         "cxl" if kind.is_x86() => mp.cxl = boolp(v)?,

@@ -332,6 +332,11 @@ impl<'a> CmdLine<'a> {
                 self.add_global(arg);
                 self.add_other(o, arg);
             }
+            // `-usb` is `-machine usb=on` at this place of the line.
+            "usb" => {
+                self.machine_pairs.push(("usb".into(), "on".into()));
+                self.add_other(o, arg);
+            }
             "netdev" => {
                 self.netdevs.push(netdev_id(o, arg, profile));
                 self.add_other(o, arg);
