@@ -769,3 +769,19 @@ fn chipset_properties_like_qemu() {
         );
     }
 }
+
+/// Only QEMU's default-VGA list replaces the default VGA (a `secondary-vga`
+/// does not; vnuma took any name with "vga"): the GI handle of the device
+/// placed after them is QEMU's, 00:05.0 (10.0.2, `vnuma qemu-dump --args-file
+/// tests/data/peer-regressions/vga-default-args.txt`; 11.1.3 the same).
+#[test]
+fn default_vga_kept_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args = vnuma::live::dump::read_args_file(&dir.join("vga-default-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("vga-default-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (_, r) = qemu_report_versioned(&args, None, v);
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+}

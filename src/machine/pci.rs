@@ -422,9 +422,25 @@ pub fn is_nic(driver: &str) -> bool {
     ) || (driver.starts_with("i8255") || driver == "i82562" || driver == "i82801")
 }
 
-/// Whether a `-device DRIVER` replaces QEMU's default VGA (x86).
+/// Whether a `-device DRIVER` replaces QEMU's default VGA (x86): the VGA
+/// entries of `default_list` in QEMU's `system/vl.c`, matched by the name as
+/// given (live 10.0.2 and 11.1.3: `secondary-vga` and `bochs-display` keep the
+/// default VGA at 02.0 of `pc`).
 pub fn is_vga(driver: &str) -> bool {
-    driver.starts_with("VGA") || driver.contains("vga")
+    matches!(
+        driver,
+        "VGA"
+            | "isa-vga"
+            | "cirrus-vga"
+            | "isa-cirrus-vga"
+            | "vmware-svga"
+            | "qxl-vga"
+            | "virtio-vga"
+            | "ati-vga"
+            | "vhost-user-vga"
+            | "virtio-vga-gl"
+            | "virtio-vga-rutabaga"
+    )
 }
 
 /// The network card a machine creates for `-nic` / `-net nic` with `model`
