@@ -469,6 +469,43 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         V10,
         "-machine virt,sata=off -m 1G",
         "qemu-system-aarch64: Property 'virt-10.0-machine.sata' not found",
+    ), // Bridge realize checks: a pci-bridge needs chassis_nr > 0; PCIe slots
+    // (root and downstream ports, CXL root ports) need distinct chassis/slot
+    // pairs, both 0 by default; the integer properties' visitor texts.
+    (
+        V10,
+        "-machine pc -m 1G -device pci-bridge,id=b1,shpc=off",
+        "qemu-system-x86_64: -device pci-bridge,id=b1,shpc=off: Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -device pcie-root-port,id=rp1 -device pcie-root-port,id=rp2",
+        "qemu-system-x86_64: -device pcie-root-port,id=rp2: Can't add chassis slot, error -16",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pcie-root-port,id=rp1,chassis=1 -device x3130-upstream,id=u,bus=rp1 -device xio3130-downstream,id=dn,bus=u,chassis=1",
+        "qemu-system-x86_64: -device xio3130-downstream,id=dn,bus=u,chassis=1: Can't add chassis slot, error -16",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pxb-pcie,id=px,bus_nr=40 -device pcie-root-port,id=rp1,bus=px -device pcie-root-port,id=rp2",
+        "qemu-system-x86_64: -device pcie-root-port,id=rp2: Can't add chassis slot, error -16",
+    ),
+    (
+        V10,
+        "-machine q35,cxl=on -m 1G -device pxb-cxl,id=cxl.0,bus_nr=12,bus=pcie.0 -device cxl-rp,id=r0,bus=cxl.0,port=0 -device cxl-rp,id=r1,bus=cxl.0,port=1",
+        "qemu-system-x86_64: -device cxl-rp,id=r1,bus=cxl.0,port=1: Can't add chassis slot, error -16",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -device pcie-root-port,id=rp1,chassis=300",
+        "qemu-system-x86_64: -device pcie-root-port,id=rp1,chassis=300: Parameter 'chassis' expects uint8_t",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device pcie-root-port,id=rp1,chassis=x",
+        "qemu-system-x86_64: -device pcie-root-port,id=rp1,chassis=x: Parameter 'chassis' expects integer",
     ),
 ];
 

@@ -107,6 +107,10 @@ pub enum PciError {
         /// The device's slot.
         slot: u8,
     },
+    /// Two PCIe slots (root ports, downstream ports) with the same chassis and
+    /// slot numbers (`pcie_chassis_add_slot`: -EBUSY; both default to 0).
+    #[error("Can't add chassis slot, error -16")]
+    ChassisSlotBusy,
     /// Firmware bus numbering would not terminate.
     #[error(
         "firmware PCI bus numbering never finishes: bus numbers wrap past 255 \
@@ -228,6 +232,11 @@ pub struct DeviceSpec {
     pub illegal_numa_node: Option<u16>,
     /// A `pci-bridge`'s `shpc=` (None: QEMU's default, on).
     pub shpc: Option<bool>,
+    /// A `pci-bridge`'s `chassis_nr=` (0: not given, which QEMU refuses).
+    pub chassis_nr: u8,
+    /// A PCIe slot's (`pcie-root-port`, `ioh3420`, `xio3130-downstream`,
+    /// `cxl-rp`, `cxl-downstream`) `chassis=` and `slot=` (both default 0).
+    pub pcie_slot: (u8, u16),
 }
 
 /// Chipset functions a machine property turns on or off (`-machine sata=`,
@@ -265,6 +274,8 @@ pub struct PciTree {
     /// Whether the chipset's ACPI PCI hot-plug takes over cold-plugged
     /// bridges (`acpi-pci-hotplug-with-bridge-support`, see [`BusHotplug`]).
     pub acpi_bridges: bool,
+    /// The chassis and slot numbers of the PCIe slots plugged so far.
+    pub pcie_slots: Vec<(u8, u16)>,
 }
 
 /// Whether the chipset's ACPI PCI hot-plug takes over bridges by default
@@ -280,6 +291,15 @@ pub fn acpi_bridge_hotplug_default(kind: MachineKind, machine_type: &str) -> boo
         }
         MachineKind::Virt => false,
     }
+}
+
+/// Whether a QEMU device type is a PCIe slot: a root or downstream port with
+/// `chassis=` and `slot=` properties.
+pub fn is_pcie_slot(driver: &str) -> bool {
+    matches!(
+        driver,
+        "pcie-root-port" | "ioh3420" | "xio3130-downstream" | "cxl-rp" | "cxl-downstream"
+    )
 }
 
 /// Whether a QEMU device type is a PCI-PCI bridge or PCIe port (has a secondary bus).
@@ -517,6 +537,7 @@ impl PciTree {
             }],
             devices: Vec::new(),
             acpi_bridges: kind != MachineKind::Virt,
+            pcie_slots: Vec::new(),
         };
         let builtin: &[(&str, u8, bool)] = match kind {
             MachineKind::Q35 => &[
@@ -651,6 +672,19 @@ impl PciTree {
         }
         if let (true, Some(node)) = (is_extra_root(&spec.driver), spec.illegal_numa_node) {
             return Err(PciError::IllegalNumaNode { node });
+        }
+        // The bridges' realize checks: a pci-bridge's slot-id capability needs a
+        // chassis number; a PCIe slot's chassis/slot pair must be free (live
+        // 10.0.2 and 11.1.3, across every root bus).
+        if matches!(spec.driver.as_str(), "pci-bridge" | "pci-bridge-seat") && spec.chassis_nr == 0
+        {
+            return Err(PciError::ChassisZero);
+        }
+        if is_pcie_slot(&spec.driver) {
+            if self.pcie_slots.contains(&spec.pcie_slot) {
+                return Err(PciError::ChassisSlotBusy);
+            }
+            self.pcie_slots.push(spec.pcie_slot);
         }
         let on = self.buses.get(bus).map_or(BusHotplug::None, |b| b.hotplug);
         let kind = if is_bridge(&spec.driver) {

@@ -292,11 +292,18 @@ enum PropsError {
     /// `bus-reserve` is not a number.
     #[error("bus-reserve=\"{0}\" is not a number")]
     BusReserve(String),
+    /// A chassis or slot number out of its range.
+    #[error("{0}=\"{1}\" is not a number 0..{2}")]
+    Number(&'static str, String, u64),
+    /// `shpc` is not a boolean.
+    #[error("shpc=\"{0}\" is not on or off")]
+    Shpc(String),
 }
 
-/// Reads the properties that change where QEMU places a device —
-/// `multifunction`, `bus_nr`, `bus-reserve` — from a `props` string (QEMU's
-/// `-device` option syntax) into `spec`.
+/// Reads the properties that change where QEMU places a device or whether it
+/// takes it — `multifunction`, `bus_nr`, `bus-reserve`, a bridge's
+/// `chassis_nr` and `shpc`, a PCIe slot's `chassis` and `slot` — from a
+/// `props` string (QEMU's `-device` option syntax) into `spec`.
 fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), PropsError> {
     let pairs = syntax::qemu_opts_pairs(props);
     let get = |k: &str| {
@@ -326,6 +333,18 @@ fn apply_placement_props(spec: &mut DeviceSpec, props: &str) -> Result<(), Props
                 .and_then(|n| crate::machine::pci::bus_reserve(n).ok())
                 .ok_or_else(|| PropsError::BusReserve(v.to_string()))?,
         );
+    }
+    let number = |k: &'static str, max: u64| -> Result<u64, PropsError> {
+        get(k).map_or(Ok(0), |v| {
+            syntax::parse_uint(v)
+                .filter(|&n| n <= max)
+                .ok_or_else(|| PropsError::Number(k, v.to_string(), max))
+        })
+    };
+    spec.chassis_nr = number("chassis_nr", 255)? as u8;
+    spec.pcie_slot = (number("chassis", 255)? as u8, number("slot", 65535)? as u16);
+    if let Some(v) = get("shpc") {
+        spec.shpc = Some(syntax::parse_bool(v).ok_or_else(|| PropsError::Shpc(v.to_string()))?);
     }
     Ok(())
 }

@@ -464,6 +464,28 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
         ),
         None => None,
     };
+    // Integer properties: QEMU's visitor texts.
+    let uint = |key: &str, max: u64, ty: &str| -> Result<u64, QemuError> {
+        match d.get(key) {
+            None => Ok(0),
+            Some(v) => match lexer::parse_u64(v) {
+                None => Err(o.error(format!("Parameter '{key}' expects integer"))),
+                Some(n) if n > max => Err(o.error(format!("Parameter '{key}' expects {ty}"))),
+                Some(n) => Ok(n),
+            },
+        }
+    };
+    let mut chassis_nr = 0;
+    let mut pcie_slot = (0, 0);
+    if matches!(driver, "pci-bridge" | "pci-bridge-seat") {
+        chassis_nr = uint("chassis_nr", 255, "uint8_t")? as u8;
+    }
+    if pci::is_pcie_slot(driver) {
+        pcie_slot = (
+            uint("chassis", 255, "uint8_t")? as u8,
+            uint("slot", 65535, "uint16_t")? as u16,
+        );
+    }
     let shpc = match d.get("shpc") {
         Some(v) if matches!(driver, "pci-bridge" | "pci-bridge-seat") => Some(
             lexer::parse_bool(v)
@@ -481,6 +503,8 @@ fn pci_spec(o: &CmdOption, d: &Opts, driver: &str) -> Result<DeviceSpec, QemuErr
         bus_reserve,
         illegal_numa_node: None,
         shpc,
+        chassis_nr,
+        pcie_slot,
     })
 }
 
