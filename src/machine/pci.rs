@@ -1119,6 +1119,10 @@ mod tests {
             id: id.map(Into::into),
             bus: bus.map(Into::into),
             devfn: addr.and_then(parse_devfn),
+            // A chassis for bridges, a distinct PCIe slot number per id (as a
+            // line QEMU accepts has).
+            chassis_nr: 1,
+            pcie_slot: (1, id.map_or(0, |i| i.bytes().map(u16::from).sum())),
             ..Default::default()
         }
     }
