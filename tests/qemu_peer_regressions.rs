@@ -506,6 +506,22 @@ const REJECTED: &[(QemuVersion, &str, &str)] = &[
         V10,
         "-machine q35 -m 1G -device pcie-root-port,id=rp1,chassis=x",
         "qemu-system-x86_64: -device pcie-root-port,id=rp1,chassis=x: Parameter 'chassis' expects integer",
+    ), // x86 virtual IOMMUs: intel-iommu / amd-iommu are system-bus devices pc
+    // does not take; one IOMMU per machine.
+    (
+        V10,
+        "-machine pc -m 1G -device intel-iommu",
+        "qemu-system-x86_64: -device intel-iommu: Parameter 'driver' expects a dynamic sysbus device type for the machine",
+    ),
+    (
+        V11,
+        "-machine q35 -m 1G -device intel-iommu -device amd-iommu",
+        "qemu-system-x86_64: -device amd-iommu: QEMU does not support multiple vIOMMUs for x86 yet.",
+    ),
+    (
+        V10,
+        "-machine q35 -m 1G -device virtio-iommu-pci -device intel-iommu",
+        "qemu-system-x86_64: -device intel-iommu: QEMU does not support multiple vIOMMUs for x86 yet.",
     ),
 ];
 
@@ -816,6 +832,22 @@ fn default_vga_kept_like_qemu() {
     let dir = common::data_dir().join("peer-regressions");
     let args = vnuma::live::dump::read_args_file(&dir.join("vga-default-args.txt")).unwrap();
     let want = std::fs::read(dir.join("vga-default-SRAT-10.0.dat")).unwrap();
+    for v in [V10, V11] {
+        let (_, r) = qemu_report_versioned(&args, None, v);
+        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+    }
+}
+
+/// `amd-iommu` plugs an `AMDVI-PCI` function first-free on the host bus when
+/// it is realized, so the device after it moves one slot: GI handle 00:04.0
+/// (10.0.2, `vnuma qemu-dump --args-file
+/// tests/data/peer-regressions/amd-iommu-args.txt`; 11.1.3 the same).
+#[test]
+fn amd_iommu_takes_a_slot_like_qemu() {
+    let dir = common::data_dir().join("peer-regressions");
+    let args = vnuma::live::dump::read_args_file(&dir.join("amd-iommu-args.txt")).unwrap();
+    let want = std::fs::read(dir.join("amd-iommu-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
         let (_, r) = qemu_report_versioned(&args, None, v);
         let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));

@@ -27,6 +27,8 @@ pub(super) struct Devices {
     nics: Vec<(String, String, bool)>,
     /// Netdev ids taken by a card.
     used_netdevs: Vec<String>,
+    /// Whether a virtual IOMMU was plugged (x86 takes one).
+    viommu: bool,
 }
 
 /// The default devices, the memory map, then every `-device`.
@@ -84,6 +86,7 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
         memory,
         nics: machine_nics,
         used_netdevs: Vec::new(),
+        viommu: false,
     };
     let mut has_pxb_cxl = false;
     let mut balloon = false;
@@ -148,6 +151,11 @@ fn plug_device(
         }
         *balloon = true;
     }
+    if st.machine.kind.is_x86()
+        && matches!(driver, "intel-iommu" | "amd-iommu" | "virtio-iommu-pci")
+    {
+        viommu(st, devs, o, d, driver)?;
+    }
     match driver {
         "pc-dimm" | "nvdimm" => {
             let dimm = plug_dimm(st, devs, placer, o, d)?;
@@ -192,6 +200,44 @@ fn plug_device(
         _ => st.cmd.ignore(|| o.location()),
     }
     Ok(false)
+}
+
+/// An x86 virtual IOMMU (live 10.0.2 and 11.1.3): `intel-iommu` and
+/// `amd-iommu` are system-bus devices `pc` does not take; a machine takes one
+/// IOMMU (a later `intel-iommu`/`amd-iommu` is refused); `amd-iommu` puts its
+/// `AMDVI-PCI` function first-free on the host bus when it is realized (11.1's
+/// `pci-id=`, naming one already plugged, is not followed).
+fn viommu(
+    st: &State<'_, '_>,
+    devs: &mut Devices,
+    o: &CmdOption,
+    d: &Opts,
+    driver: &str,
+) -> Result<(), QemuError> {
+    if driver == "virtio-iommu-pci" {
+        devs.viommu = true;
+        return Ok(());
+    }
+    if st.machine.kind == MachineKind::Pc {
+        return Err(
+            o.error("Parameter 'driver' expects a dynamic sysbus device type for the machine")
+        );
+    }
+    if devs.viommu {
+        return Err(o.error("QEMU does not support multiple vIOMMUs for x86 yet."));
+    }
+    devs.viommu = true;
+    if driver == "amd-iommu" && d.get("pci-id").is_none() {
+        let host = devs.pci.buses.first().map(|b| b.name.clone());
+        devs.pci
+            .add(&DeviceSpec {
+                driver: "AMDVI-PCI".into(),
+                bus: host,
+                ..Default::default()
+            })
+            .map_err(|e| o.error(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Whether vnuma follows the line's network clients: every `-netdev` read
