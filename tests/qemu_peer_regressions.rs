@@ -49,6 +49,23 @@ fn rejection(version: QemuVersion, args: &str) -> String {
     lines.join("\n")
 }
 
+/// Runs `tests/data/peer-regressions/NAME-args.txt` under `version` and asserts
+/// that vnuma's SRAT is `NAME-SRAT-10.0.dat`, the SRAT live QEMU 10.0.2 built
+/// for it (`vnuma qemu-dump --args-file …`); returns vnuma's warnings.
+fn assert_live_srat(name: &str, version: QemuVersion) -> Vec<String> {
+    let dir = common::data_dir().join("peer-regressions");
+    let args = vnuma::live::dump::read_args_file(&dir.join(format!("{name}-args.txt"))).unwrap();
+    let want = std::fs::read(dir.join(format!("{name}-SRAT-10.0.dat"))).unwrap();
+    let (w, r) = qemu_report_versioned(&args, None, version);
+    let r = r.unwrap_or_else(|e| panic!("{name}, {version}: {e}"));
+    assert_eq!(
+        r.tables.srat.as_ref().unwrap().encode(),
+        want,
+        "{name}, {version}"
+    );
+    w.iter().map(|w| w.render(program(&args))).collect()
+}
+
 /// (version, arguments, QEMU's stderr) — each line measured on the live peer.
 const REJECTED: &[(QemuVersion, &str, &str)] = &[
     // The machine type's CPU limit names the resolved type (11.1: `pc` is
@@ -617,12 +634,7 @@ fn deprecated_machine_type_warns_and_builds() {
 /// tests/data/peer-regressions/device-aliases-args.txt`).
 #[test]
 fn device_aliases_are_placed_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args = vnuma::live::dump::read_args_file(&dir.join("device-aliases-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("device-aliases-SRAT-10.0.dat")).unwrap();
-    let (_, r) = qemu_report_versioned(&args, None, V10);
-    let r = r.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want);
+    assert_live_srat("device-aliases", V10);
 }
 
 /// `-mon` (what libvirt before 12.9 writes for its monitor): QEMU 11.1.3 warns
@@ -656,15 +668,9 @@ fn mon_deprecated_in_11_1() {
 /// pxb), 01:01.0, and 00:04.0 for `pci-dev=pxb0` (the pxb itself).
 #[test]
 fn pxb_internal_bridge_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args =
-        vnuma::live::dump::read_args_file(&dir.join("pxb-internal-bridge-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("pxb-internal-bridge-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
-        let (w, r) = qemu_report_versioned(&args, None, v);
+        let w = assert_live_srat("pxb-internal-bridge", v);
         assert!(w.is_empty(), "{v}: {w:?}");
-        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
     }
 }
 
@@ -674,14 +680,8 @@ fn pxb_internal_bridge_like_qemu() {
 /// tests/data/peer-regressions/amd-1tib-<v>-args.txt`).
 #[test]
 fn amd_1tib_relocation_from_machine_type_7_1() {
-    let dir = common::data_dir().join("peer-regressions");
     for v in ["6.2", "7.1"] {
-        let args =
-            vnuma::live::dump::read_args_file(&dir.join(format!("amd-1tib-{v}-args.txt"))).unwrap();
-        let want = std::fs::read(dir.join(format!("amd-1tib-{v}-SRAT-10.0.dat"))).unwrap();
-        let (_, r) = qemu_report_versioned(&args, None, V10);
-        let r = r.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+        assert_live_srat(&format!("amd-1tib-{v}"), V10);
     }
 }
 
@@ -692,13 +692,8 @@ fn amd_1tib_relocation_from_machine_type_7_1() {
 /// SRAT): GI handles 01:00.0, 03:00.0 and 2a:01.0.
 #[test]
 fn slot_zero_behind_acpi_hotplug_bridges_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args = vnuma::live::dump::read_args_file(&dir.join("shpc-slot0-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("shpc-slot0-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
-        let (_, r) = qemu_report_versioned(&args, None, v);
-        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+        assert_live_srat("shpc-slot0", v);
     }
     // Accepted by live 10.0.2 (no SRAT without nodes: the line is checked only).
     for args in [
@@ -774,13 +769,8 @@ fn network_cards_without_peers_warn_like_qemu() {
 /// 11.1.3 builds the same SRAT): 00:05.0 and 00:06.0 (vnuma had 02.0, 03.0).
 #[test]
 fn nic_options_take_slots_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args = vnuma::live::dump::read_args_file(&dir.join("nic-options-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("nic-options-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
-        let (_, r) = qemu_report_versioned(&args, None, v);
-        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+        assert_live_srat("nic-options", v);
     }
 }
 
@@ -829,13 +819,8 @@ fn chipset_properties_like_qemu() {
 /// tests/data/peer-regressions/vga-default-args.txt`; 11.1.3 the same).
 #[test]
 fn default_vga_kept_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args = vnuma::live::dump::read_args_file(&dir.join("vga-default-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("vga-default-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
-        let (_, r) = qemu_report_versioned(&args, None, v);
-        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+        assert_live_srat("vga-default", v);
     }
 }
 
@@ -845,12 +830,7 @@ fn default_vga_kept_like_qemu() {
 /// tests/data/peer-regressions/amd-iommu-args.txt`; 11.1.3 the same).
 #[test]
 fn amd_iommu_takes_a_slot_like_qemu() {
-    let dir = common::data_dir().join("peer-regressions");
-    let args = vnuma::live::dump::read_args_file(&dir.join("amd-iommu-args.txt")).unwrap();
-    let want = std::fs::read(dir.join("amd-iommu-SRAT-10.0.dat")).unwrap();
     for v in [V10, V11] {
-        let (_, r) = qemu_report_versioned(&args, None, v);
-        let r = r.unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!(r.tables.srat.as_ref().unwrap().encode(), want, "{v}");
+        assert_live_srat("amd-iommu", v);
     }
 }

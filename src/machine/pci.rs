@@ -273,9 +273,9 @@ pub struct PciTree {
     pub devices: Vec<PciDevice>,
     /// Whether the chipset's ACPI PCI hot-plug takes over cold-plugged
     /// bridges (`acpi-pci-hotplug-with-bridge-support`, see [`BusHotplug`]).
-    pub acpi_bridges: bool,
+    acpi_bridges: bool,
     /// The chassis and slot numbers of the PCIe slots plugged so far.
-    pub pcie_slots: Vec<(u8, u16)>,
+    pcie_slots: Vec<(u8, u16)>,
 }
 
 /// Whether the chipset's ACPI PCI hot-plug takes over bridges by default

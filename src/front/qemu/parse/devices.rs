@@ -67,15 +67,11 @@ pub(super) fn plug_devices(st: &mut State<'_, '_>) -> Result<Devices, QemuError>
     // The cards of -nic / -net nic, created with the machine (after the VGA);
     // each has a peer (its -nic backend, or hub 0), and a name by its type.
     let mut machine_nics: Vec<(String, String, bool)> = Vec::new();
-    for model in &st.cmd.nic_models {
-        if let Some(spec) = pci::nic_device(kind, model.as_deref()) {
+    for model in st.cmd.machine_nic_models() {
+        if let Some(spec) = pci::nic_device(kind, model) {
             pci.add(&spec)
                 .map_err(|e| QemuError::program(e.to_string()))?;
-            let n = machine_nics
-                .iter()
-                .filter(|(_, t, _)| *t == spec.driver)
-                .count();
-            machine_nics.push((format!("{}.{n}", spec.driver), spec.driver, true));
+            push_nic(&mut machine_nics, None, &spec.driver, true);
         }
     }
     let (memory, mut placer) = memory_map(st)?;
@@ -183,17 +179,8 @@ fn plug_device(
             }
             devs.pci.add(&spec).map_err(|e| o.error(e.to_string()))?;
             if nic {
-                // The client's name: the id, else the type and a count of the
-                // cards of that type before it (`assign_name`).
-                let name = match d.get("id") {
-                    Some(id) => id.to_string(),
-                    None => {
-                        let n = devs.nics.iter().filter(|(_, t, _)| t == driver).count();
-                        format!("{driver}.{n}")
-                    }
-                };
-                devs.nics
-                    .push((name, driver.to_string(), d.get("netdev").is_some()));
+                let peer = d.get("netdev").is_some();
+                push_nic(&mut devs.nics, d.get("id"), driver, peer);
             }
             return Ok(driver == "pxb-cxl");
         }
@@ -240,6 +227,20 @@ fn viommu(
     Ok(())
 }
 
+/// Appends a network card to `nics`, named as QEMU names its net client
+/// (`assign_name`): its id, else its type and how many cards of that type
+/// came before it.
+fn push_nic(nics: &mut Vec<(String, String, bool)>, id: Option<&str>, driver: &str, peer: bool) {
+    let name = match id {
+        Some(id) => id.to_string(),
+        None => {
+            let n = nics.iter().filter(|(_, t, _)| t == driver).count();
+            format!("{driver}.{n}")
+        }
+    };
+    nics.push((name, driver.to_string(), peer));
+}
+
 /// Whether vnuma follows the line's network clients: every `-netdev` read
 /// (no `hubport`), every `-nic` / `-net nic` card of a model the machine
 /// creates, and `-net` only as hub 0 with both cards and a backend (QEMU
@@ -247,11 +248,10 @@ fn viommu(
 fn nets_followed(st: &State<'_, '_>) -> bool {
     let c = &st.cmd;
     !c.net_odd
-        && (c.hub_nics == 0) == (c.hub_backends == 0)
+        && c.hub_nic_models.is_empty() == (c.hub_backends == 0)
         && c.netdevs.iter().all(Option::is_some)
-        && c.nic_models
-            .iter()
-            .all(|m| pci::nic_device(st.machine.kind, m.as_deref()).is_some())
+        && c.machine_nic_models()
+            .all(|m| pci::nic_device(st.machine.kind, m).is_some())
 }
 
 /// A network card's `netdev=`: the netdev must exist and be free (QEMU sets

@@ -65,16 +65,12 @@ pub(super) struct CmdLine<'a> {
     /// A `-net` vnuma does not follow (`vlan=`, `netdev=`, no type): hubs
     /// other than the one `-net nic` and `-net user`/`tap`/… share.
     pub(super) net_odd: bool,
-    /// `-net nic` options (cards on hub 0).
-    pub(super) hub_nics: usize,
     /// `-net` backends (`user`, `tap`, …: hub 0's other ports).
     pub(super) hub_backends: usize,
-    /// The `model=` of each `-nic` (other than `none`) and `-net nic`, in
-    /// that order (QEMU reads all `-nic` before `-net`): the network cards
-    /// the machine creates.
-    pub(super) nic_models: Vec<Option<String>>,
-    /// How many of `nic_models` came from `-nic`.
-    nic_options: usize,
+    /// The `model=` of each `-nic` other than `none`: cards the machine makes.
+    nic_models: Vec<Option<String>>,
+    /// The `model=` of each `-net nic`: cards the machine makes on hub 0.
+    pub(super) hub_nic_models: Vec<Option<String>>,
     /// `id=` / `name=` of the backends of `-net` (not `nic`) and `-nic`:
     /// clients wired to a hub or card, so a `netdev=` naming one finds it in use.
     pub(super) net_names: Vec<String>,
@@ -352,13 +348,9 @@ impl<'a> CmdLine<'a> {
                 let odd = p.get("vlan").is_some() || p.get("netdev").is_some();
                 match (o.name, p.get("type")) {
                     (_, Some("none")) => {}
-                    ("nic", Some(_)) => {
-                        self.nic_models.insert(self.nic_options, model);
-                        self.nic_options += 1;
-                    }
+                    ("nic", Some(_)) => self.nic_models.push(model),
                     ("net", Some("nic")) => {
-                        self.nic_models.push(model);
-                        self.hub_nics += 1;
+                        self.hub_nic_models.push(model);
                         self.net_odd |= odd;
                     }
                     ("net", Some(_)) => {
@@ -381,6 +373,15 @@ impl<'a> CmdLine<'a> {
             _ => self.add_other(o, arg),
         }
         Ok(())
+    }
+
+    /// The `model=` of every card the machine makes, in QEMU's order: all
+    /// `-nic` first, then `-net nic`.
+    pub(super) fn machine_nic_models(&self) -> impl Iterator<Item = Option<&str>> {
+        self.nic_models
+            .iter()
+            .chain(&self.hub_nic_models)
+            .map(Option::as_deref)
     }
 
     /// `-global DRIVER.PROP=VALUE` or `-global driver=D,property=P,value=V`
